@@ -1,0 +1,229 @@
+"""Connecting an account to its Azure AD tenant, and keeping that connection's state true.
+
+Three steps (DESIGN §2.2): Connect makes the admin-consent link with a single-use ``state`` bound to
+the account; the callback checks ``state`` and ``error``; Connect integration proves access with an
+app-only token and a Graph call, and only then switches syncing on.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy import select, union
+from sqlalchemy.orm import Session
+
+from bridge import queue, retry
+from bridge.config import Settings
+from bridge.db import Database
+from bridge.graph import errors
+from bridge.graph.auth import token_roles
+from bridge.graph.client import Graph
+from bridge.ingest import ensure_account
+from bridge.models import Account, ConsentRequest, Connection, Entry, LmsUser
+
+GRAPH_SCOPE = "https://graph.microsoft.com/.default"
+REQUIRED_ROLE = "Calendars.ReadWrite"
+CALLBACK_PATH = "/integrations/outlook/consent"
+
+DISCONNECTED = "disconnected"
+CONSENT_PENDING = "consent_pending"
+CONSENT_RECEIVED = "consent_received"
+CONNECTED = "connected"
+SUSPENDED = "suspended"
+DISCONNECTING = "disconnecting"
+
+
+class NotReady(Exception):
+    """An action is not possible in the connection's current state; ``reason`` says why."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ConsentLink:
+    url: str
+    state: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class CallbackResult:
+    """What the consent callback found: ``kind`` is accepted, declined, expired, used, unknown
+    or wrong_tenant."""
+
+    kind: str
+    account_id: str | None = None
+    tenant_id: str | None = None
+    detail: str | None = None
+
+
+def connection(session: Session, account_id: str) -> Connection:
+    """The account's connection row, created (disconnected) on first use."""
+    ensure_account(session, account_id)
+    row = session.get(Connection, account_id)
+    if row is None:
+        row = Connection(account_id=account_id, state=DISCONNECTED, failures=0)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def consent_url(settings: Settings, state: str) -> str:
+    query = urlencode({"client_id": settings.client_id, "scope": GRAPH_SCOPE,
+                       "redirect_uri": settings.public_url + CALLBACK_PATH, "state": state})
+    return f"{settings.authority_url}/organizations/v2.0/adminconsent?{query}"
+
+
+def start_consent(session: Session, settings: Settings, account_id: str, user_id: str,
+                  now: datetime) -> ConsentLink:
+    """Issue a fresh admin-consent link; earlier unused links of the account stop working."""
+    row = connection(session, account_id)
+    for old in session.scalars(select(ConsentRequest).where(ConsentRequest.account_id == account_id,
+                                                            ConsentRequest.used_at.is_(None))):
+        old.used_at, old.outcome = now, "superseded"
+    state = secrets.token_urlsafe(32)
+    expires = now + timedelta(days=settings.consent_link_days)
+    session.add(ConsentRequest(state=state, account_id=account_id, created_by=user_id, created_at=now,
+                               expires_at=expires))
+    if row.state in (DISCONNECTED, CONSENT_PENDING, CONSENT_RECEIVED):
+        row.state = CONSENT_PENDING
+    row.requested_by, row.requested_at = user_id, now
+    return ConsentLink(consent_url(settings, state), state, expires)
+
+
+def pending_link(session: Session, settings: Settings, account_id: str, now: datetime) -> ConsentLink | None:
+    """The account's link still waiting to be used, if any."""
+    request = session.scalars(
+        select(ConsentRequest).where(ConsentRequest.account_id == account_id, ConsentRequest.used_at.is_(None),
+                                     ConsentRequest.expires_at > now)
+        .order_by(ConsentRequest.created_at.desc())
+    ).first()
+    return ConsentLink(consent_url(settings, request.state), request.state, request.expires_at) if request else None
+
+
+def consent_callback(session: Session, params: Mapping[str, str], now: datetime) -> CallbackResult:
+    """Check the redirect from the consent endpoint (``error`` first: it comes with admin_consent=True)."""
+    request = session.get(ConsentRequest, params.get("state", ""), with_for_update=True) \
+        if params.get("state") else None
+    if request is None:
+        return CallbackResult("unknown")
+    if request.used_at is not None:
+        return CallbackResult("used", request.account_id)
+    if request.expires_at <= now:
+        request.used_at, request.outcome = now, "expired"
+        return CallbackResult("expired", request.account_id)
+    request.used_at = now
+    if params.get("error"):
+        request.outcome = "declined"
+        row = connection(session, request.account_id)
+        if row.state == CONSENT_PENDING:
+            row.state = DISCONNECTED
+        return CallbackResult("declined", request.account_id, detail=params.get("error_description"))
+    tenant = params.get("tenant", "").strip()
+    if not tenant:
+        request.outcome = "declined"
+        return CallbackResult("declined", request.account_id, detail="no tenant in the answer")
+    row = connection(session, request.account_id)
+    if row.tenant_id and row.tenant_id != tenant and _has_entries(session, request.account_id, row.tenant_id):
+        request.outcome = "wrong_tenant"
+        return CallbackResult("wrong_tenant", request.account_id, tenant, detail=row.tenant_id)
+    request.outcome, request.tenant_id = "accepted", tenant
+    row.tenant_id, row.consent_at = tenant, now
+    if row.state != CONNECTED:
+        row.state = CONSENT_RECEIVED
+    return CallbackResult("accepted", request.account_id, tenant)
+
+
+def _has_entries(session: Session, account_id: str, tenant_id: str) -> bool:
+    return session.scalars(select(Entry.user_id).where(Entry.account_id == account_id,
+                                                       Entry.tenant_id == tenant_id).limit(1)).first() is not None
+
+
+def prove_access(graph: Graph, tenant_id: str) -> list[str] | None:
+    """Get an app-only token and call Graph; returns the verified domains (None if not readable).
+
+    Raises :class:`errors.AuthFailed` with the reason when the tenant refuses us.
+    """
+    graph.tokens.forget(tenant_id)  # MSAL keeps token errors for a while: ask afresh
+    token = graph.tokens.token(tenant_id)
+    if REQUIRED_ROLE not in token_roles(token):
+        raise errors.AuthFailed(f"the app lacks the {REQUIRED_ROLE} application permission",
+                                errors.PERMISSION_MISSING)
+    return graph.directory.verified_domains(tenant_id)
+
+
+def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: datetime) -> None:
+    """Connect integration: prove access, then switch syncing on for every user of the account."""
+    with db.session() as session:
+        row = connection(session, account_id)
+        if row.tenant_id is None or row.state in (DISCONNECTED, CONSENT_PENDING, DISCONNECTING):
+            raise NotReady("consent_not_given", "Admin consent has not been given yet.")
+        tenant = row.tenant_id
+    try:
+        domains = prove_access(graph, tenant)
+    except errors.AuthFailed as exc:
+        with db.session() as session:
+            row = connection(session, account_id)
+            row.reason, row.detail = exc.reason, str(exc)
+        raise
+    with db.session() as session:
+        row = connection(session, account_id)
+        row.state, row.reason, row.detail, row.failures, row.retry_at = CONNECTED, None, None, 0, None
+        row.connected_by, row.connected_at = user_id, now
+        row.verified_domains, row.domains_checked_at = domains, now
+        row.full_reconcile_at = now
+        mark_everyone(session, account_id)
+
+
+def mark_everyone(session: Session, account_id: str) -> int:
+    """Queue every user the account knows of (LMS users and holders of entries)."""
+    users = union(select(LmsUser.id).where(LmsUser.account_id == account_id),
+                  select(Entry.user_id).where(Entry.account_id == account_id))
+    return queue.mark_dirty(session, account_id, [u for (u,) in session.execute(users)])
+
+
+def disconnect(session: Session, account_id: str, remove_entries: bool) -> None:
+    """Stop syncing; with ``remove_entries`` the worker first removes the future entries made."""
+    row = connection(session, account_id)
+    if remove_entries and row.tenant_id:
+        row.state = DISCONNECTING
+        users = [u for (u,) in session.execute(select(Entry.user_id).where(Entry.account_id == account_id))]
+        queue.mark_dirty(session, account_id, users)
+    else:
+        row.state = DISCONNECTED
+    row.reason, row.detail = None, None
+
+
+def finish_disconnect(session: Session, account_id: str) -> None:
+    """Called when a disconnecting account has no work left."""
+    row = connection(session, account_id)
+    if row.state == DISCONNECTING:
+        row.state = DISCONNECTED
+
+
+def suspend(session: Session, account_id: str, failure: errors.AuthFailed, now: datetime) -> None:
+    """The tenant refuses us: stop the account's work, say why, and probe again later."""
+    row = connection(session, account_id)
+    if row.state not in (CONNECTED, SUSPENDED):
+        return
+    if row.state == CONNECTED:
+        row.failures = 0
+    row.state, row.reason, row.detail = SUSPENDED, failure.reason, str(failure)
+    row.retry_at = retry.after_tenant_failure(row.failures, now)
+    row.failures += 1
+
+
+def set_reminder(session: Session, account_id: str, minutes: int | None) -> None:
+    """Change the reminder; existing future entries follow on the next pass."""
+    ensure_account(session, account_id)
+    account = session.get(Account, account_id)
+    assert account is not None
+    if account.reminder_minutes != minutes:
+        account.reminder_minutes = minutes
+        users = [u for (u,) in session.execute(select(Entry.user_id).where(Entry.account_id == account_id))]
+        queue.mark_dirty(session, account_id, users)

@@ -1,0 +1,1 @@
+"""The narrow gateway to Microsoft Graph: tokens, HTTP, calendar and directory calls."""

@@ -1,0 +1,106 @@
+"""App-only tokens: one MSAL application per customer tenant, kept for its token cache."""
+from __future__ import annotations
+
+import base64
+import json
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import msal
+import requests
+
+from bridge.graph import errors
+
+SCOPE = ["https://graph.microsoft.com/.default"]
+
+# AADSTS codes → why the tenant refuses us (facts.md; never branch on description text).
+_REASONS = {
+    7000229: errors.CONSENT_MISSING,
+    65001: errors.CONSENT_MISSING,
+    700016: errors.APP_NOT_FOUND,
+    7000215: errors.SECRET_INVALID,
+    7000222: errors.SECRET_EXPIRED,
+    90002: errors.TENANT_NOT_FOUND,
+    900023: errors.TENANT_NOT_FOUND,
+}
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """The plugin's app registration: a secret, or a certificate (PEM with key) and thumbprint."""
+
+    client_id: str
+    authority_url: str
+    secret: str | None = None
+    cert_path: str | None = None
+    cert_thumbprint: str | None = None
+
+    def msal_credential(self) -> str | dict[str, str]:
+        if self.cert_path and self.cert_thumbprint:
+            return {"private_key": Path(self.cert_path).read_text(), "thumbprint": self.cert_thumbprint}
+        assert self.secret is not None
+        return self.secret
+
+
+def token_roles(access_token: str) -> set[str]:
+    """The application permissions a token carries (its ``roles`` claim; not verified: ours)."""
+    try:
+        payload = access_token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return set()
+    return set(claims.get("roles") or [])
+
+
+class TokenSource:
+    """Gives an app-only Graph token for a tenant, or raises :class:`errors.AuthFailed`."""
+
+    def __init__(self, credentials: Credentials, http: requests.Session) -> None:
+        self._credentials = credentials
+        self._http = http
+        self._apps: dict[str, msal.ConfidentialClientApplication] = {}
+        self._lock = threading.Lock()
+
+    def _app(self, tenant_id: str) -> msal.ConfidentialClientApplication:
+        with self._lock:
+            app = self._apps.get(tenant_id)
+            if app is None:
+                try:
+                    app = msal.ConfidentialClientApplication(
+                        self._credentials.client_id,
+                        authority=f"{self._credentials.authority_url}/{tenant_id}",
+                        client_credential=self._credentials.msal_credential(),
+                        http_client=self._http,
+                        instance_discovery=False,
+                    )
+                except ValueError as exc:
+                    # MSAL raises ValueError when the tenant's discovery document is refused.
+                    raise errors.AuthFailed(
+                        f"tenant {tenant_id} is not known to the identity platform",
+                        errors.TENANT_NOT_FOUND,
+                    ) from exc
+                except requests.RequestException as exc:
+                    raise errors.Transient(f"identity platform unreachable: {type(exc).__name__}") from exc
+                self._apps[tenant_id] = app
+            return app
+
+    def token(self, tenant_id: str) -> str:
+        """A valid access token (from MSAL's cache until 5 minutes before it expires)."""
+        try:
+            result: dict[str, Any] = self._app(tenant_id).acquire_token_for_client(scopes=SCOPE)
+        except requests.RequestException as exc:
+            raise errors.Transient(f"identity platform unreachable: {type(exc).__name__}") from exc
+        if "access_token" in result:
+            return str(result["access_token"])
+        codes = result.get("error_codes") or []
+        reason = next((_REASONS[c] for c in codes if c in _REASONS), errors.AUTH_FAILED)
+        first_line = str(result.get("error_description", "")).split("\r\n")[0].split(" Trace ID")[0]
+        raise errors.AuthFailed(f"{result.get('error', 'error')}: {first_line}", reason,
+                                code=str(codes[0]) if codes else "")
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop a tenant's application (after consent changes: MSAL caches token errors)."""
+        with self._lock:
+            self._apps.pop(tenant_id, None)

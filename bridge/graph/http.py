@@ -1,0 +1,154 @@
+"""One pooled HTTP session to Graph; every answer becomes data or a typed error.
+
+``Retry-After`` is handled here, in one place, for reads and writes alike: a 429 waits and tries
+again (the request was not applied). A 5xx, timeout or reset on a read or an idempotent write is
+retried with exponential backoff and jitter; on a create its outcome is unknown, so it is raised
+for the reconciler to resolve by the entry's tag. At most four requests are in flight per mailbox.
+"""
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from bridge.graph import errors
+from bridge.graph.auth import TokenSource
+
+PER_MAILBOX = 4
+TIMEOUT = (5.0, 30.0)
+MAX_WAIT = 120.0
+
+
+def pooled_session(pool_size: int, verify: str | bool) -> requests.Session:
+    """A ``requests.Session`` with a connection pool sized for the worker's concurrency."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 10), max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.verify = verify
+    session.trust_env = False  # REQUESTS_CA_BUNDLE must not override the configured bundle
+    return session
+
+
+def backoff(attempt: int, base: float = 0.5, cap: float = 30.0) -> float:
+    """Full-jitter exponential backoff for the n-th retry (0-based)."""
+    return random.uniform(0, min(cap, base * 2**attempt))
+
+
+def odata_string(value: str) -> str:
+    """A string literal for an OData ``$filter`` (quotes doubled)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
+def _error_of(response: requests.Response) -> tuple[str, str]:
+    try:
+        error = response.json().get("error", {})
+    except ValueError:
+        return "", response.text[:200]
+    if isinstance(error, dict):
+        return str(error.get("code", "")), str(error.get("message", ""))
+    return str(error), ""
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+def raise_for(response: requests.Response) -> None:
+    """Turn a non-2xx Graph answer into its typed error."""
+    status = response.status_code
+    if status < 400:
+        return
+    code, message = _error_of(response)
+    text = f"{status} {code}: {message}".strip()
+    if status == 429:
+        raise errors.Throttled(text, _retry_after(response) or 0.0, code=code, status=status)
+    if status >= 500:
+        raise errors.Transient(text, _retry_after(response), code=code, status=status)
+    if status == 404 and code in ("MailboxNotEnabledForRESTAPI", "MailboxNotSupportedForRESTAPI"):
+        raise errors.MailboxUnreachable(text, errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE, code=code, status=status)
+    if status == 404 and code in ("ErrorInvalidUser", "Request_ResourceNotFound", "ResourceNotFound"):
+        raise errors.MailboxUnreachable(text, errors.USER_NOT_FOUND, code=code, status=status)
+    if status == 404:
+        raise errors.NotFound(text, code=code, status=status)
+    if status == 403 and "OData is disabled" in message:
+        raise errors.MailboxUnreachable(text, errors.ACCESS_DENIED_BY_POLICY, code=code, status=status)
+    if status in (401, 403):
+        raise errors.AuthFailed(text, errors.PERMISSION_MISSING, code=code, status=status)
+    raise errors.BadRequest(text, code=code, status=status)
+
+
+class GraphHttp:
+    """Sends Graph requests for a tenant with its token, limits and retries."""
+
+    def __init__(self, graph_url: str, tokens: TokenSource, session: requests.Session,
+                 sleep: Callable[[float], None] = time.sleep, transient_retries: int = 2) -> None:
+        self.graph_url = graph_url.rstrip("/")
+        self._tokens = tokens
+        self._session = session
+        self._sleep = sleep
+        self._transient_retries = transient_retries
+        self._mailbox_slots: defaultdict[tuple[str, str], threading.BoundedSemaphore] = defaultdict(
+            lambda: threading.BoundedSemaphore(PER_MAILBOX)
+        )
+        self._slots_lock = threading.Lock()
+
+    @contextmanager
+    def _slot(self, tenant_id: str, mailbox: str | None) -> Iterator[None]:
+        if mailbox is None:
+            yield
+            return
+        with self._slots_lock:
+            slot = self._mailbox_slots[(tenant_id, mailbox)]
+        with slot:
+            yield
+
+    def request(self, tenant_id: str, method: str, path: str, *, mailbox: str | None = None,
+                json: Any = None, params: dict[str, str] | None = None,
+                headers: dict[str, str] | None = None, idempotent: bool | None = None) -> Any:
+        """Send one request; return the decoded JSON body (``None`` for 204)."""
+        url = path if path.startswith("https://") else f"{self.graph_url}{path}"
+        idempotent = method != "POST" if idempotent is None else idempotent
+        transient_left = self._transient_retries if idempotent else 0
+        throttled = 0
+        while True:
+            try:
+                with self._slot(tenant_id, mailbox):
+                    response = self._send(tenant_id, method, url, json, params, headers)
+                raise_for(response)
+                return response.json() if response.content else None
+            except errors.Throttled as exc:
+                wait = exc.retry_after or backoff(throttled, base=1.0)
+                if wait > MAX_WAIT or throttled >= 6:
+                    raise
+                throttled += 1
+                self._sleep(wait)
+            except errors.Transient as exc:
+                if transient_left <= 0:
+                    raise
+                self._sleep(exc.retry_after or backoff(self._transient_retries - transient_left))
+                transient_left -= 1
+
+    def _send(self, tenant_id: str, method: str, url: str, json: Any,
+              params: dict[str, str] | None, headers: dict[str, str] | None) -> requests.Response:
+        token = self._tokens.token(tenant_id)
+        all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
+        try:
+            return self._session.request(method, url, json=json, params=params, headers=all_headers,
+                                         timeout=TIMEOUT)
+        except requests.Timeout as exc:
+            raise errors.Transient(f"{method} timed out", code="Timeout") from exc
+        except requests.ConnectionError as exc:
+            raise errors.Transient(f"{method} connection failed: {type(exc).__name__}",
+                                   code="ConnectionError") from exc

@@ -1,0 +1,238 @@
+"""The database tables: the LMS replica, connections, the entries made and the work queue.
+
+Every row belongs to one LMS account (``account_id`` leads every key), so no query can mix two
+accounts by accident.
+"""
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores instants as naive UTC and returns them aware, the same on SQLite and PostgreSQL."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an instant is expected")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Account(Base):
+    """An LMS account, known from its first hook or launch."""
+
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reminder_minutes: Mapped[int | None] = mapped_column(Integer, default=15)
+
+
+class Connection(Base):
+    """The account's link to one Azure AD tenant and why it is (not) syncing."""
+
+    __tablename__ = "connections"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32), default="disconnected")
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str | None] = mapped_column(String(128))
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    connected_by: Mapped[str | None] = mapped_column(String(128))
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    verified_domains: Mapped[list[str] | None] = mapped_column(JSON)
+    domains_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    full_reconcile_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConsentRequest(Base):
+    """A single-use ``state`` for the admin-consent link, bound to one account."""
+
+    __tablename__ = "consent_requests"
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class LmsUser(Base):
+    """The LMS's user as last delivered; ``deleted`` keeps the version of a deletion."""
+
+    __tablename__ = "lms_users"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    email: Mapped[str | None] = mapped_column(String(320))
+    name: Mapped[str | None] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=False)
+    role: Mapped[str | None] = mapped_column(String(32))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+
+
+class LmsEvent(Base):
+    """An LMS event (a training); its sessions are replaced with each newer version."""
+
+    __tablename__ = "lms_events"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    title: Mapped[str | None] = mapped_column(String(512))
+    description: Mapped[str | None] = mapped_column(Text)
+    organizer_id: Mapped[str | None] = mapped_column(String(128))
+    url: Mapped[str | None] = mapped_column(String(2048))
+    location: Mapped[str | None] = mapped_column(String(512))
+    online_url: Mapped[str | None] = mapped_column(String(2048))
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    cancelled: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_lms_events_organizer", "account_id", "organizer_id"),)
+
+
+class LmsSession(Base):
+    """One session of an event."""
+
+    __tablename__ = "lms_sessions"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    title: Mapped[str | None] = mapped_column(String(512))
+    start: Mapped[datetime] = mapped_column(UTCDateTime)
+    end: Mapped[datetime] = mapped_column(UTCDateTime)
+    location: Mapped[str | None] = mapped_column(String(512))
+    online_url: Mapped[str | None] = mapped_column(String(2048))
+
+
+class LmsEnrollment(Base):
+    """A user's enrollment in an event and the session they chose (or were assigned), if any."""
+
+    __tablename__ = "lms_enrollments"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)
+    session_id: Mapped[str | None] = mapped_column(String(128))
+
+    __table_args__ = (Index("ix_lms_enrollments_user", "account_id", "user_id"),)
+
+
+class Delivery(Base):
+    """A hook delivery id already seen, so a repeated delivery is acknowledged, not applied."""
+
+    __tablename__ = "deliveries"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class DirtyKey(Base):
+    """A user whose entries must be reconciled; written in the same transaction as the change."""
+
+    __tablename__ = "dirty_keys"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=1)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_dirty_keys_due", "due_at"),)
+
+
+class Entry(Base):
+    """An Outlook entry the plugin made (or is making) for one user and session."""
+
+    __tablename__ = "entries"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    session_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    mailbox_id: Mapped[str] = mapped_column(String(128))
+    graph_event_id: Mapped[str | None] = mapped_column(String(512))
+    transaction_id: Mapped[str] = mapped_column(String(64))
+    tag: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(32))
+    payload_hash: Mapped[str | None] = mapped_column(String(64))
+    material_hash: Mapped[str | None] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    __table_args__ = (Index("ix_entries_event", "account_id", "event_id"),)
+
+
+class UserState(Base):
+    """The last reconcile outcome for a user, with its reason, for the page and ``status``."""
+
+    __tablename__ = "user_states"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    user_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    entries: Mapped[int] = mapped_column(Integer, default=0)
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (Index("ix_user_states_state", "account_id", "state"),)
+
+
+class DirectoryEntry(Base):
+    """A cached look-up of an address in one tenant's directory (found or not), with expiry."""
+
+    __tablename__ = "directory_cache"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    graph_user_id: Mapped[str | None] = mapped_column(String(128))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

@@ -1,0 +1,130 @@
+"""The dirty-key work queue: every statement that touches ``dirty_keys`` lives here.
+
+A change marks users dirty in its own transaction (the outbox); workers claim ready keys with one
+statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and hold them by a lease, so several worker
+processes never work one key at once and a dead worker's keys come back when its lease ends.
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bridge.models import Connection, DirtyKey, UTCDateTime, utcnow
+
+LEASE = timedelta(minutes=5)
+WORKING_STATES = ("connected", "disconnecting")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A key a worker holds: the generation tells whether it was marked again meanwhile."""
+
+    account_id: str
+    user_id: str
+    generation: int
+    attempts: int
+
+
+def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: datetime | None = None) -> int:
+    """Mark users of one account for reconcile; a key already queued is bumped and made due now."""
+    ids = sorted({u for u in user_ids if u})
+    if not ids:
+        return 0
+    now = now or utcnow()
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    rows = [{"account_id": account_id, "user_id": u, "generation": 1, "due_at": now, "attempts": 0} for u in ids]
+    for start in range(0, len(rows), 500):
+        chunk = insert(DirtyKey).values(rows[start : start + 500]).on_conflict_do_update(
+            index_elements=[DirtyKey.account_id, DirtyKey.user_id],
+            set_={"generation": DirtyKey.generation + 1, "due_at": now, "attempts": 0},
+        )
+        session.execute(chunk)
+    return len(ids)
+
+
+def claim(session: Session, worker: str, limit: int, now: datetime | None = None) -> list[Claim]:
+    """Take up to ``limit`` ready keys of connected accounts, oldest first, under a lease."""
+    now = now or utcnow()
+    ready = (
+        select(DirtyKey.account_id, DirtyKey.user_id)
+        .join(Connection, Connection.account_id == DirtyKey.account_id)
+        .where(
+            Connection.state.in_(WORKING_STATES),
+            DirtyKey.due_at <= now,
+            or_(DirtyKey.claimed_until.is_(None), DirtyKey.claimed_until < now),
+        )
+        .order_by(DirtyKey.due_at)
+        .limit(limit)
+        .with_for_update(of=DirtyKey, skip_locked=True)
+    )
+    statement = (
+        update(DirtyKey)
+        .where(tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(ready))
+        .values(claimed_by=worker, claimed_until=now + LEASE)
+        .returning(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation, DirtyKey.attempts)
+        .execution_options(synchronize_session=False)
+    )
+    return [Claim(*row) for row in session.execute(statement).all()]
+
+
+def extend(session: Session, worker: str, now: datetime | None = None) -> None:
+    """Renew the lease on every key this worker holds (its heartbeat)."""
+    now = now or utcnow()
+    session.execute(
+        update(DirtyKey).where(DirtyKey.claimed_by == worker).values(claimed_until=now + LEASE)
+    )
+
+
+def _mine(claim_: Claim, worker: str) -> list[object]:
+    return [
+        DirtyKey.account_id == claim_.account_id,
+        DirtyKey.user_id == claim_.user_id,
+        DirtyKey.claimed_by == worker,
+    ]
+
+
+def complete(session: Session, claim_: Claim, worker: str) -> None:
+    """Drop a finished key, unless it was marked again while it was worked: then release it."""
+    done = session.execute(
+        delete(DirtyKey).where(*_mine(claim_, worker), DirtyKey.generation == claim_.generation)
+    )
+    if not done.rowcount:  # type: ignore[attr-defined]
+        release(session, claim_, worker)
+
+
+def release(session: Session, claim_: Claim, worker: str) -> None:
+    """Give a key back untouched (the account stopped, or the worker is shutting down)."""
+    session.execute(update(DirtyKey).where(*_mine(claim_, worker)).values(claimed_by=None, claimed_until=None))
+
+
+def retry(session: Session, claim_: Claim, worker: str, at: datetime, error: str) -> None:
+    """Put a key back for a later attempt; if it was marked again meanwhile it stays due now."""
+    session.execute(
+        update(DirtyKey)
+        .where(*_mine(claim_, worker))
+        .values(
+            attempts=DirtyKey.attempts + 1,
+            due_at=case((DirtyKey.generation == claim_.generation, literal(at, UTCDateTime)), else_=DirtyKey.due_at),
+            last_error=error[:2000],
+            claimed_by=None,
+            claimed_until=None,
+        )
+    )
+
+
+def pending(session: Session, account_id: str) -> set[str]:
+    """Users of an account still waiting for reconcile."""
+    rows = session.execute(select(DirtyKey.user_id).where(DirtyKey.account_id == account_id))
+    return {r[0] for r in rows}
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest key becomes ready (for the worker's idle sleep)."""
+    return session.execute(
+        select(func.min(DirtyKey.due_at)).where(DirtyKey.claimed_by.is_(None))
+    ).scalar()

@@ -1,0 +1,120 @@
+"""The pure planner: entries wanted vs. entries made → the actions that close the gap.
+
+Level-triggered: planning again after the actions ran yields nothing. Past entries (ended) are
+never touched, whatever the LMS says now.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge import payload as payloads
+from bridge.rules import Decision
+
+Key = tuple[str, str]  # (event id, session id)
+
+CREATING = "creating"  # row written before the POST: outcome unknown until confirmed
+ACTIVE = "active"
+DELETED_IN_OUTLOOK = "deleted_in_outlook"
+
+
+@dataclass(frozen=True)
+class Desired:
+    key: Key
+    payload: dict[str, Any]
+    payload_hash: str
+    material_hash: str
+    starts_at: datetime
+    ends_at: datetime
+    tag: str
+
+
+@dataclass(frozen=True)
+class Made:
+    key: Key
+    mailbox_id: str
+    graph_event_id: str | None
+    transaction_id: str
+    state: str
+    payload_hash: str | None
+    material_hash: str | None
+    ends_at: datetime
+    tag: str
+
+
+@dataclass(frozen=True)
+class Create:
+    desired: Desired
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A create whose outcome is unknown: look the tag up before creating again."""
+
+    desired: Desired
+    made: Made
+
+
+@dataclass(frozen=True)
+class Update:
+    desired: Desired
+    made: Made
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Remove a made entry (looked up by tag when its id was never confirmed)."""
+
+    made: Made
+
+
+@dataclass(frozen=True)
+class Forget:
+    """Drop the record of an entry the user already deleted in Outlook."""
+
+    made: Made
+
+
+Action = Create | Resume | Update | Delete | Forget
+
+
+def desired_entries(decision: Decision, account_id: str, user_id: str,
+                    reminder_minutes: int | None) -> dict[Key, Desired]:
+    """The payload of every wanted entry, with its hashes and tag."""
+    result = {}
+    for key, wanted in decision.wanted.items():
+        tag = payloads.tag_value(account_id, user_id, *key)
+        body = payloads.entry_payload(wanted.event, wanted.session, reminder_minutes, tag)
+        result[key] = Desired(
+            key=key, payload=body, payload_hash=payloads.payload_hash(body),
+            material_hash=payloads.material_hash(wanted.event, wanted.session),
+            starts_at=wanted.session.start, ends_at=wanted.session.end, tag=tag,
+        )
+    return result
+
+
+def plan(desired: dict[Key, Desired], made: dict[Key, Made], mailbox_id: str | None,
+         now: datetime) -> list[Action]:
+    """Actions for one user, deletions first (a moved learner loses the old session first)."""
+    removals: list[Action] = []
+    writes: list[Action] = []
+    for key, entry in made.items():
+        if entry.ends_at <= now:
+            if entry.state == CREATING:
+                removals.append(Forget(entry))  # never confirmed, now past: only the record goes
+            continue  # past entries are never touched
+        wanted = desired.get(key)
+        if wanted is None or (mailbox_id is not None and entry.mailbox_id != mailbox_id):
+            # not wanted any more, or the user now has another mailbox (re-made on the next pass)
+            removals.append(Forget(entry) if entry.state == DELETED_IN_OUTLOOK else Delete(entry))
+        elif entry.state == CREATING:
+            writes.append(Resume(wanted, entry))
+        elif entry.state == DELETED_IN_OUTLOOK:
+            if wanted.material_hash != entry.material_hash:
+                writes.append(Create(wanted))  # a material change brings it back
+        elif wanted.payload_hash != entry.payload_hash:
+            writes.append(Update(wanted, entry))
+    if mailbox_id is not None:
+        writes.extend(Create(d) for key, d in desired.items() if key not in made)
+    return removals + writes

@@ -1,0 +1,69 @@
+"""Per-user sync state of an account, with reasons and counts (the page and ``outlook-sync status``).
+
+A user waiting in the queue is *pending* (or *retrying* after a failure); otherwise the state is the
+outcome of their last pass. Filtering, counting and paging happen in SQL, so 10,000 users stay fast.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy.orm import Session
+
+from bridge.models import DirtyKey, LmsUser, UserState
+
+STATES = ("synced", "pending", "retrying", "skipped", "failed")
+
+
+@dataclass(frozen=True)
+class UserRow:
+    user_id: str
+    name: str | None
+    email: str | None
+    state: str
+    reason: str | None
+    detail: str | None
+    entries: int
+    changed_at: datetime | None
+
+
+def _rows(account_id: str) -> Select[Any]:
+    state = case(
+        (and_(DirtyKey.user_id.is_not(None), DirtyKey.attempts > 0), "retrying"),
+        (DirtyKey.user_id.is_not(None), "pending"),
+        (UserState.state.is_not(None), UserState.state),
+        else_="pending",
+    ).label("state")
+    return (
+        select(LmsUser.id, LmsUser.name, LmsUser.email, state, UserState.reason,
+               func.coalesce(DirtyKey.last_error, UserState.detail).label("detail"),
+               func.coalesce(UserState.entries, 0).label("entries"), UserState.changed_at)
+        .outerjoin(UserState, and_(UserState.account_id == LmsUser.account_id, UserState.user_id == LmsUser.id))
+        .outerjoin(DirtyKey, and_(DirtyKey.account_id == LmsUser.account_id, DirtyKey.user_id == LmsUser.id))
+        .where(LmsUser.account_id == account_id, LmsUser.deleted.is_(False))
+    )
+
+
+def counts(session: Session, account_id: str) -> dict[str, int]:
+    """How many users are in each state (every state present, zero or not)."""
+    inner = _rows(account_id).subquery()
+    found = dict(session.execute(select(inner.c.state, func.count()).group_by(inner.c.state)).all())
+    return {state: int(found.get(state, 0)) for state in STATES}
+
+
+def users(session: Session, account_id: str, *, state: str | None = None, search: str | None = None,
+          offset: int = 0, limit: int = 50) -> tuple[list[UserRow], int]:
+    """One page of users (ordered by name) and the total matching the filter."""
+    inner = _rows(account_id).subquery()
+    query = select(inner)
+    if state:
+        query = query.where(inner.c.state == state)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(inner.c.name).like(pattern), func.lower(inner.c.email).like(pattern)))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    page = session.execute(query.order_by(inner.c.name, inner.c.id).offset(offset).limit(limit)).all()
+    return [UserRow(r.id, r.name, r.email, r.state, r.reason, r.detail, r.entries, r.changed_at)
+            for r in page], int(total)

@@ -1,0 +1,175 @@
+"""The worker: claims dirty users, reconciles them in parallel, and keeps accounts healthy.
+
+It only orchestrates: the queue's SQL is in :mod:`bridge.queue`, the rules in :mod:`bridge.rules`,
+the Graph calls behind :mod:`bridge.graph`, and what to do after a failure in :mod:`bridge.retry`.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from bridge import connection, queue, retry, store
+from bridge.db import Database
+from bridge.graph import errors
+from bridge.graph.client import Graph
+from bridge.models import Connection, DirtyKey, utcnow
+from bridge.sync import FAILED, Outcome, UserSync
+
+log = logging.getLogger("outlook_sync.worker")
+
+HOUSEKEEPING_EVERY = 15.0
+
+
+class Worker:
+    """One worker process's loop; several may share a PostgreSQL database."""
+
+    def __init__(self, db: Database, graph: Graph, concurrency: int = 32,
+                 full_reconcile: timedelta = timedelta(hours=1), name: str | None = None) -> None:
+        self.db, self.graph = db, graph
+        self.concurrency = concurrency
+        self.full_reconcile = full_reconcile
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._stop = threading.Event()
+        self._housekeeping_at = 0.0
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def run(self, idle_sleep: float = 0.5) -> None:
+        """Work until :meth:`stop` is called."""
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+            running: set[Future[None]] = set()
+            while not self._stop.is_set():
+                started = self._fill(pool, running)
+                if running:
+                    wait(running, timeout=idle_sleep, return_when=FIRST_COMPLETED)
+                elif not started:
+                    self._stop.wait(idle_sleep)
+
+    def drain(self, timeout: float = 120.0) -> int:
+        """Work until no key is ready (for the demo and tests); returns the keys worked."""
+        done = 0
+        deadline = time.monotonic() + timeout
+        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+            running: set[Future[None]] = set()
+            while time.monotonic() < deadline:
+                started = self._fill(pool, running)
+                if not running:
+                    if started == 0 and not self._due_soon():
+                        break
+                    time.sleep(0.05)
+                    continue
+                finished, running = wait(running, timeout=1.0, return_when=FIRST_COMPLETED)
+                done += len(finished)
+                for future in finished:
+                    future.result()
+        return done
+
+    def _fill(self, pool: ThreadPoolExecutor, running: set[Future[None]]) -> int:
+        """Claim as many keys as there are free threads and start them."""
+        running -= {f for f in running if f.done()}
+        self._housekeeping()
+        free = self.concurrency - len(running)
+        if free <= 0:
+            return 0
+        with self.db.session() as session:
+            claims = queue.claim(session, self.name, free)
+        for claim in claims:
+            running.add(pool.submit(self._work, claim))
+        return len(claims)
+
+    def _due_soon(self) -> bool:
+        """Whether a key of a working account is waiting (drain stops only when none is)."""
+        with self.db.session() as session:
+            row = session.execute(
+                select(DirtyKey.due_at).join(Connection, Connection.account_id == DirtyKey.account_id)
+                .where(Connection.state.in_(queue.WORKING_STATES))
+                .order_by(DirtyKey.due_at).limit(1)
+            ).first()
+        return row is not None and row[0] <= utcnow() + timedelta(seconds=5)
+
+    def _work(self, claim: queue.Claim) -> None:
+        now = utcnow()
+        try:
+            outcome = UserSync(self.db, self.graph, claim.account_id, claim.user_id, now).run()
+        except errors.AuthFailed as exc:
+            log.warning("account %s suspended: %s", claim.account_id, exc.reason)
+            with self.db.session() as session:
+                connection.suspend(session, claim.account_id, exc, now)
+                queue.release(session, claim, self.name)
+            return
+        except (errors.GraphError, OSError) as exc:
+            self._failed(claim, exc, now)
+            return
+        except Exception as exc:  # a bug must not stop the other users: record and retry slowly
+            log.exception("reconcile of a user failed unexpectedly")
+            self._failed(claim, exc, now)
+            return
+        with self.db.session() as session:
+            if outcome.again:
+                queue.mark_dirty(session, claim.account_id, [claim.user_id])
+            queue.complete(session, claim, self.name)
+
+    def _failed(self, claim: queue.Claim, exc: Exception, now: datetime) -> None:
+        decision = retry.after_user_failure(exc, claim.attempts, now)
+        with self.db.session() as session:
+            if isinstance(decision, retry.GiveUp):
+                store.set_user_state(session, claim.account_id, claim.user_id, FAILED, "error", decision.reason)
+                queue.complete(session, claim, self.name)
+            else:
+                queue.retry(session, claim, self.name, decision.at, decision.reason)
+
+    def _housekeeping(self) -> None:
+        """Every few seconds: renew leases, probe suspended tenants, finish disconnects,
+        and queue the periodic full reconcile."""
+        if time.monotonic() < self._housekeeping_at:
+            return
+        self._housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
+        now = utcnow()
+        with self.db.session() as session:
+            queue.extend(session, self.name, now)
+            rows = session.scalars(select(Connection).where(
+                Connection.state.in_((connection.SUSPENDED, connection.DISCONNECTING, connection.CONNECTED))
+            )).all()
+            for row in rows:
+                if row.state == connection.DISCONNECTING and not queue.pending(session, row.account_id):
+                    connection.finish_disconnect(session, row.account_id)
+                elif row.state == connection.CONNECTED and (
+                    row.full_reconcile_at is None or row.full_reconcile_at + self.full_reconcile <= now
+                ):
+                    row.full_reconcile_at = now
+                    connection.mark_everyone(session, row.account_id)
+            suspended = [r.account_id for r in rows if r.state == connection.SUSPENDED
+                         and r.retry_at is not None and r.retry_at <= now]
+        for account_id in suspended:
+            self._probe(account_id, now)
+
+    def _probe(self, account_id: str, now: datetime) -> None:
+        """Try a suspended tenant again; resume it when it answers, else back off further."""
+        with self.db.session() as session:
+            row = connection.connection(session, account_id)
+            tenant = row.tenant_id
+        if tenant is None:
+            return
+        try:
+            domains = connection.prove_access(self.graph, tenant)
+        except errors.AuthFailed as exc:
+            with self.db.session() as session:
+                connection.suspend(session, account_id, exc, now)
+            return
+        except errors.GraphError:
+            return
+        with self.db.session() as session:
+            row = connection.connection(session, account_id)
+            if row.state == connection.SUSPENDED:
+                row.state, row.reason, row.detail, row.failures, row.retry_at = (
+                    connection.CONNECTED, None, None, 0, None)
+                row.verified_domains, row.domains_checked_at = domains, now
+                connection.mark_everyone(session, account_id)
