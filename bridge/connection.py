@@ -22,7 +22,7 @@ from bridge.graph import errors
 from bridge.graph.auth import token_roles
 from bridge.graph.client import Graph
 from bridge.ingest import ensure_account
-from bridge.models import Account, ConsentRequest, Connection, Entry, LmsUser
+from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 REQUIRED_ROLE = "Calendars.ReadWrite"

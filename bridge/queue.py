@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import case, delete, func, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from bridge.models import Connection, DirtyKey, UTCDateTime, utcnow
 
@@ -80,7 +81,7 @@ def extend(session: Session, worker: str, now: datetime | None = None) -> None:
     )
 
 
-def _mine(claim_: Claim, worker: str) -> list[object]:
+def _mine(claim_: Claim, worker: str) -> list[ColumnElement[bool]]:
     return [
         DirtyKey.account_id == claim_.account_id,
         DirtyKey.user_id == claim_.user_id,

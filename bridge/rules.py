@@ -64,14 +64,14 @@ def decide(view: UserView, verified_domains: Collection[str] | None, now: dateti
 
     waiting_for_choice = False
     for enrollment in view.enrollments:
-        event = view.events.get(enrollment.event_id)
-        if event is None or event.cancelled:
+        enrolled_in = view.events.get(enrollment.event_id)
+        if enrolled_in is None or enrolled_in.cancelled:
             continue
-        session = event.session(enrollment.session_id)
-        if session is None:
+        chosen = enrolled_in.session(enrollment.session_id)
+        if chosen is None:
             waiting_for_choice = True
             continue
-        wanted.setdefault((event.id, session.id), Wanted(event, session, ASSIGNED))
+        wanted.setdefault((enrolled_in.id, chosen.id), Wanted(enrolled_in, chosen, ASSIGNED))
 
     upcoming = {key: w for key, w in wanted.items() if w.session.end > now}
     if not upcoming and waiting_for_choice:

@@ -49,7 +49,8 @@ def _rows(account_id: str) -> Select[Any]:
 def counts(session: Session, account_id: str) -> dict[str, int]:
     """How many users are in each state (every state present, zero or not)."""
     inner = _rows(account_id).subquery()
-    found = dict(session.execute(select(inner.c.state, func.count()).group_by(inner.c.state)).all())
+    grouped = select(inner.c.state, func.count()).group_by(inner.c.state)
+    found: dict[str, int] = dict(session.execute(grouped).tuples().all())
     return {state: int(found.get(state, 0)) for state in STATES}
 
 

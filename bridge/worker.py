@@ -20,7 +20,7 @@ from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.models import Connection, DirtyKey, utcnow
-from bridge.sync import FAILED, Outcome, UserSync
+from bridge.sync import FAILED, UserSync
 
 log = logging.getLogger("outlook_sync.worker")
 
