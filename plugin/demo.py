@@ -178,6 +178,7 @@ class Demo:
             raise RuntimeError("the page shows no consent link after Connect")
         print(f"consent link issued: {link.split('?')[0]}?…")
         admin = requests.Session()
+        admin.trust_env = False  # REQUESTS_CA_BUNDLE would replace the emulator's CA
         admin.verify = self.emulator.ca_path
         consent = admin.get(link)
         consent.raise_for_status()
@@ -202,7 +203,7 @@ def _tenant(emulator: Any, redirect_uri: str) -> str:
     tenant = admin.create_tenant(name="Contoso", domains=[DOMAIN])
     for _uid, name, mail, _role, kind in PEOPLE:
         if kind:
-            admin.create_user(tenant["id"], userPrincipalName=mail, mail=mail, displayName=name, mailbox=kind)
+            admin.create_user(tenant["id"], mail, mail=mail, display_name=name, mailbox=kind)
     return str(tenant["id"])
 
 

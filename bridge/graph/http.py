@@ -140,6 +140,9 @@ class GraphHttp:
                 self._sleep(exc.retry_after or backoff(self._transient_retries - transient_left))
                 transient_left -= 1
 
+    def close(self) -> None:
+        self._session.close()
+
     def _send(self, tenant_id: str, method: str, url: str, json: Any,
               params: dict[str, str] | None, headers: dict[str, str] | None) -> requests.Response:
         token = self._tokens.token(tenant_id)
