@@ -53,8 +53,8 @@ class ConsentLink:
 
 @dataclass(frozen=True)
 class CallbackResult:
-    """What the consent callback found: ``kind`` is accepted, declined, expired, used, unknown
-    or wrong_tenant."""
+    """What the consent callback found: ``kind`` is accepted, declined, expired, used, superseded
+    (a newer link replaced it), unknown or wrong_tenant."""
 
     kind: str
     account_id: str | None = None
@@ -112,8 +112,9 @@ def consent_callback(session: Session, params: Mapping[str, str], now: datetime)
         if params.get("state") else None
     if request is None:
         return CallbackResult("unknown")
-    if request.used_at is not None:
-        return CallbackResult("used", request.account_id)
+    if request.used_at is not None:  # an expired or replaced link keeps saying so when opened again
+        kind = request.outcome if request.outcome in ("expired", "superseded") else "used"
+        return CallbackResult(kind, request.account_id)
     if request.expires_at <= now:
         request.used_at, request.outcome = now, "expired"
         return CallbackResult("expired", request.account_id)

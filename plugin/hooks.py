@@ -1,0 +1,106 @@
+"""The hook endpoints: check the signature, validate everything, then store in one transaction.
+
+Nothing is stored unless the whole request is signed and valid, and a database failure rolls the
+whole request back and answers 503 with ``Retry-After``, so the host's retry finishes the job.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from flask import Blueprint, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from bridge.ingest import Outcome, apply_delivery
+from plugin import openapi
+from plugin.schemas import ROOT, HookError, load_batch, load_delivery
+from plugin.services import services
+from plugin.signing import SignatureError, verify
+
+MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_SECONDS = 30
+
+log = logging.getLogger(__name__)
+bp = Blueprint("hooks", __name__)
+
+
+class DatabaseUnavailable(Exception):
+    """The store could not take the deliveries now; nothing was stored."""
+
+
+@bp.post("/hooks")
+def receive() -> ResponseReturnValue:
+    delivery = load_delivery(_signed_json())
+    [outcome] = _apply([delivery])
+    return {"id": delivery["id"], "status": outcome.value}, _status([outcome])
+
+
+@bp.post("/hooks/batch")
+def receive_batch() -> ResponseReturnValue:
+    deliveries = load_batch(_signed_json())
+    outcomes = _apply(deliveries)
+    results = [{"id": d["id"], "status": o.value} for d, o in zip(deliveries, outcomes, strict=True)]
+    return {"results": results}, _status(outcomes)
+
+
+@bp.get("/hooks/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    return openapi.document(services().manifest.version)
+
+
+def _signed_json() -> Any:
+    """The request's JSON, once its signature is proven (401 otherwise, before any parsing)."""
+    body = request.get_data(cache=False)
+    verify(services().settings.host_secret, dict(request.headers), body, time.time())
+    try:
+        return json.loads(body, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as error:
+        raise HookError({ROOT: [f"Not valid JSON: {error}"]}, "invalid JSON") from None
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _apply(deliveries: Sequence[dict[str, Any]]) -> list[Outcome]:
+    try:
+        with services().database.session() as session:
+            return [apply_delivery(session, delivery) for delivery in deliveries]
+    except DBAPIError as error:
+        # Lost connections, locks and a concurrent copy of the same delivery clear on retry.
+        retryable = isinstance(error, OperationalError | InterfaceError | IntegrityError)
+        if retryable or error.connection_invalidated:
+            log.warning("hooks: database unavailable (%s); asked the host to retry", type(error).__name__)
+            raise DatabaseUnavailable from error
+        raise
+
+
+def _status(outcomes: Sequence[Outcome]) -> int:
+    return 202 if Outcome.APPLIED in outcomes else 200
+
+
+@bp.errorhandler(SignatureError)
+def _unauthorized(error: SignatureError) -> ResponseReturnValue:
+    log.info("hooks: refused unsigned delivery: %s", error)
+    return {"error": str(error)}, 401
+
+
+@bp.errorhandler(HookError)
+def _invalid(error: HookError) -> ResponseReturnValue:
+    return {"error": error.message, "fields": error.fields}, 400
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    return {"error": f"body larger than {MAX_BODY_BYTES} bytes"}, 413
+
+
+@bp.errorhandler(DatabaseUnavailable)
+def _unavailable(error: DatabaseUnavailable) -> ResponseReturnValue:
+    body = {"error": "database unavailable; nothing was stored, retry later"}
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

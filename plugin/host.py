@@ -1,0 +1,93 @@
+"""The Python side of the host contract, for hosts: sign and send hooks, make launch links.
+
+The demo, the tests and any Python LMS talk to the plugin through this module, so they sign and
+serialise exactly as the plugin verifies and validates.
+"""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from itsdangerous import URLSafeTimedSerializer
+
+from plugin.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+
+HOOK_PATH = "/hooks"
+BATCH_PATH = "/hooks/batch"
+SETTINGS_PATH = "/integrations/outlook"
+LAUNCH_SALT = "lms-launch"
+
+
+def dumps(obj: Any) -> bytes:
+    """Serialise a body as the plugin expects: UTF-8 JSON, datetimes as RFC 3339 with offset."""
+    return json.dumps(obj, default=_rfc3339, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def _rfc3339(value: Any) -> str:
+    if isinstance(value, datetime):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} names no instant; give it a tzinfo")
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+def launch_url(base_url: str, host_secret: str, account: str, user_id: str, role: str) -> str:
+    """The settings-page address the LMS sends a user's browser to (the token lasts 300 s)."""
+    token = URLSafeTimedSerializer(host_secret, salt=LAUNCH_SALT).dumps(
+        {"account": account, "user_id": user_id, "role": role}
+    )
+    return f"{base_url.rstrip('/')}{SETTINGS_PATH}?{urlencode({'launch': token})}"
+
+
+class HostClient:
+    """Sends signed hook deliveries to one plugin installation."""
+
+    def __init__(
+        self, base_url: str, host_secret: str, session: requests.Session | None = None, timeout: float = 30
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._secret = host_secret
+        self.session = session or requests.Session()
+        self.timeout = timeout
+
+    def __repr__(self) -> str:
+        return f"HostClient({self.base_url!r})"
+
+    @staticmethod
+    def delivery(
+        topic: str, account: str, data: Mapping[str, Any], delivery_id: str | None = None
+    ) -> dict[str, Any]:
+        """An envelope for ``data``, with a fresh delivery id unless one is given (for a retry)."""
+        envelope_id = delivery_id or str(uuid.uuid4())
+        return {"id": envelope_id, "topic": topic, "account": account, "data": dict(data)}
+
+    def signed_headers(self, body: bytes, timestamp: int | None = None) -> dict[str, str]:
+        """Headers that prove ``body`` comes from this host (timestamp defaults to now)."""
+        stamp = int(time.time()) if timestamp is None else timestamp
+        return {
+            "Content-Type": "application/json",
+            TIMESTAMP_HEADER: str(stamp),
+            SIGNATURE_HEADER: sign(self._secret, stamp, body),
+        }
+
+    def send(
+        self, topic: str, account: str, data: Mapping[str, Any], delivery_id: str | None = None
+    ) -> requests.Response:
+        """POST one delivery to ``/hooks``; 202 applied, 200 duplicate or stale."""
+        return self._post(HOOK_PATH, self.delivery(topic, account, data, delivery_id))
+
+    def send_batch(self, deliveries: Sequence[Mapping[str, Any]]) -> requests.Response:
+        """POST up to 1,000 envelopes (from :meth:`delivery`) to ``/hooks/batch`` as one unit."""
+        return self._post(BATCH_PATH, {"deliveries": list(deliveries)})
+
+    def _post(self, path: str, obj: Any) -> requests.Response:
+        body = dumps(obj)
+        return self.session.post(
+            self.base_url + path, data=body, headers=self.signed_headers(body), timeout=self.timeout
+        )
