@@ -50,7 +50,7 @@ def counts(session: Session, account_id: str) -> dict[str, int]:
     """How many users are in each state (every state present, zero or not)."""
     inner = _rows(account_id).subquery()
     grouped = select(inner.c.state, func.count()).group_by(inner.c.state)
-    found: dict[str, int] = dict(session.execute(grouped).tuples().all())
+    found: dict[str, int] = {state: n for state, n in session.execute(grouped)}
     return {state: int(found.get(state, 0)) for state in STATES}
 
 

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridge import lms
@@ -108,12 +110,9 @@ def write_entry(session: Session, account_id: str, user_id: str, tenant_id: str,
                 desired: Desired, *, state: str, transaction_id: str, graph_event_id: str | None,
                 payload_hash: str | None) -> None:
     """Insert or replace the record of one entry."""
-    session.merge(Entry(
-        account_id=account_id, user_id=user_id, event_id=desired.key[0], session_id=desired.key[1],
-        tenant_id=tenant_id, mailbox_id=mailbox_id, graph_event_id=graph_event_id, transaction_id=transaction_id,
-        state=state, payload_hash=payload_hash, material_hash=desired.material_hash, starts_at=desired.starts_at,
-        ends_at=desired.ends_at, tag=desired.tag, updated_at=utcnow(),
-    ))
+    upsert_entries(session, [entry_row(account_id, user_id, tenant_id, mailbox_id, desired, state=state,
+                                       transaction_id=transaction_id, graph_event_id=graph_event_id,
+                                       payload_hash=payload_hash)])
 
 
 def mark_entry(session: Session, account_id: str, user_id: str, key: Key, **values: object) -> None:
@@ -130,19 +129,8 @@ def drop_entry(session: Session, account_id: str, user_id: str, key: Key) -> Non
 
 def set_user_state(session: Session, account_id: str, user_id: str, state: str,
                    reason: str | None = None, detail: str | None = None) -> None:
-    """Record the user's sync state; ``changed_at`` moves only when state or reason change."""
-    row = session.get(UserState, (account_id, user_id))
-    entries = session.execute(
-        select(func.count()).select_from(Entry).where(Entry.account_id == account_id, Entry.user_id == user_id,
-                                                      Entry.state == "active")
-    ).scalar_one()
-    if row is None:
-        session.add(UserState(account_id=account_id, user_id=user_id, state=state, reason=reason,
-                              detail=detail, entries=entries, changed_at=utcnow()))
-        return
-    if (row.state, row.reason) != (state, reason):
-        row.changed_at = utcnow()
-    row.state, row.reason, row.detail, row.entries = state, reason, detail, entries
+    """Record one user's sync state."""
+    set_user_states(session, account_id, {user_id: (state, reason, detail)})
 
 
 def cached_mailbox(session: Session, account_id: str, tenant_id: str, address: str,
@@ -159,3 +147,104 @@ def cache_mailbox(session: Session, account_id: str, tenant_id: str, address: st
     ttl = FOUND_TTL if graph_user_id else NOT_FOUND_TTL
     session.merge(DirectoryEntry(account_id=account_id, tenant_id=tenant_id, address=address.lower(),
                                  graph_user_id=graph_user_id, expires_at=now + ttl))
+
+
+def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[str, lms.UserView]:
+    """:func:`user_view` for many users with one query per table."""
+    users = {u.id: u for u in session.scalars(
+        select(LmsUser).where(LmsUser.account_id == account_id, LmsUser.id.in_(user_ids)))}
+    enrollments: dict[str, list[LmsEnrollment]] = {u: [] for u in user_ids}
+    for e in session.scalars(select(LmsEnrollment).where(
+            LmsEnrollment.account_id == account_id, LmsEnrollment.user_id.in_(user_ids),
+            LmsEnrollment.deleted.is_(False))):
+        enrollments[e.user_id].append(e)
+    event_ids = {e.event_id for rows in enrollments.values() for e in rows}
+    events = {e.id: e for e in session.scalars(select(LmsEvent).where(
+        LmsEvent.account_id == account_id, LmsEvent.deleted.is_(False),
+        LmsEvent.organizer_id.in_(user_ids) | LmsEvent.id.in_(event_ids)))}
+    sessions: dict[str, list[LmsSession]] = {e: [] for e in events}
+    if events:
+        for s in session.scalars(select(LmsSession).where(LmsSession.account_id == account_id,
+                                                          LmsSession.event_id.in_(list(events)))):
+            sessions[s.event_id].append(s)
+    built = {e.id: _event(e, sessions[e.id]) for e in events.values()}
+    views = {}
+    for uid in user_ids:
+        row = users.get(uid)
+        user = lms.User(id=uid, email=row.email, active=row.active, name=row.name) \
+            if row is not None and not row.deleted else None
+        mine = {e.event_id for e in enrollments[uid]} | {e.id for e in events.values() if e.organizer_id == uid}
+        views[uid] = lms.UserView(
+            user_id=uid, user=user, events={eid: built[eid] for eid in mine if eid in built},
+            enrollments=tuple(lms.Enrollment(e.event_id, e.session_id) for e in enrollments[uid]))
+    return views
+
+
+def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, dict[Key, Made]]:
+    """:func:`made_entries` for many users in one query."""
+    found: dict[str, dict[Key, Made]] = {u: {} for u in user_ids}
+    for row in session.scalars(select(Entry).where(Entry.account_id == account_id, Entry.user_id.in_(user_ids))):
+        found[row.user_id][(row.event_id, row.session_id)] = _made(row)
+    return found
+
+
+def cached_mailboxes(session: Session, account_id: str, tenant_id: str, addresses: list[str],
+                     now: datetime) -> dict[str, str | None]:
+    """Unexpired directory look-ups for these addresses (lower-cased): Graph id, or None if not found."""
+    rows = session.scalars(select(DirectoryEntry).where(
+        DirectoryEntry.account_id == account_id, DirectoryEntry.tenant_id == tenant_id,
+        DirectoryEntry.address.in_([a.lower() for a in addresses]), DirectoryEntry.expires_at > now))
+    return {r.address: r.graph_user_id for r in rows}
+
+
+def entry_row(account_id: str, user_id: str, tenant_id: str, mailbox_id: str, desired: Desired, *, state: str,
+              transaction_id: str, graph_event_id: str | None = None,
+              payload_hash: str | None = None) -> dict[str, object]:
+    """The columns of one entry record, for :func:`upsert_entries`."""
+    return {"account_id": account_id, "user_id": user_id, "event_id": desired.key[0], "session_id": desired.key[1],
+            "tenant_id": tenant_id, "mailbox_id": mailbox_id, "graph_event_id": graph_event_id,
+            "transaction_id": transaction_id, "tag": desired.tag, "state": state, "payload_hash": payload_hash,
+            "material_hash": desired.material_hash, "starts_at": desired.starts_at, "ends_at": desired.ends_at,
+            "updated_at": utcnow()}
+
+
+def _insert(session: Session) -> Any:
+    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+
+
+def upsert_entries(session: Session, rows: list[dict[str, object]]) -> None:
+    """Insert or replace entry records in one statement per 500."""
+    for start in range(0, len(rows), 500):
+        statement = _insert(session)(Entry).values(rows[start:start + 500])
+        replaced = {c: statement.excluded[c] for c in rows[0] if c not in ("account_id", "user_id", "event_id",
+                                                                          "session_id")}
+        session.execute(statement.on_conflict_do_update(
+            index_elements=[Entry.account_id, Entry.user_id, Entry.event_id, Entry.session_id], set_=replaced))
+
+
+def drop_entries(session: Session, account_id: str, keys: list[tuple[str, Key]]) -> None:
+    for user_id, key in keys:
+        drop_entry(session, account_id, user_id, key)
+
+
+def set_user_states(session: Session, account_id: str,
+                    states: dict[str, tuple[str, str | None, str | None]]) -> None:
+    """Record many users' states; ``changed_at`` moves only when state or reason change."""
+    if not states:
+        return
+    ids = list(states)
+    counts: dict[str, int] = {uid: n for uid, n in session.execute(
+        select(Entry.user_id, func.count()).where(Entry.account_id == account_id, Entry.user_id.in_(ids),
+                                                  Entry.state == "active").group_by(Entry.user_id))}
+    existing = {r.user_id: r for r in session.scalars(
+        select(UserState).where(UserState.account_id == account_id, UserState.user_id.in_(ids)))}
+    now = utcnow()
+    for uid, (state, reason, detail) in states.items():
+        row = existing.get(uid)
+        if row is None:
+            session.add(UserState(account_id=account_id, user_id=uid, state=state, reason=reason, detail=detail,
+                                  entries=counts.get(uid, 0), changed_at=now))
+            continue
+        if (row.state, row.reason) != (state, reason):
+            row.changed_at = now
+        row.state, row.reason, row.detail, row.entries = state, reason, detail, counts.get(uid, 0)

@@ -22,6 +22,13 @@ FAILED = "failed"
 NO_UPCOMING = "no_upcoming_sessions"
 
 
+def settled(decision: rules.Decision, again: bool = False) -> Outcome:
+    """The state of a user whose pass went through."""
+    if decision.skip_reason:
+        return Outcome(SKIPPED, decision.skip_reason, again=again)
+    return Outcome(SYNCED, None if decision.wanted else NO_UPCOMING, again=again)
+
+
 @dataclass(frozen=True)
 class Outcome:
     """How a user's pass ended; ``again`` asks for another pass (e.g. a mailbox moved)."""
@@ -53,37 +60,44 @@ class UserSync:
             view, context.verified_domains, self.now)
         desired = reconcile.desired_entries(decision, self.account_id, self.user_id, context.reminder_minutes)
 
-        mailbox = None
+        mailbox, resolved = None, False
         if desired:
             assert view.user is not None and view.user.email
-            mailbox = self._mailbox(view.user.email)
+            address = view.user.email
+            mailbox, resolved = self._mailbox(address)
             if mailbox is None:
                 return self._finish(Outcome(FAILED, errors.USER_NOT_FOUND))
         elif not any(m.ends_at > self.now or m.state == CREATING for m in made.values()):
-            return self._finish(self._settled(decision))
+            return self._finish(settled(decision))
 
         actions = reconcile.plan(desired, made, mailbox, self.now)
         transaction_ids = self._record_creates(actions, mailbox)
         try:
             again = any([self._apply(action, mailbox, transaction_ids) for action in actions])
         except errors.MailboxUnreachable as exc:
+            if exc.reason == errors.USER_NOT_FOUND and not resolved and view.user and view.user.email:
+                return self._finish(self._look_up(view.user.email))
             return self._finish(Outcome(FAILED, exc.reason, str(exc)))
-        return self._finish(self._settled(decision, again))
+        return self._finish(settled(decision, again))
 
-    def _settled(self, decision: rules.Decision, again: bool = False) -> Outcome:
-        if decision.skip_reason:
-            return Outcome(SKIPPED, decision.skip_reason, again=again)
-        return Outcome(SYNCED, None if decision.wanted else NO_UPCOMING, again=again)
+    def _mailbox(self, address: str) -> tuple[str | None, bool]:
+        """The mailbox to write to, and whether it comes from a directory look-up.
 
-    def _mailbox(self, address: str) -> str | None:
+        Graph accepts the user principal name in calendar paths, so the address is tried first and
+        the directory is asked only when Graph does not know it (an alias, a changed UPN).
+        """
         with self.db.session() as session:
             hit, graph_id = store.cached_mailbox(session, self.account_id, self.tenant_id, address, self.now)
-        if hit:
-            return graph_id
+        return (graph_id, True) if hit else (address, False)
+
+    def _look_up(self, address: str) -> Outcome:
+        """Graph does not know the address as a UPN: find it by ``mail`` or ``proxyAddresses``."""
         graph_id = self.graph.directory.find_user(self.tenant_id, address)
         with self.db.session() as session:
             store.cache_mailbox(session, self.account_id, self.tenant_id, address, graph_id, self.now)
-        return graph_id
+        if graph_id is None:
+            return Outcome(FAILED, errors.USER_NOT_FOUND)
+        return Outcome(SYNCED, again=True)
 
     def _record_creates(self, actions: list[Action], mailbox: str | None) -> dict[reconcile.Key, str]:
         """Commit a ``creating`` record with a fresh transactionId before any create is sent."""
@@ -141,10 +155,14 @@ class UserSync:
 
     def _delete(self, made: reconcile.Made) -> None:
         calendar = self.graph.calendar
-        ids = [made.graph_event_id] if made.graph_event_id else calendar.find_by_tag(
-            self.tenant_id, made.mailbox_id, made.tag)
-        for event_id in ids:
-            calendar.delete(self.tenant_id, made.mailbox_id, event_id)
+        try:
+            ids = [made.graph_event_id] if made.graph_event_id else calendar.find_by_tag(
+                self.tenant_id, made.mailbox_id, made.tag)
+            for event_id in ids:
+                calendar.delete(self.tenant_id, made.mailbox_id, event_id)
+        except errors.MailboxUnreachable as exc:
+            if exc.reason != errors.USER_NOT_FOUND:
+                raise  # an unknown mailbox holds nothing to delete
 
     def _save(self, desired: reconcile.Desired, mailbox: str, transaction_id: str, event_id: str | None) -> None:
         with self.db.session() as session:

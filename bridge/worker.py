@@ -16,24 +16,36 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from bridge import connection, queue, retry, store
+from bridge.bulk import GroupSync
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.models import Connection, DirtyKey, utcnow
-from bridge.sync import FAILED, UserSync
+from bridge.sync import FAILED, Outcome
 
 log = logging.getLogger("outlook_sync.worker")
 
 HOUSEKEEPING_EVERY = 15.0
 
 
+def _groups(claims: list[queue.Claim], size: int, count: int) -> list[list[queue.Claim]]:
+    """Split claims into at most ``count`` groups of one account each, evenly, none over ``size``."""
+    by_account: dict[str, list[queue.Claim]] = {}
+    for claim in claims:
+        by_account.setdefault(claim.account_id, []).append(claim)
+    per_group = max(1, min(size, -(-len(claims) // max(count, 1))))
+    return [keys[i:i + per_group] for keys in by_account.values() for i in range(0, len(keys), per_group)]
+
+
 class Worker:
     """One worker process's loop; several may share a PostgreSQL database."""
 
     def __init__(self, db: Database, graph: Graph, concurrency: int = 32,
-                 full_reconcile: timedelta = timedelta(hours=1), name: str | None = None) -> None:
+                 full_reconcile: timedelta = timedelta(hours=1), name: str | None = None,
+                 group_size: int = 10) -> None:
         self.db, self.graph = db, graph
         self.concurrency = concurrency
+        self.group_size = group_size
         self.full_reconcile = full_reconcile
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
@@ -80,9 +92,9 @@ class Worker:
         if free <= 0:
             return 0
         with self.db.session() as session:
-            claims = queue.claim(session, self.name, free)
-        for claim in claims:
-            running.add(pool.submit(self._work, claim))
+            claims = queue.claim(session, self.name, free * self.group_size)
+        for group in _groups(claims, self.group_size, free):
+            running.add(pool.submit(self._work, group))
         return len(claims)
 
     def _due_soon(self) -> bool:
@@ -95,36 +107,37 @@ class Worker:
             ).first()
         return row is not None and row[0] <= utcnow() + timedelta(seconds=5)
 
-    def _work(self, claim: queue.Claim) -> None:
+    def _work(self, group: list[queue.Claim]) -> None:
+        """Reconcile a group of users of one account and settle each user's key."""
         now = utcnow()
+        account_id = group[0].account_id
         try:
-            outcome = UserSync(self.db, self.graph, claim.account_id, claim.user_id, now).run()
+            results: dict[str, Outcome | Exception] = GroupSync(
+                self.db, self.graph, account_id, [c.user_id for c in group], now).run()
         except errors.AuthFailed as exc:
-            log.warning("account %s suspended: %s", claim.account_id, exc.reason)
+            log.warning("account %s suspended: %s", account_id, exc.reason)
             with self.db.session() as session:
-                connection.suspend(session, claim.account_id, exc, now)
-                queue.release(session, claim, self.name)
-            return
-        except (errors.GraphError, OSError) as exc:
-            self._failed(claim, exc, now)
+                connection.suspend(session, account_id, exc, now)
+                for claim in group:
+                    queue.release(session, claim, self.name)
             return
         except Exception as exc:  # a bug must not stop the other users: record and retry slowly
-            log.exception("reconcile of a user failed unexpectedly")
-            self._failed(claim, exc, now)
-            return
+            log.exception("reconcile of a group of users failed unexpectedly")
+            results = {c.user_id: exc for c in group}
         with self.db.session() as session:
-            if outcome.again:
-                queue.mark_dirty(session, claim.account_id, [claim.user_id])
-            queue.complete(session, claim, self.name)
-
-    def _failed(self, claim: queue.Claim, exc: Exception, now: datetime) -> None:
-        decision = retry.after_user_failure(exc, claim.attempts, now)
-        with self.db.session() as session:
-            if isinstance(decision, retry.GiveUp):
-                store.set_user_state(session, claim.account_id, claim.user_id, FAILED, "error", decision.reason)
-                queue.complete(session, claim, self.name)
-            else:
-                queue.retry(session, claim, self.name, decision.at, decision.reason)
+            for claim in group:
+                result = results[claim.user_id]
+                if isinstance(result, Outcome):
+                    if result.again:
+                        queue.mark_dirty(session, claim.account_id, [claim.user_id])
+                    queue.complete(session, claim, self.name)
+                    continue
+                decision = retry.after_user_failure(result, claim.attempts, now)
+                if isinstance(decision, retry.GiveUp):
+                    store.set_user_state(session, claim.account_id, claim.user_id, FAILED, "error", decision.reason)
+                    queue.complete(session, claim, self.name)
+                else:
+                    queue.retry(session, claim, self.name, decision.at, decision.reason)
 
     def _housekeeping(self) -> None:
         """Every few seconds: renew leases, probe suspended tenants, finish disconnects,

@@ -11,7 +11,7 @@ import random
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
@@ -47,46 +47,55 @@ def odata_string(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _error_of(response: requests.Response) -> tuple[str, str]:
-    try:
-        error = response.json().get("error", {})
-    except ValueError:
-        return "", response.text[:200]
+def _error_of(body: Any) -> tuple[str, str]:
+    error = body.get("error", {}) if isinstance(body, dict) else {}
     if isinstance(error, dict):
         return str(error.get("code", "")), str(error.get("message", ""))
     return str(error), ""
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     try:
         return max(0.0, float(value)) if value is not None else None
     except ValueError:
         return None
 
 
-def raise_for(response: requests.Response) -> None:
-    """Turn a non-2xx Graph answer into its typed error."""
-    status = response.status_code
+def error_for(status: int, body: Any, headers: Mapping[str, str]) -> errors.GraphError | None:
+    """The typed error for a Graph answer (a response or one item of a ``$batch``), or None if 2xx."""
     if status < 400:
-        return
-    code, message = _error_of(response)
+        return None
+    code, message = _error_of(body)
     text = f"{status} {code}: {message}".strip()
     if status == 429:
-        raise errors.Throttled(text, _retry_after(response) or 0.0, code=code, status=status)
+        return errors.Throttled(text, _retry_after(headers) or 0.0, code=code, status=status)
     if status >= 500:
-        raise errors.Transient(text, _retry_after(response), code=code, status=status)
+        return errors.Transient(text, _retry_after(headers), code=code, status=status)
     if status == 404 and code in ("MailboxNotEnabledForRESTAPI", "MailboxNotSupportedForRESTAPI"):
-        raise errors.MailboxUnreachable(text, errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE, code=code, status=status)
-    if status == 404 and code in ("ErrorInvalidUser", "Request_ResourceNotFound", "ResourceNotFound"):
-        raise errors.MailboxUnreachable(text, errors.USER_NOT_FOUND, code=code, status=status)
+        return errors.MailboxUnreachable(text, errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE, code=code, status=status)
+    if status == 404 and code in ("ErrorInvalidUser", "Request_ResourceNotFound"):
+        return errors.MailboxUnreachable(text, errors.USER_NOT_FOUND, code=code, status=status)
     if status == 404:
-        raise errors.NotFound(text, code=code, status=status)
+        return errors.NotFound(text, code=code, status=status)
     if status == 403 and "OData is disabled" in message:
-        raise errors.MailboxUnreachable(text, errors.ACCESS_DENIED_BY_POLICY, code=code, status=status)
+        return errors.MailboxUnreachable(text, errors.ACCESS_DENIED_BY_POLICY, code=code, status=status)
     if status in (401, 403):
-        raise errors.AuthFailed(text, errors.PERMISSION_MISSING, code=code, status=status)
-    raise errors.BadRequest(text, code=code, status=status)
+        return errors.AuthFailed(text, errors.PERMISSION_MISSING, code=code, status=status)
+    return errors.BadRequest(text, code=code, status=status)
+
+
+def raise_for(response: requests.Response) -> None:
+    """Raise the typed error of a non-2xx Graph answer."""
+    if response.status_code < 400:
+        return
+    try:
+        body = response.json()
+    except ValueError:
+        body = {"error": {"code": "", "message": response.text[:200]}}
+    error = error_for(response.status_code, body, response.headers)
+    if error is not None:
+        raise error
 
 
 class GraphHttp:
@@ -139,6 +148,15 @@ class GraphHttp:
                     raise
                 self._sleep(exc.retry_after or backoff(self._transient_retries - transient_left))
                 transient_left -= 1
+
+    def batch(self, tenant_id: str, items: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        """Send up to 20 requests as one ``$batch``; each item's answer by its id.
+
+        The envelope's own 429 is waited out like any request; a lost envelope (timeout, reset, 5xx)
+        raises :class:`errors.Transient`, leaving the outcome of every write in it unknown.
+        """
+        answer = self.request(tenant_id, "POST", "/$batch", json={"requests": items}, idempotent=False)
+        return {str(item["id"]): item for item in answer.get("responses", [])}
 
     def close(self) -> None:
         self._session.close()

@@ -1,0 +1,92 @@
+"""A backfill workload shared by the benchmarks: N users, two sessions each, one emulated tenant."""
+from __future__ import annotations
+
+import secrets
+import statistics
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bridge import connection, ingest
+from bridge.config import Settings
+from bridge.db import Database
+from bridge.graph.client import Graph
+from bridge.migrate import upgrade
+from emulator.testing import EmulatorHandle
+
+ACCOUNT = "bench"
+DOMAIN = "bench.example"
+
+
+@dataclass
+class Workload:
+    settings: Settings
+    database: Database
+    graph: Graph
+    tenant_id: str
+    users: int
+    entries: int
+
+
+def prepare(emulator: EmulatorHandle, database_url: str, users: int, concurrency: int,
+            sessions_per_event: int = 2) -> Workload:
+    """A connected account whose users each have two upcoming sessions (entries = 2 × users)."""
+    admin = emulator.admin
+    admin.reset("all")
+    client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(24)
+    admin.register_app(client_id, client_secret=secret, redirect_uris=["http://127.0.0.1/cb"])
+    tenant = admin.create_tenant("Bench", [DOMAIN])["id"]
+    admin.grant_consent(tenant, client_id)
+    addresses = [f"user{n}@{DOMAIN}" for n in range(users)]
+    for start in range(0, users, 1000):
+        admin.create_users(tenant, [{"userPrincipalName": a, "mail": a, "mailbox": "exchange_online"}
+                                    for a in addresses[start:start + 1000]])
+    settings = Settings(host_secret="h" * 32, secret_key="k" * 32, client_id=client_id, client_secret=secret,
+                        database_url=database_url, authority_url=emulator.base_url, graph_url=emulator.graph_url,
+                        ca_bundle=emulator.ca_path, worker_concurrency=concurrency)
+    database = Database(database_url)
+    upgrade(database.engine)
+    now = datetime.now(UTC).replace(microsecond=0)
+    events = max(1, users // 50)
+    with database.session() as session:
+        deliveries: list[dict[str, Any]] = []
+        for e in range(events):
+            sessions = [{"id": f"e{e}s{i}", "title": None, "start": now + timedelta(days=1 + i, hours=e % 8),
+                         "end": now + timedelta(days=1 + i, hours=e % 8 + 1), "location": "Room 1",
+                         "online_url": None} for i in range(sessions_per_event)]
+            deliveries.append({"topic": "event.upserted", "data": {
+                "id": f"e{e}", "title": f"Course {e}", "description": "Bring a notebook.", "organizer_id": None,
+                "url": f"https://lms.example/e{e}", "location": None, "online_url": None,
+                "timezone": "Europe/Berlin", "cancelled": False, "sessions": sessions, "version": 1}})
+        for n, address in enumerate(addresses):
+            deliveries.append({"topic": "user.upserted", "data": {
+                "id": f"u{n}", "email": address, "name": f"User {n}", "active": True, "role": "learner",
+                "timezone": None, "version": 1}})
+        for n in range(users):
+            e = n % events
+            for i in range(sessions_per_event):
+                # one session chosen in each of `sessions_per_event` events → that many entries per user
+                deliveries.append({"topic": "enrollment.upserted", "data": {
+                    "event_id": f"e{(e + i) % events}", "user_id": f"u{n}",
+                    "session_id": f"e{(e + i) % events}s{i}", "version": 1}})
+        for number, delivery in enumerate(deliveries):
+            ingest.apply_delivery(session, {"id": f"d{number}", "account": ACCOUNT, **delivery})
+        row = connection.connection(session, ACCOUNT)
+        row.tenant_id, row.state = tenant, connection.CONSENT_RECEIVED
+    graph = Graph.from_settings(settings)
+    connection.activate(database, graph, ACCOUNT, "bench", datetime.now(UTC))
+    return Workload(settings, database, graph, tenant, users, users * sessions_per_event)
+
+
+def median_of(runs: int, once: Callable[[], float]) -> tuple[float, list[float]]:
+    times = [once() for _ in range(runs)]
+    return statistics.median(times), times
+
+
+def timed(action: Callable[[], object]) -> float:
+    start = time.perf_counter()
+    action()
+    return time.perf_counter() - start
