@@ -21,11 +21,13 @@ class LoggingWorker(Worker):
 
     log: Path
 
-    def _work(self, claim: queue.Claim) -> None:
+    def _work(self, group: list[queue.Claim]) -> None:
         start = time.time()
-        super()._work(claim)
+        super()._work(group)
+        end = time.time()
         with self.log.open("a") as out:
-            out.write(json.dumps([self.name, claim.account_id, claim.user_id, start, time.time()]) + "\n")
+            for claim in group:
+                out.write(json.dumps([self.name, claim.account_id, claim.user_id, start, end]) + "\n")
 
 
 def main() -> None:
