@@ -1,0 +1,125 @@
+"""The page's actions: Connect, Connect integration, Save (reminder), Disconnect, Retry, Resynchronise.
+
+Every action is a POST that needs a launched manager (``outlook_calendar:manage`` in ``plugin.json``:
+others get 403) and the session's CSRF token (400 otherwise); the account is the session's, never a
+form field. A done action redirects back to the page with a message; a refused one shows the page
+again with the reason, a 4xx status, and nothing changed.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+from bridge import connection, queue
+from bridge.graph import errors
+from bridge.models import LmsUser, utcnow
+from plugin import launch, page, words
+from plugin.services import services
+
+MAX_REMINDER = 40320  # four weeks, the most Outlook allows
+_MINUTES = re.compile(r"[0-9]{1,6}")
+
+bp = launch.protect(Blueprint("outlook_actions", __name__, url_prefix="/integrations/outlook"))
+
+
+@bp.before_request
+def _guard() -> None:
+    g.viewer = launch.require_manager()
+    launch.check_csrf()
+
+
+def _done(message: str, **query: Any) -> Response:
+    flash(message, "ok")
+    return redirect(url_for("outlook_page.index", **query), 303)
+
+
+@bp.post("/connect")
+def connect() -> ResponseReturnValue:
+    """Make a new admin-consent link (earlier unused links stop working)."""
+    with services().database.session() as db:
+        busy = connection.connection(db, g.viewer.account).state == connection.DISCONNECTING
+        if not busy:
+            connection.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
+    if busy:
+        return page.render(g.viewer, 409, "The integration is still disconnecting: wait until it has "
+                                          "finished removing entries, then press Connect.")
+    return _done("A new consent link is ready. Copy it and send it to your Azure AD administrator.")
+
+
+@bp.post("/activate")
+def activate() -> ResponseReturnValue:
+    """Connect integration: prove access to the tenant, then switch syncing on."""
+    try:
+        connection.activate(services().database, services().graph, g.viewer.account, g.viewer.user_id,
+                            utcnow())
+    except connection.NotReady as exc:
+        return page.render(g.viewer, 409, " ".join(words.CONNECTION_REASONS.get(
+            exc.reason, (str(exc), ""))))
+    except errors.AuthFailed as exc:
+        return page.render(g.viewer, 409, " ".join(words.connection_reason(exc.reason) or ()))
+    except errors.GraphError:
+        return page.render(g.viewer, 503, "Microsoft could not be reached just now, so nothing changed. "
+                                          "Press Connect integration again in a minute.")
+    return _done("Connected. Outlook calendars are being filled; the table below shows each user's progress.")
+
+
+@bp.post("/reminder")
+def reminder() -> ResponseReturnValue:
+    """Save the reminder: a whole number of minutes (0 to four weeks), or empty / "none" for no reminder."""
+    raw = request.form.get("reminder_minutes", "").strip()
+    minutes: int | None
+    if raw.lower() in ("", "none"):
+        minutes = None
+    elif _MINUTES.fullmatch(raw) and int(raw) <= MAX_REMINDER:
+        minutes = int(raw)
+    else:
+        return page.render(g.viewer, 400, f"Reminder: enter a whole number of minutes from 0 to {MAX_REMINDER} "
+                                          "(four weeks), or leave it empty for no reminder. Nothing was saved.",
+                           reminder_minutes=raw[:20])
+    with services().database.session() as db:
+        connection.set_reminder(db, g.viewer.account, minutes)
+    return _done("Reminder saved: no reminder." if minutes is None else
+                 f"Reminder saved: {minutes} minutes before the start. Existing entries follow shortly.")
+
+
+@bp.post("/disconnect")
+def disconnect() -> ResponseReturnValue:
+    """Stop syncing, after the confirmation step; optionally remove the future entries made."""
+    if request.form.get("confirm") != "yes":
+        return page.render_disconnect(g.viewer, 400, "Confirm with the Disconnect button on this page.")
+    remove = request.form.get("remove_entries") in ("yes", "on", "1", "true")
+    with services().database.session() as db:
+        already = connection.connection(db, g.viewer.account).state == connection.DISCONNECTED
+        if not already:
+            connection.disconnect(db, g.viewer.account, remove)
+    if already:
+        return _done("The integration was already disconnected.")
+    return _done("Disconnected. The future entries it made are being removed from Outlook." if remove else
+                 "Disconnected. Entries already in Outlook stay there; nothing new is synced.")
+
+
+@bp.post("/users/<path:user_id>/retry")
+def retry(user_id: str) -> ResponseReturnValue:
+    """Queue one user of the session's account for another pass now."""
+    with services().database.session() as db:
+        user = db.get(LmsUser, (g.viewer.account, user_id))
+        if user is None or user.deleted:
+            launch.refuse(404, "No such user", "This account has no such user in the LMS.")
+        queue.mark_dirty(db, g.viewer.account, [user_id])
+    back = page.Filters.parse(request.form).query()
+    return _done(f"{user.name or user_id} will be synchronised again shortly.", **back)
+
+
+@bp.post("/resync")
+def resync() -> ResponseReturnValue:
+    """Queue every user of the account for a full pass."""
+    with services().database.session() as db:
+        connected = connection.connection(db, g.viewer.account).state == connection.CONNECTED
+        count = connection.mark_everyone(db, g.viewer.account) if connected else 0
+    if not connected:
+        return page.render(g.viewer, 409, "Resynchronise works while the integration is connected.")
+    return _done(f"All {count} users will be synchronised again shortly.")
