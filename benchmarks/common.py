@@ -50,7 +50,7 @@ def prepare(emulator: EmulatorHandle, database_url: str, users: int, concurrency
     database = Database(database_url)
     upgrade(database.engine)
     now = datetime.now(UTC).replace(microsecond=0)
-    events = max(1, users // 50)
+    events = max(2, users // 50)
     with database.session() as session:
         deliveries: list[dict[str, Any]] = []
         for e in range(events):

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import json
 import subprocess
 import sys
@@ -49,7 +50,7 @@ def test_two_processes_share_the_backlog(world: World, tmp_path: Path) -> None:
     assert len(names) == 2, "both processes worked"
     for user, spans in intervals.items():
         spans.sort()
-        for (_, end, _), (start, _, _) in zip(spans, spans[1:], strict=False):
+        for (_, end, _), (start, _, _) in itertools.pairwise(spans):
             assert start >= end, f"{user} worked twice at once"
     for n in range(USERS):
         assert world.subjects(f"u{n}@{DOMAIN}") == [f"Round 4 — Session {n % 4 + 1}"]

@@ -1,0 +1,33 @@
+"""Run the benchmarks and print their figures: ``python -m benchmarks [--size small|full]``."""
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+
+from benchmarks import backfill
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--size", choices=("small", "full"), default="full")
+    parser.add_argument("--runs", type=int, default=None, help="runs per figure (median); default 3 full, 1 small")
+    parser.add_argument("--only", default="B1,B3,B4,B5", help="comma-separated: B1 (with B2), B3, B4, B5")
+    parser.add_argument("--postgresql", default=os.environ.get(
+        "OUTLOOK_SYNC_BENCH_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    runs = args.runs or (3 if args.size == "full" else 1)
+    only = {name.strip().upper() for name in args.only.split(",")}
+    print(f"benchmarks: size={args.size} runs={runs} python={platform.python_version()} "
+          f"cpus={os.cpu_count()} machine={platform.machine()}", flush=True)
+    lines: list[str] = []
+    if "B1" in only:
+        lines += backfill.run(args.size, runs, None)
+    for line in lines:
+        print(line, flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+"""B1 (the bridge's first backfill) and B2 (the same workload through a naive sequential sync).
+
+B1: N entries over N/2 users against the emulator with latency L and Graph's limits on; the bound is
+max(N·L/C, per-mailbox n·L/4) for the bridge's concurrency C (C requests in flight) — the time C
+requests at a time need at latency L. B2 writes each entry with one request at a time, no batching,
+after looking the user up, as calendar plugins commonly do (see Moodle's Microsoft 365 plugin); it runs
+on a sample of users and its time is scaled to N (it is linear by construction).
+"""
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from benchmarks.common import ACCOUNT, median_of, prepare
+from bridge import reconcile, rules, store
+from bridge.worker import Worker
+from emulator.testing import running_emulator
+
+
+def bridge_backfill(users: int, latency_ms: float, concurrency: int, database_url: str | None) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory() as folder, running_emulator(latency_ms=latency_ms) as emulator:
+        url = database_url or f"sqlite:///{Path(folder) / 'b1.sqlite3'}"
+        if database_url:
+            _reset_postgresql(url)
+        work = prepare(emulator, url, users, concurrency)
+        start = time.perf_counter()
+        Worker(work.database, work.graph, concurrency=concurrency).drain(timeout=3600)
+        wall = time.perf_counter() - start
+        counters = emulator.admin.counters()
+        made = sum(len(m["events"]) for m in emulator.admin.mailboxes(work.tenant_id).values())
+        work.database.dispose()
+        work.graph.http.close()
+    per_mailbox = 2 * latency_ms / 1000 / 4
+    bound = max(work.entries * latency_ms / 1000 / concurrency, per_mailbox)
+    return {"entries": work.entries, "made": made, "wall_s": wall, "bound_s": bound, "ratio": bound / wall,
+            "http_requests": counters["by_kind"].get("batch", 0) + counters["by_kind"].get("graph", 0),
+            "throttled": counters["throttled"]}
+
+
+def naive_backfill(users: int, latency_ms: float) -> dict[str, Any]:
+    """One request at a time: look the user up, then POST each entry; no batching, no concurrency."""
+    with tempfile.TemporaryDirectory() as folder, running_emulator(latency_ms=latency_ms) as emulator:
+        work = prepare(emulator, f"sqlite:///{Path(folder) / 'b2.sqlite3'}", users, concurrency=1)
+        start = time.perf_counter()
+        with work.database.session() as session:
+            views = store.user_views(session, ACCOUNT, [f"u{n}" for n in range(users)])
+        for uid, view in views.items():
+            decision = rules.decide(view, None, work_now())
+            wanted = reconcile.desired_entries(decision, ACCOUNT, uid, 15)
+            assert view.user and view.user.email
+            work.graph.http.request(work.tenant_id, "GET", f"/users/{view.user.email}")
+            for desired in wanted.values():
+                work.graph.calendar.create(work.tenant_id, view.user.email, desired.payload, desired.tag)
+        wall = time.perf_counter() - start
+        made = sum(len(m["events"]) for m in emulator.admin.mailboxes(work.tenant_id).values())
+        work.graph.http.close()
+    return {"entries": work.entries, "made": made, "wall_s": wall}
+
+
+def work_now() -> Any:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC)
+
+
+def _reset_postgresql(url: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.begin() as connection:
+        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def run(size: str, runs: int, database_url: str | None) -> list[str]:
+    users = {"small": 250, "full": 5000}[size]
+    naive_users = {"small": 25, "full": 200}[size]
+    latency, concurrency = 50.0, 32
+    results: list[dict[str, Any]] = []
+    median, _ = median_of(runs, lambda: _keep(results, bridge_backfill(users, latency, concurrency, database_url)))
+    best = min(results, key=lambda r: abs(r["wall_s"] - median))
+    naive = naive_backfill(naive_users, latency)
+    naive_scaled = naive["wall_s"] * best["entries"] / naive["entries"]
+    database = "PostgreSQL" if database_url else "SQLite"
+    return [
+        f"B1 backfill ({database}): {best['entries']} entries over {users} users, latency {latency:.0f} ms, "
+        f"C={concurrency}, median of {runs}: {median:.2f} s (runs: {_list(r['wall_s'] for r in results)});"
+        f" bound {best['bound_s']:.2f} s; ratio bound/actual {best['bound_s'] / median:.2f};"
+        f" {best['made']} entries in the mailboxes; {best['http_requests']} Graph HTTP requests; "
+        f"{best['throttled']} throttled",
+        f"B2 naive sequential sync: {naive['entries']} entries over {naive_users} users in {naive['wall_s']:.2f} s "
+        f"({naive['made']} made) → {naive_scaled:.1f} s for {best['entries']} entries; "
+        f"speed-up of the bridge {naive_scaled / median:.1f}×",
+    ]
+
+
+def _list(values: Any) -> str:
+    return ", ".join(f"{v:.2f}" for v in values)
+
+
+def _keep(results: list[dict[str, Any]], result: dict[str, Any]) -> float:
+    results.append(result)
+    assert result["made"] == result["entries"], f"backfill made {result['made']} of {result['entries']} entries"
+    return float(result["wall_s"])

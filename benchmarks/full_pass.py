@@ -1,0 +1,120 @@
+"""B5: a full reconcile pass over 100,000 mapped entries (nothing changed: no Graph write expected).
+
+The account is seeded straight into the database (50,000 users with two sessions each, and the
+entries already made with the payload hashes the rules give), then every user is marked dirty and a
+worker drains the queue in a fresh process, which reports its wall time and peak memory (max RSS).
+"""
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from bridge import connection, reconcile, rules
+from bridge.db import Database
+from bridge.lms import Enrollment, Event, Session, User, UserView
+from bridge.migrate import upgrade
+from bridge.models import Account, Connection, Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser
+from emulator.testing import running_emulator
+
+ACCOUNT = "pass"
+
+
+def seed(database: Database, users: int, tenant_id: str) -> int:
+    """Users, events, enrollments and the entries already made, written in bulk."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    events = max(2, users // 50)
+    built = []
+    for e in range(events):
+        sessions = tuple(Session(id=f"e{e}s{i}", event_id=f"e{e}", position=i, start=now + timedelta(days=1 + i),
+                                 end=now + timedelta(days=1 + i, hours=1)) for i in range(2))
+        built.append(Event(id=f"e{e}", title=f"Course {e}", timezone="Europe/Berlin", sessions=sessions))
+    rows: dict[Any, list[dict[str, Any]]] = {t: [] for t in (LmsUser, LmsEvent, LmsSession, LmsEnrollment, Entry)}
+    for event in built:
+        rows[LmsEvent].append({"account_id": ACCOUNT, "id": event.id, "version": 1, "deleted": False,
+                               "title": event.title, "timezone": event.timezone, "cancelled": False})
+        rows[LmsSession] += [{"account_id": ACCOUNT, "event_id": event.id, "id": s.id, "position": s.position,
+                              "start": s.start, "end": s.end} for s in event.sessions]
+    for n in range(users):
+        address = f"user{n}@pass.example"
+        rows[LmsUser].append({"account_id": ACCOUNT, "id": f"u{n}", "version": 1, "deleted": False,
+                              "email": address, "name": f"User {n}", "active": True, "role": "learner"})
+        mine = [built[n % events], built[(n + 1) % events]]
+        enrollments = tuple(Enrollment(event.id, event.sessions[i].id) for i, event in enumerate(mine))
+        rows[LmsEnrollment] += [{"account_id": ACCOUNT, "event_id": e.event_id, "user_id": f"u{n}", "version": 1,
+                                 "deleted": False, "session_id": e.session_id} for e in enrollments]
+        view = UserView(f"u{n}", User(f"u{n}", address, True), {e.id: e for e in mine}, enrollments)
+        wanted = reconcile.desired_entries(rules.decide(view, None, now), ACCOUNT, f"u{n}", 15)
+        rows[Entry] += [{"account_id": ACCOUNT, "user_id": f"u{n}", "event_id": d.key[0], "session_id": d.key[1],
+                         "tenant_id": tenant_id, "mailbox_id": address, "graph_event_id": f"g-{n}-{d.key[1]}",
+                         "transaction_id": "t", "tag": d.tag, "state": "active", "payload_hash": d.payload_hash,
+                         "material_hash": d.material_hash, "starts_at": d.starts_at, "ends_at": d.ends_at,
+                         "updated_at": now} for d in wanted.values()]
+    with database.session() as session:
+        session.execute(insert(Account), [{"id": ACCOUNT, "reminder_minutes": 15, "created_at": now}])
+        session.execute(insert(Connection), [{"account_id": ACCOUNT, "state": "connected", "tenant_id": tenant_id,
+                                              "failures": 0, "full_reconcile_at": now}])
+        for table, values in rows.items():
+            for start in range(0, len(values), 5000):
+                session.execute(insert(table), values[start:start + 5000])
+    return len(rows[Entry])
+
+
+def full_pass(settings_json: str) -> None:
+    """In a fresh process: mark everyone, drain, print wall time and peak memory as JSON."""
+    from bridge.config import Settings
+    from bridge.graph.client import Graph
+    from bridge.worker import Worker
+
+    settings = Settings(**json.loads(settings_json))
+    database = Database(settings.database_url)
+    start = time.perf_counter()
+    with database.session() as session:
+        marked = connection.mark_everyone(session, ACCOUNT)
+    worked = Worker(database, Graph.from_settings(settings), concurrency=settings.worker_concurrency,
+                    group_size=100).drain(timeout=3600)
+    wall = time.perf_counter() - start
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(json.dumps({"marked": marked, "groups": worked, "wall_s": wall, "peak_mb": peak_mb}))
+
+
+def run(size: str, runs: int, database_url: str | None) -> list[str]:
+    import dataclasses
+    import statistics
+
+    from bridge.config import Settings
+
+    users = {"small": 2000, "full": 50_000}[size]
+    walls, peaks = [], []
+    with tempfile.TemporaryDirectory() as folder, running_emulator() as emulator:
+        url = database_url or f"sqlite:///{Path(folder) / 'b5.sqlite3'}"
+        database = Database(url)
+        upgrade(database.engine)
+        entries = seed(database, users, "tenant")
+        database.dispose()
+        settings = Settings(host_secret="h" * 32, secret_key="k" * 32, client_id="c", client_secret="s",
+                            database_url=url, authority_url=emulator.base_url, graph_url=emulator.graph_url,
+                            ca_bundle=emulator.ca_path, worker_concurrency=2)
+        for _ in range(runs):
+            out = subprocess.run([sys.executable, "-m", "benchmarks.full_pass", json.dumps(
+                dataclasses.asdict(settings))], check=True, capture_output=True, text=True).stdout
+            figures = json.loads(out.strip().splitlines()[-1])
+            walls.append(figures["wall_s"])
+            peaks.append(figures["peak_mb"])
+        writes = emulator.admin.counters()
+    changed = writes["creates"] + writes["updates"] + writes["deletes"]
+    return [f"B5 full reconcile pass ({'PostgreSQL' if database_url else 'SQLite'}): {entries} mapped entries over "
+            f"{users} users, median of {runs}: {statistics.median(walls):.2f} s, peak memory "
+            f"{max(peaks):.0f} MB (max RSS of the worker process); Graph writes: {changed}"]
+
+
+if __name__ == "__main__":
+    full_pass(sys.argv[1])
