@@ -6,7 +6,9 @@ user got and what each emulated mailbox holds, and exits non-zero if that is not
 """
 from __future__ import annotations
 
+import logging
 import secrets
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -136,6 +138,7 @@ def _submit(browser: requests.Session, page: requests.Response, action_suffix: s
 
 @contextmanager
 def _serving(app: Any, port: int) -> Iterator[str]:
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # request lines would show launch tokens
     server = make_server("127.0.0.1", port, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -228,9 +231,21 @@ def check(database: Database, mailboxes: dict[str, Any]) -> list[str]:
     return problems
 
 
+def _free_port(preferred: int) -> int:
+    """The preferred port if nobody listens there, else one the system picks."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", preferred))
+        except OSError:
+            probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def run_demo(keep_running: bool = False, port: int = 8000) -> int:
     from emulator.testing import running_emulator  # only the demo and emulator commands load it
 
+    port = _free_port(port)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     DEMO_DB.parent.mkdir(exist_ok=True)
     DEMO_DB.unlink(missing_ok=True)
     with running_emulator() as emulator:
@@ -288,5 +303,5 @@ def _print_summary(database: Database, mailboxes: dict[str, Any]) -> None:
         for event in sorted(mailbox["events"], key=lambda e: e["start"]["dateTime"]):
             reminder = f"reminder {event.get('reminderMinutesBeforeStart')} min" if event.get("isReminderOn") \
                 else "no reminder"
-            print(f"    {event['start']['dateTime']} {event['start']['timeZone']:<22} {event['subject']}"
-                  f" ({reminder})")
+            when = event["start"]["dateTime"][:16].replace("T", " ")
+            print(f"    {when} {event['start']['timeZone']:<4} {event['subject']} ({reminder})")
