@@ -22,14 +22,14 @@ from bridge import connection, reconcile, rules
 from bridge.db import Database
 from bridge.lms import Enrollment, Event, Session, User, UserView
 from bridge.migrate import upgrade
-from bridge.models import Account, Connection, Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser
+from bridge.models import Account, Connection, Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser, UserState
 from emulator.testing import running_emulator
 
 ACCOUNT = "pass"
 
 
 def seed(database: Database, users: int, tenant_id: str) -> int:
-    """Users, events, enrollments and the entries already made, written in bulk."""
+    """Users, events, enrollments, the entries already made and users' states, written in bulk."""
     now = datetime.now(UTC).replace(microsecond=0)
     events = max(2, users // 50)
     built = []
@@ -37,12 +37,14 @@ def seed(database: Database, users: int, tenant_id: str) -> int:
         sessions = tuple(Session(id=f"e{e}s{i}", event_id=f"e{e}", position=i, start=now + timedelta(days=1 + i),
                                  end=now + timedelta(days=1 + i, hours=1)) for i in range(2))
         built.append(Event(id=f"e{e}", title=f"Course {e}", timezone="Europe/Berlin", sessions=sessions))
-    rows: dict[Any, list[dict[str, Any]]] = {t: [] for t in (LmsUser, LmsEvent, LmsSession, LmsEnrollment, Entry)}
+    rows: dict[Any, list[dict[str, Any]]] = {
+        t: [] for t in (LmsUser, LmsEvent, LmsSession, LmsEnrollment, Entry, UserState)}
     for event in built:
         rows[LmsEvent].append({"account_id": ACCOUNT, "id": event.id, "version": 1, "deleted": False,
                                "title": event.title, "timezone": event.timezone, "cancelled": False})
         rows[LmsSession] += [{"account_id": ACCOUNT, "event_id": event.id, "id": s.id, "position": s.position,
                               "start": s.start, "end": s.end} for s in event.sessions]
+    shared: reconcile.SharedPayloads = {}
     for n in range(users):
         address = f"user{n}@pass.example"
         rows[LmsUser].append({"account_id": ACCOUNT, "id": f"u{n}", "version": 1, "deleted": False,
@@ -52,12 +54,14 @@ def seed(database: Database, users: int, tenant_id: str) -> int:
         rows[LmsEnrollment] += [{"account_id": ACCOUNT, "event_id": e.event_id, "user_id": f"u{n}", "version": 1,
                                  "deleted": False, "session_id": e.session_id} for e in enrollments]
         view = UserView(f"u{n}", User(f"u{n}", address, True), {e.id: e for e in mine}, enrollments)
-        wanted = reconcile.desired_entries(rules.decide(view, None, now), ACCOUNT, f"u{n}", 15)
+        wanted = reconcile.desired_entries(rules.decide(view, None, now), ACCOUNT, f"u{n}", 15, shared)
         rows[Entry] += [{"account_id": ACCOUNT, "user_id": f"u{n}", "event_id": d.key[0], "session_id": d.key[1],
                          "tenant_id": tenant_id, "mailbox_id": address, "graph_event_id": f"g-{n}-{d.key[1]}",
                          "transaction_id": "t", "tag": d.tag, "state": "active", "payload_hash": d.payload_hash,
                          "material_hash": d.material_hash, "starts_at": d.starts_at, "ends_at": d.ends_at,
                          "updated_at": now} for d in wanted.values()]
+        rows[UserState].append({"account_id": ACCOUNT, "user_id": f"u{n}", "state": "synced", "reason": None,
+                                "entries": len(wanted), "changed_at": now})
     with database.session() as session:
         session.execute(insert(Account), [{"id": ACCOUNT, "reminder_minutes": 15, "created_at": now}])
         session.execute(insert(Connection), [{"account_id": ACCOUNT, "state": "connected", "tenant_id": tenant_id,

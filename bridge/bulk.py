@@ -59,16 +59,19 @@ class GroupSync:
             made = store.made_entries_of(session, self.account_id, self.user_ids)
             emails = [v.user.email for v in views.values() if v.user and v.user.email]
             cache = store.cached_mailboxes(session, self.account_id, context.tenant_id, emails, self.now)
+            recorded = store.user_states_of(session, self.account_id, self.user_ids)
         self.tenant_id = context.tenant_id
         results: dict[str, Result] = {}
         plans: list[_Plan] = []
         solo: list[str] = []
+        unchanged: set[str] = set()
+        shared: reconcile.SharedPayloads = {}
         for uid in self.user_ids:
             view = views[uid]
             removing = context.state == "disconnecting"
             decision = rules.Decision({}, "disconnected") if removing else rules.decide(
                 view, context.verified_domains, self.now)
-            desired = reconcile.desired_entries(decision, self.account_id, uid, context.reminder_minutes)
+            desired = reconcile.desired_entries(decision, self.account_id, uid, context.reminder_minutes, shared)
             mailbox, resolved = None, False
             if desired:
                 assert view.user is not None and view.user.email
@@ -81,13 +84,16 @@ class GroupSync:
             actions = reconcile.plan(desired, made[uid], mailbox, self.now)
             if not actions:
                 results[uid] = settled(decision)
+                active = sum(1 for m in made[uid].values() if m.state == ACTIVE)
+                if recorded.get(uid) == (results[uid].state, results[uid].reason, active):
+                    unchanged.add(uid)  # a pass that changes nothing writes nothing
             elif len(actions) > PER_MAILBOX or any(_needs_look_up(a) for a in actions):
                 solo.append(uid)
             else:
                 plans.append(_Plan(uid, decision, mailbox or "", resolved, actions))
         self._record_creates(plans)
         self._send(plans)
-        self._write_back(plans, results)
+        self._write_back(plans, {u: r for u, r in results.items() if u not in unchanged})
         for plan in plans:
             if plan.error is not None and _unknown_address(plan):
                 solo.append(plan.user_id)  # an alias: the single-user pass looks it up in the directory

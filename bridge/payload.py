@@ -68,8 +68,9 @@ def _place(event: Event, session: Session) -> dict[str, str]:
     return {}
 
 
-def entry_payload(event: Event, session: Session, reminder_minutes: int | None, tag: str) -> dict[str, Any]:
-    """The Graph ``event`` body for one session (no attendees: nobody is e-mailed)."""
+def session_payload(event: Event, session: Session, reminder_minutes: int | None) -> dict[str, Any]:
+    """The Graph ``event`` body for one session, the same for everyone who has it (no attendees:
+    nobody is e-mailed); :func:`with_tag` adds the entry's own tag."""
     payload: dict[str, Any] = {
         "subject": subject(event, session),
         "body": {"contentType": "html", "content": body_html(event, session)},
@@ -77,13 +78,20 @@ def entry_payload(event: Event, session: Session, reminder_minutes: int | None, 
         "end": graph_datetime(session.end, event.timezone),
         "showAs": "busy",
         "isReminderOn": reminder_minutes is not None,
-        "singleValueExtendedProperties": [{"id": TAG_PROPERTY_ID, "value": tag}],
+        "location": _place(event, session) or {"displayName": ""},
     }
     if reminder_minutes is not None:
         payload["reminderMinutesBeforeStart"] = reminder_minutes
-    place = _place(event, session)
-    payload["location"] = place or {"displayName": ""}
     return payload
+
+
+def with_tag(payload: dict[str, Any], tag: str) -> dict[str, Any]:
+    return {**payload, "singleValueExtendedProperties": [{"id": TAG_PROPERTY_ID, "value": tag}]}
+
+
+def entry_payload(event: Event, session: Session, reminder_minutes: int | None, tag: str) -> dict[str, Any]:
+    """The Graph ``event`` body of one user's entry for a session."""
+    return with_tag(session_payload(event, session, reminder_minutes), tag)
 
 
 def _digest(value: Any) -> str:
@@ -91,7 +99,7 @@ def _digest(value: Any) -> str:
 
 
 def payload_hash(payload: dict[str, Any]) -> str:
-    """Changes whenever anything the entry shows changes."""
+    """Changes whenever anything the entry shows changes (hash of :func:`session_payload`)."""
     return _digest(payload)
 
 

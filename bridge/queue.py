@@ -38,13 +38,12 @@ def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: 
         return 0
     now = now or utcnow()
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    statement = insert(DirtyKey).on_conflict_do_update(
+        index_elements=[DirtyKey.account_id, DirtyKey.user_id],
+        set_={"generation": DirtyKey.generation + 1, "due_at": now, "attempts": 0},
+    )
     rows = [{"account_id": account_id, "user_id": u, "generation": 1, "due_at": now, "attempts": 0} for u in ids]
-    for start in range(0, len(rows), 500):
-        chunk = insert(DirtyKey).values(rows[start : start + 500]).on_conflict_do_update(
-            index_elements=[DirtyKey.account_id, DirtyKey.user_id],
-            set_={"generation": DirtyKey.generation + 1, "due_at": now, "attempts": 0},
-        )
-        session.execute(chunk)
+    session.execute(statement, rows)
     return len(ids)
 
 
@@ -96,6 +95,19 @@ def complete(session: Session, claim_: Claim, worker: str) -> None:
     )
     if not done.rowcount:  # type: ignore[attr-defined]
         release(session, claim_, worker)
+
+
+def complete_all(session: Session, claims: list[Claim], worker: str) -> None:
+    """:func:`complete` for many keys with one statement (keys marked again meanwhile are released)."""
+    if not claims:
+        return
+    finished = [(c.account_id, c.user_id, c.generation) for c in claims]
+    session.execute(delete(DirtyKey).where(
+        tuple_(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation).in_(finished),
+        DirtyKey.claimed_by == worker))
+    session.execute(update(DirtyKey).where(
+        tuple_(DirtyKey.account_id, DirtyKey.user_id).in_([(c.account_id, c.user_id) for c in claims]),
+        DirtyKey.claimed_by == worker).values(claimed_by=None, claimed_until=None))
 
 
 def release(session: Session, claim_: Claim, worker: str) -> None:

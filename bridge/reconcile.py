@@ -79,18 +79,28 @@ class Forget:
 Action = Create | Resume | Update | Delete | Forget
 
 
-def desired_entries(decision: Decision, account_id: str, user_id: str,
-                    reminder_minutes: int | None) -> dict[Key, Desired]:
-    """The payload of every wanted entry, with its hashes and tag."""
+SharedPayloads = dict[tuple[Key, int | None], tuple[dict[str, Any], str, str]]
+
+
+def desired_entries(decision: Decision, account_id: str, user_id: str, reminder_minutes: int | None,
+                    shared: SharedPayloads | None = None) -> dict[Key, Desired]:
+    """The payload of every wanted entry, with its hashes and tag.
+
+    ``shared`` keeps each session's payload and hashes across the users of one pass: everyone with
+    a session gets the same body, so it is built and hashed once.
+    """
+    shared = {} if shared is None else shared
     result = {}
     for key, wanted in decision.wanted.items():
+        if (key, reminder_minutes) not in shared:
+            body = payloads.session_payload(wanted.event, wanted.session, reminder_minutes)
+            shared[(key, reminder_minutes)] = (body, payloads.payload_hash(body),
+                                               payloads.material_hash(wanted.event, wanted.session))
+        body, body_hash, material = shared[(key, reminder_minutes)]
         tag = payloads.tag_value(account_id, user_id, *key)
-        body = payloads.entry_payload(wanted.event, wanted.session, reminder_minutes, tag)
-        result[key] = Desired(
-            key=key, payload=body, payload_hash=payloads.payload_hash(body),
-            material_hash=payloads.material_hash(wanted.event, wanted.session),
-            starts_at=wanted.session.start, ends_at=wanted.session.end, tag=tag,
-        )
+        result[key] = Desired(key=key, payload=payloads.with_tag(body, tag), payload_hash=body_hash,
+                              material_hash=material, starts_at=wanted.session.start, ends_at=wanted.session.end,
+                              tag=tag)
     return result
 
 

@@ -52,7 +52,7 @@ def account_context(session: Session, account_id: str) -> AccountContext | None:
     return AccountContext(account_id, state, tenant, reminder, tuple(domains) if domains is not None else None)
 
 
-def _event(row: LmsEvent, sessions: list[LmsSession]) -> lms.Event:
+def _event(row: Any, sessions: list[Any]) -> lms.Event:
     return lms.Event(
         id=row.id, title=row.title or "", timezone=row.timezone or "UTC", organizer_id=row.organizer_id,
         description=row.description, url=row.url, location=row.location, online_url=row.online_url,
@@ -100,7 +100,7 @@ def made_entries(session: Session, account_id: str, user_id: str) -> dict[Key, M
     return {(r.event_id, r.session_id): _made(r) for r in rows}
 
 
-def _made(row: Entry) -> Made:
+def _made(row: Any) -> Made:
     return Made(key=(row.event_id, row.session_id), mailbox_id=row.mailbox_id, graph_event_id=row.graph_event_id,
                 transaction_id=row.transaction_id, state=row.state, payload_hash=row.payload_hash,
                 material_hash=row.material_hash, ends_at=row.ends_at, tag=row.tag)
@@ -149,31 +149,37 @@ def cache_mailbox(session: Session, account_id: str, tenant_id: str, address: st
                                  graph_user_id=graph_user_id, expires_at=now + ttl))
 
 
+def _rows(session: Session, table: Any, *where: Any) -> list[Any]:
+    """Plain rows (attribute access by column name) rather than ORM objects: many, read once."""
+    return list(session.execute(select(*table.__table__.c).where(*where)))
+
+
 def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[str, lms.UserView]:
     """:func:`user_view` for many users with one query per table."""
-    users = {u.id: u for u in session.scalars(
-        select(LmsUser).where(LmsUser.account_id == account_id, LmsUser.id.in_(user_ids)))}
-    enrollments: dict[str, list[LmsEnrollment]] = {u: [] for u in user_ids}
-    for e in session.scalars(select(LmsEnrollment).where(
-            LmsEnrollment.account_id == account_id, LmsEnrollment.user_id.in_(user_ids),
-            LmsEnrollment.deleted.is_(False))):
+    users = {u.id: u for u in _rows(session, LmsUser, LmsUser.account_id == account_id, LmsUser.id.in_(user_ids))}
+    enrollments: dict[str, list[Any]] = {u: [] for u in user_ids}
+    for e in _rows(session, LmsEnrollment, LmsEnrollment.account_id == account_id,
+                   LmsEnrollment.user_id.in_(user_ids), LmsEnrollment.deleted.is_(False)):
         enrollments[e.user_id].append(e)
     event_ids = {e.event_id for rows in enrollments.values() for e in rows}
-    events = {e.id: e for e in session.scalars(select(LmsEvent).where(
-        LmsEvent.account_id == account_id, LmsEvent.deleted.is_(False),
-        LmsEvent.organizer_id.in_(user_ids) | LmsEvent.id.in_(event_ids)))}
-    sessions: dict[str, list[LmsSession]] = {e: [] for e in events}
+    events = {e.id: e for e in _rows(session, LmsEvent, LmsEvent.account_id == account_id,
+                                     LmsEvent.deleted.is_(False),
+                                     LmsEvent.organizer_id.in_(user_ids) | LmsEvent.id.in_(event_ids))}
+    sessions: dict[str, list[Any]] = {e: [] for e in events}
     if events:
-        for s in session.scalars(select(LmsSession).where(LmsSession.account_id == account_id,
-                                                          LmsSession.event_id.in_(list(events)))):
+        for s in _rows(session, LmsSession, LmsSession.account_id == account_id,
+                       LmsSession.event_id.in_(list(events))):
             sessions[s.event_id].append(s)
     built = {e.id: _event(e, sessions[e.id]) for e in events.values()}
+    organized: dict[str, set[str]] = {}
+    for e in events.values():
+        organized.setdefault(e.organizer_id, set()).add(e.id)
     views = {}
     for uid in user_ids:
         row = users.get(uid)
         user = lms.User(id=uid, email=row.email, active=row.active, name=row.name) \
             if row is not None and not row.deleted else None
-        mine = {e.event_id for e in enrollments[uid]} | {e.id for e in events.values() if e.organizer_id == uid}
+        mine = {e.event_id for e in enrollments[uid]} | organized.get(uid, set())
         views[uid] = lms.UserView(
             user_id=uid, user=user, events={eid: built[eid] for eid in mine if eid in built},
             enrollments=tuple(lms.Enrollment(e.event_id, e.session_id) for e in enrollments[uid]))
@@ -183,7 +189,7 @@ def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[s
 def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, dict[Key, Made]]:
     """:func:`made_entries` for many users in one query."""
     found: dict[str, dict[Key, Made]] = {u: {} for u in user_ids}
-    for row in session.scalars(select(Entry).where(Entry.account_id == account_id, Entry.user_id.in_(user_ids))):
+    for row in _rows(session, Entry, Entry.account_id == account_id, Entry.user_id.in_(user_ids)):
         found[row.user_id][(row.event_id, row.session_id)] = _made(row)
     return found
 
@@ -213,18 +219,26 @@ def _insert(session: Session) -> Any:
 
 
 def upsert_entries(session: Session, rows: list[dict[str, object]]) -> None:
-    """Insert or replace entry records in one statement per 500."""
-    for start in range(0, len(rows), 500):
-        statement = _insert(session)(Entry).values(rows[start:start + 500])
-        replaced = {c: statement.excluded[c] for c in rows[0] if c not in ("account_id", "user_id", "event_id",
-                                                                          "session_id")}
-        session.execute(statement.on_conflict_do_update(
-            index_elements=[Entry.account_id, Entry.user_id, Entry.event_id, Entry.session_id], set_=replaced))
+    """Insert or replace entry records (one statement, executed for many rows)."""
+    if not rows:
+        return
+    statement = _insert(session)(Entry)
+    keys = ("account_id", "user_id", "event_id", "session_id")
+    session.execute(statement.on_conflict_do_update(
+        index_elements=[Entry.account_id, Entry.user_id, Entry.event_id, Entry.session_id],
+        set_={c: statement.excluded[c] for c in rows[0] if c not in keys}), rows)
 
 
 def drop_entries(session: Session, account_id: str, keys: list[tuple[str, Key]]) -> None:
     for user_id, key in keys:
         drop_entry(session, account_id, user_id, key)
+
+
+def user_states_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, tuple[str, str | None, int]]:
+    """Recorded (state, reason, active entries) of these users."""
+    rows = session.execute(select(UserState.user_id, UserState.state, UserState.reason, UserState.entries).where(
+        UserState.account_id == account_id, UserState.user_id.in_(user_ids)))
+    return {uid: (state, reason, entries) for uid, state, reason, entries in rows}
 
 
 def set_user_states(session: Session, account_id: str,

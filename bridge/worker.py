@@ -12,6 +12,7 @@ import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import select
 
@@ -125,12 +126,13 @@ class Worker:
             log.exception("reconcile of a group of users failed unexpectedly")
             results = {c.user_id: exc for c in group}
         with self.db.session() as session:
+            done = [c for c in group if isinstance(results[c.user_id], Outcome)]
+            queue.complete_all(session, done, self.name)
+            queue.mark_dirty(session, account_id, [
+                c.user_id for c in done if cast(Outcome, results[c.user_id]).again])
             for claim in group:
                 result = results[claim.user_id]
                 if isinstance(result, Outcome):
-                    if result.again:
-                        queue.mark_dirty(session, claim.account_id, [claim.user_id])
-                    queue.complete(session, claim, self.name)
                     continue
                 decision = retry.after_user_failure(result, claim.attempts, now)
                 if isinstance(decision, retry.GiveUp):
