@@ -83,9 +83,9 @@ class GroupSync:
                     continue
             actions = reconcile.plan(desired, made[uid], mailbox, self.now)
             if not actions:
-                results[uid] = settled(decision)
+                outcome = results[uid] = settled(decision)
                 active = sum(1 for m in made[uid].values() if m.state == ACTIVE)
-                if recorded.get(uid) == (results[uid].state, results[uid].reason, active):
+                if recorded.get(uid) == (outcome.state, outcome.reason, active):
                     unchanged.add(uid)  # a pass that changes nothing writes nothing
             elif len(actions) > PER_MAILBOX or any(_needs_look_up(a) for a in actions):
                 solo.append(uid)
