@@ -1,0 +1,62 @@
+"""Configuration: defaults for the embedded case, and a message naming each bad variable."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bridge.config import ConfigError, Settings
+
+BASE = {"OUTLOOK_SYNC_HOST_SECRET": "h" * 20, "OUTLOOK_SYNC_SECRET_KEY": "k" * 20,
+        "OUTLOOK_SYNC_CLIENT_ID": "11111111-2222-3333-4444-555555555555",
+        "OUTLOOK_SYNC_CLIENT_SECRET": "client-secret-value"}
+
+
+def test_defaults_are_the_embedded_case() -> None:
+    settings = Settings.from_env(BASE)
+    assert settings.database_url.startswith("sqlite:///") and settings.database_url.endswith("outlook-sync.sqlite3")
+    assert settings.authority_url == "https://login.microsoftonline.com"
+    assert settings.graph_url == "https://graph.microsoft.com/v1.0"
+    assert settings.public_url == "http://127.0.0.1:8000" and settings.ca_bundle is None
+
+
+def test_postgresql_urls_use_psycopg() -> None:
+    settings = Settings.from_env({**BASE, "OUTLOOK_SYNC_DATABASE_URL": "postgres://u@db/x"})
+    assert settings.database_url == "postgresql+psycopg://u@db/x"
+
+
+@pytest.mark.parametrize(("change", "named"), [
+    ({"OUTLOOK_SYNC_HOST_SECRET": ""}, "OUTLOOK_SYNC_HOST_SECRET"),
+    ({"OUTLOOK_SYNC_SECRET_KEY": "short"}, "OUTLOOK_SYNC_SECRET_KEY"),
+    ({"OUTLOOK_SYNC_CLIENT_ID": ""}, "OUTLOOK_SYNC_CLIENT_ID"),
+    ({"OUTLOOK_SYNC_CLIENT_SECRET": ""}, "OUTLOOK_SYNC_CLIENT_SECRET"),
+    ({"OUTLOOK_SYNC_DATABASE_URL": "mysql://x"}, "OUTLOOK_SYNC_DATABASE_URL"),
+    ({"OUTLOOK_SYNC_PUBLIC_URL": "not a url"}, "OUTLOOK_SYNC_PUBLIC_URL"),
+    ({"OUTLOOK_SYNC_AUTHORITY_URL": "http://login.example"}, "OUTLOOK_SYNC_AUTHORITY_URL"),
+    ({"OUTLOOK_SYNC_GRAPH_URL": "graph"}, "OUTLOOK_SYNC_GRAPH_URL"),
+    ({"OUTLOOK_SYNC_CA_BUNDLE": "/no/such/file.pem"}, "OUTLOOK_SYNC_CA_BUNDLE"),
+    ({"OUTLOOK_SYNC_WORKER_CONCURRENCY": "many"}, "OUTLOOK_SYNC_WORKER_CONCURRENCY"),
+    ({"OUTLOOK_SYNC_WORKER_CONCURRENCY": "0"}, "OUTLOOK_SYNC_WORKER_CONCURRENCY"),
+    ({"OUTLOOK_SYNC_CLIENT_CERT_THUMBPRINT": "AB"}, "OUTLOOK_SYNC_CLIENT_CERT_PATH"),
+])
+def test_a_bad_variable_is_named(change: dict[str, str], named: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, **change})
+    assert error.value.name == named and named in str(error.value)
+
+
+def test_secrets_stay_out_of_messages_and_repr() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, "OUTLOOK_SYNC_HOST_SECRET": "tooshort"})
+    assert "tooshort" not in str(error.value)
+    shown = repr(Settings.from_env(BASE))
+    assert "client-secret-value" not in shown and "h" * 20 not in shown
+
+
+def test_a_certificate_instead_of_a_secret(tmp_path: Path) -> None:
+    pem = tmp_path / "app.pem"
+    pem.write_text("-----BEGIN PRIVATE KEY-----\n")
+    env = {k: v for k, v in BASE.items() if k != "OUTLOOK_SYNC_CLIENT_SECRET"}
+    settings = Settings.from_env({**env, "OUTLOOK_SYNC_CLIENT_CERT_PATH": str(pem),
+                                  "OUTLOOK_SYNC_CLIENT_CERT_THUMBPRINT": "AB12"})
+    assert settings.client_cert_path == str(pem) and settings.client_secret is None
