@@ -6,7 +6,7 @@ import os
 import platform
 import sys
 
-from benchmarks import backfill
+from benchmarks import backfill, full_pass
 
 
 def main() -> int:
@@ -21,12 +21,16 @@ def main() -> int:
     only = {name.strip().upper() for name in args.only.split(",")}
     print(f"benchmarks: size={args.size} runs={runs} python={platform.python_version()} "
           f"cpus={os.cpu_count()} machine={platform.machine()}", flush=True)
-    lines: list[str] = []
     if "B1" in only:
-        lines += backfill.run(args.size, runs, None)
+        _show(backfill.run(args.size, runs, None))
+    if "B5" in only:
+        _show(full_pass.run(args.size, runs, None))
+    return 0
+
+
+def _show(lines: list[str]) -> None:
     for line in lines:
         print(line, flush=True)
-    return 0
 
 
 if __name__ == "__main__":
