@@ -43,26 +43,35 @@ class World:
     mailbox_ids: dict[str, str] = field(default_factory=dict)
     versions: itertools.count = field(default_factory=lambda: itertools.count(1))  # type: ignore[type-arg]
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    account: str = ACCOUNT
+    domain: str = DOMAIN
 
     @classmethod
-    def create(cls, emulator: EmulatorHandle, database: Database, **settings: Any) -> World:
+    def create(cls, emulator: EmulatorHandle, database: Database, *, account: str = ACCOUNT, domain: str = DOMAIN,
+               beside: World | None = None, **settings: Any) -> World:
+        """A tenant (with ``domain``) that consented to the plugin's app; ``beside`` another world
+        shares that world's plugin installation (its app and settings) instead of starting afresh."""
         admin = emulator.admin
-        admin.reset("all")
-        client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(24)
-        admin.register_app(client_id, client_secret=secret, redirect_uris=[REDIRECT])
-        tenant = admin.create_tenant("Contoso", [DOMAIN])
-        admin.grant_consent(tenant["id"], client_id)
-        config = Settings(host_secret="h" * 32, secret_key="k" * 32, client_id=client_id, client_secret=secret,
-                          database_url=database.url, authority_url=emulator.base_url,
-                          graph_url=emulator.graph_url, ca_bundle=emulator.ca_path,
-                          **{"worker_concurrency": 8, **settings})
-        return cls(emulator, database, config, Graph.from_settings(config), tenant["id"])
+        if beside is None:
+            admin.reset("all")
+            client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(24)
+            admin.register_app(client_id, client_secret=secret, redirect_uris=[REDIRECT])
+            config = Settings(host_secret="h" * 32, secret_key="k" * 32, client_id=client_id, client_secret=secret,
+                              database_url=database.url, authority_url=emulator.base_url,
+                              graph_url=emulator.graph_url, ca_bundle=emulator.ca_path,
+                              **{"worker_concurrency": 8, **settings})
+            graph = Graph.from_settings(config)
+        else:
+            config, graph = beside.settings, beside.graph
+        tenant = admin.create_tenant(domain.split(".")[0].title(), [domain])
+        admin.grant_consent(tenant["id"], config.client_id)
+        return cls(emulator, database, config, graph, tenant["id"], account=account, domain=domain)
 
     # -- the tenant -------------------------------------------------------------------------
     def person(self, uid: str, address: str | None = None, *, mailbox: str | None = "exchange_online",
                active: bool = True) -> str:
         """An LMS user, and (unless ``mailbox`` is None) a directory user with that mailbox kind."""
-        address = address or f"{uid}@{DOMAIN}"
+        address = address or f"{uid}@{self.domain}"
         if mailbox is not None and address not in self.mailbox_ids:
             made = self.emulator.admin.create_user(self.tenant_id, address, mail=address, mailbox=mailbox)
             self.mailbox_ids[address] = made["id"]
@@ -73,14 +82,14 @@ class World:
     def connect(self) -> None:
         """Consent is granted in the emulator; this is Connect integration (access proven for real)."""
         with self.database.session() as session:
-            row = connection.connection(session, ACCOUNT)
+            row = connection.connection(session, self.account)
             row.tenant_id, row.state = self.tenant_id, connection.CONSENT_RECEIVED
-        connection.activate(self.database, self.graph, ACCOUNT, "owner", datetime.now(UTC))
+        connection.activate(self.database, self.graph, self.account, "owner", datetime.now(UTC))
 
     # -- the LMS ----------------------------------------------------------------------------
     def deliver(self, topic: str, data: dict[str, Any]) -> ingest.Outcome:
         with self.database.session() as session:
-            return ingest.apply_delivery(session, {"id": secrets.token_hex(8), "topic": topic, "account": ACCOUNT,
+            return ingest.apply_delivery(session, {"id": secrets.token_hex(8), "topic": topic, "account": self.account,
                                                    "data": {**data, "version": next(self.versions)}})
 
     def event(self, eid: str, sessions: list[tuple[str, datetime, datetime]], organizer: str = "org",
@@ -131,6 +140,6 @@ class World:
 
     def state(self, uid: str) -> tuple[str, str | None]:
         with self.database.session() as session:
-            rows, _ = status.users(session, ACCOUNT, search=None, limit=10_000)
+            rows, _ = status.users(session, self.account, search=None, limit=10_000)
         row = next(r for r in rows if r.user_id == uid)
         return row.state, row.reason
