@@ -143,11 +143,12 @@ class Worker:
 
     def _housekeeping(self) -> None:
         """Every few seconds: renew leases, probe suspended tenants, finish disconnects,
-        and queue the periodic full reconcile."""
+        and queue the periodic full reconcile (with a fresh look at the tenant's domains)."""
         if time.monotonic() < self._housekeeping_at:
             return
         self._housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
         now = utcnow()
+        refresh: list[str] = []
         with self.db.session() as session:
             queue.extend(session, self.name, now)
             rows = session.scalars(select(Connection).where(
@@ -161,10 +162,31 @@ class Worker:
                 ):
                     row.full_reconcile_at = now
                     connection.mark_everyone(session, row.account_id)
+                    refresh.append(row.account_id)
             suspended = [r.account_id for r in rows if r.state == connection.SUSPENDED
                          and r.retry_at is not None and r.retry_at <= now]
         for account_id in suspended:
             self._probe(account_id, now)
+        for account_id in refresh:
+            self._refresh_domains(account_id, now)
+
+    def _refresh_domains(self, account_id: str, now: datetime) -> None:
+        """Read the tenant's verified domains again: a domain added or removed changes who is synced."""
+        with self.db.session() as session:
+            tenant = connection.connection(session, account_id).tenant_id
+        if tenant is None:
+            return
+        try:
+            domains = self.graph.directory.verified_domains(tenant)
+        except errors.AuthFailed as exc:
+            with self.db.session() as session:
+                connection.suspend(session, account_id, exc, now)
+            return
+        except errors.GraphError:
+            return  # the next full pass tries again
+        with self.db.session() as session:
+            row = connection.connection(session, account_id)
+            row.verified_domains, row.domains_checked_at = domains, now
 
     def _probe(self, account_id: str, now: datetime) -> None:
         """Try a suspended tenant again; resume it when it answers, else back off further."""

@@ -92,3 +92,19 @@ def test_disconnect_without_removal_stops_syncing_and_keeps_entries(world: World
     Worker(world.database, world.graph).drain(timeout=10)
     assert world.subjects(LENA) == ["Event e1"]
     assert connection_state(world) == ("disconnected", None)
+
+
+def test_the_periodic_full_pass_reads_the_tenants_domains_again(world: World) -> None:
+    connected_world(world)
+    with world.database.session() as session:
+        row = connection.connection(session, ACCOUNT)
+        row.verified_domains = ["stale.example"]
+        row.full_reconcile_at = datetime(2020, 1, 1, tzinfo=UTC)
+    Worker(world.database, world.graph)._housekeeping()
+    with world.database.session() as session:
+        row = connection.connection(session, ACCOUNT)
+        assert DOMAIN in (row.verified_domains or []) and "stale.example" not in (row.verified_domains or [])
+        assert row.full_reconcile_at is not None and row.full_reconcile_at.year > 2020
+    assert world.backlog() > 0  # everyone queued for the full pass
+    world.sync()
+    assert world.subjects(LENA) == ["Event e1"]

@@ -1,0 +1,207 @@
+"""A model LMS for the reliability suites, and an independent oracle of what Outlook should hold.
+
+`Lms` keeps the LMS's current state (users, events with their sessions, enrollments) and turns every
+change into a hook envelope with a fresh delivery id and a growing ``version``, as DESIGN §3 says.
+
+`oracle` is written from DESIGN §2 alone (items 3–7), on purpose without ``bridge.rules``,
+``bridge.eligibility`` or ``bridge.payload``: the suites compare the product with a second reading
+of the specification, not with itself. For every mailbox it gives the multiset of entries that
+must exist: (subject, start instant, end instant). `mailboxes` reads what the emulator's mailboxes
+really hold, in the same shape, and `compare` reports every difference (missing, extra, duplicated).
+"""
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections import Counter
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from emulator.client import EmulatorAdmin
+
+# DESIGN §2.3: consumer providers are never corporate (the product keeps its own list as data).
+CONSUMER = frozenset({"gmail.com", "yandex.ru", "mail.ru", "outlook.com", "hotmail.com", "icloud.com"})
+TAG_NAME = "OutlookCalendarForLmsKey"  # DESIGN §2.8: every entry carries the plugin's key
+
+Entry = tuple[str, str, str]  # (subject, start UTC "YYYY-MM-DDTHH:MM:SS", end UTC)
+Envelope = dict[str, Any]
+
+
+def soon(hours: float, base: datetime | None = None) -> datetime:
+    """An instant ``hours`` from ``base`` (default now), to the minute."""
+    return ((base or datetime.now(UTC)) + timedelta(hours=hours)).replace(second=0, microsecond=0)
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@dataclass
+class Lms:
+    """The LMS side: its state now, and the envelopes its changes are delivered as."""
+
+    account: str
+    domain: str
+    versions: Iterable[int] = field(default_factory=lambda: itertools.count(1))
+    users: dict[str, dict[str, Any]] = field(default_factory=dict)
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    enrollments: dict[tuple[str, str], str | None] = field(default_factory=dict)  # (event, user) → session
+
+    def _envelope(self, topic: str, data: dict[str, Any]) -> Envelope:
+        version = next(iter(self.versions))
+        return {"id": str(uuid.uuid4()), "topic": topic, "account": self.account,
+                "data": {**data, "version": version}}
+
+    # -- users -------------------------------------------------------------------------------
+    def corporate(self, uid: str) -> str:
+        return f"{uid}@{self.domain}"
+
+    def upsert_user(self, uid: str, *, email: str | None = None, active: bool = True,
+                    role: str = "learner") -> Envelope:
+        data = {"id": uid, "email": email or self.corporate(uid), "name": uid.title(), "active": active,
+                "role": role, "timezone": "Europe/Berlin"}
+        self.users[uid] = data
+        return self._envelope("user.upserted", data)
+
+    def change_user(self, uid: str, **fields: Any) -> Envelope:
+        data = {**self.users[uid], **fields}
+        self.users[uid] = data
+        return self._envelope("user.upserted", data)
+
+    def delete_user(self, uid: str) -> Envelope:
+        self.users.pop(uid, None)
+        return self._envelope("user.deleted", {"id": uid})
+
+    # -- events ------------------------------------------------------------------------------
+    def upsert_event(self, eid: str, *, title: str, organizer: str | None, zone: str,
+                     sessions: list[tuple[str, datetime, datetime]], cancelled: bool = False,
+                     location: str | None = None, session_titles: dict[str, str] | None = None) -> Envelope:
+        local = ZoneInfo(zone)
+        data = {
+            "id": eid, "title": title, "description": f"About {title}.", "organizer_id": organizer,
+            "url": f"https://lms.example/events/{eid}", "location": location, "online_url": None,
+            "timezone": zone, "cancelled": cancelled,
+            "sessions": [{"id": sid, "title": (session_titles or {}).get(sid), "start": start.astimezone(local),
+                          "end": end.astimezone(local), "location": None, "online_url": None}
+                         for sid, start, end in sessions],
+        }
+        self.events[eid] = data
+        return self._envelope("event.upserted", data)
+
+    def change_event(self, eid: str, **fields: Any) -> Envelope:
+        data = {**self.events[eid], **fields}
+        self.events[eid] = data
+        return self._envelope("event.upserted", data)
+
+    def move_session(self, eid: str, sid: str, by: timedelta) -> Envelope:
+        data = self.events[eid]
+        sessions = [{**s, "start": s["start"] + by, "end": s["end"] + by} if s["id"] == sid else s
+                    for s in data["sessions"]]
+        return self.change_event(eid, sessions=sessions)
+
+    def drop_session(self, eid: str, sid: str) -> Envelope:
+        return self.change_event(eid, sessions=[s for s in self.events[eid]["sessions"] if s["id"] != sid])
+
+    def delete_event(self, eid: str) -> Envelope:
+        self.events.pop(eid, None)
+        return self._envelope("event.deleted", {"id": eid})
+
+    # -- enrollments -------------------------------------------------------------------------
+    def enroll(self, eid: str, uid: str, sid: str | None) -> Envelope:
+        self.enrollments[(eid, uid)] = sid
+        return self._envelope("enrollment.upserted", {"event_id": eid, "user_id": uid, "session_id": sid})
+
+    def unenroll(self, eid: str, uid: str) -> Envelope:
+        self.enrollments.pop((eid, uid), None)
+        return self._envelope("enrollment.deleted", {"event_id": eid, "user_id": uid})
+
+
+def oracle(lms: Lms, verified_domains: Collection[str], now: datetime) -> dict[str, Counter[Entry]]:
+    """What each corporate address's calendar must hold, from DESIGN §2 read independently.
+
+    §2.3: only active users whose address is in one of the tenant's verified domains (never a
+    consumer provider). §2.4: the organizer gets every session of an event, a learner the session
+    chosen or assigned (enrolled without a choice: nothing). §2.5/2.6: cancelled or deleted events,
+    deleted sessions and unassignments give nothing; only sessions not yet ended count.
+    §2.7: the subject is the event's title, with the session's label when the event has several
+    ("Session n" when the session has no title of its own).
+    """
+    corporate = {d.lower() for d in verified_domains} - CONSUMER
+    wanted: dict[str, Counter[Entry]] = {}
+    for uid, user in lms.users.items():
+        address = (user.get("email") or "").lower()
+        if not user.get("active") or address.rpartition("@")[2] not in corporate:
+            continue
+        keys: set[tuple[str, str]] = set()
+        for eid, event in lms.events.items():
+            if not event["cancelled"] and event["organizer_id"] == uid:
+                keys.update((eid, s["id"]) for s in event["sessions"])
+        for (eid, member), sid in lms.enrollments.items():
+            event = lms.events.get(eid)
+            if member == uid and event is not None and not event["cancelled"] \
+                    and any(s["id"] == sid for s in event["sessions"]):
+                keys.add((eid, str(sid)))
+        entries: Counter[Entry] = Counter()
+        for eid, sid in keys:
+            event = lms.events[eid]
+            position, session = next((n, s) for n, s in enumerate(event["sessions"]) if s["id"] == sid)
+            if session["end"] <= now:
+                continue
+            subject = event["title"]
+            if len(event["sessions"]) > 1:
+                subject += " — " + (session["title"] or f"Session {position + 1}")
+            entries[(subject, _utc(session["start"]), _utc(session["end"]))] += 1
+        wanted[address] = wanted.get(address, Counter()) + entries
+    return wanted
+
+
+def _instant(value: dict[str, str]) -> str:
+    assert value["timeZone"] == "UTC", value  # the admin view is in UTC
+    return value["dateTime"][:19]
+
+
+def mailboxes(admin: EmulatorAdmin, tenant_id: str) -> dict[str, Counter[Entry]]:
+    """What every mailbox of the tenant holds; checks each entry carries exactly one plugin tag,
+    and no two entries of a mailbox carry the same tag."""
+    found: dict[str, Counter[Entry]] = {}
+    for box in admin.mailboxes(tenant_id).values():
+        address = box["userPrincipalName"].lower()
+        tags = []
+        entries: Counter[Entry] = Counter()
+        for event in box["events"]:
+            mine = [p["value"] for p in event.get("singleValueExtendedProperties", [])
+                    if p["id"].lower().endswith(f"name {TAG_NAME.lower()}")]
+            assert len(mine) == 1, f"{address}: entry {event['subject']!r} carries {len(mine)} plugin tags"
+            assert not event.get("attendees"), f"{address}: entry {event['subject']!r} has attendees"
+            tags.extend(mine)
+            entries[(event["subject"], _instant(event["start"]), _instant(event["end"]))] += 1
+        duplicated = [t for t, n in Counter(tags).items() if n > 1]
+        assert not duplicated, f"{address}: several entries carry the tag(s) {duplicated}"
+        found[address] = entries
+    return found
+
+
+def compare(expected: dict[str, Counter[Entry]], actual: dict[str, Counter[Entry]]) -> list[str]:
+    """Every difference between what must be and what is, one line per mailbox."""
+    problems = []
+    for address in sorted(set(expected) | set(actual)):
+        want, got = expected.get(address, Counter()), actual.get(address, Counter())
+        if address not in actual and want:
+            problems.append(f"{address}: no such mailbox, but {sum(want.values())} entries are due")
+            continue
+        missing, extra = want - got, got - want
+        if missing or extra:
+            problems.append(f"{address}: missing {sorted(missing.elements())}, extra {sorted(extra.elements())}")
+    return problems
+
+
+def total(boxes: dict[str, Counter[Entry]]) -> int:
+    return sum(sum(c.values()) for c in boxes.values())
+
+
+def verified_domains(admin: EmulatorAdmin, tenant_id: str) -> list[str]:
+    tenant = next(t for t in admin.tenants() if t["id"] == tenant_id)
+    return [d["id"] for d in tenant["domains"] if d.get("isVerified")]
