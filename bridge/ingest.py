@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -30,6 +31,15 @@ def ensure_account(session: Session, account_id: str) -> None:
     """Create the account row on first sight (a hook or a launch); no registration step."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     session.execute(insert(Account).values(id=account_id, reminder_minutes=15).on_conflict_do_nothing())
+
+
+DELIVERY_MEMORY = timedelta(days=30)
+
+
+def forget_old_deliveries(session: Session, now: datetime) -> int:
+    """Drop delivery ids older than 30 days: a host retries for far less, so the table stays small."""
+    result = session.execute(delete(Delivery).where(Delivery.received_at < now - DELIVERY_MEMORY))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def apply_delivery(session: Session, delivery: Data) -> Outcome:

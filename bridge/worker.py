@@ -16,7 +16,7 @@ from typing import cast
 
 from sqlalchemy import select
 
-from bridge import connection, queue, retry, store
+from bridge import connection, ingest, queue, retry, store
 from bridge.bulk import GroupSync
 from bridge.db import Database
 from bridge.graph import errors
@@ -163,6 +163,8 @@ class Worker:
                     row.full_reconcile_at = now
                     connection.mark_everyone(session, row.account_id)
                     refresh.append(row.account_id)
+            if refresh:
+                ingest.forget_old_deliveries(session, now)
             suspended = [r.account_id for r in rows if r.state == connection.SUSPENDED
                          and r.retry_at is not None and r.retry_at <= now]
         for account_id in suspended:

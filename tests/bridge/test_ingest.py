@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bridge import ingest, store
 from bridge.db import Database
 from bridge.ingest import Outcome
-from bridge.models import DirtyKey, LmsSession
+from bridge.models import Delivery, DirtyKey, LmsSession
 
 T = datetime(2026, 9, 1, 9, tzinfo=UTC)
 counter = iter(range(10**6))
@@ -91,3 +91,13 @@ def test_event_upsert_replaces_its_sessions(database: Database) -> None:
     with database.session() as session:
         assert list(session.scalars(select(LmsSession))) == []
         assert store.user_view(session, "acc", "org").events == {}
+
+
+def test_delivery_ids_are_forgotten_after_30_days(database: Database) -> None:
+    deliver(database, "user.upserted", user("u1", 1), "old")
+    deliver(database, "user.upserted", user("u2", 1), "new")
+    with database.session() as session:
+        session.get(Delivery, ("acc", "old")).received_at = T - timedelta(days=31)  # type: ignore[union-attr]
+    with database.session() as session:
+        assert ingest.forget_old_deliveries(session, T) == 1
+        assert {d.id for d in session.scalars(select(Delivery))} == {"new"}

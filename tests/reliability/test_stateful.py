@@ -40,9 +40,13 @@ MIN_TOTAL_STEPS = 200
 
 users = st.sampled_from(USERS)
 events = st.sampled_from(EVENTS)
+# Each strategy's first (simplest) value is the common case, so that even the small examples hypothesis
+# starts with make entries: active users, corporate addresses, events with sessions, on time.
 held_back = st.sampled_from([False, False, False, True])  # one delivery in four arrives late
+rarely = st.sampled_from([False, False, False, False, True])
+often = st.sampled_from([True, True, True, False])
 sessions = st.lists(st.tuples(st.sampled_from(SESSIONS), st.integers(2, 400), st.integers(1, 3)),
-                    min_size=0, max_size=3, unique_by=lambda s: s[0])
+                    min_size=1, max_size=3, unique_by=lambda s: s[0])
 
 
 @dataclass
@@ -114,7 +118,7 @@ class LmsMachine(RuleBasedStateMachine):
             self.deliver(envelope)
 
     # -- LMS changes -------------------------------------------------------------------------
-    @rule(uid=users, active=st.booleans(), personal=st.booleans(), late=held_back)
+    @rule(uid=users, active=often, personal=rarely, late=held_back)
     def upsert_user(self, uid: str, active: bool, personal: bool, late: bool) -> None:
         email = f"{uid}.private@gmail.com" if personal else None
         self.change(self.lms.upsert_user(uid, email=email, active=active), late)
@@ -123,8 +127,8 @@ class LmsMachine(RuleBasedStateMachine):
     def delete_user(self, uid: str, late: bool) -> None:
         self.change(self.lms.delete_user(uid), late)
 
-    @rule(eid=events, organizer=users, title=st.sampled_from(["Safety", "Safety (new)"]), planned=sessions,
-          cancelled=st.sampled_from([False, False, False, True]), late=held_back)
+    @rule(eid=events, organizer=st.sampled_from(USERS[::-1]), title=st.sampled_from(["Safety", "Safety (new)"]), planned=sessions,
+          cancelled=rarely, late=held_back)
     def upsert_event(self, eid: str, organizer: str, title: str, planned: list[tuple[str, int, int]],
                      cancelled: bool, late: bool) -> None:
         plan = [(sid, soon(hours, self.base), soon(hours + length, self.base)) for sid, hours, length in planned]
