@@ -35,7 +35,7 @@ USERS = ["ana", "ben", "cleo", "dan", "eve"]
 EVENTS = ["e1", "e2", "e3"]
 SESSIONS = ["s1", "s2", "s3"]
 ZONES = ["Europe/Berlin", "America/New_York", "Asia/Tokyo"]
-EXAMPLES, STEPS = 10, 30
+EXAMPLES, STEPS = 30, 40
 MIN_TOTAL_STEPS = 200
 
 users = st.sampled_from(USERS)
@@ -93,6 +93,22 @@ class LmsMachine(RuleBasedStateMachine):
         self.held: list[Envelope] = []
         self.stored: dict[tuple[str, ...], int] = {}  # object → highest version delivered
         self.world.connect()
+        for envelope in self.starting_point():
+            self.deliver(envelope)
+        self.world.sync(timeout=60)
+
+    def starting_point(self) -> list[Envelope]:
+        """Every example starts from a small LMS where everyone has entries; the rules change it."""
+        lms = self.lms
+        out = [lms.upsert_user(uid) for uid in USERS]
+        for n, eid in enumerate(EVENTS):
+            plan = [(sid, soon(24 * (n + 1) + 3 * i, self.base), soon(24 * (n + 1) + 3 * i + 2, self.base))
+                    for i, sid in enumerate(SESSIONS[:2])]
+            out.append(lms.upsert_event(eid, title=f"Safety {eid}", organizer=USERS[n], zone=ZONES[n], sessions=plan))
+        for n, uid in enumerate(USERS):
+            out.append(lms.enroll(EVENTS[n % 3], uid, SESSIONS[n % 2]))
+            out.append(lms.enroll(EVENTS[(n + 1) % 3], uid, SESSIONS[(n + 1) % 2]))
+        return out
 
     # -- delivering --------------------------------------------------------------------------
     def post(self, envelope: Envelope) -> tuple[int, str]:
