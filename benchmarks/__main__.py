@@ -6,7 +6,7 @@ import os
 import platform
 import sys
 
-from benchmarks import backfill, full_pass
+from benchmarks import backfill, full_pass, ingest, latency
 
 
 def main() -> int:
@@ -23,6 +23,10 @@ def main() -> int:
           f"cpus={os.cpu_count()} machine={platform.machine()}", flush=True)
     if "B1" in only:
         _show(backfill.run(args.size, runs, None))
+    if "B3" in only:
+        _show(ingest.run(args.size, runs, args.postgresql))
+    if "B4" in only:
+        _show(latency.run(args.size, runs, args.postgresql))
     if "B5" in only:
         _show(full_pass.run(args.size, runs, None))
     return 0

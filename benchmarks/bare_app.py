@@ -28,7 +28,7 @@ def healthz() -> ResponseReturnValue:
 
 
 def main() -> int:
-    from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
+    from gunicorn.app.base import BaseApplication
 
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bare_app", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")

@@ -20,7 +20,7 @@ from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.graph.http import error_for
 from bridge.reconcile import ACTIVE, CREATING, DELETED_IN_OUTLOOK, Action, Create, Delete, Forget, Update
-from bridge.sync import FAILED, Outcome, UserSync, settled
+from bridge.sync import FAILED, Outcome, UserSync, outcome_unknown, settled
 
 BATCH_LIMIT = 20  # Graph's limit of requests in one $batch
 PER_MAILBOX = 4  # Graph's concurrency limit per mailbox; a user's writes share one batch
@@ -178,14 +178,18 @@ class GroupSync:
         """Record every answer in one transaction: entries made, changed, gone; users' states."""
         upserts: list[dict[str, Any]] = []
         drops: list[tuple[str, reconcile.Key]] = []
+        unknown: list[tuple[str, Action]] = []
         for plan in plans:
             for number, action in enumerate(plan.actions):
                 if isinstance(action, Forget):
                     drops.append((plan.user_id, action.made.key))
                     continue
-                if (plan.user_id, number) not in self.answers:
-                    continue  # lost with its batch: the next pass finds out
-                answer = self.answers[(plan.user_id, number)]
+                answer = self.answers.get((plan.user_id, number))
+                if isinstance(answer, errors.Transient):
+                    plan.error = plan.error or answer
+                if (plan.user_id, number) not in self.answers or isinstance(answer, errors.Transient):
+                    unknown.append((plan.user_id, action))  # lost (alone or with its batch): applied or not?
+                    continue
                 if isinstance(action, Delete):
                     if isinstance(answer, errors.GraphError) and not _already_gone(answer):
                         plan.error = plan.error or answer
@@ -215,6 +219,8 @@ class GroupSync:
         with self.db.session() as session:
             store.upsert_entries(session, upserts)
             store.drop_entries(session, self.account_id, drops)
+            for user_id, action in unknown:
+                outcome_unknown(session, self.account_id, user_id, action)
             store.set_user_states(session, self.account_id,
                                   {uid: (o.state, o.reason, o.detail) for uid, o in states.items()})
 

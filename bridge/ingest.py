@@ -7,16 +7,17 @@ change marks the users it may concern dirty in the same transaction, so no chang
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import Executable, Table, bindparam, delete, exists, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridge import queue
-from bridge.models import Account, Delivery, Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser
+from bridge.models import Account, Delivery, Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser, utcnow
 
 Data = Mapping[str, Any]
 
@@ -29,8 +30,45 @@ class Outcome(enum.Enum):
 
 def ensure_account(session: Session, account_id: str) -> None:
     """Create the account row on first sight (a hook or a launch); no registration step."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(Account).values(id=account_id, reminder_minutes=15).on_conflict_do_nothing())
+    session.execute(_statement(_dialect(session), "account"), {"id": account_id})
+
+
+def _dialect(session: Session) -> str:
+    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+
+
+@functools.cache
+def _statement(dialect: str, name: str) -> Executable:
+    """A statement of the hook path, built once per dialect with bound parameters: building a
+    statement costs more CPU than running it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    if name == "account":
+        return insert(_table(Account)).values(id=bindparam("id"), reminder_minutes=15).on_conflict_do_nothing()
+    if name == "delivery":  # recorded if the account is known and the id is new, in one statement
+        deliveries, accounts = _table(Delivery), _table(Account)
+        account = bindparam("account_id", type_=deliveries.c.account_id.type)
+        row = select(account, bindparam("id", type_=deliveries.c.id.type),
+                     bindparam("received_at", type_=deliveries.c.received_at.type))
+        return (insert(deliveries)
+                .from_select(["account_id", "id", "received_at"], row.where(exists().where(accounts.c.id == account)))
+                .on_conflict_do_nothing().returning(deliveries.c.id))
+    # a versioned row: inserted, or updated only where the stored version is older
+    table, keys = _VERSIONED[name]
+    upsert = insert(table).values({c.name: bindparam(c.name) for c in table.columns})
+    return upsert.on_conflict_do_update(
+        index_elements=list(keys),
+        set_={c.name: upsert.excluded[c.name] for c in table.columns if c.name not in keys},
+        where=table.c.version < upsert.excluded.version,
+    ).returning(table.c.version)
+
+
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
+
+
+def _store_if_newer(session: Session, name: str, row: dict[str, Any]) -> bool:
+    """Write ``row`` unless the stored version is as new; whether it was written."""
+    return session.execute(_statement(_dialect(session), name), row).first() is not None
 
 
 DELIVERY_MEMORY = timedelta(days=30)
@@ -45,11 +83,11 @@ def forget_old_deliveries(session: Session, now: datetime) -> int:
 def apply_delivery(session: Session, delivery: Data) -> Outcome:
     """Record the delivery id, apply the change if newer, and mark the users it concerns."""
     account_id = delivery["account"]
-    ensure_account(session, account_id)
-    if session.get(Delivery, (account_id, delivery["id"])) is not None:
-        return Outcome.DUPLICATE
-    session.add(Delivery(account_id=account_id, id=delivery["id"]))
-    session.flush()
+    record = {"account_id": account_id, "id": delivery["id"], "received_at": utcnow()}
+    if session.execute(_statement(_dialect(session), "delivery"), record).first() is None:
+        ensure_account(session, account_id)  # the account's first delivery, or a duplicate
+        if session.execute(_statement(_dialect(session), "delivery"), record).first() is None:
+            return Outcome.DUPLICATE
     return _APPLY[delivery["topic"]](session, account_id, delivery["data"])
 
 
@@ -58,24 +96,19 @@ def _newer(row: Any, data: Data) -> bool:
 
 
 def _upsert_user(session: Session, account_id: str, data: Data) -> Outcome:
-    row = session.get(LmsUser, (account_id, data["id"]))
-    if not _newer(row, data):
-        return Outcome.STALE
     fields = {k: data.get(k) for k in ("email", "name", "role", "timezone")}
-    session.merge(
-        LmsUser(account_id=account_id, id=data["id"], version=data["version"], deleted=False,
-                active=bool(data["active"]), **fields)
-    )
+    if not _store_if_newer(session, "user", dict(account_id=account_id, id=data["id"], version=data["version"],
+                                                 deleted=False, active=bool(data["active"]), **fields)):
+        return Outcome.STALE
     queue.mark_dirty(session, account_id, [data["id"]])
     return Outcome.APPLIED
 
 
 def _delete_user(session: Session, account_id: str, data: Data) -> Outcome:
-    row = session.get(LmsUser, (account_id, data["id"]))
-    if not _newer(row, data):
+    if not _store_if_newer(session, "user", dict(account_id=account_id, id=data["id"], version=data["version"],
+                                                 deleted=True, active=False, email=None, name=None, role=None,
+                                                 timezone=None)):
         return Outcome.STALE
-    session.merge(LmsUser(account_id=account_id, id=data["id"], version=data["version"], deleted=True,
-                          active=False, email=None, name=None, role=None, timezone=None))
     queue.mark_dirty(session, account_id, [data["id"]])
     return Outcome.APPLIED
 
@@ -124,13 +157,10 @@ def _replace_event(session: Session, account_id: str, data: Data, deleted: bool)
 
 
 def _enrollment(session: Session, account_id: str, data: Data, deleted: bool) -> Outcome:
-    row = session.get(LmsEnrollment, (account_id, data["event_id"], data["user_id"]))
-    if not _newer(row, data):
+    if not _store_if_newer(session, "enrollment", dict(
+            account_id=account_id, event_id=data["event_id"], user_id=data["user_id"], version=data["version"],
+            deleted=deleted, session_id=None if deleted else data.get("session_id"))):
         return Outcome.STALE
-    session.merge(LmsEnrollment(
-        account_id=account_id, event_id=data["event_id"], user_id=data["user_id"], version=data["version"],
-        deleted=deleted, session_id=None if deleted else data.get("session_id"),
-    ))
     queue.mark_dirty(session, account_id, [data["user_id"]])
     return Outcome.APPLIED
 
@@ -144,3 +174,7 @@ _APPLY: dict[str, Callable[[Session, str, Data], Outcome]] = {
     "enrollment.deleted": lambda s, a, d: _enrollment(s, a, d, deleted=True),
 }
 TOPICS = tuple(_APPLY)
+_VERSIONED: dict[str, tuple[Table, tuple[str, ...]]] = {
+    "user": (_table(LmsUser), ("account_id", "id")),
+    "enrollment": (_table(LmsEnrollment), ("account_id", "event_id", "user_id")),
+}

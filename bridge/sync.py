@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy.orm import Session
+
 from bridge import reconcile, rules, store
 from bridge.db import Database
 from bridge.graph import errors
@@ -27,6 +29,17 @@ def settled(decision: rules.Decision, again: bool = False) -> Outcome:
     if decision.skip_reason:
         return Outcome(SKIPPED, decision.skip_reason, again=again)
     return Outcome(SYNCED, None if decision.wanted else NO_UPCOMING, again=again)
+
+
+def outcome_unknown(session: Session, account_id: str, user_id: str, action: Action) -> None:
+    """A write whose answer was lost (timeout, reset, 5xx) may or may not have been applied, so its
+    record must claim neither: an update is sent again by the next pass, and an entry whose deletion
+    was lost is looked up by its tag before it is trusted or made again, as after a lost create."""
+    if isinstance(action, Update):
+        store.mark_entry(session, account_id, user_id, action.made.key, payload_hash=None)
+    elif isinstance(action, Delete):
+        store.mark_entry(session, account_id, user_id, action.made.key, state=CREATING,
+                         transaction_id=str(uuid.uuid4()))
 
 
 @dataclass(frozen=True)
@@ -150,6 +163,9 @@ class UserSync:
                                        action.desired.payload)
         except errors.NotFound:
             return self._deleted_in_outlook(action)
+        except errors.Transient:
+            self._lost(action)
+            raise
         self._save(action.desired, made.mailbox_id, made.transaction_id, made.graph_event_id)
         return False
 
@@ -163,6 +179,13 @@ class UserSync:
         except errors.MailboxUnreachable as exc:
             if exc.reason != errors.USER_NOT_FOUND:
                 raise  # an unknown mailbox holds nothing to delete
+        except errors.Transient:
+            self._lost(Delete(made))
+            raise
+
+    def _lost(self, action: Action) -> None:
+        with self.db.session() as session:
+            outcome_unknown(session, self.account_id, self.user_id, action)
 
     def _save(self, desired: reconcile.Desired, mailbox: str, transaction_id: str, event_id: str | None) -> None:
         with self.db.session() as session:

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import select
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bridge import connection, ingest, queue, retry, store
 from bridge.bulk import GroupSync
@@ -27,6 +28,7 @@ from bridge.sync import FAILED, Outcome
 log = logging.getLogger("outlook_sync.worker")
 
 HOUSEKEEPING_EVERY = 15.0
+IDLE_SLEEP = 0.1  # an idle look for work is one indexed claim; it bounds how long a hook waits for a worker
 
 
 def _groups(claims: list[queue.Claim], size: int, count: int) -> list[list[queue.Claim]]:
@@ -36,6 +38,11 @@ def _groups(claims: list[queue.Claim], size: int, count: int) -> list[list[queue
         by_account.setdefault(claim.account_id, []).append(claim)
     per_group = max(1, min(size, -(-len(claims) // max(count, 1))))
     return [keys[i:i + per_group] for keys in by_account.values() for i in range(0, len(keys), per_group)]
+
+
+def _unavailable(error: DBAPIError) -> bool:
+    """The database cannot be reached (lost or refused connection), as opposed to a bad statement."""
+    return isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated
 
 
 class Worker:
@@ -55,12 +62,23 @@ class Worker:
     def stop(self) -> None:
         self._stop.set()
 
-    def run(self, idle_sleep: float = 0.5) -> None:
-        """Work until :meth:`stop` is called."""
+    def run(self, idle_sleep: float = IDLE_SLEEP) -> None:
+        """Work until :meth:`stop` is called; a database outage pauses the loop, it does not end it."""
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
+            outages = 0
             while not self._stop.is_set():
-                started = self._fill(pool, running)
+                try:
+                    started = self._fill(pool, running)
+                except DBAPIError as exc:
+                    if not _unavailable(exc):
+                        raise
+                    pause = min(idle_sleep * 2**outages, 30.0)
+                    log.warning("worker: database unavailable (%s); trying again in %.1f s", type(exc).__name__, pause)
+                    outages += 1
+                    self._stop.wait(pause)
+                    continue
+                outages = 0
                 if running:
                     wait(running, timeout=idle_sleep, return_when=FIRST_COMPLETED)
                 elif not started:
@@ -125,6 +143,22 @@ class Worker:
         except Exception as exc:  # a bug must not stop the other users: record and retry slowly
             log.exception("reconcile of a group of users failed unexpectedly")
             results = {c.user_id: exc for c in group}
+        pause = 0.5
+        while True:  # unsettled keys would stay claimed: the heartbeat renews every key this worker holds
+            try:
+                self._settle(group, results, now)
+                return
+            except DBAPIError as exc:
+                if not _unavailable(exc) or self._stop.is_set():
+                    raise
+                log.warning("worker: database unavailable (%s) while settling %d keys; trying again in %.1f s",
+                            type(exc).__name__, len(group), pause)
+                self._stop.wait(pause)
+                pause = min(pause * 2, 30.0)
+
+    def _settle(self, group: list[queue.Claim], results: dict[str, Outcome | Exception], now: datetime) -> None:
+        """Complete, retry or give up each key of a worked group, in one transaction."""
+        account_id = group[0].account_id
         with self.db.session() as session:
             done = [c for c in group if isinstance(results[c.user_id], Outcome)]
             queue.complete_all(session, done, self.name)

@@ -27,6 +27,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.register_blueprint(actions.bp)
     app.register_blueprint(consent_views.bp)
     app.add_url_rule("/healthz", view_func=healthz)
+    launch.redact_access_logs()
     return app
 
 

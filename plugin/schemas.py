@@ -247,10 +247,16 @@ def _delivery_schema(topic: str, data: type[Schema]) -> type[Schema]:
 DELIVERIES: dict[str, type[Schema]] = {topic: _delivery_schema(topic, data) for topic, data in TOPICS.items()}
 
 
+# One instance per schema, made once: a schema keeps no state between loads, and making one (with its
+# nested schema and copied fields) costs more than validating a delivery.
+_INSTANCES: dict[str, Schema] = {topic: schema() for topic, schema in DELIVERIES.items()}
+_ENVELOPE = Envelope()
+
+
 def _load(obj: Any) -> dict[str, Any]:
     topic = obj.get("topic") if isinstance(obj, dict) else None
-    schema = DELIVERIES.get(topic, Envelope) if isinstance(topic, str) else Envelope
-    loaded: dict[str, Any] = schema().load(obj)
+    schema = _INSTANCES.get(topic, _ENVELOPE) if isinstance(topic, str) else _ENVELOPE
+    loaded: dict[str, Any] = schema.load(obj)
     return loaded
 
 
