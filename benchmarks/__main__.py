@@ -23,6 +23,8 @@ def main() -> int:
           f"cpus={os.cpu_count()} machine={platform.machine()}", flush=True)
     if "B1" in only:
         _show(backfill.run(args.size, runs, None))
+        if args.size == "full":
+            _show(backfill.run(args.size, runs, args.postgresql, naive_too=False))
     if "B3" in only:
         _show(ingest.run(args.size, runs, args.postgresql))
     if "B4" in only:

@@ -10,20 +10,24 @@ from __future__ import annotations
 
 import tempfile
 import time
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 from benchmarks.common import ACCOUNT, median_of, prepare
+from benchmarks.ingest import scratch_database
 from bridge import reconcile, rules, store
 from bridge.worker import Worker
 from emulator.testing import running_emulator
 
 
-def bridge_backfill(users: int, latency_ms: float, concurrency: int, database_url: str | None) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory() as folder, running_emulator(latency_ms=latency_ms) as emulator:
-        url = database_url or f"sqlite:///{Path(folder) / 'b1.sqlite3'}"
-        if database_url:
-            _reset_postgresql(url)
+def bridge_backfill(users: int, latency_ms: float, concurrency: int, server_url: str | None) -> dict[str, Any]:
+    """The backfill on SQLite, or in a scratch database on the PostgreSQL server of ``server_url``."""
+    with ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        emulator = stack.enter_context(running_emulator(latency_ms=latency_ms))
+        url = stack.enter_context(scratch_database(server_url, "bench_backfill")) if server_url \
+            else f"sqlite:///{Path(folder) / 'b1.sqlite3'}"
         work = prepare(emulator, url, users, concurrency)
         start = time.perf_counter()
         Worker(work.database, work.graph, concurrency=concurrency).drain(timeout=3600)
@@ -65,31 +69,26 @@ def work_now() -> Any:
     return datetime.now(UTC)
 
 
-def _reset_postgresql(url: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
-
-
-def run(size: str, runs: int, database_url: str | None) -> list[str]:
+def run(size: str, runs: int, database_url: str | None, naive_too: bool = True) -> list[str]:
+    """B1 on SQLite (``database_url`` None) or PostgreSQL, and B2 unless ``naive_too`` is False."""
     users = {"small": 250, "full": 5000}[size]
     naive_users = {"small": 25, "full": 200}[size]
     latency, concurrency = 50.0, 32
     results: list[dict[str, Any]] = []
     median, _ = median_of(runs, lambda: _keep(results, bridge_backfill(users, latency, concurrency, database_url)))
     best = min(results, key=lambda r: abs(r["wall_s"] - median))
-    naive = naive_backfill(naive_users, latency)
-    naive_scaled = naive["wall_s"] * best["entries"] / naive["entries"]
     database = "PostgreSQL" if database_url else "SQLite"
-    return [
+    lines = [
         f"B1 backfill ({database}): {best['entries']} entries over {users} users, latency {latency:.0f} ms, "
         f"C={concurrency}, median of {runs}: {median:.2f} s (runs: {_list(r['wall_s'] for r in results)});"
         f" bound {best['bound_s']:.2f} s; ratio bound/actual {best['bound_s'] / median:.2f};"
         f" {best['made']} entries in the mailboxes; {best['http_requests']} Graph HTTP requests; "
-        f"{best['throttled']} throttled",
+        f"{best['throttled']} throttled"]
+    if not naive_too:
+        return lines
+    naive = naive_backfill(naive_users, latency)
+    naive_scaled = naive["wall_s"] * best["entries"] / naive["entries"]
+    return [*lines,
         f"B2 naive sequential sync: {naive['entries']} entries over {naive_users} users in {naive['wall_s']:.2f} s "
         f"({naive['made']} made) → {naive_scaled:.1f} s for {best['entries']} entries; "
         f"speed-up of the bridge {naive_scaled / median:.1f}×",
