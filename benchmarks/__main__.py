@@ -31,6 +31,8 @@ def main() -> int:
         _show(latency.run(args.size, runs, args.postgresql))
     if "B5" in only:
         _show(full_pass.run(args.size, runs, None))
+        if args.size == "full":
+            _show(full_pass.run(args.size, runs, args.postgresql))
     return 0
 
 
