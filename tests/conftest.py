@@ -12,13 +12,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
+from bridge.config import Settings
 from bridge.db import Database
 from bridge.migrate import upgrade
 from bridge.models import Base
+from plugin import create_app
 
 POSTGRESQL_URL = os.environ.get("OUTLOOK_SYNC_TEST_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -86,3 +90,16 @@ def sqlite_database(tmp_path: Path, sqlite_template: Path) -> Iterator[Database]
     database = Database(f"sqlite:///{path}")
     yield database
     database.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database) -> Flask:
+    """The plugin's app on the test's database, with the directory's ``settings``."""
+    app = create_app(settings, database)
+    app.config["TESTING"] = True
+    return app
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()

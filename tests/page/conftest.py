@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
@@ -19,7 +18,6 @@ from bridge.config import Settings
 from bridge.db import Database
 from bridge.models import Base
 from emulator.testing import EmulatorHandle, running_emulator
-from plugin import create_app
 from plugin.host import HostClient, dumps, launch_url
 
 HOST_SECRET = "page-host-secret-0123456789"
@@ -53,18 +51,6 @@ def settings(database: Database) -> Settings:
                     client_secret=CLIENT_SECRET, database_url=database.url, public_url=PUBLIC_URL,
                     authority_url="https://127.0.0.1:9", graph_url="https://127.0.0.1:9/v1.0",
                     frame_ancestors="'self' https://lms.example.com")
-
-
-@pytest.fixture
-def app(settings: Settings, database: Database) -> Flask:
-    app = create_app(settings, database)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @dataclass

@@ -5,7 +5,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
@@ -13,7 +12,6 @@ from werkzeug.test import TestResponse
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.models import Base
-from plugin import create_app
 from plugin.host import HostClient, dumps
 
 HOST_SECRET = "test-host-secret-0123456789"
@@ -28,18 +26,6 @@ def settings(database: Database) -> Settings:
         client_secret="test-client-secret",
         database_url=database.url,
     )
-
-
-@pytest.fixture
-def app(settings: Settings, database: Database) -> Flask:
-    app = create_app(settings, database)
-    app.config["TESTING"] = True
-    return app
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture
