@@ -20,7 +20,7 @@ from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.graph.http import error_for
 from bridge.reconcile import ACTIVE, CREATING, DELETED_IN_OUTLOOK, Action, Create, Delete, Forget, Update
-from bridge.sync import FAILED, Outcome, UserSync, outcome_unknown, settled
+from bridge.sync import FAILED, Outcome, UserSync, mark_in_flight, settled
 
 BATCH_LIMIT = 20  # Graph's limit of requests in one $batch
 PER_MAILBOX = 4  # Graph's concurrency limit per mailbox; a user's writes share one batch
@@ -114,8 +114,10 @@ class GroupSync:
             return exc
 
     def _record_creates(self, plans: list[_Plan]) -> None:
-        """Commit a ``creating`` record with a fresh transactionId before any create is sent."""
+        """Commit a ``creating`` record with a fresh transactionId before any create is sent (and
+        mark the updates and deletions about to be sent as in flight)."""
         rows = []
+        writes: list[tuple[str, Action]] = []
         for plan in plans:
             for action in plan.actions:
                 if isinstance(action, Create):
@@ -123,9 +125,12 @@ class GroupSync:
                     rows.append(store.entry_row(
                         self.account_id, plan.user_id, self.tenant_id, plan.mailbox, action.desired,
                         state=CREATING, transaction_id=plan.transaction_ids[action.desired.key]))
-        if rows:
+                elif isinstance(action, Update | Delete):
+                    writes.append((plan.user_id, action))
+        if rows or writes:
             with self.db.session() as session:
                 store.upsert_entries(session, rows)
+                mark_in_flight(session, self.account_id, writes)
 
     def _send(self, plans: list[_Plan]) -> None:
         """Send every write, a user's writes in one batch; throttled items wait and go again."""
@@ -178,18 +183,14 @@ class GroupSync:
         """Record every answer in one transaction: entries made, changed, gone; users' states."""
         upserts: list[dict[str, Any]] = []
         drops: list[tuple[str, reconcile.Key]] = []
-        unknown: list[tuple[str, Action]] = []
         for plan in plans:
             for number, action in enumerate(plan.actions):
                 if isinstance(action, Forget):
                     drops.append((plan.user_id, action.made.key))
                     continue
-                answer = self.answers.get((plan.user_id, number))
-                if isinstance(answer, errors.Transient):
-                    plan.error = plan.error or answer
-                if (plan.user_id, number) not in self.answers or isinstance(answer, errors.Transient):
-                    unknown.append((plan.user_id, action))  # lost (alone or with its batch): applied or not?
-                    continue
+                if (plan.user_id, number) not in self.answers:
+                    continue  # lost with its batch: recorded as in flight, the next pass finds out
+                answer = self.answers[(plan.user_id, number)]
                 if isinstance(action, Delete):
                     if isinstance(answer, errors.GraphError) and not _already_gone(answer):
                         plan.error = plan.error or answer
@@ -219,8 +220,6 @@ class GroupSync:
         with self.db.session() as session:
             store.upsert_entries(session, upserts)
             store.drop_entries(session, self.account_id, drops)
-            for user_id, action in unknown:
-                outcome_unknown(session, self.account_id, user_id, action)
             store.set_user_states(session, self.account_id,
                                   {uid: (o.state, o.reason, o.detail) for uid, o in states.items()})
 

@@ -4,11 +4,12 @@ The reconciler and worker go through these functions only, so the SQL of the syn
 """
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -25,7 +26,7 @@ from bridge.models import (
     UserState,
     utcnow,
 )
-from bridge.reconcile import Desired, Key, Made
+from bridge.reconcile import CREATING, Desired, Key, Made
 
 FOUND_TTL = timedelta(hours=24)
 NOT_FOUND_TTL = timedelta(hours=1)
@@ -227,6 +228,21 @@ def upsert_entries(session: Session, rows: list[dict[str, object]]) -> None:
     session.execute(statement.on_conflict_do_update(
         index_elements=[Entry.account_id, Entry.user_id, Entry.event_id, Entry.session_id],
         set_={c: statement.excluded[c] for c in rows[0] if c not in keys}), rows)
+
+
+def mark_in_flight(session: Session, account_id: str, *, updates: list[tuple[str, Key]],
+                   deletions: list[tuple[str, Key]]) -> None:
+    """Entry records of writes about to be sent: an update's payload hash cleared; a deletion's entry
+    ``creating`` again, with no event id (found by its tag from now on) and a fresh transactionId
+    (see :func:`bridge.sync.mark_in_flight`)."""
+    def pk(user_id: str, key: Key) -> dict[str, object]:
+        return {"account_id": account_id, "user_id": user_id, "event_id": key[0], "session_id": key[1]}
+
+    if updates:
+        session.execute(update(Entry), [{**pk(u, k), "payload_hash": None} for u, k in updates])
+    if deletions:
+        session.execute(update(Entry), [{**pk(u, k), "state": CREATING, "graph_event_id": None,
+                                         "transaction_id": str(uuid.uuid4())} for u, k in deletions])
 
 
 def drop_entries(session: Session, account_id: str, keys: list[tuple[str, Key]]) -> None:

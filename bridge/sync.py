@@ -31,15 +31,18 @@ def settled(decision: rules.Decision, again: bool = False) -> Outcome:
     return Outcome(SYNCED, None if decision.wanted else NO_UPCOMING, again=again)
 
 
-def outcome_unknown(session: Session, account_id: str, user_id: str, action: Action) -> None:
-    """A write whose answer was lost (timeout, reset, 5xx) may or may not have been applied, so its
-    record must claim neither: an update is sent again by the next pass, and an entry whose deletion
-    was lost is looked up by its tag before it is trusted or made again, as after a lost create."""
-    if isinstance(action, Update):
-        store.mark_entry(session, account_id, user_id, action.made.key, payload_hash=None)
-    elif isinstance(action, Delete):
-        store.mark_entry(session, account_id, user_id, action.made.key, state=CREATING,
-                         transaction_id=str(uuid.uuid4()))
+def mark_in_flight(session: Session, account_id: str, writes: list[tuple[str, Action]]) -> None:
+    """Record, before updates and deletions are sent, that their outcome is not known yet.
+
+    Until its answer is recorded, Graph may or may not have applied a write (the worker dies, the
+    answer times out, a ``$batch`` is lost), so the record must not go on describing Outlook as it
+    was: an update's payload hash is cleared (the next pass sends it again) and an entry being
+    deleted becomes ``creating`` without an event id (the next pass looks it up by its tag, to
+    delete it or to adopt it, or makes it again), just as a create is recorded before it is sent.
+    """
+    store.mark_in_flight(session, account_id,
+                         updates=[(user_id, a.made.key) for user_id, a in writes if isinstance(a, Update)],
+                         deletions=[(user_id, a.made.key) for user_id, a in writes if isinstance(a, Delete)])
 
 
 @dataclass(frozen=True)
@@ -113,17 +116,20 @@ class UserSync:
         return Outcome(SYNCED, again=True)
 
     def _record_creates(self, actions: list[Action], mailbox: str | None) -> dict[reconcile.Key, str]:
-        """Commit a ``creating`` record with a fresh transactionId before any create is sent."""
+        """Commit a ``creating`` record with a fresh transactionId before any create is sent (and
+        mark the updates and deletions about to be sent as in flight)."""
         creates = [a.desired for a in actions if isinstance(a, Create)]
-        if not creates:
+        writes: list[tuple[str, Action]] = [(self.user_id, a) for a in actions if isinstance(a, Update | Delete)]
+        if not creates and not writes:
             return {}
-        assert mailbox is not None
         ids = {desired.key: str(uuid.uuid4()) for desired in creates}
         with self.db.session() as session:
             for desired in creates:
+                assert mailbox is not None
                 store.write_entry(session, self.account_id, self.user_id, self.tenant_id, mailbox, desired,
                                   state=CREATING, transaction_id=ids[desired.key], graph_event_id=None,
                                   payload_hash=None)
+            mark_in_flight(session, self.account_id, writes)
         return ids
 
     def _apply(self, action: Action, mailbox: str | None, transaction_ids: dict[reconcile.Key, str]) -> bool:
@@ -163,9 +169,6 @@ class UserSync:
                                        action.desired.payload)
         except errors.NotFound:
             return self._deleted_in_outlook(action)
-        except errors.Transient:
-            self._lost(action)
-            raise
         self._save(action.desired, made.mailbox_id, made.transaction_id, made.graph_event_id)
         return False
 
@@ -179,13 +182,6 @@ class UserSync:
         except errors.MailboxUnreachable as exc:
             if exc.reason != errors.USER_NOT_FOUND:
                 raise  # an unknown mailbox holds nothing to delete
-        except errors.Transient:
-            self._lost(Delete(made))
-            raise
-
-    def _lost(self, action: Action) -> None:
-        with self.db.session() as session:
-            outcome_unknown(session, self.account_id, self.user_id, action)
 
     def _save(self, desired: reconcile.Desired, mailbox: str, transaction_id: str, event_id: str | None) -> None:
         with self.db.session() as session:

@@ -12,6 +12,7 @@ really hold, in the same shape, and `compare` reports every difference (missing,
 from __future__ import annotations
 
 import itertools
+import random
 import uuid
 from collections import Counter
 from collections.abc import Collection, Iterable
@@ -20,6 +21,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bridge import ingest
+from bridge.db import Database
 from emulator.client import EmulatorAdmin
 
 # DESIGN §2.3: consumer providers are never corporate (the product keeps its own list as data).
@@ -140,9 +143,9 @@ def oracle(lms: Lms, verified_domains: Collection[str], now: datetime) -> dict[s
             if not event["cancelled"] and event["organizer_id"] == uid:
                 keys.update((eid, s["id"]) for s in event["sessions"])
         for (eid, member), sid in lms.enrollments.items():
-            event = lms.events.get(eid)
-            if member == uid and event is not None and not event["cancelled"] \
-                    and any(s["id"] == sid for s in event["sessions"]):
+            chosen_in = lms.events.get(eid)
+            if member == uid and chosen_in is not None and not chosen_in["cancelled"] \
+                    and any(s["id"] == sid for s in chosen_in["sessions"]):
                 keys.add((eid, str(sid)))
         entries: Counter[Entry] = Counter()
         for eid, sid in keys:
@@ -205,3 +208,40 @@ def total(boxes: dict[str, Counter[Entry]]) -> int:
 def verified_domains(admin: EmulatorAdmin, tenant_id: str) -> list[str]:
     tenant = next(t for t in admin.tenants() if t["id"] == tenant_id)
     return [d["id"] for d in tenant["domains"] if d.get("isVerified")]
+
+
+def deliver(database: Database, envelopes: list[Envelope]) -> None:
+    """Apply deliveries through the real ingest (the code behind the hooks), in one transaction."""
+    with database.session() as session:
+        for envelope in envelopes:
+            ingest.apply_delivery(session, envelope)
+
+
+def make_mailboxes(admin: EmulatorAdmin, tenant_id: str, uids: Iterable[str], domain: str) -> None:
+    """An Exchange Online mailbox ``uid@domain`` for every LMS user."""
+    admin.create_users(tenant_id, [{"userPrincipalName": f"{uid}@{domain}", "mail": f"{uid}@{domain}",
+                                    "mailbox": "exchange_online"} for uid in uids])
+
+
+def random_changes(lms: Lms, rng: random.Random, count: int, learners: list[str]) -> list[Envelope]:
+    """``count`` LMS changes: moves, new times, renames, unassignments, (de)activations, cancellations."""
+    out: list[Envelope] = []
+    for _ in range(count):
+        kind = rng.choice(["move", "move", "move", "time", "time", "rename", "rename", "unassign", "active",
+                           "cancel"])
+        eid = rng.choice(sorted(lms.events))
+        sids = [s["id"] for s in lms.events[eid]["sessions"]]
+        uid = rng.choice(learners)
+        if kind == "move":
+            out.append(lms.enroll(eid, uid, rng.choice([*sids, None])))
+        elif kind == "time":
+            out.append(lms.move_session(eid, rng.choice(sids), timedelta(minutes=rng.choice([-60, -30, 30, 90]))))
+        elif kind == "rename":
+            out.append(lms.change_event(eid, title=f"Course {eid} v{rng.randrange(1000)}"))
+        elif kind == "unassign":
+            out.append(lms.unenroll(eid, uid))
+        elif kind == "active" and uid in lms.users:
+            out.append(lms.change_user(uid, active=rng.random() < 0.8))
+        else:
+            out.append(lms.change_event(eid, cancelled=rng.random() < 0.3))
+    return out

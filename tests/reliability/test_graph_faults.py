@@ -5,21 +5,33 @@ the entries an independent oracle derives from the final LMS state, none missing
 """
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
-from bridge import ingest
+from bridge.bulk import GroupSync
 from bridge.db import Database
 from bridge.models import Entry, UserState
 from bridge.worker import Worker
 from emulator.testing import EmulatorHandle
 from tests.integration.world import ACCOUNT, DOMAIN, World
-from tests.reliability.lms import Envelope, Lms, compare, mailboxes, oracle, soon, total, verified_domains
+from tests.reliability.harness import Background
+from tests.reliability.lms import (
+    Envelope,
+    Lms,
+    compare,
+    deliver,
+    mailboxes,
+    make_mailboxes,
+    oracle,
+    soon,
+    total,
+    verified_domains,
+)
 
 FAULTS = {"rate_503": 0.10, "rate_429": 0.05, "rate_ambiguous": 0.02, "rate_reset": 0.01,
           "ambiguous_hold_ms": 50, "retry_after_s": 0.2, "seed": 20261123}
@@ -84,7 +96,8 @@ def change_rounds(lms: Lms, base: datetime) -> list[Callable[[], list[Envelope]]
         out = [lms.change_user(LEARNERS[n], active=False) for n in range(20, 24)]
         out += [lms.change_user(LEARNERS[n], email=f"{LEARNERS[n]}@yandex.ru") for n in range(24, 27)]
         out += [lms.delete_user(LEARNERS[27]), lms.delete_user(LEARNERS[28])]
-        out += [lms.change_user(LEARNERS[95], active=True), lms.change_user(LEARNERS[90], email=lms.corporate(LEARNERS[90]))]
+        out += [lms.change_user(LEARNERS[95], active=True),
+                lms.change_user(LEARNERS[90], email=lms.corporate(LEARNERS[90]))]
         out.append(lms.upsert_event("e6", title="Late addition", organizer="o3", zone="Europe/Berlin",
                                     sessions=[("e6s0", soon(200, base), soon(202, base))]))
         out += [lms.enroll("e6", LEARNERS[n], "e6s0") for n in range(50, 60)]
@@ -98,43 +111,11 @@ def change_rounds(lms: Lms, base: datetime) -> list[Callable[[], list[Envelope]]
     return [moves, new_times, cancellations, unassignments, people, second_thoughts]
 
 
-class Background:
-    """A real worker loop in a thread, while the LMS keeps changing; its failure fails the test."""
-
-    def __init__(self, worker: Worker) -> None:
-        self.worker = worker
-        self.error: BaseException | None = None
-        self.thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        try:
-            self.worker.run(idle_sleep=0.2)
-        except BaseException as exc:  # reported by stop()
-            self.error = exc
-
-    def __enter__(self) -> Background:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *_: Any) -> None:
-        self.worker.stop()
-        self.thread.join(timeout=120)
-        assert not self.thread.is_alive(), "the worker did not stop"
-        assert self.error is None, f"the worker loop died: {self.error!r}"
-
-
-def deliver(database: Database, envelopes: list[Envelope]) -> None:
-    with database.session() as session:
-        for envelope in envelopes:
-            ingest.apply_delivery(session, envelope)
-
-
 def test_exactly_the_desired_entries_under_graph_faults(emulator: EmulatorHandle, database: Database,
                                                         figures: dict[str, Any]) -> None:
     world = World.create(emulator, database)
     admin = emulator.admin
-    admin.create_users(world.tenant_id, [{"userPrincipalName": f"{uid}@{DOMAIN}", "mail": f"{uid}@{DOMAIN}",
-                                          "mailbox": "exchange_online"} for uid in ORGANIZERS + LEARNERS])
+    make_mailboxes(admin, world.tenant_id, ORGANIZERS + LEARNERS, DOMAIN)
     lms = Lms(ACCOUNT, DOMAIN)
     base = datetime.now(UTC)
     deliver(database, initial_load(lms, base))
@@ -168,3 +149,51 @@ def test_exactly_the_desired_entries_under_graph_faults(emulator: EmulatorHandle
                    creates=counters["creates"], updates=counters["updates"], deletes=counters["deletes"],
                    duplicate_creates_avoided=counters["duplicate_creates_avoided"],
                    convergence_s_after_last_change=round(convergence, 1))
+
+
+# -- the regression behind the run above: a write whose answer is lost, then the LMS changes its mind --------
+
+def cancel_then_restore(lms: Lms) -> tuple[Envelope, Envelope]:
+    return lms.change_event("e1", cancelled=True), lms.change_event("e1", cancelled=False)
+
+
+def rename_then_rename_back(lms: Lms) -> tuple[Envelope, Envelope]:
+    title = lms.events["e1"]["title"]
+    return lms.change_event("e1", title=title + " (moved)"), lms.change_event("e1", title=title)
+
+
+@pytest.mark.parametrize(("change", "sessions", "method"), [
+    (cancel_then_restore, 1, "POST"),  # one learner's deletion in a $batch whose answer is lost
+    (rename_then_rename_back, 1, "POST"),  # an update in a lost $batch
+    (rename_then_rename_back, 6, "PATCH"),  # the organizer's six updates one by one, every attempt's answer lost
+], ids=["batch-delete", "batch-update", "single-update"])
+def test_a_lost_answer_then_the_lms_changes_back(emulator: EmulatorHandle, sqlite_database: Database,
+                                                 change: Callable[[Lms], tuple[Envelope, Envelope]],
+                                                 sessions: int, method: str) -> None:
+    """Graph applies a write but its answer is lost (ambiguous timeout); before the retry the LMS
+    goes back to the state the plugin had written before. The entry must end as the LMS says: the
+    plugin may not go on believing that Outlook still holds what it held before the lost write."""
+    world = World.create(emulator, sqlite_database)
+    make_mailboxes(emulator.admin, world.tenant_id, ["org", "lena"], DOMAIN)
+    lms = Lms(ACCOUNT, DOMAIN)
+    base = datetime.now(UTC)
+    deliver(sqlite_database, [lms.upsert_user("org", role="instructor"), lms.upsert_user("lena"),
+                              lms.upsert_event("e1", title="Induction", organizer="org", zone="Europe/Paris",
+                                               sessions=[(f"s{i}", soon(30 + 3 * i, base), soon(32 + 3 * i, base))
+                                                         for i in range(sessions)]),
+                              lms.enroll("e1", "lena", "s0")])
+    world.connect()
+    world.sync()
+    first, back = change(lms)
+    deliver(sqlite_database, [first])
+    emulator.admin.set_faults(rate_ambiguous=1.0, methods=[method], ambiguous_hold_ms=10)
+    try:
+        results = GroupSync(sqlite_database, world.graph, ACCOUNT, ["org", "lena"], datetime.now(UTC)).run()
+    finally:
+        emulator.admin.set_faults(rate_ambiguous=0.0, methods=None)
+    assert any(isinstance(r, Exception) for r in results.values()), f"no answer was lost: {results}"
+    deliver(sqlite_database, [back])
+    world.sync()
+    problems = compare(oracle(lms, verified_domains(emulator.admin, world.tenant_id), datetime.now(UTC)),
+                       mailboxes(emulator.admin, world.tenant_id))
+    assert not problems, "\n".join(problems)

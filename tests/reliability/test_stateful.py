@@ -29,7 +29,17 @@ from emulator.testing import EmulatorHandle
 from plugin import create_app
 from plugin.host import HostClient, dumps
 from tests.integration.world import ACCOUNT, DOMAIN, World
-from tests.reliability.lms import Envelope, Lms, compare, mailboxes, oracle, soon, total, verified_domains
+from tests.reliability.lms import (
+    Envelope,
+    Lms,
+    compare,
+    mailboxes,
+    make_mailboxes,
+    oracle,
+    soon,
+    total,
+    verified_domains,
+)
 
 USERS = ["ana", "ben", "cleo", "dan", "eve"]
 EVENTS = ["e1", "e2", "e3"]
@@ -80,8 +90,7 @@ class LmsMachine(RuleBasedStateMachine):
         self.database = Database(f"sqlite:///{path}")
         self.world = World.create(run.emulator, self.database, worker_concurrency=4)
         admin = run.emulator.admin
-        admin.create_users(self.world.tenant_id, [{"userPrincipalName": f"{u}@{DOMAIN}", "mail": f"{u}@{DOMAIN}",
-                                                   "mailbox": "exchange_online"} for u in USERS])
+        make_mailboxes(admin, self.world.tenant_id, USERS, DOMAIN)
         self.domains = verified_domains(admin, self.world.tenant_id)
         app = create_app(self.world.settings, self.database)
         app.config["TESTING"] = True
@@ -143,8 +152,8 @@ class LmsMachine(RuleBasedStateMachine):
     def delete_user(self, uid: str, late: bool) -> None:
         self.change(self.lms.delete_user(uid), late)
 
-    @rule(eid=events, organizer=st.sampled_from(USERS[::-1]), title=st.sampled_from(["Safety", "Safety (new)"]), planned=sessions,
-          cancelled=rarely, late=held_back)
+    @rule(eid=events, organizer=st.sampled_from(USERS[::-1]), title=st.sampled_from(["Safety", "Safety (new)"]),
+          planned=sessions, cancelled=rarely, late=held_back)
     def upsert_event(self, eid: str, organizer: str, title: str, planned: list[tuple[str, int, int]],
                      cancelled: bool, late: bool) -> None:
         plan = [(sid, soon(hours, self.base), soon(hours + length, self.base)) for sid, hours, length in planned]
@@ -220,7 +229,7 @@ def test_lms_changes_through_hooks_end_in_the_oracle_state(emulator: EmulatorHan
                                                            sqlite_template: Path, figures: dict[str, Any]) -> None:
     run = Run(emulator, tmp_path, sqlite_template)
     run_state_machine_as_test(
-        lambda: LmsMachine(run),
+        lambda: LmsMachine(run),  # type: ignore[arg-type]  # a factory is accepted
         settings=settings(max_examples=EXAMPLES, stateful_step_count=STEPS, deadline=None, derandomize=True,
                           database=None, suppress_health_check=list(HealthCheck)),
     )
