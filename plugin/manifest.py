@@ -15,7 +15,10 @@ from marshmallow import RAISE, Schema, ValidationError, fields, post_load, valid
 
 from plugin.schemas import ROLES, TOPICS, flatten
 
-MANIFEST_PATH = Path(__file__).resolve().parent.parent / "plugin.json"
+# the project's plugin.json (a checkout), else the copy packaged inside ``plugin/`` (an installed wheel)
+MANIFEST_PATH = next((p for p in (Path(__file__).resolve().parent.parent / "plugin.json",
+                                  Path(__file__).resolve().parent / "plugin.json") if p.is_file()),
+                     Path(__file__).resolve().parent / "plugin.json")
 MANAGE_CAPABILITY = "outlook_calendar:manage"
 
 _SEMVER = (
