@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Executable, Table, bindparam, case, delete, func, literal, or_, select, tuple_, update
+from sqlalchemy import Executable, Table, bindparam, case, delete, literal, or_, select, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -146,10 +146,3 @@ def pending(session: Session, account_id: str) -> set[str]:
     """Users of an account still waiting for reconcile."""
     rows = session.execute(select(DirtyKey.user_id).where(DirtyKey.account_id == account_id))
     return {r[0] for r in rows}
-
-
-def next_due(session: Session) -> datetime | None:
-    """When the earliest key becomes ready (for the worker's idle sleep)."""
-    return session.execute(
-        select(func.min(DirtyKey.due_at)).where(DirtyKey.claimed_by.is_(None))
-    ).scalar()

@@ -68,37 +68,11 @@ def _event(row: Any, sessions: list[Any]) -> lms.Event:
 
 def user_view(session: Session, account_id: str, user_id: str) -> lms.UserView:
     """The user, every live event they organize or are enrolled in, and their enrollments."""
-    user_row = session.get(LmsUser, (account_id, user_id))
-    user = None
-    if user_row is not None and not user_row.deleted:
-        user = lms.User(id=user_id, email=user_row.email, active=user_row.active, name=user_row.name)
-    enrollments = session.scalars(
-        select(LmsEnrollment).where(LmsEnrollment.account_id == account_id, LmsEnrollment.user_id == user_id,
-                                    LmsEnrollment.deleted.is_(False))
-    ).all()
-    enrolled_ids = {e.event_id for e in enrollments}
-    events = session.scalars(
-        select(LmsEvent).where(
-            LmsEvent.account_id == account_id,
-            LmsEvent.deleted.is_(False),
-            (LmsEvent.organizer_id == user_id) | LmsEvent.id.in_(enrolled_ids),
-        )
-    ).all()
-    sessions: dict[str, list[LmsSession]] = {e.id: [] for e in events}
-    if events:
-        for s in session.scalars(select(LmsSession).where(LmsSession.account_id == account_id,
-                                                          LmsSession.event_id.in_(list(sessions)))):
-            sessions[s.event_id].append(s)
-    return lms.UserView(
-        user_id=user_id, user=user,
-        events={e.id: _event(e, sessions[e.id]) for e in events},
-        enrollments=tuple(lms.Enrollment(e.event_id, e.session_id) for e in enrollments),
-    )
+    return user_views(session, account_id, [user_id])[user_id]
 
 
 def made_entries(session: Session, account_id: str, user_id: str) -> dict[Key, Made]:
-    rows = session.scalars(select(Entry).where(Entry.account_id == account_id, Entry.user_id == user_id))
-    return {(r.event_id, r.session_id): _made(r) for r in rows}
+    return made_entries_of(session, account_id, [user_id])[user_id]
 
 
 def _made(row: Any) -> Made:
