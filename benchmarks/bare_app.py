@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
+
+from plugin.cli import serve_with_gunicorn
 
 app = Flask(__name__)
 
@@ -28,27 +29,13 @@ def healthz() -> ResponseReturnValue:
 
 
 def main() -> int:
-    from gunicorn.app.base import BaseApplication
-
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bare_app", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=8)
     args = parser.parse_args()
-
-    class _Server(BaseApplication):  # the configuration of plugin.cli.cmd_serve
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", None)
-
-        def load(self) -> Any:
-            return app
-
-    _Server().run()
+    serve_with_gunicorn(lambda: app, args.host, args.port, args.workers, args.threads)  # as outlook-sync serve
     return 0
 
 

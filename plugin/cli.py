@@ -6,7 +6,7 @@ import logging
 import signal
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -57,10 +57,26 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_serve(args: argparse.Namespace) -> int:
-    """Serve the web app with gunicorn; by default a worker process runs beside it."""
+def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the WSGI app that ``load`` builds (in each web process) with gunicorn's gthread workers."""
     from gunicorn.app.base import BaseApplication
 
+    class _Server(BaseApplication):
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", threads)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", None)
+
+        def load(self) -> Any:
+            return load()
+
+    _Server().run()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the web app with gunicorn; by default a worker process runs beside it."""
     from plugin.app import create_app
 
     settings = _settings()
@@ -69,21 +85,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     worker = None
     if not args.no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "plugin.cli", "worker"])
-
-    class _Server(BaseApplication):
-        def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
-            self.cfg.set("threads", args.threads)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", None)
-
-        def load(self) -> Any:
-            return create_app(settings)
-
     print(f"Outlook Calendar for the LMS on http://{args.host}:{args.port}/integrations/outlook", flush=True)
     try:
-        _Server().run()
+        serve_with_gunicorn(lambda: create_app(settings), args.host, args.port, args.workers, args.threads)
     finally:
         if worker is not None:
             worker.terminate()
