@@ -7,7 +7,9 @@ from __future__ import annotations
 import json
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bridge import queue
 from bridge.config import Settings
@@ -17,23 +19,33 @@ from bridge.worker import Worker
 
 
 class LoggingWorker(Worker):
-    """Writes (key, start, end) for every key it works, so overlaps can be checked afterwards."""
+    """Writes (key, start, end) for every key it works, so overlaps can be checked afterwards.
+
+    The span ends when the results are about to be settled: until that transaction commits the key
+    is still held, so the next holder can only start after it.
+    """
 
     log: Path
+    starts: dict[int, float]
 
     def _work(self, group: list[queue.Claim]) -> None:
-        start = time.time()
+        self.starts[id(group)] = time.time()
         super()._work(group)
+
+    def _settle(self, group: list[queue.Claim], results: dict[str, Any], now: datetime) -> None:
         end = time.time()
         with self.log.open("a") as out:
             for claim in group:
-                out.write(json.dumps([self.name, claim.account_id, claim.user_id, start, end]) + "\n")
+                out.write(json.dumps([self.name, claim.account_id, claim.user_id,
+                                      self.starts.pop(id(group), end), end]) + "\n")
+        super()._settle(group, results, now)
 
 
 def main() -> None:
     settings = Settings(**json.loads(sys.argv[1]))
     worker = LoggingWorker(Database(settings.database_url), Graph.from_settings(settings), concurrency=8)
     worker.log = Path(sys.argv[2])
+    worker.starts = {}
     deadline = time.monotonic() + float(sys.argv[3])
     idle_since = None
     while time.monotonic() < deadline:
