@@ -201,6 +201,14 @@ def compare(expected: dict[str, Counter[Entry]], actual: dict[str, Counter[Entry
     return problems
 
 
+def assert_as_oracle_says(lms: Lms, admin: EmulatorAdmin, tenant_id: str) -> dict[str, Counter[Entry]]:
+    """Every mailbox equals the oracle applied to the LMS now; returns the mailboxes read."""
+    actual = mailboxes(admin, tenant_id)
+    problems = compare(oracle(lms, verified_domains(admin, tenant_id), datetime.now(UTC)), actual)
+    assert not problems, "\n".join(problems)
+    return actual
+
+
 def total(boxes: dict[str, Counter[Entry]]) -> int:
     return sum(sum(c.values()) for c in boxes.values())
 

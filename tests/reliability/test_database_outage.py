@@ -40,14 +40,11 @@ from tests.reliability.harness import Background, ScratchPostgres, scratch_postg
 from tests.reliability.lms import (
     Envelope,
     Lms,
-    compare,
-    mailboxes,
+    assert_as_oracle_says,
     make_mailboxes,
-    oracle,
     random_changes,
     soon,
     total,
-    verified_domains,
 )
 
 OUTAGE_SECONDS = 30.0
@@ -210,10 +207,7 @@ def test_thirty_seconds_without_postgresql(emulator: EmulatorHandle, postgres: S
         check_nothing_half_stored(database, beta, beta_sent)
     finally:
         database.dispose()
-    expected = oracle(acme, verified_domains(admin, world.tenant_id), datetime.now(UTC))
-    actual = mailboxes(admin, world.tenant_id)
-    problems = compare(expected, actual)
-    assert not problems, "\n".join(problems)
+    actual = assert_as_oracle_says(acme, admin, world.tenant_id)
 
     figures.update(outage_s=OUTAGE_SECONDS, deliveries=len(first) + len(acme_changes) + len(beta_sent),
                    hooks_refused_503=unavailable,

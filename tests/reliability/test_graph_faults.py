@@ -23,14 +23,11 @@ from tests.reliability.harness import Background
 from tests.reliability.lms import (
     Envelope,
     Lms,
-    compare,
+    assert_as_oracle_says,
     deliver,
-    mailboxes,
     make_mailboxes,
-    oracle,
     soon,
     total,
-    verified_domains,
 )
 
 FAULTS = {"rate_503": 0.10, "rate_429": 0.05, "rate_ambiguous": 0.02, "rate_reset": 0.01,
@@ -131,10 +128,7 @@ def test_exactly_the_desired_entries_under_graph_faults(emulator: EmulatorHandle
     convergence = time.monotonic() - settled_from
     counters = admin.counters()
 
-    expected = oracle(lms, verified_domains(admin, world.tenant_id), datetime.now(UTC))
-    actual = mailboxes(admin, world.tenant_id)
-    problems = compare(expected, actual)
-    assert not problems, "\n".join(problems)
+    actual = assert_as_oracle_says(lms, admin, world.tenant_id)
     with database.session() as session:
         records = dict(session.execute(select(Entry.state, func.count()).where(Entry.account_id == ACCOUNT)
                                        .group_by(Entry.state)).all())
@@ -194,6 +188,4 @@ def test_a_lost_answer_then_the_lms_changes_back(emulator: EmulatorHandle, sqlit
     assert any(isinstance(r, Exception) for r in results.values()), f"no answer was lost: {results}"
     deliver(sqlite_database, [back])
     world.sync()
-    problems = compare(oracle(lms, verified_domains(emulator.admin, world.tenant_id), datetime.now(UTC)),
-                       mailboxes(emulator.admin, world.tenant_id))
-    assert not problems, "\n".join(problems)
+    assert_as_oracle_says(lms, emulator.admin, world.tenant_id)

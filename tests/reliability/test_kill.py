@@ -38,15 +38,12 @@ from tests.integration.world import ACCOUNT, DOMAIN, World
 from tests.reliability.lms import (
     Envelope,
     Lms,
-    compare,
+    assert_as_oracle_says,
     deliver,
-    mailboxes,
     make_mailboxes,
-    oracle,
     random_changes,
     soon,
     total,
-    verified_domains,
 )
 
 KILLS = 50
@@ -168,10 +165,7 @@ def test_sigkill_fifty_times(emulator: EmulatorHandle, database: Database, tmp_p
     convergence = time.monotonic() - restarted
     counters = admin.counters()
 
-    expected = oracle(lms, verified_domains(admin, world.tenant_id), datetime.now(UTC))
-    actual = mailboxes(admin, world.tenant_id)
-    problems = compare(expected, actual)
-    assert not problems, "\n".join(problems)
+    actual = assert_as_oracle_says(lms, admin, world.tenant_id)
     with database.session() as session:
         records = dict(session.execute(select(Entry.state, func.count()).group_by(Entry.state)).all())
     assert records == {"active": total(actual)}, f"entry records {records} vs {total(actual)} in Outlook"
@@ -235,6 +229,4 @@ def test_killed_after_graph_applied_before_the_record(emulator: EmulatorHandle, 
     with sqlite_database.session() as session:  # the killed worker's claims are gone with it
         session.execute(update(DirtyKey).values(claimed_by=None, claimed_until=None))
     world.sync()
-    problems = compare(oracle(lms, verified_domains(emulator.admin, world.tenant_id), datetime.now(UTC)),
-                       mailboxes(emulator.admin, world.tenant_id))
-    assert not problems, "\n".join(problems)
+    assert_as_oracle_says(lms, emulator.admin, world.tenant_id)
