@@ -1,12 +1,13 @@
 """Settings from the ``OUTLOOK_SYNC_*`` environment variables.
 
-Read once at start-up; a missing or malformed variable raises :class:`ConfigError`
-naming it, so a mis-configured install stops before it touches any data.
+Read once at start-up; missing or malformed variables raise one :class:`ConfigError`
+naming every one of them, so a mis-configured install stops before it touches any data.
 """
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,10 +18,15 @@ DEFAULT_DATABASE_URL = "sqlite:///" + str(Path("var") / "outlook-sync.sqlite3")
 
 
 class ConfigError(ValueError):
-    """A configuration variable is missing or malformed; the message names it."""
+    """Configuration variables are missing or malformed; the message names each, one per line.
 
-    def __init__(self, name: str, problem: str) -> None:
-        super().__init__(f"{PREFIX}{name}: {problem}")
+    ``name`` is the first variable named; ``problems`` holds every ``(variable, problem)`` pair.
+    """
+
+    def __init__(self, name: str, problem: str, more: Sequence[ConfigError] = ()) -> None:
+        self.problems: list[tuple[str, str]] = [(PREFIX + name, problem)]
+        self.problems += [p for error in more for p in error.problems]
+        super().__init__("\n".join(f"{variable}: {text}" for variable, text in self.problems))
         self.name = PREFIX + name
 
 
@@ -50,11 +56,37 @@ def _secret(name: str, value: str) -> str:
 def _database_url(name: str, value: str) -> str:
     if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
         raise ConfigError(name, "must be a sqlite:/// or postgresql:// URL")
+    folder = sqlite_folder(value)
+    if folder is not None and not folder.is_dir():
+        raise ConfigError(name, f"the folder {folder} of the SQLite file does not exist; create it first")
     if value.startswith("postgres:"):
         value = "postgresql:" + value[len("postgres:"):]
     if value.startswith("postgresql://"):
         value = "postgresql+psycopg://" + value[len("postgresql://"):]
     return value
+
+
+def sqlite_folder(url: str) -> Path | None:
+    """The folder a ``sqlite:///path`` URL's file goes in (None for other URLs and in-memory)."""
+    if not url.startswith("sqlite:"):
+        return None
+    path = url.split(":///", 1)[-1].split("?", 1)[0]
+    return None if path in ("", ":memory:") else Path(path).parent
+
+
+_ORIGIN = re.compile(r"https?://(\*\.)?[A-Za-z0-9.-]+(:[0-9]{1,5})?")
+
+
+def _frame_ancestors(name: str, value: str) -> str:
+    """A space-separated list of origins (``https://lms.example.com``), ``'self'``, or ``'none'`` alone."""
+    sources = value.split()
+    if sources == ["'none'"]:
+        return value
+    for source in sources:
+        if source != "'self'" and not _ORIGIN.fullmatch(source.rstrip("/")):
+            raise ConfigError(name, f"{source!r} is not an origin: give a space-separated list of origins "
+                                    "such as https://lms.example.com, or 'self'")
+    return " ".join(source.rstrip("/") for source in sources)
 
 
 @dataclass(frozen=True)
@@ -67,7 +99,7 @@ class Settings:
     client_secret: str | None = field(default=None, repr=False)
     client_cert_path: str | None = None
     client_cert_thumbprint: str | None = None
-    database_url: str = _database_url("DATABASE_URL", DEFAULT_DATABASE_URL)
+    database_url: str = DEFAULT_DATABASE_URL
     public_url: str = "http://127.0.0.1:8000"
     authority_url: str = "https://login.microsoftonline.com"
     graph_url: str = "https://graph.microsoft.com/v1.0"
@@ -86,41 +118,53 @@ class Settings:
         """Build settings from ``environ`` (default: ``os.environ``)."""
         env = os.environ if environ is None else environ
         values: dict[str, Any] = {}
+        errors: list[ConfigError] = []
 
         def read(name: str, parse: Callable[[str, str], Any] | None = None, required: bool = False) -> None:
             raw = env.get(PREFIX + name, "").strip()
-            if not raw:
-                if required:
-                    raise ConfigError(name, "is required but not set")
-                return
-            values[name.lower()] = parse(name, raw) if parse else raw
+            try:
+                if not raw:
+                    if required:
+                        raise ConfigError(name, "is required but not set")
+                    return
+                values[name.lower()] = parse(name, raw) if parse else raw
+            except ConfigError as error:
+                errors.append(error)
 
         read("HOST_SECRET", _secret, required=True)
         read("SECRET_KEY", _secret, required=True)
         read("CLIENT_ID", required=True)
         read("CLIENT_SECRET")
-        read("CLIENT_CERT_PATH")
+        read("CLIENT_CERT_PATH", _file)
         read("CLIENT_CERT_THUMBPRINT")
         read("DATABASE_URL", _database_url)
         read("PUBLIC_URL", lambda n, v: _url(n, v, ("http", "https")))
         read("AUTHORITY_URL", lambda n, v: _url(n, v, ("https",)))
         read("GRAPH_URL", lambda n, v: _url(n, v, ("https",)))
-        read("CA_BUNDLE")
-        read("FRAME_ANCESTORS")
+        read("CA_BUNDLE", _file)
+        read("FRAME_ANCESTORS", _frame_ancestors)
         read("WORKER_CONCURRENCY", lambda n, v: _int(n, v, 1, 1024))
         read("CONSENT_LINK_DAYS", lambda n, v: _int(n, v, 1, 90))
         read("FULL_RECONCILE_MINUTES", lambda n, v: _int(n, v, 1, 10080))
-
-        has_cert = "client_cert_path" in values or "client_cert_thumbprint" in values
-        if has_cert:
-            if "client_cert_path" not in values:
-                raise ConfigError("CLIENT_CERT_PATH", "is required with CLIENT_CERT_THUMBPRINT")
-            if "client_cert_thumbprint" not in values:
-                raise ConfigError("CLIENT_CERT_THUMBPRINT", "is required with CLIENT_CERT_PATH")
-            if not Path(values["client_cert_path"]).is_file():
-                raise ConfigError("CLIENT_CERT_PATH", f"no such file: {values['client_cert_path']}")
-        elif "client_secret" not in values:
-            raise ConfigError("CLIENT_SECRET", "is required (or CLIENT_CERT_PATH + CLIENT_CERT_THUMBPRINT)")
-        if "ca_bundle" in values and not Path(values["ca_bundle"]).is_file():
-            raise ConfigError("CA_BUNDLE", f"no such file: {values['ca_bundle']}")
+        errors += _credential_errors(env, values)
+        if errors:
+            raise ConfigError(errors[0].name.removeprefix(PREFIX), errors[0].problems[0][1], errors[1:])
         return cls(**values)
+
+
+def _file(name: str, value: str) -> str:
+    if not Path(value).is_file():
+        raise ConfigError(name, f"no such file: {value}")
+    return value
+
+
+def _credential_errors(env: Mapping[str, str], values: Mapping[str, Any]) -> list[ConfigError]:
+    """A client secret, or a certificate path and thumbprint together."""
+    given = {name for name in ("CLIENT_CERT_PATH", "CLIENT_CERT_THUMBPRINT") if env.get(PREFIX + name, "").strip()}
+    if given == {"CLIENT_CERT_THUMBPRINT"}:
+        return [ConfigError("CLIENT_CERT_PATH", "is required with CLIENT_CERT_THUMBPRINT")]
+    if given == {"CLIENT_CERT_PATH"}:
+        return [ConfigError("CLIENT_CERT_THUMBPRINT", "is required with CLIENT_CERT_PATH")]
+    if not given and "client_secret" not in values:
+        return [ConfigError("CLIENT_SECRET", "is required (or CLIENT_CERT_PATH + CLIENT_CERT_THUMBPRINT)")]
+    return []

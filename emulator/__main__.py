@@ -32,7 +32,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=0, help="0 picks a free port (printed at start)")
     p.add_argument("--cert-dir", default=None, help="where the CA and server certificate go (reused if valid)")
     p.add_argument(
-        "--csdl", default=None, help="path of v1.0-Prod.csdl (else $OUTLOOK_EMULATOR_CSDL or ../shared/graph)"
+        "--csdl", default=None, help="another copy of Microsoft's v1.0-Prod.csdl, plain or .gz "
+        "(default: $OUTLOOK_EMULATOR_CSDL, else the copy inside the package)"
     )
     for name, kind in {**_FAULT_FLAGS, **_LIMIT_FLAGS}.items():
         p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -19,13 +17,10 @@ GRAPH_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 
 
 def build_emulator(options: Options | None = None) -> Emulator:
-    """Load the CSDL and zone lists (failing loudly if absent) and make the shared state."""
+    """Load the CSDL (failing loudly if absent) and the zone lists and make the shared state."""
     options = options or options_from_env()
     schema = load_schema(options.csdl_path)
-    iana_path = Path(schema.path).with_name("iana-zones.txt")
-    if not iana_path.is_file():
-        raise FileNotFoundError(f"iana-zones.txt not found beside the CSDL at {iana_path}")
-    zones = Zones(load_windows_zones(), load_iana_zones(iana_path))
+    zones = Zones(load_windows_zones(), load_iana_zones())
     return Emulator(options, schema, zones)
 
 

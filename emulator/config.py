@@ -26,7 +26,8 @@ Environment variables (all optional):
 ``OUTLOOK_EMULATOR_CONCURRENCY``           concurrent requests per app+mailbox (default 4)
 ``OUTLOOK_EMULATOR_TOKEN_LIFETIME``        access-token lifetime in seconds (default 3600)
 ``OUTLOOK_EMULATOR_REQUEST_LOG_SIZE``      entries kept in the admin request log (default 10000)
-``OUTLOOK_EMULATOR_CSDL``                  path of Microsoft's ``v1.0-Prod.csdl``
+``OUTLOOK_EMULATOR_CSDL``                  another copy of Microsoft's ``v1.0-Prod.csdl`` (plain
+                                           or .gz; default: the copy inside the package)
 =========================================  =======================================================
 """
 

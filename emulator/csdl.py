@@ -1,13 +1,16 @@
 """Microsoft Graph's own metadata (CSDL) as the judge of property names, types and enums.
 
 The emulator refuses a body the way Graph would only if it knows Graph's schema, and the only
-trustworthy copy is Microsoft's ``v1.0-Prod.csdl``. It is parsed once at start-up (about 0.1 s);
+trustworthy copy is Microsoft's ``v1.0-Prod.csdl``. The package carries it, gzip-compressed, in
+``emulator/data/msgraph-metadata/`` (source commit and licence beside it); ``--csdl`` or
+``$OUTLOOK_EMULATOR_CSDL`` may name another copy (plain or ``.gz``). It is parsed once at start-up;
 `Schema.check` validates a JSON value against an entity or complex type, recursively.
 """
 
 from __future__ import annotations
 
 import base64
+import gzip
 import os
 import re
 import xml.etree.ElementTree as ET
@@ -16,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 CSDL_ENV = "OUTLOOK_EMULATOR_CSDL"
-CSDL_RELATIVE = Path("shared") / "graph" / "v1.0-Prod.csdl"
+PACKAGED_CSDL = Path(__file__).resolve().parent / "data" / "msgraph-metadata" / "v1.0-Prod.csdl.gz"
 _EDM = "{http://docs.oasis-open.org/odata/ns/edm}"
 
 
@@ -58,23 +61,16 @@ class StructType:
 
 
 def find_csdl(explicit: str | None = None) -> Path:
-    """Locate the CSDL: explicit path, ``$OUTLOOK_EMULATOR_CSDL``, or beside the project root."""
+    """The CSDL to load: ``explicit``, else ``$OUTLOOK_EMULATOR_CSDL``, else the packaged copy.
+
+    Raises CsdlMissing (naming the path and the variable) when the chosen file does not exist.
+    """
     chosen = explicit or os.environ.get(CSDL_ENV)
-    if chosen:
-        path = Path(chosen)
-        if path.is_file():
-            return path
-        raise CsdlMissing(f"Graph CSDL not found at {path} (set by {CSDL_ENV} or --csdl)")
-    here = Path(__file__).resolve().parent
-    for folder in here.parents:
-        candidate = folder / CSDL_RELATIVE
-        if candidate.is_file():
-            return candidate
-    expected = here.parent.parent / CSDL_RELATIVE
-    raise CsdlMissing(
-        f"Graph CSDL not found: expected {expected} (the shared/ folder beside the project root); "
-        f"set {CSDL_ENV} to the path of v1.0-Prod.csdl"
-    )
+    path = Path(chosen) if chosen else PACKAGED_CSDL
+    if not path.is_file():
+        source = f"set by {CSDL_ENV} or --csdl" if chosen else "the package's own copy; reinstall the package"
+        raise CsdlMissing(f"Graph CSDL not found at {path} ({source})")
+    return path
 
 
 def _split_type(raw: str, aliases: dict[str, str]) -> tuple[str, bool]:
@@ -97,7 +93,8 @@ class Schema:
         self._load(path)
 
     def _load(self, path: Path) -> None:
-        root = ET.parse(path).getroot()
+        with gzip.open(path) if path.suffix == ".gz" else path.open("rb") as source:
+            root = ET.parse(source).getroot()
         schemas = list(root.iter(f"{_EDM}Schema"))
         aliases = {s.get("Alias", ""): s.get("Namespace", "") for s in schemas if s.get("Alias")}
         for schema in schemas:

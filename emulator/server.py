@@ -20,6 +20,8 @@ from .app import build_emulator, create_app
 from .certs import ensure_tls_files
 from .config import Options
 from .faults import ABORT_KEY
+from .seed import seed as seed_world
+from .seed import settings_text
 
 
 def _abortable(base: type[Any]) -> type[Any]:
@@ -80,10 +82,17 @@ def serve(
     *,
     options: Options | None = None,
     out: Any = None,
+    seed: str | None = None,
+    public_url: str = "http://127.0.0.1:8000",
 ) -> None:
-    """Run until interrupted. Prints ``base URL`` and ``CA certificate`` lines first."""
+    """Run until interrupted. Prints ``base URL`` and ``CA certificate`` lines first.
+
+    ``seed`` (see `emulator.seed`) fills the world first, the app redirecting to ``public_url``, and
+    prints the plugin's settings for it. Raises CsdlMissing, ValueError (unknown seed), OSError (port).
+    """
     out = out or sys.stdout
     emu = build_emulator(options)  # fails early, with a clear message, if the CSDL is missing
+    seeded = seed_world(emu.world, seed, public_url) if seed else None
     tls = ensure_tls_files(cert_dir)
     sock = _bind(host, port)
     actual_port = sock.getsockname()[1]
@@ -110,6 +119,8 @@ def serve(
         file=out,
         flush=True,
     )
+    if seeded is not None:
+        print(settings_text(seeded, base_url, str(tls.ca_path), public_url), file=out, flush=True)
     server = _Server(config)
     try:
         server.run(sockets=[sock])

@@ -1,7 +1,7 @@
 """Time zones and date-times the way Graph's calendar takes and gives them.
 
 Graph accepts a Windows zone name, "UTC", or one of about a hundred IANA names it lists
-(``iana-zones.txt`` beside the CSDL); any other IANA name (Europe/Madrid, ...) is refused with
+(``data/graph_iana_zones.txt``); any other IANA name (Europe/Madrid, ...) is refused with
 ``TimeZoneNotSupportedException``. Names are matched exactly (Graph's own lists are exact, and a
 stand-in that is kinder than Graph would hide bugs). Date-times are local wall-clock strings
 without offset; responses carry seven fractional digits.
@@ -40,8 +40,8 @@ def load_windows_zones() -> dict[str, str]:
     return dict(data["zones"])
 
 
-def load_iana_zones(path: Path) -> frozenset[str]:
-    """The IANA names Graph accepts, one per line, '#' comments."""
+def load_iana_zones(path: Path = DATA_DIR / "graph_iana_zones.txt") -> frozenset[str]:
+    """The IANA names Graph accepts, one per line, '#' comments (default: the packaged list)."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return frozenset(s.strip() for s in lines if s.strip() and not s.lstrip().startswith("#"))
 

@@ -1,33 +1,52 @@
-"""The ``outlook-sync`` command: serve, worker, migrate, status, demo, emulator."""
+"""The ``outlook-sync`` command: serve, worker, migrate, status, demo, emulator, host."""
 from __future__ import annotations
 
 import argparse
 import logging
+import os
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
-from bridge.config import ConfigError, Settings
-from bridge.db import Database
+from sqlalchemy.exc import DBAPIError
+
+from bridge.config import DEFAULT_DATABASE_URL, ConfigError, Settings
+from bridge.db import Database, DatabaseUnreachable
+from plugin import host_cli
 
 log = logging.getLogger("outlook_sync")
 
 
 def _settings() -> Settings:
+    """Settings from the environment, or exit naming every missing or malformed variable."""
     try:
         return Settings.from_env()
     except ConfigError as exc:
-        raise SystemExit(f"outlook-sync: configuration error: {exc}") from None
+        problems = "\n".join(f"  {variable}: {problem}" for variable, problem in exc.problems)
+        raise SystemExit(f"outlook-sync: configuration error (see README, Configuration):\n{problems}") from None
 
 
 def _database(settings: Settings) -> Database:
+    """The database at the current schema, or exit with one line naming OUTLOOK_SYNC_DATABASE_URL."""
     from bridge.migrate import upgrade
 
-    database = Database(settings.database_url)
-    upgrade(database.engine)
+    if settings.database_url == DEFAULT_DATABASE_URL:
+        Path(DEFAULT_DATABASE_URL.split(":///", 1)[1]).parent.mkdir(exist_ok=True)  # ./var, the documented default
+    try:
+        database = Database(settings.database_url)
+        database.check()
+        upgrade(database.engine)
+    except DatabaseUnreachable as error:
+        raise SystemExit(f"outlook-sync: OUTLOOK_SYNC_DATABASE_URL: {error}") from None
+    except DBAPIError as error:
+        reason = str(error.orig or error).strip().splitlines()[0]
+        raise SystemExit(f"outlook-sync: OUTLOOK_SYNC_DATABASE_URL: cannot bring the database to the current "
+                         f"schema: {reason}") from None
     return database
 
 
@@ -75,11 +94,23 @@ def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: 
     _Server().run()
 
 
+def _port_free(host: str, port: int) -> None:
+    """Exit with a clear message when nobody can listen on ``host:port`` (before any process starts)."""
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise SystemExit(f"outlook-sync: cannot listen on {host}:{port}: {error.strerror}; stop what uses "
+                             "it or choose another --port") from None
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web app with gunicorn; by default a worker process runs beside it."""
     from plugin.app import create_app
 
     settings = _settings()
+    _port_free(args.host, args.port)
     database = _database(settings)
     database.dispose()
     worker = None
@@ -96,6 +127,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    """Print each account's connection and per-user state; exit 1 for an unknown ``--account``."""
     from sqlalchemy import select
 
     from bridge import status
@@ -108,8 +140,16 @@ def cmd_status(args: argparse.Namespace) -> int:
             select(Account.id, Connection.state, Connection.tenant_id, Connection.reason)
             .outerjoin(Connection, Connection.account_id == Account.id).order_by(Account.id)
         ).all()
+        if not accounts:
+            print("no LMS account yet: an account is known from its first hook or page launch")
+            return 0
         if args.account:
+            known = [a.id for a in accounts]
             accounts = [a for a in accounts if a.id == args.account]
+            if not accounts:
+                print(f"outlook-sync: no account {args.account!r}; known accounts: {', '.join(known)}",
+                      file=sys.stderr)
+                return 1
         for account in accounts:
             counts = status.counts(session, account.id)
             print(f"account {account.id}: {account.state or 'disconnected'}"
@@ -130,42 +170,77 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
+    """Run the emulator (optionally seeded) until interrupted; exit 2 naming what stops it from starting."""
+    from emulator.csdl import CsdlMissing
     from emulator.server import serve
 
-    serve(host=args.host, port=args.port, cert_dir=args.cert_dir)
+    try:
+        public_url = args.public_url or os.environ.get("OUTLOOK_SYNC_PUBLIC_URL") or "http://127.0.0.1:8000"
+        serve(host=args.host, port=args.port, cert_dir=args.cert_dir, seed=args.seed, public_url=public_url)
+    except (CsdlMissing, OSError) as error:
+        print(f"outlook-sync emulator: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(prog="outlook-sync", description=__doc__)
-    commands = root.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve the hooks and the page (and a worker)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--workers", type=int, default=2, help="web processes")
-    serve.add_argument("--threads", type=int, default=8, help="threads per web process")
-    serve.add_argument("--no-worker", action="store_true", help="do not start a sync worker beside it")
+    """The ``outlook-sync`` argument parser: every command and option with its help."""
+    root = argparse.ArgumentParser(prog="outlook-sync", description=__doc__,
+                                   epilog="Settings come from OUTLOOK_SYNC_* variables (README, Configuration).")
+    commands = root.add_subparsers(dest="command", required=True, metavar="command")
+    serve = commands.add_parser("serve", help="serve the hooks and the page (and a worker)",
+                                description="Serve the hooks and the page with gunicorn; a sync worker runs beside "
+                                            "it unless --no-worker. Migrates the database first.")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve.add_argument("--workers", type=int, default=2, help="web processes (default: %(default)s)")
+    serve.add_argument("--threads", type=int, default=8, help="threads per web process (default: %(default)s)")
+    serve.add_argument("--no-worker", action="store_true",
+                       help="do not start a sync worker beside it (run `outlook-sync worker` elsewhere)")
     serve.set_defaults(run=cmd_serve)
-    commands.add_parser("worker", help="run a sync worker").set_defaults(run=cmd_worker)
-    commands.add_parser("migrate", help="bring the database to the current schema").set_defaults(run=cmd_migrate)
-    status = commands.add_parser("status", help="per-account, per-user sync state")
-    status.add_argument("--account")
-    status.add_argument("--state", choices=("synced", "pending", "retrying", "skipped", "failed"))
-    status.add_argument("--limit", type=int, default=50)
+    commands.add_parser("worker", help="run a sync worker",
+                        description="Run a sync worker until SIGTERM or Ctrl-C; several may share PostgreSQL."
+                        ).set_defaults(run=cmd_worker)
+    commands.add_parser("migrate", help="bring the database to the current schema",
+                        description="Create or upgrade the tables at OUTLOOK_SYNC_DATABASE_URL; running it "
+                                    "again changes nothing.").set_defaults(run=cmd_migrate)
+    status = commands.add_parser("status", help="per-account, per-user sync state",
+                                 description="Print each LMS account's connection and its users' sync state.")
+    status.add_argument("--account", help="only this LMS account id")
+    status.add_argument("--state", choices=("synced", "pending", "retrying", "skipped", "failed"),
+                        help="only users in this state")
+    status.add_argument("--limit", type=int, default=50, help="users shown per account (default: %(default)s)")
     status.set_defaults(run=cmd_status)
-    demo = commands.add_parser("demo", help="the embedded default end to end, against the emulator")
-    demo.add_argument("--keep-running", action="store_true", help="keep serving the page after the summary")
+    demo = commands.add_parser("demo", help="the embedded default end to end, against the emulator",
+                               description="Start the emulator and the plugin (SQLite under ./var), load a sample "
+                                           "LMS account, go through consent, sync, and print what each user got. "
+                                           "Needs the 'emulator' extra.")
+    demo.add_argument("--keep-running", action="store_true",
+                      help="keep serving the page after the summary, until Ctrl-C")
     demo.set_defaults(run=cmd_demo)
-    emulator = commands.add_parser("emulator", help="run the local Microsoft identity + Graph emulator")
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8443)
-    emulator.add_argument("--cert-dir", default=None)
+    emulator = commands.add_parser("emulator", help="run the local Microsoft identity + Graph emulator",
+                                   description="Run the local Microsoft identity platform + Graph stand-in over "
+                                               "HTTPS; prints its base URL and CA path. Needs the 'emulator' extra.")
+    emulator.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    emulator.add_argument("--port", type=int, default=8443, help="port to listen on, 0 for any (default: %(default)s)")
+    emulator.add_argument("--cert-dir", default=None,
+                          help="folder for its CA and server certificate, reused across runs (default: a new "
+                               "temporary folder)")
+    emulator.add_argument("--seed", choices=("demo",), default=None,
+                          help="start with an app registration, a tenant and users, and print the variables "
+                               "that point `outlook-sync serve` at it")
+    emulator.add_argument("--public-url", default=None,
+                          help="with --seed: the plugin's public URL, for the app's redirect URI (default: "
+                               "$OUTLOOK_SYNC_PUBLIC_URL, else http://127.0.0.1:8000)")
     emulator.set_defaults(run=cmd_emulator)
+    host_cli.add_commands(commands)
     return root
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command ``argv`` names (default: the process's arguments); its exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl …", "Running upgrade …"
     args = parser().parse_args(argv)
     return int(args.run(args) or 0)
 

@@ -5,7 +5,9 @@ allowed frame ancestor); Chromium is the system's (``/usr/bin/chromium``), never
 """
 from __future__ import annotations
 
+import os
 import secrets
+import tempfile
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,7 +31,10 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-sync", "--no-first-run"]
 CLIENT_ID = "5f0e7a52-0a9e-4e57-9c1b-00000000b055"
 ACCOUNT = "acme"
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+# Screenshots go to a temporary folder, so a test run leaves the tracked files alone;
+# OUTLOOK_SYNC_SCREENSHOTS=docs/screenshots refreshes the README's pictures.
+SCREENSHOTS = Path(os.environ.get("OUTLOOK_SYNC_SCREENSHOTS")
+                   or Path(tempfile.gettempdir()) / f"outlook-sync-screenshots-{os.getuid()}")
 
 if not Path(CHROMIUM).exists():  # pragma: no cover - the test command installs it
     pytest.skip(f"browser tests need Chromium at {CHROMIUM}", allow_module_level=True)

@@ -6,14 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from emulator.csdl import CsdlMissing, find_csdl
 from emulator.testing import EmulatorHandle, running_emulator
 from tests.emulator.emu_support import World, make_world
-
-try:
-    find_csdl()
-except CsdlMissing as exc:  # pragma: no cover - CI always has shared/
-    pytest.skip(f"emulator tests need the Graph CSDL: {exc}", allow_module_level=True)
 
 
 @pytest.fixture(scope="session")

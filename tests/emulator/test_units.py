@@ -23,7 +23,7 @@ from emulator.zones import (
 )
 
 SCHEMA = load_schema()
-ZONES = Zones(load_windows_zones(), load_iana_zones(SCHEMA.path.with_name("iana-zones.txt")))
+ZONES = Zones(load_windows_zones(), load_iana_zones())
 
 
 def test_schema_knows_event_and_its_enums() -> None:

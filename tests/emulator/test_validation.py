@@ -18,7 +18,7 @@ from emulator.zones import Zones, load_iana_zones, load_windows_zones
 from tests.emulator.emu_support import World, event_body, graph_error
 
 SCHEMA = load_schema()
-ZONES = Zones(load_windows_zones(), load_iana_zones(SCHEMA.path.with_name("iana-zones.txt")))
+ZONES = Zones(load_windows_zones(), load_iana_zones())
 ACCEPTED_ZONES = sorted({"UTC", *ZONES.windows, *ZONES.iana})
 REFUSED_ZONES = sorted(z for z in zoneinfo.available_timezones() if not ZONES.accepts(z))
 TAG = "String {00020329-0000-0000-c000-000000000046} Name lmsKey"

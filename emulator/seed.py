@@ -1,0 +1,78 @@
+"""``--seed demo``: start the emulator with an app registration, a tenant and a few users.
+
+So ``outlook-sync serve`` can be tried against it without its admin API: the app is registered
+with the redirect URI ``<public URL>/integrations/outlook/consent`` and the three application
+permissions the plugin asks for; the tenant has verified domains and users with each kind of
+mailbox. Consent is not granted: the plugin's page makes the link, and the consent page accepts
+any address at a tenant domain as the Azure AD administrator.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from .state import World
+
+SEEDS = ("demo",)
+CLIENT_ID = "8d6c0a8e-5b1f-4c55-9d0e-6f3f5a1b2c3d"
+CONSENT_PATH = "/integrations/outlook/consent"
+PERMISSIONS = ["Calendars.ReadWrite", "User.Read.All", "Domain.Read.All"]
+DOMAINS = ["contoso.example", "contoso-learning.example"]
+# (user principal name, display name, mailbox kind)
+USERS = [
+    ("olivia@contoso.example", "Olivia Owner", "exchange_online"),
+    ("ingrid@contoso.example", "Ingrid Instructor", "exchange_online"),
+    ("lena@contoso.example", "Lena Learner", "exchange_online"),
+    ("lars@contoso-learning.example", "Lars Learner", "exchange_online"),
+    ("otto@contoso.example", "Otto Onprem", "on_premises"),
+]
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What was put in the world: enough for the plugin's settings."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+    redirect_uri: str
+    tenant_id: str
+    users: list[str]
+
+
+def seed(world: World, name: str, public_url: str) -> Seeded:
+    """Put seed ``name`` (one of SEEDS) into ``world``; the app redirects to ``public_url``'s consent path.
+
+    Raises ValueError for an unknown seed name.
+    """
+    if name not in SEEDS:
+        raise ValueError(f"unknown seed {name!r}; choose one of {', '.join(SEEDS)}")
+    secret = "emulator-" + secrets.token_urlsafe(24)
+    redirect_uri = public_url.rstrip("/") + CONSENT_PATH
+    world.register_app(CLIENT_ID, client_secret=secret, redirect_uris=[redirect_uri], required_roles=PERMISSIONS,
+                       display_name="Outlook Calendar for the LMS (emulator seed)")
+    tenant = world.create_tenant("Contoso", list(DOMAINS))
+    for upn, display_name, kind in USERS:
+        world.add_user(tenant, {"userPrincipalName": upn, "displayName": display_name, "mailbox": kind})
+    return Seeded(CLIENT_ID, secret, redirect_uri, tenant.id, [upn for upn, _, _ in USERS])
+
+
+def settings_text(seeded: Seeded, base_url: str, ca_path: str, public_url: str) -> str:
+    """The variables to export so ``outlook-sync serve`` uses this emulator, with a summary of the world."""
+    plugin_secrets = {name: secrets.token_urlsafe(32) for name in ("HOST_SECRET", "SECRET_KEY")}
+    lines = [
+        f"Seeded: app {seeded.client_id} (redirect URI {seeded.redirect_uri}; {', '.join(PERMISSIONS)}),",
+        f"        tenant Contoso {seeded.tenant_id} (verified domains {', '.join(DOMAINS)}),",
+        f"        users {', '.join(seeded.users)} (otto's mailbox is on-premises).",
+        "Consent is not granted yet: the plugin's page makes the link; sign in on the consent page as",
+        f"{seeded.users[0]}. To try the plugin against this emulator, in another shell:",
+        "",
+        f"export OUTLOOK_SYNC_CLIENT_ID={seeded.client_id}",
+        f"export OUTLOOK_SYNC_CLIENT_SECRET={seeded.client_secret}",
+        f"export OUTLOOK_SYNC_AUTHORITY_URL={base_url}",
+        f"export OUTLOOK_SYNC_GRAPH_URL={base_url}/v1.0",
+        f"export OUTLOOK_SYNC_CA_BUNDLE={ca_path}",
+        f"export OUTLOOK_SYNC_PUBLIC_URL={public_url.rstrip('/')}",
+        *(f"export OUTLOOK_SYNC_{name}={value}" for name, value in plugin_secrets.items()),
+    ]
+    return "\n".join(lines)
