@@ -2,15 +2,20 @@
 
 It starts the emulator and the plugin (SQLite, real HTTP), loads a sample LMS account through signed
 hooks, goes through the admin-consent flow over HTTP as a browser would, syncs, prints what each
-user got and what each emulated mailbox holds, and exits non-zero if that is not what the rules say.
+user got (in the page's words) and what each emulated mailbox holds, and exits non-zero if that is
+not what the rules say. With ``keep_running`` it serves the page until Ctrl-C or SIGTERM and prints
+the ``outlook-sync host launch-link`` command that opens it; the emulator child never outlives it.
 """
 from __future__ import annotations
 
 import logging
 import secrets
+import shlex
+import signal
 import socket
+import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -28,12 +33,14 @@ from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.migrate import upgrade
 from bridge.worker import Worker
+from plugin import words
 from plugin.host import HostClient, launch_url
 
 ACCOUNT = "acme-academy"
 CLIENT_ID = "8d6c0a8e-5b1f-4c55-9d0e-6f3f5a1b2c3d"
 DOMAIN = "contoso.example"
 DEMO_DB = Path("var") / "demo.sqlite3"
+DEMO_HOST_SECRET = Path("var") / "demo-host-secret"  # read by the printed launch-link command, never shown
 
 # (LMS id, name, address, role, mailbox kind in the tenant or None when not in it)
 PEOPLE = [
@@ -241,7 +248,26 @@ def _free_port(preferred: int) -> int:
         return int(probe.getsockname()[1])
 
 
+def _interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def run_demo(keep_running: bool = False, port: int = 8000) -> int:
+    """Run the demo; 0 when every user and mailbox is what the rules say, 1 if not, 130 when interrupted.
+
+    SIGTERM is taken as Ctrl-C while it runs, so the emulator subprocess is always stopped.
+    """
+    previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        return _run(keep_running, port)
+    except KeyboardInterrupt:
+        print("\nstopped", flush=True)
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(keep_running: bool, port: int) -> int:
     from emulator.testing import running_emulator  # only the demo and emulator commands load it
 
     port = _free_port(port)
@@ -272,20 +298,41 @@ def run_demo(keep_running: bool = False, port: int = 8000) -> int:
             mailboxes = emulator.admin.mailboxes(tenant_id)
             _print_summary(database, mailboxes)
             problems = check(database, mailboxes)
-            owner_link = launch_url(base_url, settings.host_secret, ACCOUNT, "u-owner", "owner")
-            print(f"\nThe page: {base_url}/integrations/outlook\nOwner launch link (valid 300 s): {owner_link}")
             if problems:
                 print("\nNOT what the rules say:\n  " + "\n  ".join(problems))
                 return 1
             print("\nEvery user and mailbox is what the rules say.")
             if keep_running:
-                print("Serving until Ctrl-C …")
-                worker = Worker(database, graph, concurrency=settings.worker_concurrency)
-                try:
-                    worker.run()
-                except KeyboardInterrupt:
-                    worker.stop()
+                _keep_running(settings, base_url, lambda: Worker(database, graph,
+                                                                 concurrency=settings.worker_concurrency))
     return 0
+
+
+def _keep_running(settings: Settings, base_url: str, make_worker: Callable[[], Worker]) -> None:
+    """Print how to open the page, then sync until Ctrl-C or SIGTERM."""
+    DEMO_HOST_SECRET.write_text(settings.host_secret, encoding="utf-8")
+    DEMO_HOST_SECRET.chmod(0o600)
+    owner_link = launch_url(base_url, settings.host_secret, ACCOUNT, "u-owner", "owner")
+    print(f"\nThe page, as the account owner (this link works for 5 minutes):\n  {owner_link}")
+    print("A fresh link (as a learner: --user u-lena --role learner), from another shell:\n  "
+          + launch_link_command(base_url, DEMO_HOST_SECRET.resolve(), "u-owner", "owner"))
+    print("Serving until Ctrl-C …", flush=True)
+    worker = make_worker()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: worker.stop())
+    try:
+        worker.run()
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        DEMO_HOST_SECRET.unlink(missing_ok=True)
+
+
+def launch_link_command(base_url: str, secret_file: Path, user_id: str, role: str) -> str:
+    """The shell command that mints a launch link for the demo's account (the secret read from a file)."""
+    beside = Path(sys.executable).parent / "outlook-sync"  # the environment the demo runs in
+    program = shlex.quote(str(beside)) if beside.exists() else "outlook-sync"
+    return (f"OUTLOOK_SYNC_HOST_SECRET=\"$(cat {shlex.quote(str(secret_file))})\" {program} host launch-link "
+            f"--url {base_url} --account {ACCOUNT} --user {user_id} --role {role}")
 
 
 def _print_summary(database: Database, mailboxes: dict[str, Any]) -> None:
@@ -294,8 +341,10 @@ def _print_summary(database: Database, mailboxes: dict[str, Any]) -> None:
         counts = status.counts(session, ACCOUNT)
     print("\nPer user:")
     for row in rows:
-        reason = f" — {row.reason}" if row.reason else ""
-        print(f"  {row.name or row.user_id:<20} {row.email or '':<28} {row.state}{reason} ({row.entries} entries)")
+        reason = f" — {words.user_reason(row.reason, row.detail)}" if row.reason else ""
+        entries = "1 entry" if row.entries == 1 else f"{row.entries} entries"
+        state = words.USER_STATES.get(row.state, row.state)
+        print(f"  {row.name or row.user_id:<20} {row.email or '':<28} {state}{reason} ({entries})")
     print("  " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
     print("\nEmulated mailboxes:")
     for mailbox in sorted(mailboxes.values(), key=lambda m: m["userPrincipalName"]):
