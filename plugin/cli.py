@@ -187,7 +187,7 @@ def parser() -> argparse.ArgumentParser:
     """The ``outlook-sync`` argument parser: every command and option with its help."""
     root = argparse.ArgumentParser(prog="outlook-sync", description=__doc__,
                                    epilog="Settings come from OUTLOOK_SYNC_* variables (README, Configuration).")
-    commands = root.add_subparsers(dest="command", required=True, metavar="command")
+    commands = root.add_subparsers(dest="command", required=True, metavar="command", help="what to do")
     serve = commands.add_parser("serve", help="serve the hooks and the page (and a worker)",
                                 description="Serve the hooks and the page with gunicorn; a sync worker runs beside "
                                             "it unless --no-worker. Migrates the database first.")

@@ -102,7 +102,7 @@ def add_commands(commands: Any) -> None:
         "host", help="act as the LMS: send signed hooks, make launch links",
         description="Act as the LMS from the shell: sign and send hook deliveries, make settings-page launch "
                     f"links. The host secret is read from ${SECRET_VARIABLE}.")
-    actions = host.add_subparsers(dest="host_command", required=True, metavar="action")
+    actions = host.add_subparsers(dest="host_command", required=True, metavar="action", help="what to send or make")
     url_help = f"the plugin's base URL (default: $OUTLOOK_SYNC_PUBLIC_URL, else {DEFAULT_URL})"
 
     send = actions.add_parser("send", help="sign and POST one delivery to /hooks",

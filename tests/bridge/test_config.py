@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from bridge.config import ConfigError, Settings
+from bridge.db import Database, DatabaseUnreachable
 
 BASE = {"OUTLOOK_SYNC_HOST_SECRET": "h" * 20, "OUTLOOK_SYNC_SECRET_KEY": "k" * 20,
         "OUTLOOK_SYNC_CLIENT_ID": "11111111-2222-3333-4444-555555555555",
@@ -60,3 +61,42 @@ def test_a_certificate_instead_of_a_secret(tmp_path: Path) -> None:
     settings = Settings.from_env({**env, "OUTLOOK_SYNC_CLIENT_CERT_PATH": str(pem),
                                   "OUTLOOK_SYNC_CLIENT_CERT_THUMBPRINT": "AB12"})
     assert settings.client_cert_path == str(pem) and settings.client_secret is None
+
+
+def test_every_missing_or_bad_variable_is_named_at_once() -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({"OUTLOOK_SYNC_WORKER_CONCURRENCY": "many"})
+    named = [name for name, _ in error.value.problems]
+    assert named == ["OUTLOOK_SYNC_HOST_SECRET", "OUTLOOK_SYNC_SECRET_KEY", "OUTLOOK_SYNC_CLIENT_ID",
+                     "OUTLOOK_SYNC_WORKER_CONCURRENCY", "OUTLOOK_SYNC_CLIENT_SECRET"]
+    assert all(name in str(error.value) for name in named)
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("'self'", "'self'"),
+    ("'self' https://lms.example.com", "'self' https://lms.example.com"),
+    ("https://lms.example.com/  http://127.0.0.1:8080", "https://lms.example.com http://127.0.0.1:8080"),
+    ("https://*.lms.example.com", "https://*.lms.example.com"),
+    ("'none'", "'none'"),
+])
+def test_frame_ancestors_takes_a_list_of_origins(value: str, kept: str) -> None:
+    assert Settings.from_env({**BASE, "OUTLOOK_SYNC_FRAME_ANCESTORS": value}).frame_ancestors == kept
+
+
+@pytest.mark.parametrize("value", ["https://lms.example.com; script-src *", "*", "lms.example.com",
+                                   "https://lms.example.com/path", "'self' 'unsafe-inline'", "'none' 'self'",
+                                   "javascript:alert(1)"])
+def test_frame_ancestors_refuses_anything_but_origins(value: str) -> None:
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, "OUTLOOK_SYNC_FRAME_ANCESTORS": value})
+    assert error.value.name == "OUTLOOK_SYNC_FRAME_ANCESTORS" and "origin" in str(error.value)
+
+
+def test_a_sqlite_file_in_a_missing_folder_is_refused_and_no_folder_is_made(tmp_path: Path) -> None:
+    missing = tmp_path / "no" / "such"
+    with pytest.raises(ConfigError) as error:
+        Settings.from_env({**BASE, "OUTLOOK_SYNC_DATABASE_URL": f"sqlite:///{missing}/x.sqlite3"})
+    assert error.value.name == "OUTLOOK_SYNC_DATABASE_URL" and str(missing) in str(error.value)
+    with pytest.raises(DatabaseUnreachable, match="does not exist"):
+        Database(f"sqlite:///{missing}/x.sqlite3")
+    assert not (tmp_path / "no").exists()
