@@ -1,6 +1,6 @@
 """Who is looking at the page: the launch from the LMS, the plugin's own session, CSRF and headers.
 
-The LMS sends the browser to ``/integrations/outlook?launch=<token>`` (DESIGN §3). A valid token
+The LMS sends the browser to ``/integrations/outlook?launch=<token>`` (docs/HOST-CONTRACT.md). A valid token
 (signed with the host secret, salt ``lms-launch``, at most 300 s old) replaces the session with the
 account, user and role it names; the account comes from the session only, never from a form.
 

@@ -115,3 +115,11 @@ def document(version: str) -> dict[str, Any]:
         "summary": "This document", "responses": {"200": {"description": "OpenAPI document"}},
     }})
     return spec.to_dict()
+
+
+if __name__ == "__main__":  # python -m plugin.openapi > docs/hooks-openapi.json
+    import json
+
+    from plugin.manifest import load_manifest
+
+    print(json.dumps(document(load_manifest().version), indent=2, ensure_ascii=False))

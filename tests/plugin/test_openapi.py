@@ -48,3 +48,15 @@ def test_document_is_served_with_the_manifest_version(client: FlaskClient) -> No
     response = client.get("/hooks/openapi.json")
     assert response.status_code == 200
     assert response.json == document("0.1.0")
+
+
+def test_the_committed_document_is_the_generated_one() -> None:
+    """docs/hooks-openapi.json (beside docs/HOST-CONTRACT.md) is what GET /hooks/openapi.json serves."""
+    import json
+    from pathlib import Path
+
+    from plugin.manifest import load_manifest
+
+    committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "hooks-openapi.json").read_text())
+    assert committed == document(load_manifest().version), \
+        "regenerate it: python -m plugin.openapi > docs/hooks-openapi.json"

@@ -1,7 +1,7 @@
 """A model LMS for the reliability suites, and an independent oracle of what Outlook should hold.
 
 `Lms` keeps the LMS's current state (users, events with their sessions, enrollments) and turns every
-change into a hook envelope with a fresh delivery id and a growing ``version``, as DESIGN §3 says.
+change into a hook envelope with a fresh delivery id and a growing ``version``, as docs/HOST-CONTRACT.md says.
 
 `oracle` is written from DESIGN §2 alone (items 3–7), on purpose without ``bridge.rules``,
 ``bridge.eligibility`` or ``bridge.payload``: the suites compare the product with a second reading
