@@ -36,7 +36,9 @@ def parser() -> argparse.ArgumentParser:
         "(default: $OUTLOOK_EMULATOR_CSDL, else the copy inside the package)"
     )
     for name, kind in {**_FAULT_FLAGS, **_LIMIT_FLAGS}.items():
-        p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None)
+        variable = "OUTLOOK_EMULATOR_" + name.upper()
+        p.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, default=None,
+                       help=f"overrides ${variable} (emulator/README.md, fault injection and throttling)")
     return p
 
 

@@ -47,6 +47,26 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def test_sigterm_while_it_sets_up_stops_the_emulator_too(tmp_path: Path) -> None:
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_SYNC_")}, "PYTHONPATH": str(ROOT)}
+    demo = subprocess.Popen([sys.executable, "-m", "plugin.cli", "demo"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert demo.stdout is not None
+        first = demo.stdout.readline()
+        assert first.startswith("emulator: "), first
+        emulators = _children(demo.pid)
+        assert emulators
+        demo.send_signal(signal.SIGTERM)
+        rest = demo.stdout.read()
+        assert demo.wait(timeout=60) == 130 and "stopped" in rest and "Traceback" not in rest, rest
+        assert not any(_alive(pid) for pid in emulators), "the emulator outlived the demo"
+    finally:
+        if demo.poll() is None:
+            demo.kill()
+            demo.wait()
+
+
 def test_keep_running_prints_a_working_link_command_and_sigterm_leaves_no_emulator(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_SYNC_")}
     env["PYTHONPATH"] = str(ROOT)
