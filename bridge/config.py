@@ -162,9 +162,10 @@ def _credential_errors(env: Mapping[str, str], values: Mapping[str, Any]) -> lis
     """A client secret, or a certificate path and thumbprint together."""
     given = {name for name in ("CLIENT_CERT_PATH", "CLIENT_CERT_THUMBPRINT") if env.get(PREFIX + name, "").strip()}
     if given == {"CLIENT_CERT_THUMBPRINT"}:
-        return [ConfigError("CLIENT_CERT_PATH", "is required with CLIENT_CERT_THUMBPRINT")]
+        return [ConfigError("CLIENT_CERT_PATH", f"is required with {PREFIX}CLIENT_CERT_THUMBPRINT")]
     if given == {"CLIENT_CERT_PATH"}:
-        return [ConfigError("CLIENT_CERT_THUMBPRINT", "is required with CLIENT_CERT_PATH")]
+        return [ConfigError("CLIENT_CERT_THUMBPRINT", f"is required with {PREFIX}CLIENT_CERT_PATH")]
     if not given and "client_secret" not in values:
-        return [ConfigError("CLIENT_SECRET", "is required (or CLIENT_CERT_PATH + CLIENT_CERT_THUMBPRINT)")]
+        alternative = f"{PREFIX}CLIENT_CERT_PATH + {PREFIX}CLIENT_CERT_THUMBPRINT"
+        return [ConfigError("CLIENT_SECRET", f"is required (or {alternative})")]
     return []

@@ -185,7 +185,9 @@ def cmd_emulator(args: argparse.Namespace) -> int:
 
 def parser() -> argparse.ArgumentParser:
     """The ``outlook-sync`` argument parser: every command and option with its help."""
-    root = argparse.ArgumentParser(prog="outlook-sync", description=__doc__,
+    root = argparse.ArgumentParser(prog="outlook-sync", description="Outlook Calendar for the LMS: serve the "
+                                   "plugin, run sync workers, migrate, show sync state, run the demo or the "
+                                   "emulator, act as the LMS.",
                                    epilog="Settings come from OUTLOOK_SYNC_* variables (README, Configuration).")
     commands = root.add_subparsers(dest="command", required=True, metavar="command", help="what to do")
     serve = commands.add_parser("serve", help="serve the hooks and the page (and a worker)",
