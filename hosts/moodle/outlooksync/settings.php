@@ -34,7 +34,7 @@ if ($hassiteconfig) {
         get_string('privatenetwork', 'local_outlooksync'), get_string('privatenetwork_desc', 'local_outlooksync'), 0));
     $enabled = new admin_setting_configcheckbox('local_outlooksync/enabled',
         get_string('enabled', 'local_outlooksync'), get_string('enabled_desc', 'local_outlooksync'), 0);
-    $enabled->set_updatedcallback('local_outlooksync_enabled_changed');
+    $enabled->set_updatedcallback('\local_outlooksync\task\backfill::switched');
     $settings->add($enabled);
     $ADMIN->add('localplugins', $settings);
 }

@@ -67,7 +67,8 @@ final class sync {
      * The round: the planned actions and the signed requests that carry them.
      *
      * @param array $snapshot
-     * @param array $known key => {version, hash, sent}, for the objects' keys and the snapshot's scopes
+     * @param array $known key => {version, hash, sent}; only the objects' keys and the snapshot's scopes are
+     *        looked at (an object of another scope that is not in the snapshot is not deleted)
      * @param string $account the LMS account id
      * @param string $secret the host secret
      * @param int $now unix seconds
@@ -76,7 +77,11 @@ final class sync {
      */
     public static function round(array $snapshot, array $known, string $account, string $secret, int $now,
             bool $batchonly = false): array {
-        $actions = planner::plan(self::objects($snapshot), $known, $now);
+        $objects = self::objects($snapshot);
+        $scopes = self::scopes($snapshot);
+        $known = array_filter($known, fn($key) => array_key_exists($key, $objects)
+            || in_array(self::scope_of($key), $scopes, true), ARRAY_FILTER_USE_KEY);
+        $actions = planner::plan($objects, $known, $now);
         $envelopes = array_map(fn($action) => envelope::of($account, $action), $actions);
         $requests = [];
         foreach (envelope::requests($envelopes, $batchonly) as [$path, $body]) {

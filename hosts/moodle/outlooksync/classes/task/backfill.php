@@ -19,6 +19,15 @@ use local_outlooksync\local\runner;
  */
 class backfill extends \core\task\adhoc_task {
     /**
+     * The "enabled" setting was saved: when it is on, queue the backfill (once).
+     */
+    public static function switched(): void {
+        if (get_config('local_outlooksync', 'enabled')) {
+            \core\task\manager::queue_adhoc_task(new self(), true);
+        }
+    }
+
+    /**
      * Send everything.
      *
      * @throws \moodle_exception when the bridge does not accept it (the task is then retried)
