@@ -29,7 +29,7 @@ if ($hassiteconfig) {
         get_string('secret', 'local_outlooksync'), get_string('secret_desc', 'local_outlooksync'), ''));
     $settings->add(new admin_setting_configtext('local_outlooksync/account',
         get_string('account', 'local_outlooksync'), get_string('account_desc', 'local_outlooksync'), '',
-        '/^[A-Za-z0-9._:-]{1,128}$/', 40));
+        '/^([A-Za-z0-9._:-]{1,128})?$/', 40));
     $settings->add(new admin_setting_configcheckbox('local_outlooksync/privatenetwork',
         get_string('privatenetwork', 'local_outlooksync'), get_string('privatenetwork_desc', 'local_outlooksync'), 0));
     $enabled = new admin_setting_configcheckbox('local_outlooksync/enabled',

@@ -103,6 +103,7 @@ final class sync_test extends \advanced_testcase {
         global $DB;
         [$session] = $this->session([time() + DAYSECS]);
         $cm = get_coursemodule_from_instance('facetoface', $this->facetoface->id);
+        $DB->delete_records('task_adhoc');  // The users made above queued their own deliveries.
         \mod_facetoface\event\signup_success::create(['context' => \context_module::instance($cm->id),
             'objectid' => $session->id])->trigger();
         $tasks = $DB->get_records('task_adhoc', ['classname' => '\local_outlooksync\task\deliver']);
@@ -141,6 +142,7 @@ final class sync_test extends \advanced_testcase {
     }
 
     public function test_unchanged_state_is_not_sent_again_and_a_move_keeps_ids(): void {
+        global $DB;
         $start = time() + DAYSECS;
         [$session] = $this->session([$start]);
         $first = $this->recorder();
@@ -149,7 +151,11 @@ final class sync_test extends \advanced_testcase {
         (new runner($again))->send([], [$session->id]);
         $this->assertSame([], $again->sent);
 
-        facetoface_update_session($session, [(object)['timestart' => $start + 7200, 'timefinish' => $start + 10800]]);
+        // What facetoface_update_session() does to the dates: delete them all and insert the new ones. (Calling it
+        // here trips a PHP 8 warning inside face-to-face's calendar code, which PHPUnit turns into an error.)
+        $DB->delete_records('facetoface_sessions_dates', ['sessionid' => $session->id]);
+        $DB->insert_record('facetoface_sessions_dates', ['sessionid' => $session->id, 'timestart' => $start + 7200,
+            'timefinish' => $start + 10800]);
         $moved = $this->recorder();
         (new runner($moved))->send([], [$session->id]);
         $sent = self::deliveries($moved);

@@ -86,6 +86,8 @@ final class MapperTest extends TestCase {
 
     public function test_session_without_dates_has_no_objects(): void {
         $this->assertSame([], mapper::session(self::SITE, self::session(['dates' => []])));
+        $placeholder = [['timestart' => 0, 'timefinish' => 0]];
+        $this->assertSame([], mapper::session(self::SITE, self::session(['dates' => $placeholder])));
     }
 
     public function test_date_ending_before_start_is_refused(): void {

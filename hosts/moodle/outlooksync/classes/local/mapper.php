@@ -88,8 +88,8 @@ final class mapper {
      *
      * Each date is an event with one session. The first trainer organizes it; other trainers and
      * every learner whose sign-up holds a seat are enrolled in that session. A hidden activity
-     * sends its events as cancelled. A session without dates (wait-listed, "date not known") has
-     * no event.
+     * sends its events as cancelled. A session without dates (wait-listed, "date not known", which
+     * face-to-face stores as one 0/0 date) has no event.
      *
      * @param array $site {wwwroot, timezone}
      * @param array $session a snapshot session
@@ -99,7 +99,9 @@ final class mapper {
     public static function session(array $site, array $session): array {
         $zone = new \DateTimeZone((string)$site['timezone']);
         $activity = $session['facetoface'];
-        $dates = $session['dates'];
+        // Face-to-face stores a 0/0 placeholder date for a session whose date is not known yet.
+        $dates = array_values(array_filter($session['dates'],
+            fn($d) => (int)$d['timestart'] !== 0 || (int)$d['timefinish'] !== 0));
         usort($dates, fn($a, $b) => [$a['timestart'], $a['timefinish']] <=> [$b['timestart'], $b['timefinish']]);
         $trainers = array_values(array_map('strval', $session['trainers']));
         $organizer = $trainers[0] ?? self::NO_TRAINER;
