@@ -24,7 +24,9 @@ from tests.plugin.conftest import HOST_SECRET
 # Deliveries per step, as printed by Moodle's task runner in the real run (docs/MOODLE.md).
 REAL_RUN_COUNTS = {"01-switch-on": 4, "02-trainer-creates-session": 1, "03-trainer-assigned": 2,
                    "04-learner-signs-up": 1, "05-trainer-moves-session": 1, "06-manager-adds-attendee": 1,
-                   "07-learner-cancels": 1, "08-admin-suspends-learner": 1, "09-trainer-deletes-session": 2}
+                   "07-learner-cancels": 1, "08-admin-suspends-learner": 1, "09-trainer-deletes-session": 2,
+                   "10-unsuspend-while-bridge-down": 1,  # refused while the bridge was down, sent on the retry
+                   "11-two-dates-and-sign-up": 4}  # 2 events when saved, 2 enrollments after the sign-up
 EVENT = "f2f:1:1"
 
 
@@ -55,6 +57,11 @@ def stored(database: Database) -> dict[str, Any]:
                     for s in db.scalars(select(LmsSession))}
         enrollments = {(n.event_id, n.user_id): (n.session_id, n.deleted) for n in db.scalars(select(LmsEnrollment))}
     return {"users": users, "events": events, "sessions": sessions, "enrollments": enrollments}
+
+
+def dates_of(step: dict[str, Any]) -> list[dict[str, int]]:
+    """A step's session dates in time order."""
+    return sorted(step["snapshot"]["sessions"][0]["dates"], key=lambda d: d["timestart"])
 
 
 def instant(unix: int) -> datetime:
@@ -90,9 +97,17 @@ def test_recorded_moodle_run_ends_in_the_right_state(client: FlaskClient, php: P
     assert states["06-manager-adds-attendee"]["enrollments"][(EVENT, "5")] == (EVENT, False)
     assert states["07-learner-cancels"]["enrollments"][(EVENT, "4")][1] is True
     assert states["08-admin-suspends-learner"]["users"]["5"] == ("learner", False, False)
-    last = states["09-trainer-deletes-session"]
-    assert last["events"][EVENT][-1] is True
-    assert last["enrollments"][(EVENT, "5")][1] is True
+    deleted = states["09-trainer-deletes-session"]
+    assert deleted["events"][EVENT][-1] is True
+    assert deleted["enrollments"][(EVENT, "5")][1] is True
+    assert states["10-unsuspend-while-bridge-down"]["users"]["5"] == ("learner", True, False)
+    last = states["11-two-dates-and-sign-up"]
+    assert {e: last["events"][e][:2] for e in ("f2f:2:1", "f2f:2:2")} == {
+        "f2f:2:1": ("Fire safety training (1/2)", "3"), "f2f:2:2": ("Fire safety training (2/2)", "3")}
+    two = dates_of(recorded[-1])
+    assert [last["sessions"][(e, e)][0] for e in ("f2f:2:1", "f2f:2:2")] == [instant(d["timestart"]) for d in two]
+    assert last["enrollments"][("f2f:2:1", "4")] == ("f2f:2:1", False)
+    assert last["enrollments"][("f2f:2:2", "4")] == ("f2f:2:2", False)
 
 
 def test_the_attendee_page_fires_no_event_so_only_the_reconcile_finds_it() -> None:
