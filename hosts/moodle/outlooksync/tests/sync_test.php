@@ -226,5 +226,18 @@ final class sync_test extends \advanced_testcase {
         $this->assertSame(['outlooksync_bridge', 'local_outlooksync_state'],
             array_map(fn($item) => $item->get_name(), $collection->get_collection()));
     }
-}
 
+    public function test_privacy_exports_and_deletes_what_names_the_user(): void {
+        global $DB;
+        [$session, $trainer, $learner] = $this->session([time() + DAYSECS]);
+        (new runner($this->recorder()))->send([], [$session->id]);
+        $provider = \local_outlooksync\privacy\provider::class;
+        $system = \context_system::instance();
+        $this->assertEquals([$system->id], $provider::get_contexts_for_userid($learner->id)->get_contextids());
+        $this->assertTrue((new \core_privacy\manager())->component_is_compliant('local_outlooksync'));
+        $provider::delete_data_for_user(new \core_privacy\local\request\approved_contextlist($learner, 'local_outlooksync',
+            [$system->id]));
+        $this->assertSame([], $provider::get_contexts_for_userid($learner->id)->get_contextids());
+        $this->assertTrue($DB->record_exists('local_outlooksync_state', ['objectkey' => "user|{$trainer->id}"]));
+    }
+}
