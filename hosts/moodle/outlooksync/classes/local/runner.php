@@ -66,6 +66,30 @@ class runner {
      * @throws \moodle_exception when the bridge does not accept a request
      */
     public function send(array $userids, array $sessionids, bool $batchonly = false, bool $dryrun = false): array {
+        // One round at a time on the whole site: two rounds planning the same object in the same second could
+        // otherwise give two contents one version, and the bridge would keep the first.
+        $lock = \core\lock\lock_config::get_lock_factory('local_outlooksync')->get_lock('round', 120);
+        if (!$lock) {
+            throw new \moodle_exception('locktimeout');
+        }
+        try {
+            return $this->round($userids, $sessionids, $batchonly, $dryrun);
+        } finally {
+            $lock->release();
+        }
+    }
+
+    /**
+     * One round, under the lock.
+     *
+     * @param int[] $userids
+     * @param int[] $sessionids
+     * @param bool $batchonly
+     * @param bool $dryrun
+     * @return array the actions sent (or planned)
+     * @throws \moodle_exception when the bridge does not accept a request
+     */
+    private function round(array $userids, array $sessionids, bool $batchonly, bool $dryrun): array {
         $sessions = $this->repository->sessions($sessionids);
         $snapshot = [
             'site' => $this->repository->site(),
