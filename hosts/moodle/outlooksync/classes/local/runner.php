@@ -124,17 +124,17 @@ class runner {
      * @param int[] $sessionids
      * @param bool $batchonly
      * @param bool $dryrun
-     * @return int the number of deliveries sent (or planned)
+     * @return int the number of objects sent (or planned; a dry run counts each object once)
      */
     public function send_all(array $userids, array $sessionids, bool $batchonly = false, bool $dryrun = false): int {
-        $count = 0;
+        $keys = [];
         foreach (array_chunk(array_values(array_unique($userids)), self::USERS_PER_ROUND) as $chunk) {
-            $count += count($this->send($chunk, [], $batchonly, $dryrun));
+            $keys += array_flip(array_column($this->send($chunk, [], $batchonly, $dryrun), 'key'));
         }
         foreach (array_chunk(array_values(array_unique($sessionids)), self::SESSIONS_PER_ROUND) as $chunk) {
-            $count += count($this->send([], $chunk, $batchonly, $dryrun));
+            $keys += array_flip(array_column($this->send([], $chunk, $batchonly, $dryrun), 'key'));
         }
-        return $count;
+        return count($keys);
     }
 
     /**
@@ -151,17 +151,17 @@ class runner {
      * Everything: every user, every session not yet over, and deletions for sessions gone.
      *
      * @param bool $dryrun
-     * @return int deliveries sent (or planned)
+     * @return int objects sent (or planned)
      */
     public function backfill(bool $dryrun = false): int {
-        $count = 0;
+        $users = [];
         $after = 0;
         while ($ids = $this->repository->all_users($after, self::USERS_PER_ROUND)) {
-            $count += count($this->send($ids, [], true, $dryrun));
+            $users = array_merge($users, $ids);
             $after = end($ids);
         }
         $sessions = array_merge($this->repository->current_sessions(time()), $this->orphans());
-        return $count + $this->send_all([], $sessions, true, $dryrun);
+        return $this->send_all($users, $sessions, true, $dryrun);
     }
 
     /**
