@@ -1,0 +1,94 @@
+<?php
+// This file is part of local_outlooksync, a Moodle plugin for "Outlook Calendar for the LMS".
+//
+// It is free software: you can redistribute it and/or modify it under the terms of the GNU
+// General Public License as published by the Free Software Foundation, either version 3 of the
+// License, or (at your option) any later version.
+
+namespace local_outlooksync;
+
+use local_outlooksync\task\deliver;
+
+/**
+ * Event observers. Each only queues a delivery task naming what changed; no HTTP here.
+ *
+ * They run inside the caller's transaction, so the task is queued exactly when the change commits.
+ * The task re-reads Moodle when it runs, so several queued tasks for one object send its latest
+ * state once.
+ *
+ * @package    local_outlooksync
+ * @copyright  2026 Outlook Calendar for the LMS
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class observer {
+    /**
+     * A face-to-face session was added, updated or deleted, or a sign-up made or cancelled.
+     *
+     * @param \core\event\base $event objectid is the session id
+     */
+    public static function session_changed(\core\event\base $event): void {
+        deliver::queue(['sessions' => [(int)$event->objectid]]);
+    }
+
+    /**
+     * A user was created, updated (suspension, name, address, time zone) or deleted.
+     *
+     * @param \core\event\base $event objectid is the user id
+     */
+    public static function user_changed(\core\event\base $event): void {
+        deliver::queue(['users' => [(int)$event->objectid]]);
+    }
+
+    /**
+     * A role was given or taken away in the system context: the user's contract role may change.
+     *
+     * @param \core\event\base $event relateduserid is the user
+     */
+    public static function role_changed(\core\event\base $event): void {
+        if ($event->contextlevel == CONTEXT_SYSTEM && $event->relateduserid) {
+            deliver::queue(['users' => [(int)$event->relateduserid]]);
+        }
+    }
+
+    /**
+     * A setting changed; the site administrators list decides owner and admin roles.
+     *
+     * @param \core\event\base $event other: name, value, oldvalue, plugin
+     */
+    public static function config_changed(\core\event\base $event): void {
+        $other = $event->other;
+        if (($other['name'] ?? '') !== 'siteadmins' || !empty($other['plugin'])) {
+            return;
+        }
+        $ids = array_merge(explode(',', (string)($other['value'] ?? '')), explode(',', (string)($other['oldvalue'] ?? '')));
+        $ids = array_values(array_unique(array_filter(array_map('intval', $ids))));
+        if ($ids) {
+            deliver::queue(['users' => $ids]);
+        }
+    }
+
+    /**
+     * A face-to-face activity was updated (e.g. hidden: its events are cancelled) or deleted.
+     *
+     * @param \core\event\base $event other: modulename, instanceid
+     */
+    public static function activity_changed(\core\event\base $event): void {
+        if (($event->other['modulename'] ?? '') !== 'facetoface') {
+            return;
+        }
+        if ($event->eventname === '\core\event\course_module_deleted') {
+            deliver::queue(['orphans' => true]);
+        } else {
+            deliver::queue(['facetofaces' => [(int)$event->other['instanceid']]]);
+        }
+    }
+
+    /**
+     * A course was deleted: the sessions of its activities are gone.
+     *
+     * @param \core\event\base $event
+     */
+    public static function course_deleted(\core\event\base $event): void {
+        deliver::queue(['orphans' => true]);
+    }
+}

@@ -1,0 +1,46 @@
+<?php
+// This file is part of local_outlooksync, a Moodle plugin for "Outlook Calendar for the LMS".
+//
+// It is free software: you can redistribute it and/or modify it under the terms of the GNU
+// General Public License as published by the Free Software Foundation, either version 3 of the
+// License, or (at your option) any later version.
+
+namespace local_outlooksync\task;
+
+use local_outlooksync\local\runner;
+
+/**
+ * Adhoc task queued when the plugin is switched on: every user, every session not yet over and
+ * every booking, through /hooks/batch. Running it again is harmless (versions and hashes).
+ *
+ * @package    local_outlooksync
+ * @copyright  2026 Outlook Calendar for the LMS
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+class backfill extends \core\task\adhoc_task {
+    /**
+     * The "enabled" setting was saved: when it is on, queue the backfill (once).
+     */
+    public static function switched(): void {
+        if (get_config('local_outlooksync', 'enabled')) {
+            \core\task\manager::queue_adhoc_task(new self(), true);
+        }
+    }
+
+    /**
+     * Send everything.
+     *
+     * @throws \moodle_exception when the bridge does not accept it (the task is then retried)
+     */
+    public function execute(): void {
+        $runner = new runner();
+        if (!$runner->ready()) {
+            mtrace('local_outlooksync: switched off or not configured; nothing sent');
+            return;
+        }
+        $started = time();
+        $count = $runner->backfill();
+        set_config('reconciledupto', $started, 'local_outlooksync');
+        mtrace("local_outlooksync: backfill sent $count deliveries");
+    }
+}

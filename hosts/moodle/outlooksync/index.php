@@ -1,0 +1,39 @@
+<?php
+// This file is part of local_outlooksync, a Moodle plugin for "Outlook Calendar for the LMS".
+//
+// It is free software: you can redistribute it and/or modify it under the terms of the GNU
+// General Public License as published by the Free Software Foundation, either version 3 of the
+// License, or (at your option) any later version.
+
+/**
+ * Site administration → Plugins → Local plugins → Microsoft Outlook Calendar: the bridge's
+ * Integrations page in a frame, opened with a launch token signed for the current user.
+ *
+ * @package    local_outlooksync
+ * @copyright  2026 Outlook Calendar for the LMS
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+require_once(__DIR__ . '/../../config.php');
+require_once($CFG->libdir . '/adminlib.php');
+
+use local_outlooksync\local\launch_token;
+
+admin_externalpage_setup('local_outlooksync_page');
+$config = get_config('local_outlooksync');
+
+echo $OUTPUT->header();
+echo $OUTPUT->heading(get_string('pagename', 'local_outlooksync'));
+if (empty($config->bridgeurl) || empty($config->secret) || empty($config->account)) {
+    echo $OUTPUT->notification(get_string('notconfigured', 'local_outlooksync'), 'warning');
+} else {
+    $admin = get_admin();
+    $role = $admin && (int)$admin->id === (int)$USER->id ? 'owner' : 'admin';
+    $token = launch_token::make($config->secret, $config->account, (string)$USER->id, $role, time(), current_language());
+    $url = new moodle_url(rtrim($config->bridgeurl, '/') . '/integrations/outlook', ['launch' => $token]);
+    echo html_writer::tag('iframe', '', ['src' => $url->out(false), 'title' => get_string('pagename', 'local_outlooksync'),
+        'style' => 'width: 100%; height: 80vh; border: 0;']);
+    echo html_writer::tag('p', html_writer::link($url, get_string('openalone', 'local_outlooksync'),
+        ['target' => '_blank', 'rel' => 'noopener']), ['class' => 'small']);
+}
+echo $OUTPUT->footer();

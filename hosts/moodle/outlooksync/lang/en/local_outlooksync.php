@@ -1,0 +1,47 @@
+<?php
+// This file is part of local_outlooksync, a Moodle plugin for "Outlook Calendar for the LMS".
+//
+// It is free software: you can redistribute it and/or modify it under the terms of the GNU
+// General Public License as published by the Free Software Foundation, either version 3 of the
+// License, or (at your option) any later version.
+
+/**
+ * English strings of local_outlooksync.
+ *
+ * @package    local_outlooksync
+ * @copyright  2026 Outlook Calendar for the LMS
+ * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
+ */
+
+defined('MOODLE_INTERNAL') || die();
+
+$string['account'] = 'Account id';
+$string['account_desc'] = 'How this Moodle site is named at the bridge (letters, digits, . _ : -). Keep it once chosen: the bridge keeps the connection and the synced entries under it.';
+$string['bridgerefused'] = 'The Outlook Calendar bridge at {$a->url} did not accept the delivery (HTTP {$a->status}): {$a->response}';
+$string['bridgeurl'] = 'Bridge URL';
+$string['bridgeurl_desc'] = 'The base address of the Outlook Calendar for the LMS bridge (its OUTLOOK_SYNC_PUBLIC_URL), e.g. https://outlook-sync.example.com. Moodle posts the hooks there and shows its page from there.';
+$string['enabled'] = 'Enabled';
+$string['enabled_desc'] = 'Send Moodle\'s users, face-to-face sessions and bookings to the bridge. Switching it on queues a backfill of everything.';
+$string['notconfigured'] = 'The Outlook Calendar integration is not configured: set the bridge URL, the host secret and the account id in Site administration → Plugins → Local plugins → Outlook Calendar sync.';
+$string['openalone'] = 'Open the page in its own window';
+$string['outlooksync:manage'] = 'Manage the Microsoft Outlook Calendar integration';
+$string['pagename'] = 'Microsoft Outlook Calendar';
+$string['pluginname'] = 'Outlook Calendar sync';
+$string['privacy:metadata:bridge'] = 'The Outlook Calendar for the LMS bridge receives users and their face-to-face sessions and writes the sessions into their Outlook calendars through Microsoft Graph.';
+$string['privacy:metadata:bridge:active'] = 'Whether the user is active (not suspended).';
+$string['privacy:metadata:bridge:email'] = 'The user\'s email address, which names their mailbox.';
+$string['privacy:metadata:bridge:fullname'] = 'The user\'s full name.';
+$string['privacy:metadata:bridge:role'] = 'Whether the user owns, administers, trains or learns.';
+$string['privacy:metadata:bridge:sessions'] = 'The face-to-face sessions the user trains or is booked on: title, description, dates, location and link.';
+$string['privacy:metadata:bridge:timezone'] = 'The user\'s time zone.';
+$string['privacy:metadata:bridge:userid'] = 'The user\'s Moodle id.';
+$string['privacy:metadata:state'] = 'What was last sent to the bridge for each object, to send each change once.';
+$string['privacy:metadata:state:hash'] = 'A hash of the content sent.';
+$string['privacy:metadata:state:objectkey'] = 'The object: a user id, or a session date and a user id.';
+$string['privacy:metadata:state:version'] = 'The version sent.';
+$string['privatenetwork'] = 'The bridge is on a private network';
+$string['privatenetwork_desc'] = 'Moodle refuses requests to local and private addresses and to ports other than 80 and 443 (Site administration → General → Security → HTTP security). Tick this when the bridge is on such an address: the plugin\'s requests to the bridge URL above then skip that check, and nothing else changes. Leave it off to keep the check and allow the bridge\'s host and port in that list instead.';
+$string['secret'] = 'Host secret';
+$string['secret_desc'] = 'The secret shared with the bridge (its OUTLOOK_SYNC_HOST_SECRET, at least 16 characters). It signs the hooks and the page\'s launch links.';
+$string['settings'] = 'Outlook Calendar sync';
+$string['taskreconcile'] = 'Outlook Calendar: send changes no event announced';
