@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.lms import Event, Session
+from bridge.richtext import description_html
 from bridge.zones import graph_datetime
 
 TAG_PROPERTY_ID = "String {6f1c3b9e-2f4a-4c8e-9a51-0d7e5b1c2a47} Name OutlookCalendarForLmsKey"
@@ -75,10 +76,11 @@ def _link(label: str, url: str) -> str:
 
 
 def body_html(event: Event, session: Session) -> str:
-    """The entry's body: description, time in the event's zone, join link, link back to the LMS."""
+    """The entry's body: description (HTML, sanitized), time in the event's zone, join link, link
+    back to the LMS."""
     parts = []
     if event.description:
-        parts.append("<p>" + escape(event.description).replace("\n", "<br>") + "</p>")
+        parts.append("<div>" + description_html(event.description) + "</div>")
     parts.append(f"<p>When: {escape(_when(event, session))}</p>")
     join = session.online_url or event.online_url
     if join:

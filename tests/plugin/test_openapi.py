@@ -48,3 +48,8 @@ def test_document_is_served_with_the_manifest_version(client: FlaskClient) -> No
     response = client.get("/hooks/openapi.json")
     assert response.status_code == 200
     assert response.json == document("0.1.0")
+
+
+def test_the_contract_says_descriptions_are_html_and_sanitized(spec: dict[str, Any]) -> None:
+    text = spec["components"]["schemas"]["EventUpserted"]["properties"]["description"]["description"]
+    assert text.startswith("HTML") and "allow-list" in text
