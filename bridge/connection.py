@@ -148,11 +148,16 @@ def _has_entries(session: Session, account_id: str, tenant_id: str) -> bool:
 def prove_access(graph: Graph, tenant_id: str) -> list[str] | None:
     """Get an app-only token and call Graph; returns the verified domains (None if not readable).
 
-    Raises :class:`errors.AuthFailed` with the reason when the tenant refuses us.
+    Raises :class:`errors.AuthFailed` with the reason when the tenant refuses us. The token itself
+    decides nothing (access tokens are opaque to clients): only a readable ``roles`` claim that
+    lacks the calendar permission refuses early. Otherwise a missing permission shows as Graph's
+    403 ``ErrorAccessDenied`` on the first call that needs it, which suspends the account with
+    that reason (the page names the permission).
     """
     graph.tokens.forget(tenant_id)  # MSAL keeps token errors for a while: ask afresh
     token = graph.tokens.token(tenant_id)
-    if REQUIRED_ROLE not in token_roles(token):
+    roles = token_roles(token)
+    if roles is not None and REQUIRED_ROLE not in roles:
         raise errors.AuthFailed(f"the app lacks the {REQUIRED_ROLE} application permission",
                                 errors.PERMISSION_MISSING)
     return graph.directory.verified_domains(tenant_id)

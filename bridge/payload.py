@@ -13,6 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bridge.lms import Event, Session
+from bridge.richtext import description_html
 from bridge.zones import graph_datetime
 
 TAG_PROPERTY_ID = "String {6f1c3b9e-2f4a-4c8e-9a51-0d7e5b1c2a47} Name OutlookCalendarForLmsKey"
@@ -24,12 +25,42 @@ def tag_value(account_id: str, user_id: str, event_id: str, session_id: str) -> 
     return f"lms1-{digest[:40]}"
 
 
+# Exchange keeps at most 255 UTF-16 units of an item's subject (EWS cuts longer ones and appends
+# "...": facts.md) and of its location (MS-OXCICAL 2.1.3.1.1.20.10: LOCATION is cut to 255 WCHARs,
+# never splitting a surrogate pair; Outlook's Location.setAsync takes at most 255 characters).
+MAX_TEXT_UNITS = 255
+ELLIPSIS = "…"
+
+
+def _units(text: str) -> int:
+    """Length in UTF-16 code units, as Exchange counts characters."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def shorten(text: str, limit: int = MAX_TEXT_UNITS) -> str:
+    """``text`` if it fits in ``limit`` UTF-16 units, else its head and an ellipsis that do."""
+    if _units(text) <= limit:
+        return text
+    kept, used = [], _units(ELLIPSIS)
+    for char in text:
+        used += _units(char)
+        if used > limit:
+            break
+        kept.append(char)
+    return "".join(kept).rstrip() + ELLIPSIS
+
+
 def subject(event: Event, session: Session) -> str:
-    """The event title, with the session's label when the event has several sessions."""
+    """The event title, with the session's label when the event has several.
+
+    At most 255 UTF-16 units, the label kept: a long title is shortened with an ellipsis (and a
+    label longer than half the room is shortened too), so the sessions' subjects stay distinct.
+    """
     if len(event.sessions) <= 1:
-        return event.title
-    label = session.title or f"Session {session.position + 1}"
-    return f"{event.title} — {label}"
+        return shorten(event.title)
+    label = shorten(session.title or f"Session {session.position + 1}", MAX_TEXT_UNITS // 2)
+    suffix = f" — {label}"
+    return shorten(event.title, MAX_TEXT_UNITS - _units(suffix)) + suffix
 
 
 def _when(event: Event, session: Session) -> str:
@@ -45,10 +76,11 @@ def _link(label: str, url: str) -> str:
 
 
 def body_html(event: Event, session: Session) -> str:
-    """The entry's body: description, time in the event's zone, join link, link back to the LMS."""
+    """The entry's body: description (HTML, sanitized), time in the event's zone, join link, link
+    back to the LMS."""
     parts = []
     if event.description:
-        parts.append("<p>" + escape(event.description).replace("\n", "<br>") + "</p>")
+        parts.append("<div>" + description_html(event.description) + "</div>")
     parts.append(f"<p>When: {escape(_when(event, session))}</p>")
     join = session.online_url or event.online_url
     if join:
@@ -62,7 +94,7 @@ def _place(event: Event, session: Session) -> dict[str, str]:
     name = session.location or event.location
     join = session.online_url or event.online_url
     if name:
-        return {"displayName": name}
+        return {"displayName": shorten(name)}
     if join:
         return {"displayName": "Online", "locationUri": join}
     return {}

@@ -23,7 +23,8 @@ _FAULT_FLAGS = {
     "fault_methods": str,
     "seed": int,
 }
-_LIMIT_FLAGS = {"window_seconds": float, "window_requests": int, "concurrency": int, "token_lifetime": int}
+_LIMIT_FLAGS = {"window_seconds": float, "window_requests": int, "concurrency": int, "token_lifetime": int,
+                "token_format": str}
 
 
 def parser() -> argparse.ArgumentParser:

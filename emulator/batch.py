@@ -1,10 +1,13 @@
 """``POST /v1.0/$batch``: up to 20 requests in one envelope, each answered on its own.
 
 As in Graph: the envelope is 200 whenever it parses; items run concurrently except along
-``dependsOn`` chains (424 when a dependency failed); Outlook runs at most 4 items per mailbox
-at a time; each item is throttled and faulted on its own (a 429 item carries its own
-Retry-After). A write item must carry a Content-Type header. Connection faults (reset,
-ambiguous) hit the whole envelope. Responses come back in completion order: match them by id.
+``dependsOn`` chains (424 when a dependency failed); Graph dispatches at most 4 Outlook items of
+one batch at a time, whatever their mailboxes (the fifth waits for a free place: Microsoft's answer
+on the MailboxConcurrency limit, learn.microsoft.com/answers/questions/1660054, and the Outlook
+service limits in Graph's throttling documentation); each item is throttled and faulted on its own
+(a 429 item carries its own Retry-After). A write item must carry a Content-Type header. Connection
+faults (reset, ambiguous) hit the whole envelope. Responses come back in completion order: match
+them by id.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from .errors import GraphError
 from .graph import Call, Result, error_result, execute
 
 MAX_REQUESTS = 20
-PER_MAILBOX = 4
+OUTLOOK_AT_A_TIME = 4  # Outlook items of one batch that Graph dispatches at once, any mailboxes
 
 
 def _envelope_error(message: str, call: Call) -> Result:
@@ -78,13 +81,10 @@ def _item_call(item: dict[str, Any], envelope: Call) -> Call | GraphError:
     )
 
 
-def _mailbox_of(emu: Emulator, call: Call) -> str | None:
+def _is_outlook(call: Call) -> bool:
+    """A mailbox request (``/users/{id}/events...``), as opposed to a directory look-up."""
     segs = call.path.strip("/").split("/")
-    if len(segs) >= 3 and segs[0].lower() == "users":
-        tenant = emu.world.tenants.get(call.principal.tenant_id)
-        user = tenant.find_user(segs[1]) if tenant else None
-        return user.id if user else segs[1].lower()
-    return None
+    return len(segs) >= 3 and segs[0].lower() == "users"
 
 
 async def run_batch(emu: Emulator, envelope: Call) -> Result:
@@ -119,7 +119,7 @@ async def run_batch(emu: Emulator, envelope: Call) -> Result:
         return Result(0, connection="reset")
 
     done: dict[str, asyncio.Future[Result]] = {i["id"]: asyncio.get_running_loop().create_future() for i in checked}
-    gates: dict[str, asyncio.Semaphore] = {}
+    outlook = asyncio.Semaphore(OUTLOOK_AT_A_TIME)
     finished: list[dict[str, Any]] = []
 
     async def run(item: dict[str, Any]) -> None:
@@ -138,9 +138,10 @@ async def run_batch(emu: Emulator, envelope: Call) -> Result:
         elif isinstance(call, GraphError):
             result = error_result(call, envelope)
         else:
-            gate_key = _mailbox_of(emu, call)
-            gate = gates.setdefault(gate_key or "", asyncio.Semaphore(PER_MAILBOX if gate_key else MAX_REQUESTS))
-            async with gate:
+            if _is_outlook(call):
+                async with outlook:
+                    result = await execute(emu, call, whole_request=False)
+            else:
                 result = await execute(emu, call, whole_request=False)
         done[rid].set_result(result)
         entry: dict[str, Any] = {"id": rid, "status": result.status, "headers": dict(result.headers)}

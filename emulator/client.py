@@ -159,7 +159,7 @@ class EmulatorAdmin:
         return self._call("PUT", "/faults", faults)
 
     def set_limits(self, **limits: Any) -> dict[str, Any]:
-        """window_seconds, window_requests, concurrency, token_lifetime, request_log_size."""
+        """window_seconds, window_requests, concurrency, token_lifetime, token_format, request_log_size."""
         return self._call("PUT", "/limits", limits)
 
     def requests_log(self, since: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:

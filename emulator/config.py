@@ -25,6 +25,8 @@ Environment variables (all optional):
 ``OUTLOOK_EMULATOR_WINDOW_REQUESTS``       requests allowed per window (default 10000)
 ``OUTLOOK_EMULATOR_CONCURRENCY``           concurrent requests per app+mailbox (default 4)
 ``OUTLOOK_EMULATOR_TOKEN_LIFETIME``        access-token lifetime in seconds (default 3600)
+``OUTLOOK_EMULATOR_TOKEN_FORMAT``          ``jwt`` (default) or ``opaque``: access tokens that are
+                                           not JWTs, as Microsoft may issue (clients must not read them)
 ``OUTLOOK_EMULATOR_REQUEST_LOG_SIZE``      entries kept in the admin request log (default 10000)
 ``OUTLOOK_EMULATOR_CSDL``                  another copy of Microsoft's ``v1.0-Prod.csdl`` (plain
                                            or .gz; default: the copy inside the package)
@@ -41,6 +43,7 @@ from typing import Any
 
 ENV_PREFIX = "OUTLOOK_EMULATOR_"
 DISTRIBUTIONS = ("uniform", "normal")
+TOKEN_FORMATS = ("jwt", "opaque")
 
 
 class OptionError(ValueError):
@@ -73,6 +76,7 @@ class LimitOptions:
     window_requests: int = 10_000
     concurrency: int = 4
     token_lifetime: int = 3600
+    token_format: str = "jwt"
     request_log_size: int = 10_000
 
 
@@ -120,6 +124,8 @@ def _coerce(name: str, kind: Any, raw: Any) -> Any:
         raise OptionError(f"{name}: a rate must be between 0 and 1, got {raw!r}")
     if name.endswith("latency_distribution") and value not in DISTRIBUTIONS:
         raise OptionError(f"{name}: must be one of {', '.join(DISTRIBUTIONS)}, got {raw!r}")
+    if name.endswith("token_format") and value not in TOKEN_FORMATS:
+        raise OptionError(f"{name}: must be one of {', '.join(TOKEN_FORMATS)}, got {raw!r}")
     return value
 
 

@@ -55,6 +55,10 @@ _EXT_ID = re.compile(
 _ID = re.compile(r"^AAMkA[A-Za-z0-9_-]{40,}=$")
 _NULL_TIME = "0001-01-01T00:00:00Z"
 MAX_ATTENDEES = 500
+# Exchange keeps 255 UTF-16 units of a subject and of a location: longer subjects are cut and end
+# in "..." (EWS; the exchangelib maintainer, exchangelib PR #68), longer locations are cut (MS-OXCICAL
+# 2.1.3.1.1.20.10, never splitting a surrogate pair). Graph stores them so and answers 201/200.
+MAX_TEXT_UNITS = 255
 
 
 def new_event_id() -> str:
@@ -114,6 +118,11 @@ class EventRules:
                 raise GraphError(400, "ErrorInvalidRequest", "The emulator does not support recurring events.")
             else:
                 props[key] = value
+        if isinstance(props.get("subject"), str) and _units(props["subject"]) > MAX_TEXT_UNITS:
+            props["subject"] = _cut(props["subject"], MAX_TEXT_UNITS - 3) + "..."
+        location = props.get("location")
+        if isinstance(location, dict) and isinstance(location.get("displayName"), str):
+            props["location"] = {**location, "displayName": _cut(location["displayName"], MAX_TEXT_UNITS)}
         for side in ("start", "end"):
             if side in props:
                 props[side] = self._clean_time(props[side])
@@ -269,6 +278,20 @@ class EventRules:
         view = self.render(event, owner, base="", user_ref=owner.id)
         view[EXT_PROPS] = [{"id": pid, "value": value} for pid, value in event.extended.values()]
         return view
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le", "surrogatepass")) // 2
+
+
+def _cut(text: str, limit: int) -> str:
+    """The longest head of ``text`` within ``limit`` UTF-16 units, never half a surrogate pair."""
+    used = 0
+    for index, char in enumerate(text):
+        used += _units(char)
+        if used > limit:
+            return text[:index]
+    return text
 
 
 def _location(value: dict[str, Any] | None) -> dict[str, Any]:

@@ -236,6 +236,7 @@ def _issue(
         object_id=sp.object_id,
         lifetime=emu.options.limits.token_lifetime,
         credential=credential,
+        opaque=emu.options.limits.token_format == "opaque",
     )
     emu.metrics.outcomes["token"] += 1
     body: dict[str, Any] = {

@@ -1,13 +1,17 @@
-"""Access tokens: RS256 JWTs signed by a per-run key, published as JWKS.
+"""Access tokens: RS256 JWTs signed by a per-run key, published as JWKS, or opaque strings.
 
 Graph requests are authenticated by verifying these tokens; verified tokens are cached by their
 string (RSA verification per request would cap throughput), while expiry is checked every time.
+Microsoft documents access tokens as opaque to clients: they may be encrypted or not JWTs at all.
+With ``opaque=True`` a token is a random string (no dots, nothing to decode) that Graph knows by a
+lookup table of the tokens this emulator issued.
 """
 
 from __future__ import annotations
 
 import base64
 import hashlib
+import secrets
 import time
 import uuid
 from dataclasses import dataclass
@@ -51,6 +55,7 @@ class TokenService:
         self.kid = _b64(hashlib.sha1(der).digest())
         self._public = self._key.public_key()
         self._cache: dict[str, Principal] = {}
+        self._opaque: dict[str, Principal] = {}
 
     def jwks(self) -> dict[str, Any]:
         numbers = self._public.public_numbers()
@@ -80,9 +85,16 @@ class TokenService:
         object_id: str,
         lifetime: int,
         credential: str,
+        opaque: bool = False,
     ) -> tuple[str, int]:
-        """Return (token, expires_in). ``roles`` is omitted when empty, as Entra ID does."""
+        """Return (token, expires_in). ``roles`` is omitted when empty, as Entra ID does; an
+        ``opaque`` token carries the same principal in the lookup table instead of claims."""
         now = int(time.time())
+        if opaque:
+            token = "EwB" + secrets.token_urlsafe(96)
+            self._forget_expired(now)
+            self._opaque[token] = Principal(tenant_id, client_id, frozenset(roles), float(now + lifetime))
+            return token, lifetime
         claims: dict[str, Any] = {
             "aud": GRAPH_AUDIENCE,
             "iss": issuer,
@@ -108,10 +120,14 @@ class TokenService:
         token = jwt.encode(claims, self._key, algorithm="RS256", headers={"kid": self.kid, "x5t": self.kid})
         return token, lifetime
 
+    def _forget_expired(self, now: float) -> None:
+        if len(self._opaque) >= _CACHE_LIMIT:
+            self._opaque = {t: p for t, p in self._opaque.items() if p.expires_at > now}
+
     def verify(self, token: str, now: float | None = None) -> Principal:
         """Principal of a token this emulator issued; TokenInvalid otherwise."""
         now = time.time() if now is None else now
-        principal = self._cache.get(token)
+        principal = self._cache.get(token) or self._opaque.get(token)
         if principal is None:
             try:
                 claims = jwt.decode(

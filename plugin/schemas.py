@@ -175,7 +175,10 @@ class EventSession(_Lenient):
 class EventUpserted(_Versioned):
     id = _id()
     title = _string(min_length=1, max_length=512)
-    description = _string(max_length=None, optional=True)
+    description = _string(max_length=None, optional=True, metadata={"description": (
+        "HTML, as Moodle-style LMSs store it; plain text is valid too (its line breaks are kept). The plugin "
+        "sanitizes it with an allow-list before it reaches Outlook: formatting and http(s)/mailto links stay; "
+        "scripts, event handlers, styles, frames and other links are removed.")})
     organizer_id = _id()
     url = _url()
     location = _string(max_length=512, optional=True)

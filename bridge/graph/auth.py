@@ -44,14 +44,21 @@ class Credentials:
         return self.secret
 
 
-def token_roles(access_token: str) -> set[str]:
-    """The application permissions a token carries (its ``roles`` claim; not verified: ours)."""
+def token_roles(access_token: str) -> set[str] | None:
+    """The application permissions a token says it carries (its ``roles`` claim), or ``None`` when it
+    cannot be read. Access tokens are opaque to clients (Microsoft: they may be encrypted or not be
+    JWTs at all), so this may help diagnose where readable; Graph's answers decide."""
+    parts = access_token.split(".")
+    if len(parts) != 3:
+        return None
     try:
-        payload = access_token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return set()
-    return set(claims.get("roles") or [])
+        claims = json.loads(base64.urlsafe_b64decode(parts[1] + "=" * (-len(parts[1]) % 4)))
+    except ValueError:
+        return None
+    roles = claims.get("roles") if isinstance(claims, dict) else None
+    if not isinstance(roles, list) or not all(isinstance(role, str) for role in roles):
+        return None
+    return set(roles)
 
 
 class TokenSource:

@@ -83,12 +83,44 @@ def test_subject_carries_the_session_label_only_when_there_are_several() -> None
     assert payload.subject(several, third) == "Induction — Session 3"
 
 
-def test_body_is_escaped_and_has_time_join_and_lms_links() -> None:
+def test_long_titles_are_shortened_and_keep_the_session_label() -> None:
+    """A 300-character title with sessions "Day 1" and "Day 2": distinct subjects of at most 255."""
+    _, first = make("Europe/Berlin", datetime(2026, 6, 1, 9))
+    first = Session(id="s1", event_id="e1", position=0, start=first.start, end=first.end, title="Day 1")
+    second = Session(id="s2", event_id="e1", position=1, start=first.start, end=first.end, title="Day 2")
+    title = "Advanced workplace safety " * 12  # 312 characters
+    long = Event(id="e1", title=title[:300], timezone="Europe/Berlin", sessions=(first, second))
+    subjects = [payload.subject(long, s) for s in (first, second)]
+    assert [len(s) for s in subjects] == [255, 255]
+    assert subjects[0].endswith("… — Day 1") and subjects[1].endswith("… — Day 2")
+    assert subjects[0].startswith("Advanced workplace safety Advanced")
+    alone = Event(id="e1", title="T" * 300, timezone="Europe/Berlin", sessions=(first,))
+    assert payload.subject(alone, first) == "T" * 254 + "…"
+
+
+def test_lengths_are_counted_in_utf16_units_as_exchange_does() -> None:
+    """An emoji is two UTF-16 units; the cut never splits one, and the result fits in 255 units."""
+    cut = payload.shorten("\U0001F600" * 200)
+    assert cut == "\U0001F600" * 127 + "…"
+    assert len(cut.encode("utf-16-le")) // 2 == 255
+    assert payload.shorten("short") == "short"
+
+
+def test_long_labels_and_locations_are_shortened_too() -> None:
+    event, first = make("Europe/Berlin", datetime(2026, 6, 1, 9), location="R" * 300)
+    label = Session(id="s2", event_id="e1", position=1, start=first.start, end=first.end, title="L" * 400)
+    several = Event(id="e1", title="Induction", timezone="Europe/Berlin", sessions=(first, label),
+                    location="R" * 300)
+    assert payload.subject(several, label) == "Induction — " + "L" * 126 + "…"
+    assert payload.session_payload(event, first, None)["location"] == {"displayName": "R" * 254 + "…"}
+
+
+def test_body_is_sanitized_and_has_time_join_and_lms_links() -> None:
     event, session = make("Europe/Berlin", datetime(2026, 6, 1, 9), description="<script>x</script>\nline 2",
                           url="https://lms.example/e?a=1&b=2", online_url="https://meet.example/j/1")
     html = payload.entry_payload(event, session, 15, "tag")["body"]["content"]
-    assert "<script>" not in html and "&lt;script&gt;" in html
-    assert "line 2" in html and "<br>" in html
+    assert "<script" not in html and ">x<" not in html
+    assert "<div>\nline 2</div>" in html
     assert "09:00 – 11:00 (Europe/Berlin)" in html
     assert 'href="https://meet.example/j/1"' in html
     assert 'href="https://lms.example/e?a=1&amp;b=2"' in html

@@ -92,3 +92,30 @@ def test_at_most_four_items_per_mailbox_in_flight(world: World) -> None:
     assert all(r["status"] == 200 for r in responses)
     max_seen = world.emu.admin.counters()["max_concurrency"]
     assert max(max_seen.values()) == 4
+
+
+def _most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of [start, end) intervals that overlap at one instant."""
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    most = current = 0
+    for _, step in edges:
+        current += step
+        most = max(most, current)
+    return most
+
+
+def test_at_most_four_outlook_items_of_a_batch_at_a_time_whatever_their_mailboxes(world: World) -> None:
+    """Graph dispatches up to four items of one batch to Outlook at a time, irrespective of their
+    mailboxes (Microsoft's answer on MailboxConcurrency, learn.microsoft.com/answers/questions/1660054):
+    eight creates for eight mailboxes run four at a time, never eight at once."""
+    admin = world.emu.admin
+    addresses = [f"pace{i}@contoso.com" for i in range(8)]
+    admin.create_users(world.tenant_id, [{"userPrincipalName": a} for a in addresses])
+    admin.set_faults(latency_ms=150)
+    requests_ = [item(str(i), "POST", f"/users/{a}/events", event_body()) for i, a in enumerate(addresses)]
+    responses = world.graph().post(world.url("/$batch"), json={"requests": requests_}).json()["responses"]
+    assert sorted(r["status"] for r in responses) == [201] * 8
+    items = [r for r in admin.requests_log() if r["batch_item"]]
+    assert len(items) == 8 and len({r["mailbox"] for r in items}) == 8
+    intervals = [(r["time"] - r["duration_ms"] / 1000, r["time"]) for r in items]
+    assert _most_at_once(intervals) == 4

@@ -217,3 +217,18 @@ def test_admin_delete_is_seen_by_graph(world: World) -> None:
         404,
         "ErrorItemNotFound",
     )
+
+
+def test_subjects_and_locations_over_255_units_are_cut_as_exchange_does(world: World) -> None:
+    """Exchange keeps 255 UTF-16 units of a subject ("..." at the end) and of a location."""
+    created = world.graph().post(
+        world.url("/users/alice@contoso.com/events"),
+        json=event_body(subject="S" * 300, location={"displayName": "L" * 254 + "\U0001F600x"}),
+    )
+    assert created.status_code == 201
+    body = created.json()
+    assert body["subject"] == "S" * 252 + "..."
+    assert body["location"]["displayName"] == "L" * 254  # the emoji's surrogate pair is not split
+    patched = world.graph().patch(world.url(f"/users/alice@contoso.com/events/{body['id']}"),
+                                  json={"subject": "T" * 255})
+    assert patched.json()["subject"] == "T" * 255

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from emulator.client import EmulatorAdminError
 from emulator.testing import EmulatorHandle
 from tests.emulator.emu_support import ROLES, SCOPE, SECRET, World, make_world, session
 
@@ -234,6 +235,27 @@ def test_token_lifetime_is_configurable_and_expiry_is_enforced(world: World) -> 
     expired = graph.get(world.url("/users/alice@contoso.com/events"))
     assert expired.status_code == 401
     assert expired.json()["error"]["code"] == "InvalidAuthenticationToken"
+
+
+def test_opaque_tokens_are_not_jwts_and_graph_still_knows_them(emu: EmulatorHandle) -> None:
+    """token_format=opaque: nothing a client could decode, yet Graph authorizes by what consent granted."""
+    world = make_world(emu, roles=["User.Read.All"])
+    emu.admin.set_limits(token_format="opaque")
+    token = world.token().json()["access_token"]
+    assert "." not in token
+    with pytest.raises(jwt.DecodeError):
+        jwt.decode(token, options={"verify_signature": False})
+    graph = world.graph(token)
+    assert graph.get(world.url("/users/alice@contoso.com")).status_code == 200
+    denied = graph.get(world.url("/users/alice@contoso.com/events"))
+    assert (denied.status_code, denied.json()["error"]["code"]) == (403, "ErrorAccessDenied")
+    forged = world.graph(token[:-4] + "AAAA").get(world.url("/users/alice@contoso.com"))
+    assert (forged.status_code, forged.json()["error"]["code"]) == (401, "InvalidAuthenticationToken")
+
+
+def test_token_format_is_checked(emu: EmulatorHandle) -> None:
+    with pytest.raises(EmulatorAdminError, match="token_format"):
+        emu.admin.set_limits(token_format="jwe")
 
 
 def test_requests_ca_bundle_overrides_verify(world: World, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -144,6 +144,41 @@ def test_permission_missing(client: FlaskClient, launch: Launch, tenant: Tenant,
     assert status == 409 and "Calendars.ReadWrite application permission" in page
 
 
+def test_connect_integration_with_opaque_tokens(client: FlaskClient, launch: Launch, database: Database,
+                                               settings: Settings, tenant: Tenant, emulator: EmulatorHandle,
+                                               hooks: Callable[..., object]) -> None:
+    """Access tokens are opaque to clients: connecting never depends on reading one."""
+    emulator.admin.set_limits(token_format="opaque")
+    hooks(ACCOUNT, lms_sample.deliveries(datetime.now(UTC)))
+    launch("owner", user_id="u-owner")
+    consent(client, emulator)
+    status, _ = activate(client)
+    assert status == 303 and conn(database).state == connection.CONNECTED
+    drain(database, settings)
+    events = {m["userPrincipalName"]: m["events"] for m in emulator.admin.mailboxes(tenant.id).values()}
+    assert len(events["olivia@contoso.example"]) == 2 and len(events["ada@contoso.example"]) == 1
+
+
+def test_a_missing_permission_behind_an_opaque_token_is_proven_by_graph(
+        client: FlaskClient, launch: Launch, database: Database, settings: Settings, tenant: Tenant,
+        emulator: EmulatorHandle, hooks: Callable[..., object]) -> None:
+    """Nothing to read in the token: Graph's 403 ErrorAccessDenied on the first calendar call suspends the
+    account, and the page names the missing permission."""
+    emulator.admin.set_limits(token_format="opaque")
+    hooks(ACCOUNT, lms_sample.deliveries(datetime.now(UTC)))
+    launch("owner", user_id="u-owner")
+    consent(client, emulator)
+    emulator.admin.grant_consent(tenant.id, CLIENT_ID, roles=["User.Read.All", "Domain.Read.All"])
+    status, _ = activate(client)
+    assert status == 303
+    drain(database, settings)
+    assert (conn(database).state, conn(database).reason) == (connection.SUSPENDED, "permission_missing")
+    assert "ErrorAccessDenied" in (conn(database).detail or "")
+    page = html.unescape(client.get(PAGE).get_data(as_text=True))
+    assert "Syncing is suspended" in page and "Calendars.ReadWrite application permission" in page
+    assert all(not m["events"] for m in emulator.admin.mailboxes(tenant.id).values())
+
+
 @pytest.fixture
 def other_app(database: Database, emulator: EmulatorHandle, tenant: Tenant) -> Iterator[tuple[FlaskClient, str]]:
     """The plugin with an app registration of its own, to break its secret without touching the others'."""

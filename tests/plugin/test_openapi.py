@@ -60,3 +60,8 @@ def test_the_committed_document_is_the_generated_one() -> None:
     committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "hooks-openapi.json").read_text())
     assert committed == document(load_manifest().version), \
         "regenerate it: python -m plugin.openapi > docs/hooks-openapi.json"
+
+
+def test_the_contract_says_descriptions_are_html_and_sanitized(spec: dict[str, Any]) -> None:
+    text = spec["components"]["schemas"]["EventUpserted"]["properties"]["description"]["description"]
+    assert text.startswith("HTML") and "allow-list" in text

@@ -1,0 +1,79 @@
+"""Inputs from public bug reports about syncing into Outlook, each sent as the LMS would and read back
+from the emulator's mailboxes: HTML descriptions, a zone whose Windows mapping is out of date, and
+titles longer than Exchange keeps. (Opaque access tokens: tests/page/test_connect.py.)"""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from tests.integration.world import World, at
+
+ISSUE_DESCRIPTION = ('<p>Bring your <b>laptop</b> &amp; charger.</p><ul><li>Notebook</li><li>Pen</li></ul>'
+                     '<script>alert("x")</script><a href="javascript:alert(1)" onclick="steal()">here</a>'
+                     '<iframe src="https://evil.example/"></iframe><p style="display:none">Hidden</p>')
+
+
+def utc(entry_time: dict[str, str]) -> datetime:
+    assert entry_time["timeZone"] == "UTC"
+    return datetime.fromisoformat(entry_time["dateTime"][:19]).replace(tzinfo=UTC)
+
+
+def test_an_html_description_shows_formatted_and_harmless(world: World) -> None:
+    lena = world.person("lena")
+    world.person("org")
+    world.event("e1", [("s1", at(24), at(26))], description=ISSUE_DESCRIPTION)
+    world.enroll("lena", "e1", "s1")
+    world.connect()
+    world.sync()
+    (entry,) = world.mailbox(lena)
+    body = entry["body"]["content"]
+    assert "<p>Bring your <b>laptop</b> &amp; charger.</p><ul><li>Notebook</li><li>Pen</li></ul>" in body
+    assert "&amp;amp;" not in body and "&lt;" not in body
+    for bad in ("<script", "alert", "javascript:", "onclick", "<iframe", "style="):
+        assert bad not in body
+    assert "<p>Hidden</p>" in body
+
+
+def test_a_plain_text_description_keeps_its_line_breaks(world: World) -> None:
+    lena = world.person("lena")
+    world.person("org")
+    world.event("e1", [("s1", at(24), at(26))], description="Evacuation routes & extinguishers.\nBring boots.")
+    world.enroll("lena", "e1", "s1")
+    world.connect()
+    world.sync()
+    (entry,) = world.mailbox(lena)
+    assert "Evacuation routes &amp; extinguishers.<br>Bring boots." in entry["body"]["content"]
+
+
+def test_a_zone_whose_windows_mapping_is_out_of_date_lands_at_the_right_instant(world: World) -> None:
+    """America/Scoresbysund (UTC-2 since 2024) is still mapped to "Azores Standard Time" (UTC-1)."""
+    start = datetime(2027, 1, 1, tzinfo=UTC)
+    lena = world.person("lena")
+    world.person("org")
+    world.event("e1", [("s1", start, start + timedelta(hours=2))], timezone="America/Scoresbysund")
+    world.enroll("lena", "e1", "s1")
+    world.connect()
+    world.sync()
+    (entry,) = world.mailbox(lena)
+    assert utc(entry["start"]) == start and utc(entry["end"]) == start + timedelta(hours=2)
+    assert entry["originalStartTimeZone"] == "UTC"
+    assert "Thursday, 31 December 2026, 22:00 – Friday, 1 January 2027, 00:00 (America/Scoresbysund)" \
+        in entry["body"]["content"]
+
+
+def test_a_title_over_255_characters_keeps_each_session_label(world: World) -> None:
+    org = world.person("org")
+    title = ("Annual compliance, safety and data protection training for all staff " * 5)[:300]
+    world.event("e1", [("d1", at(24), at(26)), ("d2", at(48), at(50))], title=title,
+                location="Main building, " * 30)
+    world.change_session("e1", "d1", title="Day 1")
+    world.change_session("e1", "d2", title="Day 2")
+    world.connect()
+    world.sync()
+    entries = world.mailbox(org)
+    subjects = [e["subject"] for e in entries]
+    assert len(subjects) == 2 and len(set(subjects)) == 2
+    assert all(len(s) <= 255 for s in subjects)
+    assert subjects[0].endswith("… — Day 1") and subjects[1].endswith("… — Day 2")
+    assert all(s.startswith("Annual compliance, safety") for s in subjects)
+    assert all(len(e["location"]["displayName"]) <= 255 and e["location"]["displayName"].endswith("…")
+               for e in entries)
