@@ -1,6 +1,6 @@
 """Connecting an account to its Azure AD tenant, and keeping that connection's state true.
 
-Three steps (DESIGN §2.2): Connect makes the admin-consent link with a single-use ``state`` bound to
+Three steps (docs/BEHAVIOUR.md §2): Connect makes the admin-consent link with a single-use ``state`` bound to
 the account; the callback checks ``state`` and ``error``; Connect integration proves access with an
 app-only token and a Graph call, and only then switches syncing on.
 """

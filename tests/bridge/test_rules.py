@@ -1,4 +1,4 @@
-"""The rules of DESIGN §2 (items 3–6) as a table: LMS state + now → the entries wanted."""
+"""The rules of docs/BEHAVIOUR.md (items 3–6) as a table: LMS state + now → the entries wanted."""
 from __future__ import annotations
 
 from dataclasses import replace

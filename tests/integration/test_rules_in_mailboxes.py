@@ -1,4 +1,4 @@
-"""Every rule line of DESIGN §2 (items 3–9), checked in the emulated mailboxes.
+"""Every rule line of docs/BEHAVIOUR.md (items 3–9), checked in the emulated mailboxes.
 
 Each case builds an LMS state, syncs, optionally changes the LMS and syncs again, then compares what
 each mailbox holds (subjects) and each user's state with what the rule says.

@@ -3,7 +3,7 @@
 `Lms` keeps the LMS's current state (users, events with their sessions, enrollments) and turns every
 change into a hook envelope with a fresh delivery id and a growing ``version``, as docs/HOST-CONTRACT.md says.
 
-`oracle` is written from DESIGN §2 alone (items 3–7), on purpose without ``bridge.rules``,
+`oracle` is written from docs/BEHAVIOUR.md alone (items 3–7), on purpose without ``bridge.rules``,
 ``bridge.eligibility`` or ``bridge.payload``: the suites compare the product with a second reading
 of the specification, not with itself. For every mailbox it gives the multiset of entries that
 must exist: (subject, start instant, end instant). `mailboxes` reads what the emulator's mailboxes
@@ -25,9 +25,9 @@ from bridge import ingest
 from bridge.db import Database
 from emulator.client import EmulatorAdmin
 
-# DESIGN §2.3: consumer providers are never corporate (the product keeps its own list as data).
+# docs/BEHAVIOUR.md §3: consumer providers are never corporate (the product keeps its own list as data).
 CONSUMER = frozenset({"gmail.com", "yandex.ru", "mail.ru", "outlook.com", "hotmail.com", "icloud.com"})
-TAG_NAME = "OutlookCalendarForLmsKey"  # DESIGN §2.8: every entry carries the plugin's key
+TAG_NAME = "OutlookCalendarForLmsKey"  # docs/BEHAVIOUR.md §8: every entry carries the plugin's key
 
 Entry = tuple[str, str, str]  # (subject, start UTC "YYYY-MM-DDTHH:MM:SS", end UTC)
 Envelope = dict[str, Any]
@@ -123,7 +123,7 @@ class Lms:
 
 
 def oracle(lms: Lms, verified_domains: Collection[str], now: datetime) -> dict[str, Counter[Entry]]:
-    """What each corporate address's calendar must hold, from DESIGN §2 read independently.
+    """What each corporate address's calendar must hold, from docs/BEHAVIOUR.md read independently.
 
     §2.3: only active users whose address is in one of the tenant's verified domains (never a
     consumer provider). §2.4: the organizer gets every session of an event, a learner the session

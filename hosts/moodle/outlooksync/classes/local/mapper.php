@@ -8,7 +8,7 @@
 namespace local_outlooksync\local;
 
 /**
- * Moodle rows → the host contract's objects (DESIGN §3); plain PHP, no Moodle call.
+ * Moodle rows → the host contract's objects (docs/HOST-CONTRACT.md); plain PHP, no Moodle call.
  *
  * Input is a "snapshot": what \local_outlooksync\local\repository reads from Moodle, as arrays
  * (the same shape as the recorded fixtures in tests/moodle/fixtures/):

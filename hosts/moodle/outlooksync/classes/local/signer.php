@@ -8,7 +8,7 @@
 namespace local_outlooksync\local;
 
 /**
- * Signs hook deliveries as the plugin verifies them (DESIGN §3); plain PHP, no Moodle call.
+ * Signs hook deliveries as the plugin verifies them (docs/HOST-CONTRACT.md); plain PHP, no Moodle call.
  *
  * The signed message is "<unix seconds>.<raw body>" and the signature HMAC-SHA256 with the host
  * secret, sent as `X-Hook-Signature: sha256=<hex>` beside `X-Hook-Timestamp`.
