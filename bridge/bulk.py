@@ -71,7 +71,8 @@ class GroupSync:
             removing = context.state == "disconnecting"
             decision = rules.Decision({}, "disconnected") if removing else rules.decide(
                 view, context.verified_domains, self.now)
-            desired = reconcile.desired_entries(decision, self.account_id, uid, context.reminder_minutes, shared)
+            desired = reconcile.desired_entries(decision, self.account_id, uid, context.reminder_minutes, shared,
+                                                context.locale)
             mailbox, resolved = None, False
             if desired:
                 assert view.user is not None and view.user.email

@@ -163,8 +163,13 @@ def prove_access(graph: Graph, tenant_id: str) -> list[str] | None:
     return graph.directory.verified_domains(tenant_id)
 
 
-def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: datetime) -> None:
-    """Connect integration: prove access, then switch syncing on for every user of the account."""
+def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: datetime,
+             locale: str | None = None) -> None:
+    """Connect integration: prove access, then switch syncing on for every user of the account.
+
+    ``locale`` is the language of the manager who connects: the entries' language unless the
+    account already has one.
+    """
     with db.session() as session:
         row = connection(session, account_id)
         if row.tenant_id is None or row.state in (DISCONNECTED, CONSENT_PENDING, DISCONNECTING):
@@ -183,6 +188,9 @@ def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: dat
         row.connected_by, row.connected_at = user_id, now
         row.verified_domains, row.domains_checked_at = domains, now
         row.full_reconcile_at = now
+        account = session.get(Account, account_id)
+        if account is not None and account.locale is None:
+            account.locale = locale
         mark_everyone(session, account_id)
 
 
@@ -231,5 +239,21 @@ def set_reminder(session: Session, account_id: str, minutes: int | None) -> None
     assert account is not None
     if account.reminder_minutes != minutes:
         account.reminder_minutes = minutes
-        users = [u for (u,) in session.execute(select(Entry.user_id).where(Entry.account_id == account_id))]
-        queue.mark_dirty(session, account_id, users)
+        _mark_entry_holders(session, account_id)
+
+
+def set_locale(session: Session, account_id: str, locale: str) -> None:
+    """Change the entries' language (a code such as ``ru``); existing future entries follow on the next
+    pass, like a reminder change: each is rewritten once, and nobody is e-mailed."""
+    ensure_account(session, account_id)
+    account = session.get(Account, account_id)
+    assert account is not None
+    if account.locale != locale:
+        account.locale = locale
+        _mark_entry_holders(session, account_id)
+
+
+def _mark_entry_holders(session: Session, account_id: str) -> None:
+    """Queue every user who has entries, so their entries are rewritten with the account's settings."""
+    users = [u for (u,) in session.execute(select(Entry.user_id).where(Entry.account_id == account_id))]
+    queue.mark_dirty(session, account_id, users)

@@ -64,6 +64,7 @@ class Account(Base):
     id: Mapped[str] = mapped_column(String(128), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     reminder_minutes: Mapped[int | None] = mapped_column(Integer, default=15)
+    locale: Mapped[str | None] = mapped_column(String(16))  # the entries' language (None: English)
 
 
 class Connection(Base):

@@ -1,7 +1,8 @@
 """What an Outlook entry says: the Graph event body for one session, and its hashes.
 
 Pure: the same session and settings always give the same payload, so a hash of it tells the
-reconciler whether an entry needs rewriting at all.
+reconciler whether an entry needs rewriting at all. The words and dates are in the account's
+:class:`~bridge.i18n.Language` (English when none is given), dates formatted by Babel in the event's zone.
 """
 from __future__ import annotations
 
@@ -12,6 +13,9 @@ from html import escape
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
+
+from bridge.i18n import Language, language
 from bridge.lms import Event, Session
 from bridge.richtext import description_html
 from bridge.zones import graph_datetime
@@ -50,24 +54,31 @@ def shorten(text: str, limit: int = MAX_TEXT_UNITS) -> str:
     return "".join(kept).rstrip() + ELLIPSIS
 
 
-def subject(event: Event, session: Session) -> str:
-    """The event title, with the session's label when the event has several.
+def subject(event: Event, session: Session, lang: Language | None = None) -> str:
+    """The event title, with the session's label (in ``lang``) when the event has several.
 
     At most 255 UTF-16 units, the label kept: a long title is shortened with an ellipsis (and a
     label longer than half the room is shortened too), so the sessions' subjects stay distinct.
     """
     if len(event.sessions) <= 1:
         return shorten(event.title)
-    label = shorten(session.title or f"Session {session.position + 1}", MAX_TEXT_UNITS // 2)
-    suffix = f" — {label}"
+    words = (lang or language(None)).translations
+    label = session.title or words.gettext("Session %(number)d") % {"number": session.position + 1}
+    suffix = f" — {shorten(label, MAX_TEXT_UNITS // 2)}"
     return shorten(event.title, MAX_TEXT_UNITS - _units(suffix)) + suffix
 
 
-def _when(event: Event, session: Session) -> str:
-    zone = ZoneInfo(event.timezone)
+def _when(event: Event, session: Session, lang: Language) -> str:
+    """The session's time in the event's zone, e.g. ``Monday, 5 March 2030, 14:05 – 16:05 (Europe/Berlin)``."""
+    zone, words = ZoneInfo(event.timezone), lang.translations
     start, end = session.start.astimezone(zone), session.end.astimezone(zone)
-    day = f"{start:%A}, {start.day} {start:%B %Y}, {start:%H:%M}"
-    until = f"{end:%H:%M}" if end.date() == start.date() else f"{end:%A}, {end.day} {end:%B %Y}, {end:%H:%M}"
+    # Translators: a Babel (CLDR) date pattern for the start (and an end on another day) of a session.
+    day_pattern = words.gettext("EEEE, d MMMM y, HH:mm")
+    # Translators: a Babel (CLDR) time pattern for the end of a session that ends on the day it starts.
+    time_pattern = words.gettext("HH:mm")
+    day = format_datetime(start, day_pattern, tzinfo=zone, locale=lang.locale)
+    until = format_datetime(end, time_pattern if end.date() == start.date() else day_pattern, tzinfo=zone,
+                            locale=lang.locale)
     return f"{day} – {until} ({event.timezone})"
 
 
@@ -75,42 +86,47 @@ def _link(label: str, url: str) -> str:
     return f'<p>{escape(label)}: <a href="{escape(url, quote=True)}">{escape(url)}</a></p>'
 
 
-def body_html(event: Event, session: Session) -> str:
-    """The entry's body: description (HTML, sanitized), time in the event's zone, join link, link
-    back to the LMS."""
+def body_html(event: Event, session: Session, lang: Language | None = None) -> str:
+    """The entry's body in ``lang``: description (HTML, sanitized), time in the event's zone, join
+    link, link back to the LMS."""
+    lang = lang or language(None)
+    words = lang.translations
     parts = []
     if event.description:
         parts.append("<div>" + description_html(event.description) + "</div>")
-    parts.append(f"<p>When: {escape(_when(event, session))}</p>")
+    when = words.gettext("When:")
+    parts.append(f"<p>{escape(when)} {escape(_when(event, session, lang))}</p>")
     join = session.online_url or event.online_url
     if join:
-        parts.append(_link("Join", join))
+        parts.append(_link(words.gettext("Join"), join))
     if event.url:
-        parts.append(_link("Open in the LMS", event.url))
+        parts.append(_link(words.gettext("Open in the LMS"), event.url))
     return "<html><body>" + "".join(parts) + "</body></html>"
 
 
-def _place(event: Event, session: Session) -> dict[str, str]:
+def _place(event: Event, session: Session, lang: Language) -> dict[str, str]:
     name = session.location or event.location
     join = session.online_url or event.online_url
     if name:
         return {"displayName": shorten(name)}
     if join:
-        return {"displayName": "Online", "locationUri": join}
+        return {"displayName": lang.translations.gettext("Online"), "locationUri": join}
     return {}
 
 
-def session_payload(event: Event, session: Session, reminder_minutes: int | None) -> dict[str, Any]:
+def session_payload(event: Event, session: Session, reminder_minutes: int | None,
+                    lang: Language | None = None) -> dict[str, Any]:
     """The Graph ``event`` body for one session, the same for everyone who has it (no attendees:
-    nobody is e-mailed); :func:`with_tag` adds the entry's own tag."""
+    nobody is e-mailed), in ``lang`` (English by default); :func:`with_tag` adds the entry's own tag."""
+    lang = lang or language(None)
     payload: dict[str, Any] = {
-        "subject": subject(event, session),
-        "body": {"contentType": "html", "content": body_html(event, session)},
+        "subject": subject(event, session, lang),
+        "body": {"contentType": "html", "content": body_html(event, session, lang)},
         "start": graph_datetime(session.start, event.timezone),
         "end": graph_datetime(session.end, event.timezone),
         "showAs": "busy",
         "isReminderOn": reminder_minutes is not None,
-        "location": _place(event, session) or {"displayName": ""},
+        "location": _place(event, session, lang) or {"displayName": ""},
     }
     if reminder_minutes is not None:
         payload["reminderMinutesBeforeStart"] = reminder_minutes
@@ -121,9 +137,10 @@ def with_tag(payload: dict[str, Any], tag: str) -> dict[str, Any]:
     return {**payload, "singleValueExtendedProperties": [{"id": TAG_PROPERTY_ID, "value": tag}]}
 
 
-def entry_payload(event: Event, session: Session, reminder_minutes: int | None, tag: str) -> dict[str, Any]:
+def entry_payload(event: Event, session: Session, reminder_minutes: int | None, tag: str,
+                  lang: Language | None = None) -> dict[str, Any]:
     """The Graph ``event`` body of one user's entry for a session."""
-    return with_tag(session_payload(event, session, reminder_minutes), tag)
+    return with_tag(session_payload(event, session, reminder_minutes, lang), tag)
 
 
 def _digest(value: Any) -> str:

@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bridge import payload as payloads
+from bridge.i18n import language
 from bridge.rules import Decision
 
 Key = tuple[str, str]  # (event id, session id)
@@ -79,12 +80,13 @@ class Forget:
 Action = Create | Resume | Update | Delete | Forget
 
 
-SharedPayloads = dict[tuple[Key, int | None], tuple[dict[str, Any], str, str]]
+SharedPayloads = dict[tuple[Key, int | None, str | None], tuple[dict[str, Any], str, str]]
 
 
 def desired_entries(decision: Decision, account_id: str, user_id: str, reminder_minutes: int | None,
-                    shared: SharedPayloads | None = None) -> dict[Key, Desired]:
-    """The payload of every wanted entry, with its hashes and tag.
+                    shared: SharedPayloads | None = None, locale: str | None = None) -> dict[Key, Desired]:
+    """The payload of every wanted entry, with its hashes and tag, in the account's ``locale``
+    (a language code such as ``ru``; English when None or unknown).
 
     ``shared`` keeps each session's payload and hashes across the users of one pass: everyone with
     a session gets the same body, so it is built and hashed once.
@@ -92,11 +94,11 @@ def desired_entries(decision: Decision, account_id: str, user_id: str, reminder_
     shared = {} if shared is None else shared
     result = {}
     for key, wanted in decision.wanted.items():
-        if (key, reminder_minutes) not in shared:
-            body = payloads.session_payload(wanted.event, wanted.session, reminder_minutes)
-            shared[(key, reminder_minutes)] = (body, payloads.payload_hash(body),
-                                               payloads.material_hash(wanted.event, wanted.session))
-        body, body_hash, material = shared[(key, reminder_minutes)]
+        if (key, reminder_minutes, locale) not in shared:
+            body = payloads.session_payload(wanted.event, wanted.session, reminder_minutes, language(locale))
+            shared[(key, reminder_minutes, locale)] = (body, payloads.payload_hash(body),
+                                                       payloads.material_hash(wanted.event, wanted.session))
+        body, body_hash, material = shared[(key, reminder_minutes, locale)]
         tag = payloads.tag_value(account_id, user_id, *key)
         result[key] = Desired(key=key, payload=payloads.with_tag(body, tag), payload_hash=body_hash,
                               material_hash=material, starts_at=wanted.session.start, ends_at=wanted.session.end,

@@ -39,18 +39,21 @@ class AccountContext:
     tenant_id: str | None
     reminder_minutes: int | None
     verified_domains: tuple[str, ...] | None
+    locale: str | None = None  # the language of the entries (None: English)
 
 
 def account_context(session: Session, account_id: str) -> AccountContext | None:
     row = session.execute(
-        select(Account.reminder_minutes, Connection.state, Connection.tenant_id, Connection.verified_domains)
+        select(Account.reminder_minutes, Connection.state, Connection.tenant_id, Connection.verified_domains,
+               Account.locale)
         .join(Connection, Connection.account_id == Account.id)
         .where(Account.id == account_id)
     ).first()
     if row is None:
         return None
-    reminder, state, tenant, domains = row
-    return AccountContext(account_id, state, tenant, reminder, tuple(domains) if domains is not None else None)
+    reminder, state, tenant, domains, locale = row
+    return AccountContext(account_id, state, tenant, reminder, tuple(domains) if domains is not None else None,
+                          locale)
 
 
 def _event(row: Any, sessions: list[Any]) -> lms.Event:

@@ -74,7 +74,8 @@ class UserSync:
         removing = context.state == "disconnecting"
         decision = rules.Decision({}, "disconnected") if removing else rules.decide(
             view, context.verified_domains, self.now)
-        desired = reconcile.desired_entries(decision, self.account_id, self.user_id, context.reminder_minutes)
+        desired = reconcile.desired_entries(decision, self.account_id, self.user_id, context.reminder_minutes,
+                                            locale=context.locale)
 
         mailbox, resolved = None, False
         if desired:

@@ -1,4 +1,5 @@
-"""The page's actions: Connect, Connect integration, Save (reminder), Disconnect, Retry, Resynchronise.
+"""The page's actions: Connect, Connect integration, Save (reminder, entries' language), Disconnect, Retry,
+Resynchronise.
 
 Every action is a POST that needs a launched manager (``outlook_calendar:manage`` in ``plugin.json``:
 others get 403) and the session's CSRF token (400 otherwise); the account is the session's, never a
@@ -12,9 +13,11 @@ from typing import Any
 
 from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from bridge import connection, queue
+from bridge import connection, i18n, queue
 from bridge.graph import errors
 from bridge.models import LmsUser, utcnow
 from plugin import launch, page, words
@@ -45,9 +48,9 @@ def connect() -> ResponseReturnValue:
         if not busy:
             connection.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
     if busy:
-        return page.render(g.viewer, 409, "The integration is still disconnecting: wait until it has "
-                                          "finished removing entries, then press Connect.")
-    return _done("A new consent link is ready. Copy it and send it to your Azure AD administrator.")
+        return page.render(g.viewer, 409, _("The integration is still disconnecting: wait until it has "
+                                            "finished removing entries, then press Connect."))
+    return _done(_("A new consent link is ready. Copy it and send it to your Azure AD administrator."))
 
 
 @bp.post("/activate")
@@ -55,16 +58,16 @@ def activate() -> ResponseReturnValue:
     """Connect integration: prove access to the tenant, then switch syncing on."""
     try:
         connection.activate(services().database, services().graph, g.viewer.account, g.viewer.user_id,
-                            utcnow())
+                            utcnow(), str(get_locale() or i18n.SOURCE))
     except connection.NotReady as exc:
-        return page.render(g.viewer, 409, " ".join(words.CONNECTION_REASONS.get(
+        return page.render(g.viewer, 409, " ".join(str(w) for w in words.CONNECTION_REASONS.get(
             exc.reason, (str(exc), ""))))
     except errors.AuthFailed as exc:
         return page.render(g.viewer, 409, " ".join(words.connection_reason(exc.reason) or ()))
     except errors.GraphError:
-        return page.render(g.viewer, 503, "Microsoft could not be reached just now, so nothing changed. "
-                                          "Press Connect integration again in a minute.")
-    return _done("Connected. Outlook calendars are being filled; the table below shows each user's progress.")
+        return page.render(g.viewer, 503, _("Microsoft could not be reached just now, so nothing changed. "
+                                            "Press Connect integration again in a minute."))
+    return _done(_("Connected. Outlook calendars are being filled; the table below shows each user's progress."))
 
 
 @bp.post("/reminder")
@@ -77,29 +80,45 @@ def reminder() -> ResponseReturnValue:
     elif _MINUTES.fullmatch(raw) and int(raw) <= MAX_REMINDER:
         minutes = int(raw)
     else:
-        return page.render(g.viewer, 400, f"Reminder: enter a whole number of minutes from 0 to {MAX_REMINDER} "
-                                          "(four weeks), or leave it empty for no reminder. Nothing was saved.",
+        return page.render(g.viewer, 400, _("Reminder: enter a whole number of minutes from 0 to %(most)d "
+                                            "(four weeks), or leave it empty for no reminder. Nothing was saved.",
+                                            most=MAX_REMINDER),
                            reminder_minutes=raw[:20])
     with services().database.session() as db:
         connection.set_reminder(db, g.viewer.account, minutes)
-    return _done("Reminder saved: no reminder." if minutes is None else
-                 f"Reminder saved: {minutes} minutes before the start. Existing entries follow shortly.")
+    return _done(_("Reminder saved: no reminder.") if minutes is None else
+                 ngettext("Reminder saved: %(num)d minute before the start. Existing entries follow shortly.",
+                          "Reminder saved: %(num)d minutes before the start. Existing entries follow shortly.",
+                          minutes))
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    """Save the language of the entries (one of the catalogues); existing future entries follow once."""
+    code = request.form.get("locale", "")
+    if code not in i18n.available():
+        return page.render(g.viewer, 400, _("Language of entries: choose one of the languages offered. "
+                                            "Nothing was saved."))
+    with services().database.session() as db:
+        connection.set_locale(db, g.viewer.account, code)
+    return _done(_("Language of entries saved: %(language)s. Existing entries follow shortly.",
+                   language=i18n.display_name(code)))
 
 
 @bp.post("/disconnect")
 def disconnect() -> ResponseReturnValue:
     """Stop syncing, after the confirmation step; optionally remove the future entries made."""
     if request.form.get("confirm") != "yes":
-        return page.render_disconnect(g.viewer, 400, "Confirm with the Disconnect button on this page.")
+        return page.render_disconnect(g.viewer, 400, _("Confirm with the Disconnect button on this page."))
     remove = request.form.get("remove_entries") in ("yes", "on", "1", "true")
     with services().database.session() as db:
         already = connection.connection(db, g.viewer.account).state == connection.DISCONNECTED
         if not already:
             connection.disconnect(db, g.viewer.account, remove)
     if already:
-        return _done("The integration was already disconnected.")
-    return _done("Disconnected. The future entries it made are being removed from Outlook." if remove else
-                 "Disconnected. Entries already in Outlook stay there; nothing new is synced.")
+        return _done(_("The integration was already disconnected."))
+    return _done(_("Disconnected. The future entries it made are being removed from Outlook.") if remove else
+                 _("Disconnected. Entries already in Outlook stay there; nothing new is synced."))
 
 
 @bp.post("/users/<path:user_id>/retry")
@@ -108,10 +127,10 @@ def retry(user_id: str) -> ResponseReturnValue:
     with services().database.session() as db:
         user = db.get(LmsUser, (g.viewer.account, user_id))
         if user is None or user.deleted:
-            launch.refuse(404, "No such user", "This account has no such user in the LMS.")
+            launch.refuse(404, _("No such user"), _("This account has no such user in the LMS."))
         queue.mark_dirty(db, g.viewer.account, [user_id])
     back = page.Filters.parse(request.form).query()
-    return _done(f"{user.name or user_id} will be synchronised again shortly.", **back)
+    return _done(_("%(name)s will be synchronised again shortly.", name=user.name or user_id), **back)
 
 
 @bp.post("/resync")
@@ -121,5 +140,6 @@ def resync() -> ResponseReturnValue:
         connected = connection.connection(db, g.viewer.account).state == connection.CONNECTED
         count = connection.mark_everyone(db, g.viewer.account) if connected else 0
     if not connected:
-        return page.render(g.viewer, 409, "Resynchronise works while the integration is connected.")
-    return _done(f"All {count} users will be synchronised again shortly.")
+        return page.render(g.viewer, 409, _("Resynchronise works while the integration is connected."))
+    return _done(ngettext("All %(num)d user will be synchronised again shortly.",
+                          "All %(num)d users will be synchronised again shortly.", count))

@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bridge.config import Settings
 from bridge.db import Database
-from plugin import actions, consent_views, hooks, launch, page
+from plugin import actions, consent_views, hooks, i18n, launch, page
 from plugin.manifest import load_manifest
 from plugin.services import EXTENSION, Services, services
 
@@ -21,6 +21,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.secret_key = settings.secret_key
     app.config["MAX_CONTENT_LENGTH"] = hooks.MAX_BODY_BYTES
     app.extensions[EXTENSION] = Services(settings, database or Database(settings.database_url), manifest)
+    i18n.init_app(app)
     app.register_blueprint(hooks.bp)
     app.register_blueprint(launch.bp)  # settings page: session, CSRF, static files
     app.register_blueprint(page.bp)

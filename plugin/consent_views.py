@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import re
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 
 from bridge import connection
 from bridge.models import utcnow
@@ -39,6 +40,7 @@ def callback() -> ResponseReturnValue:
     }
     with services().database.session() as db:
         result = connection.consent_callback(db, params, utcnow())
+    g.locale_account = result.account_id  # without the page's session: the account's language
     title, text = words.CONSENT_RESULTS[result.kind]
     viewer = launch.current()
     same_account = viewer is not None and result.account_id is not None and viewer.account == result.account_id
@@ -57,4 +59,6 @@ def _clean(value: str, limit: int) -> str:
 
 def _where() -> str:
     page = services().manifest.settings_page
-    return f"Settings \u2192 {page.section.capitalize()} \u2192 {page.title}"
+    if page.section == "integrations":
+        return _("Settings \u2192 Integrations \u2192 %(title)s", title=page.title)
+    return _("Settings \u2192 %(section)s \u2192 %(title)s", section=page.section.capitalize(), title=page.title)

@@ -37,11 +37,17 @@ def _rfc3339(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not JSON serialisable")
 
 
-def launch_url(base_url: str, host_secret: str, account: str, user_id: str, role: str) -> str:
-    """The settings-page address the LMS sends a user's browser to (the token lasts 300 s)."""
-    token = URLSafeTimedSerializer(host_secret, salt=LAUNCH_SALT).dumps(
-        {"account": account, "user_id": user_id, "role": role}
-    )
+def launch_url(base_url: str, host_secret: str, account: str, user_id: str, role: str,
+               locale: str | None = None) -> str:
+    """The settings-page address the LMS sends a user's browser to (the token lasts 300 s).
+
+    ``locale`` (e.g. ``"ru"``, ``"ru-RU"``) is the user's language in the LMS: the page speaks it when the
+    plugin has it, else the account's language, the browser's, or English.
+    """
+    claims = {"account": account, "user_id": user_id, "role": role}
+    if locale is not None:
+        claims["locale"] = locale
+    token = URLSafeTimedSerializer(host_secret, salt=LAUNCH_SALT).dumps(claims)
     return f"{base_url.rstrip('/')}{SETTINGS_PATH}?{urlencode({'launch': token})}"
 
 

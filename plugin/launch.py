@@ -28,12 +28,16 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from flask.blueprints import BlueprintSetupState
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.wrappers import Response
 
+from bridge import i18n as languages
 from bridge.ingest import ensure_account
 from bridge.models import LmsUser
+from plugin import i18n
 from plugin.host import LAUNCH_SALT
 from plugin.manifest import MANAGE_CAPABILITY
 from plugin.schemas import ROLES
@@ -48,21 +52,21 @@ _ID = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
 bp = Blueprint("outlook_launch", __name__, static_folder="static",
                static_url_path="/integrations/outlook/static")
 
-NO_SESSION = ("Open this page from the LMS",
-              "This page only opens from the LMS: go to Settings \u2192 Integrations \u2192 Microsoft "
-              "Outlook Calendar. If you came from there, your session has ended or your browser blocked "
-              "the page's cookie; open it again from the LMS.")
-BAD_LAUNCH = ("This link from the LMS is not valid",
-              "The link was changed or was not made by this LMS. Open the page again from the LMS: "
-              "Settings \u2192 Integrations \u2192 Microsoft Outlook Calendar.")
-OLD_LAUNCH = ("This link from the LMS has expired",
-              "Links from the LMS work for 5 minutes. Open the page again from the LMS: "
-              "Settings \u2192 Integrations \u2192 Microsoft Outlook Calendar.")
-BAD_FORM = ("The form has expired",
-            "The form's security token is missing or out of date, so nothing was changed. "
-            "Reload the page and try again.")
-ROLE_WORDS = {"owner": "the account owner", "admin": "administrators",
-              "instructor": "instructors", "learner": "learners"}
+NO_SESSION = (_l("Open this page from the LMS"),
+              _l("This page only opens from the LMS: go to Settings \u2192 Integrations \u2192 Microsoft "
+                 "Outlook Calendar. If you came from there, your session has ended or your browser blocked "
+                 "the page's cookie; open it again from the LMS."))
+BAD_LAUNCH = (_l("This link from the LMS is not valid"),
+              _l("The link was changed or was not made by this LMS. Open the page again from the LMS: "
+                 "Settings \u2192 Integrations \u2192 Microsoft Outlook Calendar."))
+OLD_LAUNCH = (_l("This link from the LMS has expired"),
+              _l("Links from the LMS work for 5 minutes. Open the page again from the LMS: "
+                 "Settings \u2192 Integrations \u2192 Microsoft Outlook Calendar."))
+BAD_FORM = (_l("The form has expired"),
+            _l("The form's security token is missing or out of date, so nothing was changed. "
+               "Reload the page and try again."))
+ROLE_WORDS = {"owner": _l("the account owner"), "admin": _l("administrators"),
+              "instructor": _l("instructors"), "learner": _l("learners")}
 
 
 ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")  # the servers' request lines: "GET /...?launch=<token>"
@@ -120,13 +124,17 @@ def begin(token: str) -> Response:
     except BadSignature:
         refuse(403, *BAD_LAUNCH)
     if not (isinstance(data, dict) and data.get("role") in ROLES
-            and all(isinstance(data.get(k), str) and _ID.fullmatch(data[k]) for k in ("account", "user_id"))):
+            and all(isinstance(data.get(k), str) and _ID.fullmatch(data[k]) for k in ("account", "user_id"))
+            and (data.get("locale") is None or isinstance(data["locale"], str))):
         refuse(403, *BAD_LAUNCH)
     with services().database.session() as db:
         ensure_account(db, data["account"])
     session.clear()  # a new launch never inherits another account's session (or a planted one)
     session.update(account=data["account"], user_id=data["user_id"], role=data["role"],
                    csrf=secrets.token_urlsafe(32), since=int(time.time()))
+    locale = languages.supported(data.get("locale"))  # a language without a catalogue: the next choice
+    if locale:
+        session[i18n.SESSION_KEY] = locale
     return redirect(url_for("outlook_page.index"), 303)
 
 
@@ -150,17 +158,19 @@ def require_viewer() -> Viewer:
 def require_manager() -> Viewer:
     viewer = require_viewer()
     if not viewer.manages:
-        refuse(403, f"Only {who_manages()} can change this",
-               f"You can see this integration's state, but only {who_manages()} can connect, "
-               "disconnect or change its settings.")
+        refuse(403, _("Only %(who)s can change this", who=who_manages()),
+               _("You can see this integration's state, but only %(who)s can connect, "
+                 "disconnect or change its settings.", who=who_manages()))
     return viewer
 
 
 def who_manages() -> str:
     """The roles that may manage the integration, from ``plugin.json``, in words."""
     roles = services().manifest.capabilities.get(MANAGE_CAPABILITY, ())
-    names = [ROLE_WORDS.get(r, r) for r in roles]
-    return " and ".join([", ".join(names[:-1]), names[-1]] if len(names) > 1 else names)
+    names = [str(ROLE_WORDS.get(r, r)) for r in roles]
+    if len(names) > 1:
+        return _("%(some)s and %(last)s", some=", ".join(names[:-1]), last=names[-1])
+    return "".join(names)
 
 
 @bp.app_template_global()
@@ -184,9 +194,7 @@ def when(value: datetime | None) -> str:
     """An instant in the viewer's LMS time zone (UTC when unknown), e.g. 5 March 2030, 14:05 CET."""
     if value is None:
         return ""
-    zone = g.get("zone") or _zone()
-    local = value.astimezone(zone)
-    return f"{local.day} {local:%B %Y, %H:%M} {local.tzname()}"
+    return i18n.when(value, g.get("zone") or _zone())
 
 
 @bp.app_template_filter("short_when")
@@ -194,8 +202,7 @@ def short_when(value: datetime | None) -> str:
     """An instant for a table cell, e.g. 5 Mar 2030, 14:05."""
     if value is None:
         return ""
-    local = value.astimezone(g.get("zone") or _zone())
-    return f"{local.day} {local:%b %Y, %H:%M}"
+    return i18n.when(value, g.get("zone") or _zone(), short=True)
 
 
 @bp.app_template_global()

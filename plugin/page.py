@@ -15,10 +15,11 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import pgettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bridge import connection, status
+from bridge import connection, i18n, status
 from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, utcnow
 from plugin import launch, words
 from plugin.launch import Viewer
@@ -59,6 +60,7 @@ class PageView:
     viewer: Viewer
     conn: Connection
     reminder: int | None
+    locale: str | None
     filters: Filters
     link: connection.ConsentLink | None = None
     last_request: ConsentRequest | None = None
@@ -85,7 +87,8 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
     with services().database.session() as db:
         conn = connection.connection(db, viewer.account)
         account = db.get(Account, viewer.account)
-        view = PageView(viewer, conn, account.reminder_minutes if account else 15, filters)
+        view = PageView(viewer, conn, account.reminder_minutes if account else 15,
+                        account.locale if account else None, filters)
         view.link = connection.pending_link(db, settings, viewer.account, utcnow())
         view.last_request = db.scalars(select(ConsentRequest).where(ConsentRequest.account_id == viewer.account)
                                        .order_by(ConsentRequest.created_at.desc()).limit(1)).first()
@@ -112,7 +115,8 @@ def render(viewer: Viewer, code: int = 200, error: str | None = None, **form: An
     """The page, optionally with an error (an action refused: shown in place, nothing changed)."""
     view = load(viewer, Filters.parse(request.args))
     return render_template("page.html", v=view, words=words, states=status.STATES, error=error,
-                           form=form, who_manages=launch.who_manages(), page_size=PAGE_SIZE), code
+                           form=form, who_manages=launch.who_manages(), page_size=PAGE_SIZE,
+                           languages=i18n.available()), code
 
 
 @bp.get("")
@@ -143,7 +147,7 @@ def users_csv() -> ResponseReturnValue:
     filters = Filters.parse(request.args)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["user_id", "name", "email", "state", "reason", "reason_text", "entries", "last_change"])
+    writer.writerow(csv_header())
     with services().database.session() as db:
         offset = 0
         while True:
@@ -158,6 +162,14 @@ def users_csv() -> ResponseReturnValue:
             offset += CSV_CHUNK
     return Response(out.getvalue(), mimetype="text/csv", headers={
         "Content-Disposition": 'attachment; filename="outlook-calendar-users.csv"'})
+
+
+def csv_header() -> list[str]:
+    """The export's column names in the page's language (in English, the columns' ids)."""
+    return [pgettext("CSV column", "user_id"), pgettext("CSV column", "name"), pgettext("CSV column", "email"),
+            pgettext("CSV column", "state"), pgettext("CSV column", "reason"),
+            pgettext("CSV column", "reason_text"), pgettext("CSV column", "entries"),
+            pgettext("CSV column", "last_change")]
 
 
 def _cell(value: str | None) -> str:

@@ -29,18 +29,18 @@
         window.setTimeout(function () { status.textContent = text; }, 50);
       }
     }
+    // the page's language: the words come with the button (data-copied, data-copy-by-hand)
+    var copied = button.getAttribute("data-copied") || "Copied to the clipboard.";
+    var byHand = button.getAttribute("data-copy-by-hand") ||
+      "The link is selected: press Ctrl+C (\u2318C on a Mac) to copy it.";
     function fallback() {
-      if (copyBySelection(input)) {
-        say("Copied to the clipboard.");
-      } else {
-        say("The link is selected: press Ctrl+C (\u2318C on a Mac) to copy it.");
-      }
+      say(copyBySelection(input) ? copied : byHand);
     }
     button.hidden = false;
     button.addEventListener("click", function () {
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(input.value).then(function () {
-          say("Copied to the clipboard.");
+          say(copied);
         }, fallback);
       } else {
         fallback();

@@ -13,7 +13,6 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 
 from bridge.zones import graph_datetime
-from emulator.csdl import find_csdl
 from emulator.zones import Zones, load_iana_zones, load_windows_zones, parse_local, to_utc
 
 FROM = datetime(2026, 6, 1, tzinfo=UTC)
@@ -24,7 +23,7 @@ STEP = timedelta(hours=23)  # walks through every hour of the day over the perio
 @cache
 def graph_zones() -> Zones:
     """How Graph (here: the emulator) resolves the zone names it accepts."""
-    return Zones(load_windows_zones(), load_iana_zones(find_csdl().with_name("iana-zones.txt")))
+    return Zones(load_windows_zones(), load_iana_zones())
 
 
 def read_back(sent: dict[str, str]) -> datetime:

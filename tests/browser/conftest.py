@@ -51,11 +51,13 @@ class Stack:
     emulator: EmulatorHandle
     tenant_id: str
 
-    def launch(self, role: str, user_id: str) -> str:
-        return launch_url(self.base_url, self.settings.host_secret, ACCOUNT, user_id, role)
+    def launch(self, role: str, user_id: str, locale: str | None = None) -> str:
+        return launch_url(self.base_url, self.settings.host_secret, ACCOUNT, user_id, role, locale)
 
-    def lms_page(self, role: str, user_id: str) -> str:
-        return f"{self.lms_url}/settings/integrations/outlook?role={role}&user={user_id}"
+    def lms_page(self, role: str, user_id: str, locale: str | None = None) -> str:
+        """The LMS's settings page for a user; ``locale`` is the user's language in the LMS."""
+        language = f"&locale={locale}" if locale else ""
+        return f"{self.lms_url}/settings/integrations/outlook?role={role}&user={user_id}{language}"
 
 
 def _serve(app: Any) -> tuple[BaseWSGIServer, threading.Thread]:
@@ -71,7 +73,7 @@ def lms_app(stack: dict[str, Stack]) -> Any:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         query = parse_qs(environ.get("QUERY_STRING", ""))
         role, user = query.get("role", ["owner"])[0], query.get("user", ["u-owner"])[0]
-        src = stack["s"].launch(role, user)
+        src = stack["s"].launch(role, user, query.get("locale", [None])[0])
         body = LMS_PAGE.format(src=escape(src), role=escape(role))
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
         return [body.encode()]

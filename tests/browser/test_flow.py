@@ -116,7 +116,7 @@ def test_owner_connects_syncs_changes_the_reminder_and_disconnects(stack: Stack,
 
     # The reminder: a new number of minutes reaches the existing entries
     plugin.get_by_label("Reminder (minutes before start)").fill("30")
-    plugin.get_by_role("button", name="Save").click()
+    plugin.get_by_role("region", name="Reminder").get_by_role("button", name="Save").click()
     expect(plugin.get_by_role("status").first).to_contain_text("Reminder saved: 30 minutes")
     drain(stack)
     mailboxes = events(stack)

@@ -95,8 +95,8 @@ def launch(client: FlaskClient) -> Launch:
 
 def make_launch(client: FlaskClient) -> Launch:
     def launch(role: str = "owner", account: str = ACCOUNT, user_id: str | None = None,
-               secret: str = HOST_SECRET) -> TestResponse:
-        url = launch_url("http://localhost", secret, account, user_id or f"u-{role}", role)
+               secret: str = HOST_SECRET, locale: str | None = None) -> TestResponse:
+        url = launch_url("http://localhost", secret, account, user_id or f"u-{role}", role, locale)
         return client.get(url.removeprefix("http://localhost"))
     return launch
 

@@ -1,0 +1,24 @@
+"""the language of an account's Outlook entries
+
+Revision ID: 0015
+Revises: 0001
+"""
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = '0015'
+down_revision = '0001'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('locale', sa.String(length=16), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('accounts', schema=None) as batch_op:
+        batch_op.drop_column('locale')
