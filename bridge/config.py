@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 PREFIX = "OUTLOOK_SYNC_"
 DEFAULT_DATABASE_URL = "sqlite:///" + str(Path("var") / "outlook-sync.sqlite3")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -47,6 +48,15 @@ def _secret(name: str, value: str) -> str:
     return value
 
 
+def log_format(environ: Mapping[str, str] | None = None) -> str:
+    """``OUTLOOK_SYNC_LOG_FORMAT``: "text" (the default) or "json"; read before the other settings,
+    so that their errors are logged in the chosen format. Raises :class:`ConfigError` otherwise."""
+    raw = (os.environ if environ is None else environ).get(PREFIX + "LOG_FORMAT", "").strip()
+    if raw and raw.lower() not in LOG_FORMATS:
+        raise ConfigError("LOG_FORMAT", f"must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
+    return raw.lower() or "text"
+
+
 def _database_url(name: str, value: str) -> str:
     if not value.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
         raise ConfigError(name, "must be a sqlite:/// or postgresql:// URL")
@@ -76,6 +86,7 @@ class Settings:
     worker_concurrency: int = 32
     consent_link_days: int = 7
     full_reconcile_minutes: int = 60
+    log_format: str = "text"
 
     @property
     def secure_cookies(self) -> bool:
@@ -110,6 +121,7 @@ class Settings:
         read("WORKER_CONCURRENCY", lambda n, v: _int(n, v, 1, 1024))
         read("CONSENT_LINK_DAYS", lambda n, v: _int(n, v, 1, 90))
         read("FULL_RECONCILE_MINUTES", lambda n, v: _int(n, v, 1, 10080))
+        values["log_format"] = log_format(env)
 
         has_cert = "client_cert_path" in values or "client_cert_thumbprint" in values
         if has_cert:

@@ -9,10 +9,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from bridge.models import DirtyKey, LmsUser, UserState
+from bridge.models import Account, Connection, DirtyKey, LmsUser, UserState
+from bridge.queue import WORKING_STATES
 
 STATES = ("synced", "pending", "retrying", "skipped", "failed")
 
@@ -68,3 +69,27 @@ def users(session: Session, account_id: str, *, state: str | None = None, search
     page = session.execute(query.order_by(inner.c.name, inner.c.id).offset(offset).limit(limit)).all()
     return [UserRow(r.id, r.name, r.email, r.state, r.reason, r.detail, r.entries, r.changed_at)
             for r in page], int(total)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The work queue and the accounts at one instant (for the metrics scraped from any process)."""
+
+    waiting: int  # users marked for a pass, in accounts that are being worked
+    oldest_age: float  # seconds the longest-waiting user that is due has waited; 0 if none is due
+    accounts: dict[str, int]  # accounts by connection state (states with none left out; no connection: disconnected)
+
+
+def backlog(session: Session, now: datetime) -> Backlog:
+    """Read the :class:`Backlog` with three aggregate queries (no row is loaded)."""
+    working = (select(func.count(), func.min(case((DirtyKey.due_at <= now, DirtyKey.due_at))))
+               .join(Connection, Connection.account_id == DirtyKey.account_id)
+               .where(Connection.state.in_(WORKING_STATES)))
+    waiting, oldest = session.execute(working).one()
+    state = func.coalesce(Connection.state, literal_column("'disconnected'"))
+    grouped = (select(state, func.count()).select_from(Account)
+               .outerjoin(Connection, Connection.account_id == Account.id).group_by(state))
+    states = {state: int(count) for state, count in session.execute(grouped)}
+    age = 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
+    return Backlog(int(waiting), age, states)
+

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from typing import Any
 
-from bridge.config import ConfigError, Settings
+from bridge import logs
+from bridge.config import ConfigError, Settings, log_format
 from bridge.db import Database
 
 log = logging.getLogger("outlook_sync")
@@ -68,6 +73,8 @@ def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: 
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
+            self.cfg.set("logger_class", _root_logger_class())
+            self.cfg.set("child_exit", _child_exit)
 
         def load(self) -> Any:
             return load()
@@ -75,8 +82,51 @@ def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: 
     _Server().run()
 
 
+def _root_logger_class() -> type:
+    """gunicorn's logger class, made here: gunicorn is imported only by ``serve``."""
+    from gunicorn.glogging import Logger
+
+    class RootLogger(Logger):
+        """gunicorn's own lines go through the root logger, so they share its format (text or JSON)."""
+
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            self.error_log.handlers.clear()
+            self.error_log.propagate = True
+
+    return RootLogger
+
+
+def _child_exit(_arbiter: Any, worker: Any) -> None:
+    from bridge import metrics
+
+    metrics.process_exited(worker.pid)
+
+
+@contextlib.contextmanager
+def multiprocess_metrics() -> Iterator[str]:
+    """Give every process ``serve`` starts one private, empty folder for its metrics; remove it after.
+
+    prometheus_client reads ``PROMETHEUS_MULTIPROC_DIR`` when it is first imported, so this runs
+    before anything imports it; the worker process inherits the variable and writes there too.
+    """
+    folder = tempfile.mkdtemp(prefix="outlook-sync-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    try:
+        yield folder
+    finally:
+        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web app with gunicorn; by default a worker process runs beside it."""
+    with multiprocess_metrics():
+        return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bridge import metrics
     from plugin.app import create_app
 
     settings = _settings()
@@ -92,6 +142,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if worker is not None:
             worker.terminate()
             worker.wait(timeout=30)
+            metrics.process_exited(worker.pid)
     return 0
 
 
@@ -165,7 +216,10 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        logs.configure(log_format())
+    except ConfigError as exc:
+        raise SystemExit(f"outlook-sync: configuration error: {exc}") from None
     args = parser().parse_args(argv)
     return int(args.run(args) or 0)
 

@@ -189,7 +189,7 @@ def test_unreachable_database_answers_503_with_retry_after(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert response.json == {"error": "database unavailable; nothing was stored, retry later"}
-    assert app.test_client().get("/healthz").status_code == 503
+    assert app.test_client().get("/readyz").status_code == 503
 
 
 def test_failure_midway_through_a_batch_stores_nothing(
