@@ -110,6 +110,8 @@ def multiprocess_metrics() -> Iterator[str]:
     prometheus_client reads ``PROMETHEUS_MULTIPROC_DIR`` when it is first imported, so this runs
     before anything imports it; the worker process inherits the variable and writes there too.
     """
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before serve chose its metrics folder")
     folder = tempfile.mkdtemp(prefix="outlook-sync-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
     try:
