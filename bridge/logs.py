@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from types import MappingProxyType
+from typing import TextIO
 
 FIELDS = ("account", "user", "delivery")
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
@@ -68,9 +69,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False, default=str)
 
 
-def handler(fmt: str) -> logging.Handler:
-    """A stderr handler writing ``fmt`` ("text" or "json") lines with the current fields."""
-    out = logging.StreamHandler()
+def handler(fmt: str, stream: TextIO | None = None) -> logging.Handler:
+    """A handler writing ``fmt`` ("text" or "json") lines with the current fields to ``stream`` (stderr)."""
+    out = logging.StreamHandler(stream)
     out.addFilter(ContextFilter())
     out.setFormatter(JsonFormatter() if fmt == "json" else logging.Formatter(TEXT_FORMAT))
     return out
