@@ -16,6 +16,11 @@ from bridge.models import Account, Connection, DirtyKey, LmsUser, UserState
 from bridge.queue import WORKING_STATES
 
 STATES = ("synced", "pending", "retrying", "skipped", "failed")
+# Failures that someone can fix outside the LMS (move the mailbox to Exchange Online, change the
+# application access policy, create the user in Azure AD), or that were unexpected: after the fix, a
+# pass now helps. A skip (personal or unverified domain, inactive, no session chosen…) changes only
+# when the LMS or the tenant's domains change, and such a change is synced by itself.
+RETRY_HELPS = frozenset({"mailbox_not_in_exchange_online", "access_denied_by_policy", "user_not_found", "error"})
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,13 @@ class UserRow:
     detail: str | None
     entries: int
     changed_at: datetime | None
+
+
+def retry_helps(state: str, reason: str | None) -> bool:
+    """Whether retrying one user now can change anything: a user waiting for a retry (it runs at once
+    instead of after its back-off) or failed for a reason in :data:`RETRY_HELPS`; never a user who is
+    synced, skipped or already pending."""
+    return state == "retrying" or (state == "failed" and (reason is None or reason in RETRY_HELPS))
 
 
 def _rows(account_id: str) -> Select[Any]:

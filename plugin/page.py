@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -112,7 +113,14 @@ def render(viewer: Viewer, code: int = 200, error: str | None = None, **form: An
     """The page, optionally with an error (an action refused: shown in place, nothing changed)."""
     view = load(viewer, Filters.parse(request.args))
     return render_template("page.html", v=view, words=words, states=status.STATES, error=error,
-                           form=form, who_manages=launch.who_manages(), page_size=PAGE_SIZE), code
+                           form=form, who_manages=launch.who_manages(), page_size=PAGE_SIZE,
+                           retry_helps=status.retry_helps), code
+
+
+@bp.app_template_filter("breakable")
+def breakable(address: str) -> Markup:
+    """An address that may wrap only after its ``@`` and before its dots (``<wbr>``), never mid-name."""
+    return Markup("<wbr>.").join(Markup("@<wbr>").join(escape(address).split("@")).split("."))
 
 
 @bp.get("")
