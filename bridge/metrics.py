@@ -15,7 +15,15 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+    start_http_server,
+)
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -133,15 +141,25 @@ class _Default(Collector):
         return REGISTRY.collect()
 
 
-def exposition(database: Database) -> bytes:
-    """The text of one scrape: every process's counters (or this process's) and the database gauges."""
+def _registry(database: Database) -> CollectorRegistry:
+    """Every process's counters (multiprocess mode) or this process's, and the database gauges."""
     registry = CollectorRegistry(auto_describe=False)
     if os.environ.get(MULTIPROC_ENV):
         multiprocess.MultiProcessCollector(registry)
     else:
         registry.register(_Default())
     registry.register(DatabaseCollector(database))
-    return generate_latest(registry)
+    return registry
+
+
+def exposition(database: Database) -> bytes:
+    """The text of one scrape (``/metrics`` of the web app)."""
+    return generate_latest(_registry(database))
+
+
+def serve_http(database: Database, host: str, port: int) -> None:
+    """Answer scrapes at ``http://host:port/metrics`` from a background thread (a worker run on its own)."""
+    start_http_server(port, addr=host, registry=_registry(database))
 
 
 def process_exited(pid: int) -> None:

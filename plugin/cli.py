@@ -58,7 +58,12 @@ def run_worker(settings: Settings, database: Database) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
-    run_worker(settings, _database(settings))
+    database = _database(settings)
+    if args.metrics_port:
+        from bridge import metrics
+
+        metrics.serve_http(database, args.metrics_host, args.metrics_port)
+    run_worker(settings, database)
     return 0
 
 
@@ -199,7 +204,11 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8, help="threads per web process")
     serve.add_argument("--no-worker", action="store_true", help="do not start a sync worker beside it")
     serve.set_defaults(run=cmd_serve)
-    commands.add_parser("worker", help="run a sync worker").set_defaults(run=cmd_worker)
+    worker = commands.add_parser("worker", help="run a sync worker")
+    worker.add_argument("--metrics-port", type=int, default=0,
+                        help="answer Prometheus scrapes at http://<metrics-host>:<port>/metrics (default: off)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port (default: 127.0.0.1)")
+    worker.set_defaults(run=cmd_worker)
     commands.add_parser("migrate", help="bring the database to the current schema").set_defaults(run=cmd_migrate)
     status = commands.add_parser("status", help="per-account, per-user sync state")
     status.add_argument("--account")

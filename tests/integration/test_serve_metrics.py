@@ -43,9 +43,14 @@ def applied(base: str) -> float:
 def send(base: str, first: int, count: int) -> None:
     def one(n: int) -> None:
         client = HostClient(base, ENV["OUTLOOK_SYNC_HOST_SECRET"])  # its own connection
-        answer = client.send("user.upserted", "acct", {
-            "id": f"u{n}", "email": f"u{n}@contoso.example", "name": f"U {n}", "active": True, "role": "learner",
-            "version": 1})
+        delivery = f"d-{n}"
+        for _ in range(20):  # as a host does: SQLite may answer "busy" (503, nothing stored) under load
+            answer = client.send("user.upserted", "acct", {
+                "id": f"u{n}", "email": f"u{n}@contoso.example", "name": f"U {n}", "active": True,
+                "role": "learner", "version": 1}, delivery_id=delivery)
+            if answer.status_code != 503:
+                break
+            time.sleep(0.1)
         assert answer.status_code == 202, answer.text
 
     with ThreadPoolExecutor(8) as pool:
@@ -86,3 +91,32 @@ def test_counts_from_two_web_processes_add_up(tmp_path: Path) -> None:
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert not list(temp.glob("outlook-sync-metrics-*")), "serve left its metrics folder behind"
+
+
+def test_a_worker_run_on_its_own_answers_scrapes(tmp_path: Path) -> None:
+    port = free_port()
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("OUTLOOK_SYNC_", "PROMETHEUS_"))}, **ENV,
+           "OUTLOOK_SYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'worker.sqlite3'}"}
+    worker = subprocess.Popen([sys.executable, "-m", "plugin.cli", "worker", "--metrics-port", str(port)],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert worker.stdout is not None
+    try:
+        for line in worker.stdout:  # the worker takes SIGTERM once it has started
+            if "started" in line:
+                break
+        for _ in range(150):
+            try:
+                text = requests.get(f"http://127.0.0.1:{port}/metrics", timeout=1).text
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        else:
+            raise AssertionError("the worker did not answer on its metrics port")
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        output, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0, output
+    samples = {s.name: s.value for family in text_string_to_metric_families(text) for s in family.samples
+               if not s.labels}
+    assert samples["outlook_sync_database_up"] == 1 and samples["outlook_sync_work_waiting"] == 0
+    assert samples["outlook_sync_graph_throttled_total"] == 0
