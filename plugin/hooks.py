@@ -126,5 +126,6 @@ def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
 
 @bp.errorhandler(DatabaseUnavailable)
 def _unavailable(error: DatabaseUnavailable) -> ResponseReturnValue:
+    metrics.hook_refused("database_unavailable")
     body = {"error": "database unavailable; nothing was stored, retry later"}
     return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -6,6 +6,7 @@ The units name ``/opt/outlook-sync/venv/bin/outlook-sync``, the path docs/DEPLOY
 """
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -43,3 +44,14 @@ def test_a_broken_unit_is_refused(tmp_path: Path) -> None:
     broken.write_text(f"[Service]\nExecStart={sys.executable}\nRestartt=always\n", encoding="utf-8")
     done = subprocess.run([analyze, "verify", str(broken)], capture_output=True, text=True, timeout=60, cwd=tmp_path)
     assert "Restartt" in done.stderr
+
+
+@pytest.mark.parametrize("document", ["README.md", "CHANGELOG.md", "docs/DEPLOY.md"])
+def test_the_documents_link_only_to_files_that_exist(document: str) -> None:
+    root = Path(__file__).resolve().parents[2]
+    path = root / document
+    links = re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", path.read_text(encoding="utf-8"))
+    local = [link for link in links if not link.startswith(("http://", "https://", "mailto:"))]
+    assert local or document == "CHANGELOG.md"
+    missing = [link for link in local if not (path.parent / link).exists()]
+    assert not missing, missing
