@@ -119,11 +119,13 @@ def multiprocess_metrics() -> Iterator[str]:
         raise RuntimeError("prometheus_client was imported before serve chose its metrics folder")
     folder = tempfile.mkdtemp(prefix="outlook-sync-metrics-")
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    owner = os.getpid()
     try:
         yield folder
     finally:
-        os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-        shutil.rmtree(folder, ignore_errors=True)
+        if os.getpid() == owner:  # not in a gunicorn worker leaving through this frame, forked from serve
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -143,10 +145,11 @@ def _serve(args: argparse.Namespace) -> int:
     if not args.no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "plugin.cli", "worker"])
     print(f"Outlook Calendar for the LMS on http://{args.host}:{args.port}/integrations/outlook", flush=True)
+    owner = os.getpid()
     try:
         serve_with_gunicorn(lambda: create_app(settings), args.host, args.port, args.workers, args.threads)
     finally:
-        if worker is not None:
+        if worker is not None and os.getpid() == owner:  # gunicorn's forked workers exit through here too
             worker.terminate()
             worker.wait(timeout=30)
             metrics.process_exited(worker.pid)

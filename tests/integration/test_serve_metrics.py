@@ -7,6 +7,7 @@ gone once serve has stopped.
 """
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -61,7 +62,8 @@ def test_counts_from_two_web_processes_add_up(tmp_path: Path) -> None:
     port, temp = free_port(), tmp_path / "tmp"
     temp.mkdir()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("OUTLOOK_SYNC_", "PROMETHEUS_"))}, **ENV,
-           "OUTLOOK_SYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", "TMPDIR": str(temp)}
+           "OUTLOOK_SYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", "TMPDIR": str(temp),
+           "OUTLOOK_SYNC_LOG_FORMAT": "json"}
     server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), "--workers", "2"],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -91,6 +93,10 @@ def test_counts_from_two_web_processes_add_up(tmp_path: Path) -> None:
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert not list(temp.glob("outlook-sync-metrics-*")), "serve left its metrics folder behind"
+    logged = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    others = [line for line in output.splitlines() if not line.startswith("{")]
+    assert len(others) == 1 and others[0].startswith("Outlook Calendar for the LMS on "), "\n".join(others)
+    assert {"gunicorn.error", "outlook_sync"} <= {line["logger"] for line in logged}  # gunicorn's too
 
 
 def test_a_worker_run_on_its_own_answers_scrapes(tmp_path: Path) -> None:
