@@ -49,7 +49,7 @@ GRAPH_REQUESTS = Counter("outlook_sync_graph_requests", "HTTP requests to Graph,
                          "(or timeout, connection_error)", ["method", "status"])
 THROTTLED = Counter("outlook_sync_graph_throttled", "Graph answers 429 (a request or one write of a $batch)")
 THROTTLE_WAIT = Counter("outlook_sync_graph_throttle_wait_seconds", "Seconds spent waiting because Graph throttled")
-HOOK_TO_OUTLOOK = Histogram(
+CHANGE_TO_OUTLOOK = Histogram(
     "outlook_sync_change_to_outlook_seconds",
     "From a user being marked for sync (a hook, a page action or a periodic pass) to the outcome of their pass",
     buckets=(0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0, 3600.0))
@@ -101,7 +101,7 @@ def settled(outcome: str, marked_at: datetime | None, now: datetime | None = Non
     """Count a user's pass by outcome and, when known, the time since the user was marked."""
     PASSES.labels(outcome=outcome).inc()
     if marked_at is not None:
-        HOOK_TO_OUTLOOK.observe(max(0.0, ((now or utcnow()) - marked_at).total_seconds()))
+        CHANGE_TO_OUTLOOK.observe(max(0.0, ((now or utcnow()) - marked_at).total_seconds()))
 
 
 class DatabaseCollector(Collector):

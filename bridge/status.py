@@ -93,7 +93,7 @@ class Backlog:
 
 
 def backlog(session: Session, now: datetime) -> Backlog:
-    """Read the :class:`Backlog` with three aggregate queries (no row is loaded)."""
+    """Read the :class:`Backlog` with two aggregate queries (no row is loaded)."""
     working = (select(func.count(), func.min(case((DirtyKey.due_at <= now, DirtyKey.due_at))))
                .join(Connection, Connection.account_id == DirtyKey.account_id)
                .where(Connection.state.in_(WORKING_STATES)))
