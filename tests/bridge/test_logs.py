@@ -21,6 +21,12 @@ BASE = {"OUTLOOK_SYNC_HOST_SECRET": "h" * 20, "OUTLOOK_SYNC_SECRET_KEY": "k" * 2
         "OUTLOOK_SYNC_CLIENT_SECRET": "client-secret-value"}
 
 
+@pytest.fixture(autouse=True)
+def _no_fields() -> None:
+    """Start without fields: a Flask test client's request leaves its own in the test's thread."""
+    logs.clear()
+
+
 def captured(fmt: str) -> tuple[logging.Logger, io.StringIO]:
     out = io.StringIO()
     logger = logging.getLogger(f"test.logs.{fmt}")
