@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
-from bridge import reconcile, rules, store
+from bridge import metrics, reconcile, rules, store
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
@@ -148,13 +148,16 @@ class GroupSync:
                 except errors.AuthFailed:
                     raise
                 except errors.GraphError as exc:  # the whole batch was lost: every write in it is unknown
-                    for plan, _, _ in chunk:
+                    for plan, _, action in chunk:
                         plan.error = plan.error or exc
+                        metrics.graph_write(_method(action), exc)
                     continue
                 for plan, number, action in chunk:
                     reply = replies.get(f"{plan.user_id}\x1f{number}", {"status": 500, "body": {}})
                     error = error_for(int(reply.get("status", 500)), reply.get("body"), reply.get("headers") or {})
+                    metrics.graph_write(_method(action), error)
                     if isinstance(error, errors.Throttled):
+                        metrics.throttled()
                         throttled.append((plan, number, action))
                         wait = max(wait, error.retry_after)
                     elif isinstance(error, errors.AuthFailed):
@@ -163,6 +166,7 @@ class GroupSync:
                         self.answers[(plan.user_id, number)] = error or reply.get("body")
             if not throttled:
                 return
+            metrics.waited(min(wait or 1.0, 60.0))
             time.sleep(min(wait or 1.0, 60.0))
             pending = throttled
         for plan, _, _ in pending:
@@ -232,6 +236,11 @@ class GroupSync:
                               state=DELETED_IN_OUTLOOK, transaction_id=action.made.transaction_id)
         row["material_hash"] = action.made.material_hash if changed else action.desired.material_hash
         return row
+
+
+def _method(action: Action) -> str:
+    """The HTTP method of a write in a ``$batch``."""
+    return "POST" if isinstance(action, Create) else "PATCH" if isinstance(action, Update) else "DELETE"
 
 
 def _made(action: Action) -> reconcile.Made:

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 PREFIX = "OUTLOOK_SYNC_"
 DEFAULT_DATABASE_URL = "sqlite:///" + str(Path("var") / "outlook-sync.sqlite3")
+LOG_FORMATS = ("text", "json")
 
 
 class ConfigError(ValueError):
@@ -51,6 +52,15 @@ def _secret(name: str, value: str) -> str:
     if len(value) < 16:
         raise ConfigError(name, "must be at least 16 characters long")
     return value
+
+
+def log_format(environ: Mapping[str, str] | None = None) -> str:
+    """``OUTLOOK_SYNC_LOG_FORMAT``: "text" (the default) or "json"; read before the other settings,
+    so that their errors are logged in the chosen format. Raises :class:`ConfigError` otherwise."""
+    raw = (os.environ if environ is None else environ).get(PREFIX + "LOG_FORMAT", "").strip()
+    if raw and raw.lower() not in LOG_FORMATS:
+        raise ConfigError("LOG_FORMAT", f"must be one of {', '.join(LOG_FORMATS)}, got {raw!r}")
+    return raw.lower() or "text"
 
 
 def _database_url(name: str, value: str) -> str:
@@ -108,6 +118,7 @@ class Settings:
     worker_concurrency: int = 32
     consent_link_days: int = 7
     full_reconcile_minutes: int = 60
+    log_format: str = "text"
 
     @property
     def secure_cookies(self) -> bool:
@@ -146,6 +157,10 @@ class Settings:
         read("WORKER_CONCURRENCY", lambda n, v: _int(n, v, 1, 1024))
         read("CONSENT_LINK_DAYS", lambda n, v: _int(n, v, 1, 90))
         read("FULL_RECONCILE_MINUTES", lambda n, v: _int(n, v, 1, 10080))
+        try:
+            values["log_format"] = log_format(env)
+        except ConfigError as error:
+            errors.append(error)
         errors += _credential_errors(env, values)
         if errors:
             raise ConfigError(errors[0].name.removeprefix(PREFIX), errors[0].problems[0][1], errors[1:])

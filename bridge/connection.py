@@ -34,6 +34,7 @@ CONSENT_RECEIVED = "consent_received"
 CONNECTED = "connected"
 SUSPENDED = "suspended"
 DISCONNECTING = "disconnecting"
+STATES = (DISCONNECTED, CONSENT_PENDING, CONSENT_RECEIVED, CONNECTED, SUSPENDED, DISCONNECTING)
 
 
 class NotReady(Exception):

@@ -31,6 +31,7 @@ class Claim:
     user_id: str
     generation: int
     attempts: int
+    marked_at: datetime | None = None  # when it was marked, if this is its first attempt since
 
 
 def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: datetime | None = None) -> int:
@@ -78,10 +79,11 @@ def claim(session: Session, worker: str, limit: int, now: datetime | None = None
         update(DirtyKey)
         .where(tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(ready))
         .values(claimed_by=worker, claimed_until=now + LEASE)
-        .returning(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation, DirtyKey.attempts)
+        .returning(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation, DirtyKey.attempts, DirtyKey.due_at)
         .execution_options(synchronize_session=False)
     )
-    return [Claim(*row) for row in session.execute(statement).all()]
+    return [Claim(*row[:4], marked_at=row.due_at if row.attempts == 0 else None)
+            for row in session.execute(statement).all()]
 
 
 def extend(session: Session, worker: str, now: datetime | None = None) -> None:

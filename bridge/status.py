@@ -9,12 +9,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, or_, select
+from sqlalchemy import Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from bridge.models import DirtyKey, LmsUser, UserState
+from bridge.models import Account, Connection, DirtyKey, LmsUser, UserState
+from bridge.queue import WORKING_STATES
 
 STATES = ("synced", "pending", "retrying", "skipped", "failed")
+# Failures that someone can fix outside the LMS (move the mailbox to Exchange Online, change the
+# application access policy, create the user in Azure AD), or that were unexpected: after the fix, a
+# pass now helps. A skip (personal or unverified domain, inactive, no session chosen…) changes only
+# when the LMS or the tenant's domains change, and such a change is synced by itself.
+RETRY_HELPS = frozenset({"mailbox_not_in_exchange_online", "access_denied_by_policy", "user_not_found", "error"})
 
 
 @dataclass(frozen=True)
@@ -27,6 +33,13 @@ class UserRow:
     detail: str | None
     entries: int
     changed_at: datetime | None
+
+
+def retry_helps(state: str, reason: str | None) -> bool:
+    """Whether retrying one user now can change anything: a user waiting for a retry (it runs at once
+    instead of after its back-off) or failed for a reason in :data:`RETRY_HELPS`; never a user who is
+    synced, skipped or already pending."""
+    return state == "retrying" or (state == "failed" and (reason is None or reason in RETRY_HELPS))
 
 
 def _rows(account_id: str) -> Select[Any]:
@@ -68,3 +81,27 @@ def users(session: Session, account_id: str, *, state: str | None = None, search
     page = session.execute(query.order_by(inner.c.name, inner.c.id).offset(offset).limit(limit)).all()
     return [UserRow(r.id, r.name, r.email, r.state, r.reason, r.detail, r.entries, r.changed_at)
             for r in page], int(total)
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The work queue and the accounts at one instant (for the metrics scraped from any process)."""
+
+    waiting: int  # users marked for a pass, in accounts that are being worked
+    oldest_age: float  # seconds the longest-waiting user that is due has waited; 0 if none is due
+    accounts: dict[str, int]  # accounts by connection state (states with none left out; no connection: disconnected)
+
+
+def backlog(session: Session, now: datetime) -> Backlog:
+    """Read the :class:`Backlog` with two aggregate queries (no row is loaded)."""
+    working = (select(func.count(), func.min(case((DirtyKey.due_at <= now, DirtyKey.due_at))))
+               .join(Connection, Connection.account_id == DirtyKey.account_id)
+               .where(Connection.state.in_(WORKING_STATES)))
+    waiting, oldest = session.execute(working).one()
+    state = func.coalesce(Connection.state, literal_column("'disconnected'"))
+    grouped = (select(state, func.count()).select_from(Account)
+               .outerjoin(Connection, Connection.account_id == Account.id).group_by(state))
+    states = {state: int(count) for state, count in session.execute(grouped)}
+    age = 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
+    return Backlog(int(waiting), age, states)
+

@@ -17,7 +17,7 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from bridge import connection, ingest, queue, retry, store
+from bridge import connection, ingest, logs, metrics, queue, retry, store
 from bridge.bulk import GroupSync
 from bridge.db import Database
 from bridge.graph import errors
@@ -128,6 +128,10 @@ class Worker:
 
     def _work(self, group: list[queue.Claim]) -> None:
         """Reconcile a group of users of one account and settle each user's key."""
+        with logs.scope(account=group[0].account_id, user=group[0].user_id if len(group) == 1 else None):
+            self._work_group(group)
+
+    def _work_group(self, group: list[queue.Claim]) -> None:
         now = utcnow()
         account_id = group[0].account_id
         try:
@@ -139,6 +143,8 @@ class Worker:
                 connection.suspend(session, account_id, exc, now)
                 for claim in group:
                     queue.release(session, claim, self.name)
+            for _ in group:
+                metrics.settled("suspended", None)
             return
         except Exception as exc:  # a bug must not stop the other users: record and retry slowly
             log.exception("reconcile of a group of users failed unexpectedly")
@@ -164,16 +170,23 @@ class Worker:
             queue.complete_all(session, done, self.name)
             queue.mark_dirty(session, account_id, [
                 c.user_id for c in done if cast(Outcome, results[c.user_id]).again])
+            outcomes = []
             for claim in group:
                 result = results[claim.user_id]
                 if isinstance(result, Outcome):
+                    outcomes.append((result.state, claim.marked_at))
                     continue
                 decision = retry.after_user_failure(result, claim.attempts, now)
                 if isinstance(decision, retry.GiveUp):
                     store.set_user_state(session, claim.account_id, claim.user_id, FAILED, "error", decision.reason)
                     queue.complete(session, claim, self.name)
+                    outcomes.append(("gave_up", claim.marked_at))
                 else:
                     queue.retry(session, claim, self.name, decision.at, decision.reason)
+                    outcomes.append(("retry", None))
+        settled_at = utcnow()
+        for outcome, marked_at in outcomes:
+            metrics.settled(outcome, marked_at, settled_at)
 
     def _housekeeping(self) -> None:
         """Every few seconds: renew leases, probe suspended tenants, finish disconnects,

@@ -1,16 +1,14 @@
 """The Flask application factory, named by ``plugin.json`` as ``plugin:create_app``."""
 from __future__ import annotations
 
-from flask import Flask
-from flask.typing import ResponseReturnValue
-from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from flask import Flask, session
 
+from bridge import logs
 from bridge.config import Settings
 from bridge.db import Database
-from plugin import actions, consent_views, hooks, i18n, launch, page
+from plugin import actions, consent_views, hooks, i18n, launch, ops, page
 from plugin.manifest import load_manifest
-from plugin.services import EXTENSION, Services, services
+from plugin.services import EXTENSION, Services
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
@@ -27,16 +25,14 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.register_blueprint(page.bp)
     app.register_blueprint(actions.bp)
     app.register_blueprint(consent_views.bp)
-    app.add_url_rule("/healthz", view_func=healthz)
+    app.register_blueprint(ops.bp)
+    app.before_request(_log_fields)
     launch.redact_access_logs()
     return app
 
 
-def healthz() -> ResponseReturnValue:
-    """Liveness for load balancers: 503 while the database cannot be reached."""
-    try:
-        with services().database.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except DBAPIError:
-        return {"status": "unavailable", "database": "unreachable"}, 503
-    return {"status": "ok", "version": services().manifest.version}
+def _log_fields() -> None:
+    """Each request's log lines name the launched account and user, if any (hooks add theirs)."""
+    logs.clear()
+    logs.add(account=session.get("account"), user=session.get("user_id"))
+

@@ -2,20 +2,24 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy.exc import DBAPIError
 
-from bridge.config import DEFAULT_DATABASE_URL, ConfigError, Settings
+from bridge import logs
+from bridge.config import DEFAULT_DATABASE_URL, ConfigError, Settings, log_format
 from bridge.db import Database, DatabaseUnreachable
 from plugin import host_cli
 
@@ -72,7 +76,12 @@ def run_worker(settings: Settings, database: Database) -> None:
 
 def cmd_worker(args: argparse.Namespace) -> int:
     settings = _settings()
-    run_worker(settings, _database(settings))
+    database = _database(settings)
+    if args.metrics_port:
+        from bridge import metrics
+
+        metrics.serve_http(database, args.metrics_host, args.metrics_port)
+    run_worker(settings, database)
     return 0
 
 
@@ -87,6 +96,8 @@ def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: 
             self.cfg.set("threads", threads)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", None)
+            self.cfg.set("logger_class", _root_logger_class())
+            self.cfg.set("child_exit", _child_exit)
 
         def load(self) -> Any:
             return load()
@@ -105,8 +116,55 @@ def _port_free(host: str, port: int) -> None:
                              "it or choose another --port") from None
 
 
+def _root_logger_class() -> type:
+    """gunicorn's logger class, made here: gunicorn is imported only by ``serve``."""
+    from gunicorn.glogging import Logger
+
+    class RootLogger(Logger):
+        """gunicorn's own lines go through the root logger, so they share its format (text or JSON)."""
+
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            self.error_log.handlers.clear()
+            self.error_log.propagate = True
+
+    return RootLogger
+
+
+def _child_exit(_arbiter: Any, worker: Any) -> None:
+    from bridge import metrics
+
+    metrics.process_exited(worker.pid)
+
+
+@contextlib.contextmanager
+def multiprocess_metrics() -> Iterator[str]:
+    """Give every process ``serve`` starts one private, empty folder for its metrics; remove it after.
+
+    prometheus_client reads ``PROMETHEUS_MULTIPROC_DIR`` when it is first imported, so this runs
+    before anything imports it; the worker process inherits the variable and writes there too.
+    """
+    if "prometheus_client" in sys.modules:
+        raise RuntimeError("prometheus_client was imported before serve chose its metrics folder")
+    folder = tempfile.mkdtemp(prefix="outlook-sync-metrics-")
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    owner = os.getpid()
+    try:
+        yield folder
+    finally:
+        if os.getpid() == owner:  # not in a gunicorn worker leaving through this frame, forked from serve
+            os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
+            shutil.rmtree(folder, ignore_errors=True)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the web app with gunicorn; by default a worker process runs beside it."""
+    with multiprocess_metrics():
+        return _serve(args)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from bridge import metrics
     from plugin.app import create_app
 
     settings = _settings()
@@ -117,12 +175,14 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if not args.no_worker:
         worker = subprocess.Popen([sys.executable, "-m", "plugin.cli", "worker"])
     print(f"Outlook Calendar for the LMS on http://{args.host}:{args.port}/integrations/outlook", flush=True)
+    owner = os.getpid()
     try:
         serve_with_gunicorn(lambda: create_app(settings), args.host, args.port, args.workers, args.threads)
     finally:
-        if worker is not None:
+        if worker is not None and os.getpid() == owner:  # gunicorn's forked workers exit through here too
             worker.terminate()
             worker.wait(timeout=30)
+            metrics.process_exited(worker.pid)
     return 0
 
 
@@ -200,9 +260,13 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true",
                        help="do not start a sync worker beside it (run `outlook-sync worker` elsewhere)")
     serve.set_defaults(run=cmd_serve)
-    commands.add_parser("worker", help="run a sync worker",
-                        description="Run a sync worker until SIGTERM or Ctrl-C; several may share PostgreSQL."
-                        ).set_defaults(run=cmd_worker)
+    worker = commands.add_parser("worker", help="run a sync worker",
+                                 description="Run a sync worker until SIGTERM or Ctrl-C; several may share "
+                                             "PostgreSQL.")
+    worker.add_argument("--metrics-port", type=int, default=0,
+                        help="answer Prometheus scrapes at http://<metrics-host>:<port>/metrics (default: off)")
+    worker.add_argument("--metrics-host", default="127.0.0.1", help="address for --metrics-port (default: 127.0.0.1)")
+    worker.set_defaults(run=cmd_worker)
     commands.add_parser("migrate", help="bring the database to the current schema",
                         description="Create or upgrade the tables at OUTLOOK_SYNC_DATABASE_URL; running it "
                                     "again changes nothing.").set_defaults(run=cmd_migrate)
@@ -241,7 +305,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command ``argv`` names (default: the process's arguments); its exit status."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        logs.configure(log_format())
+    except ConfigError as exc:
+        raise SystemExit(f"outlook-sync: configuration error: {exc}") from None
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl …", "Running upgrade …"
     args = parser().parse_args(argv)
     return int(args.run(args) or 0)

@@ -11,16 +11,18 @@ import time
 from collections.abc import Sequence
 from typing import Any, NoReturn
 
-from flask import Blueprint, request
+from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
 
+from bridge import logs, metrics
 from bridge.ingest import Outcome, apply_delivery
 from plugin import openapi
 from plugin.schemas import ROOT, HookError, load_batch, load_delivery
 from plugin.services import services
-from plugin.signing import SignatureError, verify
+from plugin.signing import SignatureError, StaleTimestamp, verify
 
 MAX_BODY_BYTES = 1024 * 1024
 RETRY_AFTER_SECONDS = 30
@@ -33,10 +35,27 @@ class DatabaseUnavailable(Exception):
     """The store could not take the deliveries now; nothing was stored."""
 
 
+@bp.before_request
+def _started() -> None:
+    g.hook_started = time.perf_counter()
+
+
+@bp.after_request
+def _timed(response: Response) -> Response:
+    """Every answer to a hook request, refusals included, counts in the ingest latency."""
+    if request.method == "POST":
+        metrics.HOOK_INGEST.observe(time.perf_counter() - g.hook_started)
+    return response
+
+
 @bp.post("/hooks")
 def receive() -> ResponseReturnValue:
     delivery = load_delivery(_signed_json())
+    data = delivery["data"]
+    user = data.get("user_id") or (data.get("id") if delivery["topic"].startswith("user.") else None)
+    logs.add(account=delivery["account"], delivery=delivery["id"], user=user)
     [outcome] = _apply([delivery])
+    metrics.hook(delivery["topic"], outcome.value)
     return {"id": delivery["id"], "status": outcome.value}, _status([outcome])
 
 
@@ -44,6 +63,8 @@ def receive() -> ResponseReturnValue:
 def receive_batch() -> ResponseReturnValue:
     deliveries = load_batch(_signed_json())
     outcomes = _apply(deliveries)
+    for delivery, outcome in zip(deliveries, outcomes, strict=True):
+        metrics.hook(delivery["topic"], outcome.value)
     results = [{"id": d["id"], "status": o.value} for d, o in zip(deliveries, outcomes, strict=True)]
     return {"results": results}, _status(outcomes)
 
@@ -87,20 +108,24 @@ def _status(outcomes: Sequence[Outcome]) -> int:
 @bp.errorhandler(SignatureError)
 def _unauthorized(error: SignatureError) -> ResponseReturnValue:
     log.info("hooks: refused unsigned delivery: %s", error)
+    metrics.hook_refused("stale_timestamp" if isinstance(error, StaleTimestamp) else "bad_signature")
     return {"error": str(error)}, 401
 
 
 @bp.errorhandler(HookError)
 def _invalid(error: HookError) -> ResponseReturnValue:
+    metrics.hook_refused("invalid_body")
     return {"error": error.message, "fields": error.fields}, 400
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    metrics.hook_refused("too_large")
     return {"error": f"body larger than {MAX_BODY_BYTES} bytes"}, 413
 
 
 @bp.errorhandler(DatabaseUnavailable)
 def _unavailable(error: DatabaseUnavailable) -> ResponseReturnValue:
+    metrics.hook_refused("database_unavailable")
     body = {"error": "database unavailable; nothing was stored, retry later"}
     return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

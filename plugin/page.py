@@ -16,6 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import pgettext
+from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -116,7 +117,13 @@ def render(viewer: Viewer, code: int = 200, error: str | None = None, **form: An
     view = load(viewer, Filters.parse(request.args))
     return render_template("page.html", v=view, words=words, states=status.STATES, error=error,
                            form=form, who_manages=launch.who_manages(), page_size=PAGE_SIZE,
-                           languages=i18n.available()), code
+                           languages=i18n.available(), retry_helps=status.retry_helps), code
+
+
+@bp.app_template_filter("breakable")
+def breakable(address: str) -> Markup:
+    """An address that may wrap only after its ``@`` and before its dots (``<wbr>``), never mid-name."""
+    return Markup("<wbr>.").join(Markup("@<wbr>").join(escape(address).split("@")).split("."))
 
 
 @bp.get("")

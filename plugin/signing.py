@@ -22,6 +22,10 @@ class SignatureError(Exception):
     """A delivery is not proven to come from the host; the message never holds a secret or signature."""
 
 
+class StaleTimestamp(SignatureError):
+    """The delivery's timestamp is outside the window (a replay, or a clock far off)."""
+
+
 def sign(secret: str, timestamp: int | str, body: bytes) -> str:
     """Return the ``X-Hook-Signature`` value for ``body`` sent at ``timestamp`` (unix seconds)."""
     message = str(timestamp).encode("ascii") + b"." + body
@@ -37,7 +41,7 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float) -> 
     if not _SIGNATURE.fullmatch(signature):
         raise SignatureError(f"malformed {SIGNATURE_HEADER} header: expected sha256=<64 hex digits>")
     if abs(now - int(timestamp)) > MAX_SKEW_SECONDS:
-        raise SignatureError(f"{TIMESTAMP_HEADER} is more than {MAX_SKEW_SECONDS} s from the plugin's clock")
+        raise StaleTimestamp(f"{TIMESTAMP_HEADER} is more than {MAX_SKEW_SECONDS} s from the plugin's clock")
     expected = sign(secret, timestamp, body)
     if not hmac.compare_digest(expected.encode("ascii"), signature.lower().encode("ascii")):
         raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")

@@ -18,6 +18,7 @@ from typing import Any
 import requests
 from requests.adapters import HTTPAdapter
 
+from bridge import metrics
 from bridge.graph import errors
 from bridge.graph.auth import TokenSource
 
@@ -133,15 +134,15 @@ class GraphHttp:
         throttled = 0
         while True:
             try:
-                with self._slot(tenant_id, mailbox):
-                    response = self._send(tenant_id, method, url, json, params, headers)
-                raise_for(response)
+                response = self._attempt(tenant_id, method, url, json, params, headers, mailbox)
                 return response.json() if response.content else None
             except errors.Throttled as exc:
                 wait = exc.retry_after or backoff(throttled, base=1.0)
+                metrics.throttled()
                 if wait > MAX_WAIT or throttled >= 6:
                     raise
                 throttled += 1
+                metrics.waited(wait)
                 self._sleep(wait)
             except errors.Transient as exc:
                 if transient_left <= 0:
@@ -161,15 +162,35 @@ class GraphHttp:
     def close(self) -> None:
         self._session.close()
 
+    def _attempt(self, tenant_id: str, method: str, url: str, json: Any, params: dict[str, str] | None,
+                 headers: dict[str, str] | None, mailbox: str | None) -> requests.Response:
+        """Send once and raise the typed error of a non-2xx answer; a calendar write is counted."""
+        write = method in ("POST", "PATCH", "DELETE") and not url.endswith("/$batch")
+        try:
+            with self._slot(tenant_id, mailbox):
+                response = self._send(tenant_id, method, url, json, params, headers)
+            raise_for(response)
+        except errors.GraphError as exc:
+            if write:
+                metrics.graph_write(method, exc)
+            raise
+        if write:
+            metrics.graph_write(method, None)
+        return response
+
     def _send(self, tenant_id: str, method: str, url: str, json: Any,
               params: dict[str, str] | None, headers: dict[str, str] | None) -> requests.Response:
         token = self._tokens.token(tenant_id)
         all_headers = {"Authorization": f"Bearer {token}", **(headers or {})}
         try:
-            return self._session.request(method, url, json=json, params=params, headers=all_headers,
-                                         timeout=TIMEOUT)
+            response = self._session.request(method, url, json=json, params=params, headers=all_headers,
+                                             timeout=TIMEOUT)
         except requests.Timeout as exc:
+            metrics.graph_request(method, "timeout")
             raise errors.Transient(f"{method} timed out", code="Timeout") from exc
         except requests.ConnectionError as exc:
+            metrics.graph_request(method, "connection_error")
             raise errors.Transient(f"{method} connection failed: {type(exc).__name__}",
                                    code="ConnectionError") from exc
+        metrics.graph_request(method, response.status_code)
+        return response

@@ -39,6 +39,7 @@ def test_postgresql_urls_use_psycopg() -> None:
     ({"OUTLOOK_SYNC_WORKER_CONCURRENCY": "many"}, "OUTLOOK_SYNC_WORKER_CONCURRENCY"),
     ({"OUTLOOK_SYNC_WORKER_CONCURRENCY": "0"}, "OUTLOOK_SYNC_WORKER_CONCURRENCY"),
     ({"OUTLOOK_SYNC_CLIENT_CERT_THUMBPRINT": "AB"}, "OUTLOOK_SYNC_CLIENT_CERT_PATH"),
+    ({"OUTLOOK_SYNC_LOG_FORMAT": "xml"}, "OUTLOOK_SYNC_LOG_FORMAT"),
 ])
 def test_a_bad_variable_is_named(change: dict[str, str], named: str) -> None:
     with pytest.raises(ConfigError) as error:

@@ -19,6 +19,7 @@ from bridge.db import Database
 from bridge.models import Base
 from emulator.testing import EmulatorHandle, running_emulator
 from plugin.host import HostClient, dumps, launch_url
+from plugin.page import breakable
 
 HOST_SECRET = "page-host-secret-0123456789"
 CLIENT_ID = "5f0e7a52-0a9e-4e57-9c1b-000000000001"
@@ -146,3 +147,8 @@ def hooks(client: FlaskClient) -> Callable[..., TestResponse]:
 def user(uid: str, email: str, name: str, active: bool = True, role: str = "learner") -> tuple[str, dict[str, Any]]:
     return ("user.upserted", {"id": uid, "email": email, "name": name, "active": active, "role": role,
                               "timezone": "Europe/Berlin", "version": 1})
+
+
+def shown(address: str) -> str:
+    """An address as the page's HTML has it (with its line-break opportunities)."""
+    return str(breakable(address))

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
@@ -184,12 +185,15 @@ def test_unreachable_database_answers_503_with_retry_after(
 ) -> None:
     offline = Database("postgresql+psycopg://postgres@127.0.0.1:9/absent", connect_args={"connect_timeout": 2})
     app = create_app(settings, offline)
+    refused = REGISTRY.get_sample_value("outlook_sync_hooks_refused_total", {"reason": "database_unavailable"}) or 0
     body = dumps(host.delivery("user.upserted", "acme", sample("user.upserted")))
     response = app.test_client().post("/hooks", data=body, headers=host.signed_headers(body))
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert response.json == {"error": "database unavailable; nothing was stored, retry later"}
-    assert app.test_client().get("/healthz").status_code == 503
+    assert app.test_client().get("/readyz").status_code == 503
+    assert (REGISTRY.get_sample_value("outlook_sync_hooks_refused_total", {"reason": "database_unavailable"})
+            or 0) - refused == 1
 
 
 def test_failure_midway_through_a_batch_stores_nothing(

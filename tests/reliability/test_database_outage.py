@@ -178,7 +178,7 @@ def test_thirty_seconds_without_postgresql(emulator: EmulatorHandle, postgres: S
                 time.sleep(3.0)
                 postgres.stop("fast")
                 stopped = time.monotonic()
-                health = requests.get(f"{url}/healthz", timeout=30).status_code
+                health = requests.get(f"{url}/readyz", timeout=30).status_code
                 time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
                 postgres.start()
                 restarted = time.monotonic()
@@ -191,7 +191,7 @@ def test_thirty_seconds_without_postgresql(emulator: EmulatorHandle, postgres: S
         world.graph.http.close()
         database.dispose()
 
-    assert health == 503, "healthz did not report the database outage"
+    assert health == 503, "readyz did not report the database outage"
     unavailable = sum(h.unavailable for h in hosts)
     assert unavailable > 0, "no hook was refused during the outage"
     assert sum(h.without_retry_after for h in hosts) == 0, "a 503 came without Retry-After"

@@ -18,6 +18,8 @@ side's logs, and a browser does show the launch link it follows.
 """
 from __future__ import annotations
 
+import io
+import json
 import logging
 import re
 import secrets
@@ -30,6 +32,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import pytest
 import requests
 
+from bridge import logs
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.auth import TokenSource
@@ -104,12 +107,18 @@ class Browser:
 
 def test_no_secret_in_logs_or_answers(emulator: EmulatorHandle, sqlite_database: Database,
                                       tokens: list[str], caplog: pytest.LogCaptureFixture,
-                                      figures: dict[str, Any]) -> None:
+                                      figures: dict[str, Any], request: pytest.FixtureRequest) -> None:
     for name in VERBOSE:
         caplog.set_level(logging.DEBUG, logger=name or None)
     found = Secrets()
     good_port, bad_port = free_port(), free_port()
     good_url, bad_url = f"http://127.0.0.1:{good_port}", f"http://127.0.0.1:{bad_port}"
+    plugin_ports = (str(good_port), str(bad_port))
+    json_lines = io.StringIO()  # the same records as OUTLOOK_SYNC_LOG_FORMAT=json writes them
+    json_handler = logs.handler("json", json_lines)
+    json_handler.addFilter(lambda record: not clients_line(record, plugin_ports))
+    logging.getLogger().addHandler(json_handler)
+    request.addfinalizer(lambda: logging.getLogger().removeHandler(json_handler))
     client_secret = found.add("client secret", "cs-" + secrets.token_urlsafe(24))
     wrong_secret = found.add("client secret (a wrong one)", "cs-" + secrets.token_urlsafe(24))
     host_secret = found.add("host secret", "hs-" + secrets.token_urlsafe(24))
@@ -205,10 +214,7 @@ def test_no_secret_in_logs_or_answers(emulator: EmulatorHandle, sqlite_database:
     for token in tokens:
         found.add("access token", token)
     assert tokens, "MSAL issued no token: the flow did not reach Graph"
-    plugin_ports = (str(good_port), str(bad_port))
-    logged = [r for r in caplog.records
-              if not (r.threadName == "MainThread" and r.name.startswith("urllib3")
-                      and any(str(a) in plugin_ports for a in (r.args if isinstance(r.args, tuple) else ())))]
+    logged = [r for r in caplog.records if not clients_line(r, plugin_ports)]
     leaks: dict[str, str] = {}
     for record in logged:
         text = record.getMessage() + (record.exc_text or "")
@@ -218,6 +224,12 @@ def test_no_secret_in_logs_or_answers(emulator: EmulatorHandle, sqlite_database:
         if kinds:
             leaks.setdefault(f"{record.name} ({', '.join(kinds)})", text[:300])
     assert not leaks, f"secrets in the log: {leaks}"
+    lines = json_lines.getvalue().splitlines()
+    assert len(lines) >= len(logged) > 0
+    for line in lines:
+        assert {"time", "level", "logger", "message"} <= json.loads(line).keys()
+        assert not found.found_in(line), (line[:200], found.found_in(line))
+    assert any('"delivery": ' in line and '"account": ' in line for line in lines)
     for answer in answers:
         if answer.url.startswith((good_url, bad_url)):
             shown = answer.text + "".join(f"{k}: {v}\n" for k, v in answer.headers.items())
@@ -231,6 +243,13 @@ def test_no_secret_in_logs_or_answers(emulator: EmulatorHandle, sqlite_database:
                    plugin_answers_checked=sum(a.url.startswith((good_url, bad_url)) for a in answers),
                    secret_values_checked={k: len(v) for k, v in found.values.items()},
                    graph_faults_injected=counters["faults"])
+
+
+def clients_line(record: logging.LogRecord, plugin_ports: tuple[str, ...]) -> bool:
+    """A line of the test's own HTTP clients about a request to the plugin (the other side's log)."""
+    args = record.args if isinstance(record.args, tuple) else ()
+    return (record.threadName == "MainThread" and record.name.startswith("urllib3")
+            and any(str(a) in plugin_ports for a in args))
 
 
 def drain(database: Database, graph: Graph) -> None:
