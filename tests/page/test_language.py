@@ -18,7 +18,7 @@ from bridge import connection
 from bridge.db import Database
 from bridge.models import Account, DirtyKey, Entry, LmsUser, UserState
 from plugin.host import LAUNCH_SALT
-from tests.page.conftest import ACCOUNT, HOST_SECRET, Launch, csrf
+from tests.page.conftest import ACCOUNT, HOST_SECRET, Launch, csrf, shown
 from tests.page.test_actions import queued, ready  # noqa: F401 (a fixture)
 from tests.page.test_roles import connected
 
@@ -146,7 +146,7 @@ def test_page_table_in_russian_with_non_ascii_names(client: FlaskClient, launch:
     launch("owner", locale="ru")
     seed(database)
     text = page(client)
-    for words in ("Ёлкина Анна", "anna@контора.рф", "Zoë Ångström-Müller", "Kai 🚀 Nakamura",
+    for words in ("Ёлкина Анна", shown("anna@контора.рф"), "Zoë Ångström-Müller", "Kai 🚀 Nakamura",
                   "Личный адрес почты (не синхронизируется)", "Пользователи 1–3 из 3", "1 янв. 2030, 00:00",
                   "Синхронизирован", "Язык записей"):
         assert words in text, words
