@@ -7,6 +7,7 @@ what happens next and how to get back to the LMS.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 
 from flask import Blueprint, render_template, request
@@ -20,8 +21,8 @@ from plugin.services import services
 # The callback's parameters as Azure AD sends them; anything else is dropped before the database.
 _STATE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,63}")
-STATUS = {"accepted": 200, "declined": 200, "expired": 410, "used": 409, "superseded": 410, "unknown": 400,
-          "wrong_tenant": 409}
+STATUS = {"accepted": 200, "declined": 200, "incomplete": 400, "expired": 410, "used": 409, "superseded": 410,
+          "unknown": 400, "wrong_tenant": 409, "already_connected": 409}
 
 bp = launch.protect(Blueprint("outlook_consent", __name__, url_prefix="/integrations/outlook"))
 
@@ -40,7 +41,9 @@ def callback() -> ResponseReturnValue:
     with services().database.session() as db:
         result = connection.consent_callback(db, params, utcnow())
     title, text = words.CONSENT_RESULTS[result.kind]
-    viewer = launch.current()
+    viewer = None
+    with contextlib.suppress(launch.AccessEnded):  # this page needs no session: an ended one is no one
+        viewer = launch.current()
     same_account = viewer is not None and result.account_id is not None and viewer.account == result.account_id
     return render_template(
         "consent.html", kind=result.kind, title=title, text=text, tenant=result.tenant_id,

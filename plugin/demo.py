@@ -273,7 +273,8 @@ def run_demo(keep_running: bool = False, port: int = 8000) -> int:
             _print_summary(database, mailboxes)
             problems = check(database, mailboxes)
             owner_link = launch_url(base_url, settings.host_secret, ACCOUNT, "u-owner", "owner")
-            print(f"\nThe page: {base_url}/integrations/outlook\nOwner launch link (valid 300 s): {owner_link}")
+            print(f"\nThe page: {base_url}/integrations/outlook\n"
+                  f"Owner launch link (valid 300 s, opens the page once): {owner_link}")
             if problems:
                 print("\nNOT what the rules say:\n  " + "\n  ".join(problems))
                 return 1

@@ -6,6 +6,7 @@ serialise exactly as the plugin verifies and validates.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -38,9 +39,10 @@ def _rfc3339(value: Any) -> str:
 
 
 def launch_url(base_url: str, host_secret: str, account: str, user_id: str, role: str) -> str:
-    """The settings-page address the LMS sends a user's browser to (the token lasts 300 s)."""
+    """The settings-page address the LMS sends a user's browser to (the token lasts 300 s and opens
+    the page once; a random ``nonce`` makes two links made in the same second differ)."""
     token = URLSafeTimedSerializer(host_secret, salt=LAUNCH_SALT).dumps(
-        {"account": account, "user_id": user_id, "role": role}
+        {"account": account, "user_id": user_id, "role": role, "nonce": secrets.token_urlsafe(12)}
     )
     return f"{base_url.rstrip('/')}{SETTINGS_PATH}?{urlencode({'launch': token})}"
 
