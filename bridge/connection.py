@@ -132,9 +132,8 @@ def consent_callback(session: Session, params: Mapping[str, str], now: datetime)
     """
     request = session.get(ConsentRequest, params.get("state", ""), with_for_update=True) \
         if params.get("state") else None
-    live = request is not None and request.used_at is None and request.expires_at > now
     if params.get("error"):
-        if request is not None and live:
+        if request is not None and request.used_at is None and request.expires_at > now:
             request.used_at, request.outcome = now, "declined"
             row = connection(session, request.account_id)
             if row.state == CONSENT_PENDING:

@@ -2,8 +2,9 @@
 
 No launch is needed: the Azure AD administrator is often someone else, in another browser. The
 single-use ``state`` (:mod:`bridge.connection`) says which LMS account the answer is for, so a
-session for another account changes nothing here. Each outcome is a page in plain words that says
-what happens next and how to get back to the LMS.
+session for another account changes nothing here. The answer's tenant is only a claim until Connect
+integration proves it (:func:`bridge.connection.consent_callback`). Each outcome is a page in plain
+words that says what happens next and how to get back to the LMS.
 """
 from __future__ import annotations
 
