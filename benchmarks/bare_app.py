@@ -1,6 +1,6 @@
 """B3's baseline: a bare Flask ``POST /hooks`` (read the body, answer 202 JSON; no signature, no database).
 
-Served by the same gunicorn settings as ``outlook-sync serve`` (gthread, ``--workers``/``--threads``,
+Served by the same gunicorn settings as ``outlook-sync serve`` (asgi worker and front, ``--workers``/``--threads``,
 no access log), so B3's ratio plugin/bare isolates what the plugin does per delivery:
 ``python -m benchmarks.bare_app --port 8001 --workers 2 --threads 8``.
 """

@@ -1,6 +1,6 @@
 """B3: hook ingest on PostgreSQL behind gunicorn, with several concurrent senders.
 
-``outlook-sync serve --no-worker`` (gunicorn gthread) runs against a scratch PostgreSQL database;
+``outlook-sync serve --no-worker`` (gunicorn, asgi worker) runs against a scratch PostgreSQL database;
 K senders (threads in P separate processes, one keep-alive connection each) post distinct signed
 ``user.upserted`` / ``enrollment.upserted`` deliveries, alternating. Bodies are serialised and signed
 by :mod:`plugin.host` before the clock starts, so the senders spend their CPU on HTTP only; every
@@ -383,7 +383,7 @@ def run(size: str, runs: int, postgresql_url: str) -> list[str]:
     ratio = rate / _median(bare, "rate")
     met = rate >= GOAL_RATE and p99 < GOAL_P99_MS
     lines += [
-        f"B3 hook ingest (PostgreSQL, outlook-sync serve --no-worker, gunicorn gthread {workers} workers × "
+        f"B3 hook ingest (PostgreSQL, outlook-sync serve --no-worker, gunicorn asgi {workers} workers × "
         f"{threads} threads), median of {runs}: {_describe(plugin)}; applied: {rows['users']} users + "
         f"{rows['enrollments']} enrollments in the replica and {rows['dirty_keys']} dirty keys for "
         f"{expected_users + expected_enrollments} timed deliveries, {rows['deliveries']} delivery ids for "

@@ -1,8 +1,10 @@
 """Connecting an account to its Azure AD tenant, and keeping that connection's state true.
 
 Three steps (docs/BEHAVIOUR.md §2): Connect makes the admin-consent link with a single-use ``state`` bound to
-the account; the callback checks ``state`` and ``error``; Connect integration proves access with an
-app-only token and a Graph call, and only then switches syncing on.
+the account (not while connected: Disconnect first); the callback checks ``error``, then
+``admin_consent=True``, then ``state``, and keeps the tenant it names as a claim; Connect integration
+proves the claim with an app-only token and a Graph call, and only then stores the tenant as the
+account's and switches syncing on. So no callback, forged or real, changes a connected account's tenant.
 """
 from __future__ import annotations
 
@@ -37,6 +39,10 @@ DISCONNECTING = "disconnecting"
 STATES = (DISCONNECTED, CONSENT_PENDING, CONSENT_RECEIVED, CONNECTED, SUSPENDED, DISCONNECTING)
 
 
+class AlreadyConnected(Exception):
+    """A new consent link is refused while the account is connected: Disconnect first."""
+
+
 class NotReady(Exception):
     """An action is not possible in the connection's current state; ``reason`` says why."""
 
@@ -54,8 +60,9 @@ class ConsentLink:
 
 @dataclass(frozen=True)
 class CallbackResult:
-    """What the consent callback found: ``kind`` is accepted, declined, expired, used, superseded
-    (a newer link replaced it), unknown or wrong_tenant."""
+    """What the consent callback found: ``kind`` is accepted, declined, incomplete (no
+    ``admin_consent=True``), expired, used, superseded (a newer link replaced it), unknown,
+    wrong_tenant or already_connected. ``tenant_id`` is the tenant the answer claims."""
 
     kind: str
     account_id: str | None = None
@@ -82,11 +89,15 @@ def consent_url(settings: Settings, state: str) -> str:
 
 def start_consent(session: Session, settings: Settings, account_id: str, user_id: str,
                   now: datetime) -> ConsentLink:
-    """Issue a fresh admin-consent link; earlier unused links of the account stop working."""
+    """Issue a fresh admin-consent link; earlier unused links of the account stop working.
+
+    Raises :class:`AlreadyConnected` while the account is connected: its tenant is changed only by
+    Disconnect and a new consent.
+    """
     row = connection(session, account_id)
-    for old in session.scalars(select(ConsentRequest).where(ConsentRequest.account_id == account_id,
-                                                            ConsentRequest.used_at.is_(None))):
-        old.used_at, old.outcome = now, "superseded"
+    if row.state == CONNECTED:
+        raise AlreadyConnected
+    _retire_links(session, account_id, now)
     state = secrets.token_urlsafe(32)
     expires = now + timedelta(days=settings.consent_link_days)
     session.add(ConsentRequest(state=state, account_id=account_id, created_by=user_id, created_at=now,
@@ -95,6 +106,13 @@ def start_consent(session: Session, settings: Settings, account_id: str, user_id
         row.state = CONSENT_PENDING
     row.requested_by, row.requested_at = user_id, now
     return ConsentLink(consent_url(settings, state), state, expires)
+
+
+def _retire_links(session: Session, account_id: str, now: datetime) -> None:
+    """The account's unused consent links stop working (they answer "superseded")."""
+    for old in session.scalars(select(ConsentRequest).where(ConsentRequest.account_id == account_id,
+                                                            ConsentRequest.used_at.is_(None))):
+        old.used_at, old.outcome = now, "superseded"
 
 
 def pending_link(session: Session, settings: Settings, account_id: str, now: datetime) -> ConsentLink | None:
@@ -108,9 +126,23 @@ def pending_link(session: Session, settings: Settings, account_id: str, now: dat
 
 
 def consent_callback(session: Session, params: Mapping[str, str], now: datetime) -> CallbackResult:
-    """Check the redirect from the consent endpoint (``error`` first: it comes with admin_consent=True)."""
+    """Check the redirect from the consent endpoint and keep the tenant it names as a claim.
+
+    In order: ``error`` (it comes with ``admin_consent=True``), then ``admin_consent=True``, then a
+    live ``state``; a link is used up by an answer from Azure AD (accepted or declined) only.
+    """
     request = session.get(ConsentRequest, params.get("state", ""), with_for_update=True) \
         if params.get("state") else None
+    if params.get("error"):
+        if request is not None and request.used_at is None and request.expires_at > now:
+            request.used_at, request.outcome = now, "declined"
+            row = connection(session, request.account_id)
+            if row.state == CONSENT_PENDING:
+                row.state = DISCONNECTED
+        return CallbackResult("declined", request.account_id if request else None,
+                              detail=params.get("error_description"))
+    if params.get("admin_consent") != "True":
+        return CallbackResult("incomplete", request.account_id if request else None)
     if request is None:
         return CallbackResult("unknown")
     if request.used_at is not None:  # an expired or replaced link keeps saying so when opened again
@@ -120,24 +152,19 @@ def consent_callback(session: Session, params: Mapping[str, str], now: datetime)
         request.used_at, request.outcome = now, "expired"
         return CallbackResult("expired", request.account_id)
     request.used_at = now
-    if params.get("error"):
-        request.outcome = "declined"
-        row = connection(session, request.account_id)
-        if row.state == CONSENT_PENDING:
-            row.state = DISCONNECTED
-        return CallbackResult("declined", request.account_id, detail=params.get("error_description"))
     tenant = params.get("tenant", "").strip()
     if not tenant:
         request.outcome = "declined"
         return CallbackResult("declined", request.account_id, detail="no tenant in the answer")
     row = connection(session, request.account_id)
+    if row.state == CONNECTED:
+        request.outcome = "already_connected"
+        return CallbackResult("already_connected", request.account_id, tenant, detail=row.tenant_id)
     if row.tenant_id and row.tenant_id != tenant and _has_entries(session, request.account_id, row.tenant_id):
         request.outcome = "wrong_tenant"
         return CallbackResult("wrong_tenant", request.account_id, tenant, detail=row.tenant_id)
     request.outcome, request.tenant_id = "accepted", tenant
-    row.tenant_id, row.consent_at = tenant, now
-    if row.state != CONNECTED:
-        row.state = CONSENT_RECEIVED
+    row.claimed_tenant_id, row.consent_at, row.state = tenant, now, CONSENT_RECEIVED
     return CallbackResult("accepted", request.account_id, tenant)
 
 
@@ -166,16 +193,19 @@ def prove_access(graph: Graph, tenant_id: str) -> list[str] | None:
 
 def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: datetime,
              locale: str | None = None) -> None:
-    """Connect integration: prove access, then switch syncing on for every user of the account.
+    """Connect integration: prove access to the claimed tenant (or, when none is claimed, the
+    account's own), store it as the account's, then switch syncing on for every user of the account.
 
     ``locale`` is the language of the manager who connects: the entries' language unless the
-    account already has one.
+    account already has one. Raises :class:`NotReady` before consent, :class:`errors.AuthFailed`
+    when the tenant refuses us (nothing is stored as the account's then), or another
+    :class:`errors.GraphError`.
     """
     with db.session() as session:
         row = connection(session, account_id)
-        if row.tenant_id is None or row.state in (DISCONNECTED, CONSENT_PENDING, DISCONNECTING):
+        tenant = row.claimed_tenant_id or row.tenant_id
+        if tenant is None or row.state in (DISCONNECTED, CONSENT_PENDING, DISCONNECTING):
             raise NotReady("consent_not_given", "Admin consent has not been given yet.")
-        tenant = row.tenant_id
     try:
         domains = prove_access(graph, tenant)
     except errors.AuthFailed as exc:
@@ -185,6 +215,9 @@ def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: dat
         raise
     with db.session() as session:
         row = connection(session, account_id)
+        if (row.claimed_tenant_id or row.tenant_id) != tenant or row.state in (DISCONNECTED, DISCONNECTING):
+            raise NotReady("consent_not_given", "The consent changed while it was being checked.")
+        row.tenant_id, row.claimed_tenant_id = tenant, None
         row.state, row.reason, row.detail, row.failures, row.retry_at = CONNECTED, None, None, 0, None
         row.connected_by, row.connected_at = user_id, now
         row.verified_domains, row.domains_checked_at = domains, now
@@ -192,6 +225,7 @@ def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: dat
         account = session.get(Account, account_id)
         if account is not None and account.locale is None:
             account.locale = locale
+        _retire_links(session, account_id, now)
         mark_everyone(session, account_id)
 
 
@@ -211,7 +245,7 @@ def disconnect(session: Session, account_id: str, remove_entries: bool) -> None:
         queue.mark_dirty(session, account_id, users)
     else:
         row.state = DISCONNECTED
-    row.reason, row.detail = None, None
+    row.reason, row.detail, row.claimed_tenant_id = None, None, None
 
 
 def finish_disconnect(session: Session, account_id: str) -> None:

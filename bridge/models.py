@@ -73,7 +73,8 @@ class Connection(Base):
     __tablename__ = "connections"
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     state: Mapped[str] = mapped_column(String(32), default="disconnected")
-    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))  # proven by Connect integration only
+    claimed_tenant_id: Mapped[str | None] = mapped_column(String(64))  # named by a consent answer, unproven
     reason: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
     requested_by: Mapped[str | None] = mapped_column(String(128))
@@ -100,6 +101,14 @@ class ConsentRequest(Base):
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(String(32))
     tenant_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class UsedLaunch(Base):
+    """A launch token already opened (its SHA-256), kept until it would have expired anyway."""
+
+    __tablename__ = "used_launches"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
 
 
 class LmsUser(Base):

@@ -42,14 +42,20 @@ def _done(message: str, **query: Any) -> Response:
 
 @bp.post("/connect")
 def connect() -> ResponseReturnValue:
-    """Make a new admin-consent link (earlier unused links stop working)."""
+    """Make a new admin-consent link (earlier unused links stop working); 409 while connected or disconnecting."""
+    refusal = None
     with services().database.session() as db:
-        busy = connection.connection(db, g.viewer.account).state == connection.DISCONNECTING
-        if not busy:
-            connection.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
-    if busy:
-        return page.render(g.viewer, 409, _("The integration is still disconnecting: wait until it has "
-                                            "finished removing entries, then press Connect."))
+        if connection.connection(db, g.viewer.account).state == connection.DISCONNECTING:
+            refusal = _("The integration is still disconnecting: wait until it has finished removing entries, "
+                        "then press Connect.")
+        else:
+            try:
+                connection.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
+            except connection.AlreadyConnected:
+                refusal = _("The integration is connected, so no new consent link was made. To connect another "
+                            "Azure AD tenant, press Disconnect first, then Connect.")
+    if refusal:
+        return page.render(g.viewer, 409, refusal)
     return _done(_("A new consent link is ready. Copy it and send it to your Azure AD administrator."))
 
 

@@ -24,6 +24,7 @@ from bridge.db import Database, DatabaseUnreachable
 from plugin import host_cli
 
 log = logging.getLogger("outlook_sync")
+WORKER_CONNECTIONS = 4096  # open connections per web process (each one costs a socket, not a thread)
 
 
 def _settings() -> Settings:
@@ -86,21 +87,29 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the WSGI app that ``load`` builds (in each web process) with gunicorn's gthread workers."""
+    """Serve the WSGI app that ``load`` builds (in each web process) with gunicorn.
+
+    gunicorn's asyncio (``asgi``) worker reads every connection; :class:`plugin.front.BufferedFront`
+    hands the app whole requests only, on ``threads`` threads per process, so slow or idle clients
+    hold sockets, not threads (docs/SECURITY.md).
+    """
     from gunicorn.app.base import BaseApplication
+
+    from plugin.front import BufferedFront
+    from plugin.hooks import MAX_BODY_BYTES
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("threads", threads)
-            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("worker_class", "asgi")
+            self.cfg.set("worker_connections", WORKER_CONNECTIONS)
             self.cfg.set("accesslog", None)
             self.cfg.set("logger_class", _root_logger_class())
             self.cfg.set("child_exit", _child_exit)
 
         def load(self) -> Any:
-            return load()
+            return BufferedFront(load(), threads, MAX_BODY_BYTES)
 
     _Server().run()
 

@@ -2,11 +2,13 @@
 
 No launch is needed: the Azure AD administrator is often someone else, in another browser. The
 single-use ``state`` (:mod:`bridge.connection`) says which LMS account the answer is for, so a
-session for another account changes nothing here. Each outcome is a page in plain words that says
-what happens next and how to get back to the LMS.
+session for another account changes nothing here. The answer's tenant is only a claim until Connect
+integration proves it (:func:`bridge.connection.consent_callback`). Each outcome is a page in plain
+words that says what happens next and how to get back to the LMS.
 """
 from __future__ import annotations
 
+import contextlib
 import re
 
 from flask import Blueprint, g, render_template, request
@@ -21,8 +23,8 @@ from plugin.services import services
 # The callback's parameters as Azure AD sends them; anything else is dropped before the database.
 _STATE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,63}")
-STATUS = {"accepted": 200, "declined": 200, "expired": 410, "used": 409, "superseded": 410, "unknown": 400,
-          "wrong_tenant": 409}
+STATUS = {"accepted": 200, "declined": 200, "incomplete": 400, "expired": 410, "used": 409, "superseded": 410,
+          "unknown": 400, "wrong_tenant": 409, "already_connected": 409}
 
 bp = launch.protect(Blueprint("outlook_consent", __name__, url_prefix="/integrations/outlook"))
 
@@ -42,7 +44,9 @@ def callback() -> ResponseReturnValue:
         result = connection.consent_callback(db, params, utcnow())
     g.locale_account = result.account_id  # without the page's session: the account's language
     title, text = words.CONSENT_RESULTS[result.kind]
-    viewer = launch.current()
+    viewer = None
+    with contextlib.suppress(launch.AccessEnded):  # this page needs no session: an ended one is no one
+        viewer = launch.current()
     same_account = viewer is not None and result.account_id is not None and viewer.account == result.account_id
     return render_template(
         "consent.html", kind=result.kind, title=title, text=text, tenant=result.tenant_id,

@@ -6,6 +6,7 @@ serialise exactly as the plugin verifies and validates.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 import uuid
 from collections.abc import Mapping, Sequence
@@ -39,12 +40,13 @@ def _rfc3339(value: Any) -> str:
 
 def launch_url(base_url: str, host_secret: str, account: str, user_id: str, role: str,
                locale: str | None = None) -> str:
-    """The settings-page address the LMS sends a user's browser to (the token lasts 300 s).
+    """The settings-page address the LMS sends a user's browser to (the token lasts 300 s and opens
+    the page once; a random ``nonce`` makes two links made in the same second differ).
 
     ``locale`` (e.g. ``"ru"``, ``"ru-RU"``) is the user's language in the LMS: the page speaks it when the
     plugin has it, else the account's language, the browser's, or English.
     """
-    claims = {"account": account, "user_id": user_id, "role": role}
+    claims = {"account": account, "user_id": user_id, "role": role, "nonce": secrets.token_urlsafe(12)}
     if locale is not None:
         claims["locale"] = locale
     token = URLSafeTimedSerializer(host_secret, salt=LAUNCH_SALT).dumps(claims)

@@ -4,6 +4,12 @@ The LMS sends the browser to ``/integrations/outlook?launch=<token>`` (docs/HOST
 (signed with the host secret, salt ``lms-launch``, at most 300 s old) replaces the session with the
 account, user and role it names; the account comes from the session only, never from a form.
 
+A token opens the page once (:mod:`bridge.launches`); a reload goes to the clean address, which the
+session serves. The session ends after an hour without a request, or a working day after the launch;
+a new launch renews it. Every request checks the viewer against the LMS replica: a user the LMS has
+since deactivated or deleted has no session any more, and one whose role no longer manages the
+integration gets a read-only page and 403 on every action.
+
 The session cookie is HttpOnly and limited to ``/integrations/outlook``. Its SameSite depends on
 where the plugin runs. Over https, it is ``None; Secure; Partitioned``. That is the only setting a
 browser sends inside the LMS's cross-site iframe. CHIPS keeps the cookie to the LMS as the top
@@ -21,7 +27,7 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, NoReturn
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -35,6 +41,7 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.wrappers import Response
 
 from bridge import i18n as languages
+from bridge import launches
 from bridge.ingest import ensure_account
 from bridge.models import LmsUser
 from plugin import i18n
@@ -44,7 +51,9 @@ from plugin.schemas import ROLES
 from plugin.services import EXTENSION, services
 
 LAUNCH_MAX_AGE = 300
-SESSION_MAX_AGE = 8 * 3600  # a launch lasts a working day; the LMS launches again after that
+SESSION_MAX_AGE = 8 * 3600  # a launch lasts a working day at most; the LMS launches again after that
+SESSION_IDLE = 3600  # an hour without a request ends the session
+SEEN_RESOLUTION = 60  # the idle clock is moved (and the cookie re-sent) at most once a minute
 COOKIE_PATH = "/integrations/outlook"
 UI_BLUEPRINTS = ("outlook_launch", "outlook_page", "outlook_actions", "outlook_consent")
 _ID = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
@@ -59,6 +68,12 @@ NO_SESSION = (_l("Open this page from the LMS"),
 BAD_LAUNCH = (_l("This link from the LMS is not valid"),
               _l("The link was changed or was not made by this LMS. Open the page again from the LMS: "
                  "Settings \u2192 Integrations \u2192 Microsoft Outlook Calendar."))
+USED_LAUNCH = (_l("This link from the LMS was already used"),
+               _l("Each link from the LMS opens the page once. Open the page again from the LMS: "
+                  "Settings \u2192 Integrations \u2192 Microsoft Outlook Calendar."))
+ACCESS_ENDED = (_l("Your access has ended"),
+                _l("The LMS says your account is no longer active, so this page is closed to you. "
+                   "If that is a mistake, ask an administrator of the LMS."))
 OLD_LAUNCH = (_l("This link from the LMS has expired"),
               _l("Links from the LMS work for 5 minutes. Open the page again from the LMS: "
                  "Settings \u2192 Integrations \u2192 Microsoft Outlook Calendar."))
@@ -118,7 +133,8 @@ def begin(token: str) -> Response:
     """Check a launch token, start a fresh session for it, and go to the clean address."""
     serializer = URLSafeTimedSerializer(services().settings.host_secret, salt=LAUNCH_SALT)
     try:
-        data: Any = serializer.loads(token, max_age=LAUNCH_MAX_AGE)
+        data: Any
+        data, signed_at = serializer.loads(token, max_age=LAUNCH_MAX_AGE, return_timestamp=True)
     except SignatureExpired:
         refuse(403, *OLD_LAUNCH)
     except BadSignature:
@@ -127,28 +143,59 @@ def begin(token: str) -> Response:
             and all(isinstance(data.get(k), str) and _ID.fullmatch(data[k]) for k in ("account", "user_id"))
             and (data.get("locale") is None or isinstance(data["locale"], str))):
         refuse(403, *BAD_LAUNCH)
+    try:
+        launches.use_once(services().database, token, signed_at + timedelta(seconds=LAUNCH_MAX_AGE),
+                          datetime.now(UTC))
+    except launches.AlreadyUsed:
+        refuse(403, *USED_LAUNCH)
     with services().database.session() as db:
         ensure_account(db, data["account"])
     session.clear()  # a new launch never inherits another account's session (or a planted one)
+    now = int(time.time())
     session.update(account=data["account"], user_id=data["user_id"], role=data["role"],
-                   csrf=secrets.token_urlsafe(32), since=int(time.time()))
+                   csrf=secrets.token_urlsafe(32), since=now, seen=now)
     locale = languages.supported(data.get("locale"))  # a language without a catalogue: the next choice
     if locale:
         session[i18n.SESSION_KEY] = locale
     return redirect(url_for("outlook_page.index"), 303)
 
 
+class AccessEnded(Exception):
+    """The LMS has deactivated or deleted the session's user since the launch."""
+
+
 def current() -> Viewer | None:
-    """The launched viewer of this request, or None (no session, or an ended one)."""
+    """The launched viewer of this request, or None (no session, or an ended one).
+
+    The role is the one the replica holds when the LMS has told the plugin about the user (the
+    launch's otherwise), and managing needs both the launch's and the replica's role to allow it.
+    Raises :class:`AccessEnded` when the replica says the user is inactive or deleted.
+    """
     account, user_id, role = session.get("account"), session.get("user_id"), session.get("role")
-    since = session.get("since")
-    if not (account and user_id and role and isinstance(since, int)) or time.time() - since > SESSION_MAX_AGE:
+    since, seen, now = session.get("since"), session.get("seen"), int(time.time())
+    if not (account and user_id and role and isinstance(since, int) and isinstance(seen, int)) \
+            or now - since > SESSION_MAX_AGE or now - seen > SESSION_IDLE:
         return None
-    return Viewer(account, user_id, role, services().manifest.allows(role, MANAGE_CAPABILITY))
+    with services().database.session() as db:
+        known = db.get(LmsUser, (account, user_id))
+    if known is not None and (known.deleted or not known.active):
+        session.clear()
+        raise AccessEnded
+    allows = services().manifest.allows
+    manages = allows(role, MANAGE_CAPABILITY)
+    if known is not None and known.role:
+        role, manages = known.role, manages and allows(known.role, MANAGE_CAPABILITY)
+    if now - seen >= SEEN_RESOLUTION:
+        session["seen"] = now
+    return Viewer(account, user_id, role, manages)
 
 
 def require_viewer() -> Viewer:
-    viewer = current()
+    """The launched viewer, or 403 in plain words (no session, an ended one, or access ended in the LMS)."""
+    try:
+        viewer = current()
+    except AccessEnded:
+        refuse(403, *ACCESS_ENDED)
     if viewer is None:
         refuse(403, *NO_SESSION)
     g.viewer = viewer

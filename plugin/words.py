@@ -101,6 +101,16 @@ CONSENT_RESULTS: dict[str, tuple[LazyString, LazyString]] = {
         _l("Thank you. The Azure AD administrator has allowed the plugin to write to the calendars "
            "of your organisation."),
     ),
+    "incomplete": (
+        "This answer does not say that consent was given",
+        "Azure AD's answer is incomplete, so nothing was changed and the consent link still works. "
+        "Open the consent link again and press Accept.",
+    ),
+    "already_connected": (
+        "The integration is already connected",
+        "This account is connected to an Azure AD tenant, so this consent changed nothing. To connect "
+        "another tenant, first press Disconnect in the LMS, then Connect.",
+    ),
     "declined": (
         _l("Consent was not given"),
         _l("The Azure AD administrator did not accept, so nothing was connected. To try again, "

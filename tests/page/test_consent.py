@@ -31,6 +31,12 @@ def conn(database: Database, account: str = ACCOUNT) -> tuple[str, str | None]:
         return row.state, row.tenant_id
 
 
+def claimed(database: Database, account: str = ACCOUNT) -> str | None:
+    """The tenant the last accepted consent names, not yet proven by Connect integration."""
+    with database.session() as session:
+        return connection.connection(session, account).claimed_tenant_id
+
+
 def accept(client: FlaskClient, state: str, tenant: str = TENANT) -> str:
     answer = client.get(CALLBACK, query_string={"admin_consent": "True", "tenant": tenant, "state": state})
     return f"{answer.status_code} {answer.get_data(as_text=True)}"
@@ -45,7 +51,7 @@ def test_accepted_consent_says_so_and_points_back_to_the_lms(client: FlaskClient
     assert page.startswith("200") and "Consent given" in page and TENANT in page
     assert "Settings → Integrations → Microsoft Outlook Calendar" in page and "Connect integration" in page
     assert "Back to the settings page" not in page  # that browser has no session for the account
-    assert conn(database) == (connection.CONSENT_RECEIVED, TENANT)
+    assert conn(database) == (connection.CONSENT_RECEIVED, None) and claimed(database) == TENANT
     owner_page = client.get(PAGE).get_data(as_text=True)
     assert "Consent received" in owner_page and TENANT in owner_page and ">Connect integration<" in owner_page
 
@@ -60,7 +66,7 @@ def test_a_link_works_once(client: FlaskClient, launch: Launch, database: Databa
     assert accept(client, state).startswith("200")
     again = accept(client, state, tenant="11111111-2222-3333-4444-555555555555")
     assert again.startswith("409") and "already been used" in again
-    assert conn(database) == (connection.CONSENT_RECEIVED, TENANT)
+    assert conn(database) == (connection.CONSENT_RECEIVED, None) and claimed(database) == TENANT
 
 
 def test_an_expired_link_is_refused_every_time(client: FlaskClient, launch: Launch, database: Database) -> None:
@@ -128,7 +134,7 @@ def test_state_is_bound_to_the_account_that_made_it(client: FlaskClient, launch:
     make_launch(other)("owner", account="acct-b")  # an owner of another account opens A's link
     page = accept(other, state_a)
     assert page.startswith("200") and "Back to the settings page" not in page
-    assert conn(database, "acct-a") == (connection.CONSENT_RECEIVED, TENANT)
+    assert conn(database, "acct-a") == (connection.CONSENT_RECEIVED, None) and claimed(database, "acct-a") == TENANT
     assert conn(database, "acct-b") == (connection.DISCONNECTED, None)
     with database.session() as session:
         assert session.scalars(select(ConsentRequest.account_id)).all() == ["acct-a"]

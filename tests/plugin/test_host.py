@@ -64,7 +64,10 @@ def test_launch_url_carries_a_token_signed_with_the_launch_salt(settings: Settin
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == "https://plugin.example.com/integrations/outlook"
     [token] = parse_qs(parts.query)["launch"]
     serializer = URLSafeTimedSerializer(settings.host_secret, salt="lms-launch")
-    assert serializer.loads(token, max_age=300) == {"account": "acme", "user_id": "u1", "role": "admin"}
+    payload = serializer.loads(token, max_age=300)
+    assert {k: payload[k] for k in ("account", "user_id", "role")} == {"account": "acme", "user_id": "u1",
+                                                                        "role": "admin"}
+    assert launch_url("https://plugin.example.com/", settings.host_secret, "acme", "u1", "admin") != url  # single use
     with pytest.raises(BadSignature):
         URLSafeTimedSerializer(settings.host_secret, salt="other").loads(token)
 
