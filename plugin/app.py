@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bridge.config import Settings
 from bridge.db import Database
-from plugin import actions, consent_views, hooks, launch, page
+from plugin import actions, consent_views, hooks, launch, page, trust_views
 from plugin.manifest import load_manifest
 from plugin.services import EXTENSION, Services, services
 
@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.register_blueprint(page.bp)
     app.register_blueprint(actions.bp)
     app.register_blueprint(consent_views.bp)
+    app.register_blueprint(trust_views.bp)
     app.add_url_rule("/healthz", view_func=healthz)
     launch.redact_access_logs()
     return app

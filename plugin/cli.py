@@ -60,9 +60,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def run_worker(settings: Settings, database: Database) -> None:
     """Run a worker until SIGTERM or SIGINT."""
     from bridge.graph.client import Graph
+    from bridge.models import utcnow
+    from bridge.trust import credentials
     from bridge.worker import Worker
 
-    worker = Worker(database, Graph.from_settings(settings), concurrency=settings.worker_concurrency,
+    graph = Graph.from_settings(settings)
+    graph.tokens.on_outcome = credentials.recorder(database)
+    with database.session() as session:
+        credentials.note_rotation(session, credentials.settings_fingerprints(settings), utcnow())
+    worker = Worker(database, graph, concurrency=settings.worker_concurrency,
                     full_reconcile=timedelta(minutes=settings.full_reconcile_minutes))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
