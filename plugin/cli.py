@@ -137,7 +137,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from bridge import status
-    from bridge.models import Account, Connection
+    from bridge.models import Account, Connection, utcnow
+    from plugin import trust_status
 
     settings = _settings()
     database = _database(settings)
@@ -156,12 +157,16 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"outlook-sync: no account {args.account!r}; known accounts: {', '.join(known)}",
                       file=sys.stderr)
                 return 1
+        now = utcnow()
+        for line in trust_status.credential_lines(session, settings, now):
+            print(line)
         for account in accounts:
             counts = status.counts(session, account.id)
             print(f"account {account.id}: {account.state or 'disconnected'}"
                   f"{' (' + account.reason + ')' if account.reason else ''}"
                   f" tenant={account.tenant_id or '-'}")
             print("  " + "  ".join(f"{k}={v}" for k, v in counts.items()))
+            print(trust_status.health_line(session, account.id, now))
             rows, _ = status.users(session, account.id, state=args.state, limit=args.limit)
             for row in rows:
                 reason = f" ({row.reason})" if row.reason else ""
