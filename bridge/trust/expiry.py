@@ -89,3 +89,17 @@ def configured(settings: Settings) -> list[CredentialExpiry]:
         elif secret:
             found.append(CredentialExpiry("secret", slot, end_of_day(expires) if expires else None))
     return found
+
+
+GAUGE = "outlook_sync_credential_days_left"
+
+
+def gauges(settings: Settings, now: datetime) -> dict[tuple[str, str], float]:
+    """The metric ``outlook_sync_credential_days_left{kind, slot}`` (days, fractional, negative once
+    expired) for each credential whose end date is known, for a metrics exporter to publish."""
+    found = {}
+    for credential in configured(settings):
+        days = credential.days_left(now)
+        if days is not None:
+            found[(credential.kind, credential.slot)] = round(days, 3)
+    return found

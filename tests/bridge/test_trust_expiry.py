@@ -62,3 +62,14 @@ def test_certificate_end_date_is_read(tmp_path: Path) -> None:
     (tmp_path / "empty.pem").write_text("no certificate here")
     with pytest.raises(ValueError):
         expiry.certificate_expiry(str(tmp_path / "empty.pem"))
+
+
+def test_the_days_left_metric(tmp_path: Path) -> None:
+    from tests.page.test_trust_credentials import certificate
+    path, thumbprint = certificate(tmp_path, days=5.5)
+    settings = Settings.from_env({**BASE, "OUTLOOK_SYNC_CLIENT_CERT_PATH": path,
+                                  "OUTLOOK_SYNC_CLIENT_CERT_THUMBPRINT": thumbprint,
+                                  "OUTLOOK_SYNC_CLIENT_SECRET_NEXT": "n" * 20})
+    values = expiry.gauges(settings, datetime.now(UTC))
+    assert list(values) == [("certificate", "current")]  # the next secret has no end date given
+    assert 5.4 < values[("certificate", "current")] < 5.6
