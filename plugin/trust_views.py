@@ -23,7 +23,8 @@ bp = launch.protect(Blueprint("outlook_trust", __name__, url_prefix="/integratio
 
 @bp.post("/preview")
 def preview() -> ResponseReturnValue:
-    """Start (or refresh) the preview of what connecting does; it runs in the background."""
+    """Start (or refresh) the preview of what connecting does; it runs in a background thread of this
+    process (``PREVIEW_INLINE`` in the app's config runs it before answering, for tests)."""
     viewer = launch.require_manager()
     launch.check_csrf()
     with services().database.session() as db:
