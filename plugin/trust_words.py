@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 from bridge.trust import audit, expiry
+from plugin import words
 
 AUDIT_ACTIONS = {
     audit.CONNECTED: "Connected the integration",
@@ -44,3 +45,12 @@ def audit_detail(action: str, detail: dict[str, Any]) -> str:
     if action == audit.CREDENTIAL_ROTATED:
         return "credential changed: " + ", ".join(SLOTS.get(s, s).lower() for s in detail.get("slots", []))
     return ", ".join(f"{k}: {v}" for k, v in sorted(detail.items()))
+
+
+def preview_error(code: str | None) -> str:
+    """Why a preview stopped, in words (a tenant refusal in the connection's own words)."""
+    if code == "consent_not_given":
+        return "admin consent has not been given yet."
+    if code in ("graph_error", "error", None):
+        return "Microsoft could not be reached just now, or something went wrong. Press Refresh preview to try again."
+    return " ".join(words.connection_reason(code) or ())

@@ -107,3 +107,19 @@ def test_preview_is_for_managers_after_consent(client: FlaskClient, launch: Laun
     assert client.get(f"{PAGE}/preview.csv").status_code == 403
     with database.session() as session:
         assert preview_store.summary(session, ACCOUNT) is None
+
+
+def test_a_tenant_refusal_stops_the_preview_and_says_why(
+        client: FlaskClient, launch: Launch, database: Database, tenant: Tenant, emulator: EmulatorHandle,
+        hooks: Callable[..., object]) -> None:
+    hooks(ACCOUNT, lms_sample.deliveries(datetime.now(UTC)))
+    launch("owner", user_id="u-owner")
+    assert consent(client, emulator).startswith("200")
+    emulator.admin.revoke_consent(tenant.id, CLIENT_ID)
+    client.application.config["PREVIEW_INLINE"] = True
+    assert client.post(f"{PAGE}/preview", data={"csrf_token": csrf(client)}).status_code == 303
+    with database.session() as session:
+        summary = preview_store.summary(session, ACCOUNT)
+    assert summary is not None and summary.state == preview_store.FAILED and summary.error == "consent_missing"
+    page = html.unescape(client.get(PAGE).get_data(as_text=True))
+    assert "The preview stopped: " + " ".join(words.connection_reason("consent_missing") or ()) in page
