@@ -42,6 +42,8 @@ def audit_detail(action: str, detail: dict[str, Any]) -> str:
         return f"user {detail.get('user_id', '?')} queued again"
     if action == audit.RESYNCHRONISED:
         return f"{detail.get('users_queued', 0)} users queued"
+    if action == audit.MASS_REMOVAL_CONFIRMED:
+        return f"{detail.get('entries', '?')} entries of {detail.get('users', '?')} users removed from Outlook"
     if action == audit.CREDENTIAL_ROTATED:
         return "credential changed: " + ", ".join(SLOTS.get(s, s).lower() for s in detail.get("slots", []))
     return ", ".join(f"{k}: {v}" for k, v in sorted(detail.items()))

@@ -39,6 +39,10 @@ def record(session: Session, account_id: str, actor_id: str | None, action: str,
            at: datetime | None = None, **detail: Any) -> None:
     """Add a record to the caller's transaction; ``detail`` is what the action caused (JSON values).
 
+    The details the page puts in words: connected ``users_queued``; disconnected ``remove_entries``;
+    reminder_changed ``minutes``; user_retried ``user_id``; resynchronised ``users_queued``;
+    mass_removal_confirmed ``entries`` and ``users``; credential_rotated ``slots``.
+
     Raises ``ValueError`` for an action not in :data:`ACTIONS`.
     """
     if action not in ACTIONS:

@@ -99,3 +99,12 @@ def test_csv_lists_everything_with_formulas_neutralised(client: FlaskClient, lau
     assert rows[0] == ["at", "actor_id", "actor", "action", "what_it_caused"]
     assert len(rows) - 1 == total == 1200
     assert rows[1][2] == "'=HYPERLINK(\"http://x\")" and rows[1][3] == audit.REMINDER_CHANGED
+
+
+def test_a_confirmed_mass_removal_reads_as_what_it_removed(client: FlaskClient, launch: Launch,
+                                                           database: Database, ready: None) -> None:
+    with database.session() as session:  # as the mass-removal guard's confirm action records it
+        audit.record(session, ACCOUNT, "u-owner", audit.MASS_REMOVAL_CONFIRMED, entries=120, users=60)
+    launch("owner", user_id="u-owner")
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "Confirmed a mass removal" in page and "120 entries of 60 users removed from Outlook" in page

@@ -122,3 +122,19 @@ def test_a_certificate_five_days_from_expiry_shows_a_warning(
     assert 'credential-7_days' in page and 'credential-ok' in page
     launch("learner", user_id="u-ada")
     assert "days left" not in client.get(PAGE).get_data(as_text=True)
+
+
+def test_when_no_credential_works_the_current_ones_refusal_is_raised_and_each_reported_once(
+        settings: Settings, tenant: Tenant, emulator: EmulatorHandle) -> None:
+    from bridge.graph import errors
+
+    emulator.admin.grant_consent(tenant.id, CLIENT_ID)
+    seen: list[tuple[str, str | None]] = []
+    graph = Graph.from_settings(dataclasses.replace(settings, client_secret="wrong-current-secret-0123456789",
+                                                    client_secret_next=BAD_SECRET))
+    graph.tokens.on_outcome = lambda slot, refusal: seen.append((slot, refusal.code if refusal else None))
+    for _ in range(2):
+        with pytest.raises(errors.AuthFailed) as caught:
+            graph.tokens.token(tenant.id)
+        assert caught.value.reason == errors.SECRET_INVALID and caught.value.code == "7000215"
+    assert seen == [("next", "7000215"), ("current", "7000215")]
