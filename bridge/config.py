@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -119,6 +120,12 @@ class Settings:
     consent_link_days: int = 7
     full_reconcile_minutes: int = 60
     log_format: str = "text"
+    # credential rotation and expiry (see _read_rotation)
+    client_secret_expires: date | None = None
+    client_secret_next: str | None = field(default=None, repr=False)
+    client_secret_next_expires: date | None = None
+    client_cert_path_next: str | None = None
+    client_cert_thumbprint_next: str | None = None
 
     @property
     def secure_cookies(self) -> bool:
@@ -162,6 +169,7 @@ class Settings:
         except ConfigError as error:
             errors.append(error)
         errors += _credential_errors(env, values)
+        errors += _read_rotation(read, env)
         if errors:
             raise ConfigError(errors[0].name.removeprefix(PREFIX), errors[0].problems[0][1], errors[1:])
         return cls(**values)
@@ -183,4 +191,29 @@ def _credential_errors(env: Mapping[str, str], values: Mapping[str, Any]) -> lis
     if not given and "client_secret" not in values:
         alternative = f"{PREFIX}CLIENT_CERT_PATH + {PREFIX}CLIENT_CERT_THUMBPRINT"
         return [ConfigError("CLIENT_SECRET", f"is required (or {alternative})")]
+    return []
+
+
+# --- Credential rotation and expiry -------------------------------------------------------------------
+
+
+def _date(name: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ConfigError(name, f"must be a date as YYYY-MM-DD, got {value!r}") from None
+
+
+def _read_rotation(read: Callable[..., None], env: Mapping[str, str]) -> list[ConfigError]:
+    """The end date of the client secret, and a second (next) secret or certificate for rotation."""
+    read("CLIENT_SECRET_EXPIRES", _date)
+    read("CLIENT_SECRET_NEXT")
+    read("CLIENT_SECRET_NEXT_EXPIRES", _date)
+    read("CLIENT_CERT_PATH_NEXT", _file)
+    read("CLIENT_CERT_THUMBPRINT_NEXT")
+    given = {n for n in ("CLIENT_CERT_PATH_NEXT", "CLIENT_CERT_THUMBPRINT_NEXT") if env.get(PREFIX + n, "").strip()}
+    if given == {"CLIENT_CERT_PATH_NEXT"}:
+        return [ConfigError("CLIENT_CERT_THUMBPRINT_NEXT", f"is required with {PREFIX}CLIENT_CERT_PATH_NEXT")]
+    if given == {"CLIENT_CERT_THUMBPRINT_NEXT"}:
+        return [ConfigError("CLIENT_CERT_PATH_NEXT", f"is required with {PREFIX}CLIENT_CERT_THUMBPRINT_NEXT")]
     return []

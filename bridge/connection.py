@@ -25,6 +25,7 @@ from bridge.graph.auth import token_roles
 from bridge.graph.client import Graph
 from bridge.ingest import ensure_account
 from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser
+from bridge.trust import audit
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 REQUIRED_ROLE = "Calendars.ReadWrite"
@@ -226,7 +227,8 @@ def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: dat
         if account is not None and account.locale is None:
             account.locale = locale
         _retire_links(session, account_id, now)
-        mark_everyone(session, account_id)
+        queued = mark_everyone(session, account_id)
+        audit.record(session, account_id, user_id, audit.CONNECTED, at=now, tenant=tenant, users_queued=queued)
 
 
 def mark_everyone(session: Session, account_id: str) -> int:

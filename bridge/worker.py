@@ -24,6 +24,7 @@ from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.models import Connection, DirtyKey, utcnow
 from bridge.sync import FAILED, Outcome
+from bridge.trust import health
 
 log = logging.getLogger("outlook_sync.worker")
 
@@ -167,6 +168,7 @@ class Worker:
         account_id = group[0].account_id
         with self.db.session() as session:
             done = [c for c in group if isinstance(results[c.user_id], Outcome)]
+            health.record_latencies(session, account_id, done, now, utcnow())
             queue.complete_all(session, done, self.name)
             queue.mark_dirty(session, account_id, [
                 c.user_id for c in done if cast(Outcome, results[c.user_id]).again])

@@ -108,6 +108,22 @@ async def expire_secret(request: Request) -> Any:
     return app.public_view()
 
 
+async def add_secret(request: Request) -> Any:
+    """Register another secret on an app (as Azure keeps several for a rotation): ``{"secret",
+    "expires_at"?}`` → ``{"key_id"}``."""
+    body = await _json(request)
+    app = _emu(request).world.app(request.path_params["client_id"])
+    expires = body.get("expires_at")
+    key_id = app.add_secret(str(body.get("secret") or ""), float(expires) if expires is not None else None)
+    return JSONResponse({"key_id": key_id}, 201)
+
+
+async def revoke_secret(request: Request) -> Any:
+    """Remove one secret of an app by key id (``primary`` for the first)."""
+    _emu(request).world.app(request.path_params["client_id"]).revoke_secret(request.path_params["key_id"])
+    return Response(status_code=204)
+
+
 async def create_user(request: Request) -> Any:
     user = _emu(request).world.add_user(_tenant(request), await _json(request))
     return JSONResponse(user.admin_view(), 201)
@@ -244,6 +260,8 @@ routes = [
     _r("/apps", register_app, ["POST"]),
     _r("/apps", list_apps, ["GET"]),
     _r("/apps/{client_id}/expire-secret", expire_secret, ["POST"]),
+    _r("/apps/{client_id}/secrets", add_secret, ["POST"]),
+    _r("/apps/{client_id}/secrets/{key_id}", revoke_secret, ["DELETE"]),
     _r("/tenants/{tid}/users:bulk", create_users, ["POST"]),
     _r("/tenants/{tid}/users", create_user, ["POST"]),
     _r("/tenants/{tid}/users", list_users, ["GET"]),

@@ -93,6 +93,17 @@ class EmulatorAdmin:
     def expire_secret(self, client_id: str) -> dict[str, Any]:
         return self._call("POST", f"/apps/{client_id}/expire-secret")
 
+    def add_secret(self, client_id: str, secret: str, expires_at: float | None = None) -> str:
+        """Register another secret on the app; returns its key id."""
+        body: dict[str, Any] = {"secret": secret}
+        if expires_at is not None:
+            body["expires_at"] = expires_at
+        return str(self._call("POST", f"/apps/{client_id}/secrets", body)["key_id"])
+
+    def revoke_secret(self, client_id: str, key_id: str) -> None:
+        """Remove one of the app's secrets (``primary``: the one given at registration)."""
+        self._call("DELETE", f"/apps/{client_id}/secrets/{key_id}")
+
     def create_user(
         self,
         tenant_id: str,

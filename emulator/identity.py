@@ -208,9 +208,10 @@ def _issue(
             return failure
         credential = "cert"
     elif secret:
-        if app.client_secret is None or secret != app.client_secret:
+        state = app.secret_state(secret, time.time())
+        if state == "unknown":
             return _error(7000215, **fields)
-        if app.secret_expires_at is not None and app.secret_expires_at <= time.time():
+        if state == "expired":
             return _error(7000222, **fields)
         credential = "secret"
     else:

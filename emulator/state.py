@@ -57,6 +57,31 @@ class App:
     required_roles: list[str]
     sha1_thumbprint: str | None = None
     sha256_thumbprint: str | None = None
+    # More secrets, as an app registration holds for a rotation: key id → (value, expiry or None).
+    more_secrets: dict[str, tuple[str, float | None]] = field(default_factory=dict)
+
+    def add_secret(self, secret: str, expires_at: float | None = None) -> str:
+        """Register another secret beside the first; returns its key id."""
+        if not secret:
+            raise StateError(400, "secret must not be empty")
+        key_id = str(uuid.uuid4())
+        self.more_secrets[key_id] = (secret, expires_at)
+        return key_id
+
+    def revoke_secret(self, key_id: str) -> None:
+        """Remove a secret by key id (``primary``: the one given at registration)."""
+        if key_id == "primary" and self.client_secret is not None:
+            self.client_secret, self.secret_expires_at = None, None
+        elif self.more_secrets.pop(key_id, None) is None:
+            raise StateError(404, f"no secret {key_id!r} on app {self.client_id}")
+
+    def secret_state(self, secret: str, now: float) -> str:
+        """``valid``, ``expired`` or ``unknown`` for a presented secret."""
+        known = ([(self.client_secret, self.secret_expires_at)] if self.client_secret else []) + list(
+            self.more_secrets.values())
+        states = {"expired" if expires is not None and expires <= now else "valid"
+                  for value, expires in known if value == secret}
+        return "valid" if "valid" in states else states.pop() if states else "unknown"
 
     def public_view(self) -> dict[str, Any]:
         return {
@@ -64,6 +89,7 @@ class App:
             "display_name": self.display_name,
             "has_secret": self.client_secret is not None,
             "secret_expires_at": self.secret_expires_at,
+            "secret_key_ids": (["primary"] if self.client_secret is not None else []) + list(self.more_secrets),
             "certificate_thumbprint": self.sha1_thumbprint,
             "redirect_uris": self.redirect_uris,
             "required_roles": self.required_roles,

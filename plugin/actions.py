@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from bridge import connection, i18n, queue
 from bridge.graph import errors
 from bridge.models import LmsUser, utcnow
+from bridge.trust import audit
 from plugin import launch, page, words
 from plugin.services import services
 
@@ -92,6 +93,7 @@ def reminder() -> ResponseReturnValue:
                            reminder_minutes=raw[:20])
     with services().database.session() as db:
         connection.set_reminder(db, g.viewer.account, minutes)
+        audit.record(db, g.viewer.account, g.viewer.user_id, audit.REMINDER_CHANGED, minutes=minutes)
     return _done(_("Reminder saved: no reminder.") if minutes is None else
                  ngettext("Reminder saved: %(num)d minute before the start. Existing entries follow shortly.",
                           "Reminder saved: %(num)d minutes before the start. Existing entries follow shortly.",
@@ -121,6 +123,7 @@ def disconnect() -> ResponseReturnValue:
         already = connection.connection(db, g.viewer.account).state == connection.DISCONNECTED
         if not already:
             connection.disconnect(db, g.viewer.account, remove)
+            audit.record(db, g.viewer.account, g.viewer.user_id, audit.DISCONNECTED, remove_entries=remove)
     if already:
         return _done(_("The integration was already disconnected."))
     return _done(_("Disconnected. The future entries it made are being removed from Outlook.") if remove else
@@ -135,6 +138,7 @@ def retry(user_id: str) -> ResponseReturnValue:
         if user is None or user.deleted:
             launch.refuse(404, _("No such user"), _("This account has no such user in the LMS."))
         queue.mark_dirty(db, g.viewer.account, [user_id])
+        audit.record(db, g.viewer.account, g.viewer.user_id, audit.USER_RETRIED, user_id=user_id)
     back = page.Filters.parse(request.form).query()
     return _done(_("%(name)s will be synchronised again shortly.", name=user.name or user_id), **back)
 
@@ -145,6 +149,8 @@ def resync() -> ResponseReturnValue:
     with services().database.session() as db:
         connected = connection.connection(db, g.viewer.account).state == connection.CONNECTED
         count = connection.mark_everyone(db, g.viewer.account) if connected else 0
+        if connected:
+            audit.record(db, g.viewer.account, g.viewer.user_id, audit.RESYNCHRONISED, users_queued=count)
     if not connected:
         return page.render(g.viewer, 409, _("Resynchronise works while the integration is connected."))
     return _done(ngettext("All %(num)d user will be synchronised again shortly.",

@@ -65,9 +65,15 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def run_worker(settings: Settings, database: Database) -> None:
     """Run a worker until SIGTERM or SIGINT."""
     from bridge.graph.client import Graph
+    from bridge.models import utcnow
+    from bridge.trust import credentials
     from bridge.worker import Worker
 
-    worker = Worker(database, Graph.from_settings(settings), concurrency=settings.worker_concurrency,
+    graph = Graph.from_settings(settings)
+    graph.tokens.on_outcome = credentials.recorder(database)
+    with database.session() as session:
+        credentials.note_rotation(session, credentials.settings_fingerprints(settings), utcnow())
+    worker = Worker(database, graph, concurrency=settings.worker_concurrency,
                     full_reconcile=timedelta(minutes=settings.full_reconcile_minutes))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
@@ -200,7 +206,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from bridge import status
-    from bridge.models import Account, Connection
+    from bridge.models import Account, Connection, utcnow
+    from plugin import trust_status
 
     settings = _settings()
     database = _database(settings)
@@ -219,12 +226,16 @@ def cmd_status(args: argparse.Namespace) -> int:
                 print(f"outlook-sync: no account {args.account!r}; known accounts: {', '.join(known)}",
                       file=sys.stderr)
                 return 1
+        now = utcnow()
+        for line in trust_status.credential_lines(session, settings, now):
+            print(line)
         for account in accounts:
             counts = status.counts(session, account.id)
             print(f"account {account.id}: {account.state or 'disconnected'}"
                   f"{' (' + account.reason + ')' if account.reason else ''}"
                   f" tenant={account.tenant_id or '-'}")
             print("  " + "  ".join(f"{k}={v}" for k, v in counts.items()))
+            print(trust_status.health_line(session, account.id, now))
             rows, _ = status.users(session, account.id, state=args.state, limit=args.limit)
             for row in rows:
                 reason = f" ({row.reason})" if row.reason else ""

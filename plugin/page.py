@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from bridge import connection, i18n, status
 from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, utcnow
-from plugin import launch, words
+from plugin import launch, trust_page, trust_words, words
 from plugin.launch import Viewer
 from plugin.services import services
 
@@ -69,6 +69,7 @@ class PageView:
     counts: dict[str, int] = field(default_factory=dict)
     rows: list[status.UserRow] = field(default_factory=list)
     total: int = 0
+    trust: trust_page.TrustView | None = None
 
     @property
     def pages(self) -> int:
@@ -100,6 +101,8 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
                 view.rows, view.total = status.users(
                     db, viewer.account, state=filters.state or None, search=filters.q or None,
                     offset=(filters.page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+        if viewer.manages:
+            view.trust = trust_page.load(db, settings, viewer.account, conn.state, request.args, utcnow())
     return view
 
 
@@ -115,7 +118,8 @@ def _names(db: Session, account_id: str, user_ids: list[str | None]) -> dict[str
 def render(viewer: Viewer, code: int = 200, error: str | None = None, **form: Any) -> ResponseReturnValue:
     """The page, optionally with an error (an action refused: shown in place, nothing changed)."""
     view = load(viewer, Filters.parse(request.args))
-    return render_template("page.html", v=view, words=words, states=status.STATES, error=error,
+    return render_template("page.html", v=view, words=words, trust_words=trust_words,
+                           states=status.STATES, error=error,
                            form=form, who_manages=launch.who_manages(), page_size=PAGE_SIZE,
                            languages=i18n.available(), retry_helps=status.retry_helps), code
 

@@ -10,6 +10,7 @@ from flask import current_app
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
+from bridge.trust import credentials
 from plugin.manifest import Manifest
 
 EXTENSION = "outlook_sync"
@@ -24,7 +25,9 @@ class Services:
     @cached_property
     def graph(self) -> Graph:
         """The Graph client, built on first use (the hooks never need it)."""
-        return Graph.from_settings(self.settings)
+        graph = Graph.from_settings(self.settings)
+        graph.tokens.on_outcome = credentials.recorder(self.database)
+        return graph
 
 
 def services() -> Services:

@@ -52,3 +52,11 @@ class CalendarGateway:
             headers={"Prefer": 'IdType="ImmutableId"'},
         )
         return [str(item["id"]) for item in found.get("value", [])]
+
+    def probe(self, tenant_id: str, mailbox: str) -> None:
+        """Read at most one entry's id: a read-only check that the mailbox can be reached.
+
+        Raises :class:`errors.MailboxUnreachable` (with its reason) as a write would, nothing otherwise.
+        """
+        self._http.request(tenant_id, "GET", self._events(mailbox), mailbox=mailbox,
+                           params={"$top": "1", "$select": "id"})

@@ -28,6 +28,16 @@ class Graph:
                         secret=settings.client_secret, cert_path=settings.client_cert_path,
                         cert_thumbprint=settings.client_cert_thumbprint),
             session,
+            next_credentials=_next_credentials(settings),
         )
         http = GraphHttp(settings.graph_url, tokens, session)
         return cls(tokens=tokens, http=http, calendar=CalendarGateway(http), directory=Directory(http))
+
+
+def _next_credentials(settings: Settings) -> Credentials | None:
+    """The second credential of a rotation (tried first), when one is configured."""
+    if not (settings.client_secret_next or settings.client_cert_path_next):
+        return None
+    return Credentials(client_id=settings.client_id, authority_url=settings.authority_url,
+                       secret=settings.client_secret_next, cert_path=settings.client_cert_path_next,
+                       cert_thumbprint=settings.client_cert_thumbprint_next)

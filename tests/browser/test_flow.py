@@ -105,7 +105,7 @@ def test_owner_connects_syncs_changes_the_reminder_and_disconnects(stack: Stack,
     page.reload()
     expect(plugin.locator(".badge")).to_have_text("State: Connected")
     expect(plugin.get_by_text("Olivia Owner").first).to_be_visible()
-    rows = plugin.locator("table.users tbody tr")
+    rows = plugin.locator("section[aria-labelledby=users-title] table.users tbody tr")
     expect(rows).to_have_count(len(lms_sample.PEOPLE))
     expect(rows.filter(has_text="Gina Gmail")).to_contain_text("Personal e-mail address (not synced)")
     expect(rows.filter(has_text="Oscar Oldserver")).to_contain_text(

@@ -104,7 +104,8 @@ def test_consent_callback_speaks_the_accounts_language_without_a_session(app: Fl
     assert answer.status_code == 200 and "Согласие не дано" in text
     assert "Подробности от Azure AD: access_denied: AADSTS65004: отказано 🙅" in text
     assert "Настройки → Интеграции → Microsoft Outlook Calendar" in text
-    unknown = admin.get(f"{PAGE}/consent", query_string={"state": "x" * 20, "admin_consent": "True"}, headers={"Accept-Language": "ru"})
+    unknown = admin.get(f"{PAGE}/consent", query_string={"state": "x" * 20, "admin_consent": "True"},
+                        headers={"Accept-Language": "ru"})
     assert unknown.status_code == 400 and "Эта ссылка на согласие недействительна" in unknown.get_data(as_text=True)
 
 

@@ -1,0 +1,1 @@
+"""What lets an owner trust the plugin: the audit log, credential expiry, health, the preview."""
