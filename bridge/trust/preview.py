@@ -57,7 +57,7 @@ class PreviewRun:
     def _run(self, now: datetime) -> None:
         with self.db.session() as session:
             row = session.get(Connection, self.account_id)
-            tenant = row.tenant_id if row else None
+            tenant = (row.claimed_tenant_id or row.tenant_id) if row else None  # a claim until connected
             user_ids = preview_store.user_ids(session, self.account_id)
         if tenant is None:
             with self.db.session() as session:

@@ -103,7 +103,7 @@ def test_the_page_and_the_entries_in_russian_and_english(stack: Stack, browser: 
     drain(stack)
     page.reload()
     expect(plugin.locator(".badge")).to_have_text("Состояние: Подключено")
-    rows = plugin.locator("table.users tbody tr")
+    rows = plugin.locator("section[aria-labelledby=users-title] table.users tbody tr")
     expect(rows).to_have_count(len(lms_sample.PEOPLE))
     expect(rows.filter(has_text="Gina Gmail")).to_contain_text("Личный адрес почты (не синхронизируется)")
     expect(rows.filter(has_text="Ада Лавлейс")).to_contain_text("Синхронизирован")

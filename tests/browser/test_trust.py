@@ -86,7 +86,7 @@ def test_preview_before_connect_then_health_and_activity(stack: Stack, browser: 
     graph.tokens.on_outcome = credentials.recorder(stack.database)
     Worker(stack.database, graph, concurrency=4).drain(timeout=60)
     plugin.get_by_label("Reminder (minutes before start)").fill("30")
-    plugin.get_by_role("button", name="Save").click()
+    plugin.get_by_role("region", name="Reminder").get_by_role("button", name="Save").click()
     expect(plugin.get_by_role("status").first).to_contain_text("Reminder saved: 30 minutes")
     Worker(stack.database, graph, concurrency=4).drain(timeout=60)
     page.reload()
