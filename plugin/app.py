@@ -8,7 +8,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bridge.config import Settings
 from bridge.db import Database
-from plugin import actions, consent_views, hooks, launch, page
+from plugin import actions, consent_views, feed, hooks, launch, page
 from plugin.manifest import load_manifest
 from plugin.services import EXTENSION, Services, services
 
@@ -26,8 +26,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.register_blueprint(page.bp)
     app.register_blueprint(actions.bp)
     app.register_blueprint(consent_views.bp)
+    app.register_blueprint(feed.bp)
     app.add_url_rule("/healthz", view_func=healthz)
     launch.redact_access_logs()
+    feed.redact_access_logs()
     return app
 
 

@@ -35,14 +35,14 @@ class DatabaseUnavailable(Exception):
 
 @bp.post("/hooks")
 def receive() -> ResponseReturnValue:
-    delivery = load_delivery(_signed_json())
+    delivery = load_delivery(signed_json())
     [outcome] = _apply([delivery])
     return {"id": delivery["id"], "status": outcome.value}, _status([outcome])
 
 
 @bp.post("/hooks/batch")
 def receive_batch() -> ResponseReturnValue:
-    deliveries = load_batch(_signed_json())
+    deliveries = load_batch(signed_json())
     outcomes = _apply(deliveries)
     results = [{"id": d["id"], "status": o.value} for d, o in zip(deliveries, outcomes, strict=True)]
     return {"results": results}, _status(outcomes)
@@ -53,7 +53,7 @@ def openapi_document() -> ResponseReturnValue:
     return openapi.document(services().manifest.version)
 
 
-def _signed_json() -> Any:
+def signed_json() -> Any:
     """The request's JSON, once its signature is proven (401 otherwise, before any parsing)."""
     body = request.get_data(cache=False)
     verify(services().settings.host_secret, dict(request.headers), body, time.time())
@@ -85,13 +85,13 @@ def _status(outcomes: Sequence[Outcome]) -> int:
 
 
 @bp.errorhandler(SignatureError)
-def _unauthorized(error: SignatureError) -> ResponseReturnValue:
+def unauthorized(error: SignatureError) -> ResponseReturnValue:
     log.info("hooks: refused unsigned delivery: %s", error)
     return {"error": str(error)}, 401
 
 
 @bp.errorhandler(HookError)
-def _invalid(error: HookError) -> ResponseReturnValue:
+def invalid(error: HookError) -> ResponseReturnValue:
     return {"error": error.message, "fields": error.fields}, 400
 
 

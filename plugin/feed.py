@@ -1,0 +1,135 @@
+"""The calendar feeds: ``GET /feeds/<token>.ics`` for calendar apps, and the host's signed call
+``POST /feeds/address`` that makes (or rotates, or revokes) a user's feed address.
+
+The plugin keeps only a hash of each token, so an address is returned once, when it is made: the
+LMS keeps it (it is the user's secret), or rotates it for a new one, and the old one stops working.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from flask import Blueprint, Response, request
+from flask.typing import ResponseReturnValue
+from marshmallow import RAISE, Schema, ValidationError, fields, validate
+
+from bridge import feed_service, feed_store
+from bridge.models import utcnow
+from plugin import hooks, launch
+from plugin.schemas import HookError, flatten
+from plugin.services import services
+from plugin.signing import SignatureError
+
+ADDRESS_PATH = "/feeds/address"
+ACTIONS = ("get", "rotate", "revoke")
+CACHE_CONTROL = "private, no-cache"  # clients may keep it, and ask again with If-None-Match
+_TOKEN_IN_URL = re.compile(r"(/feeds/)[^/\s\"'?]+(\.ics)")
+
+bp = Blueprint("feeds", __name__)
+bp.register_error_handler(SignatureError, hooks.unauthorized)
+bp.register_error_handler(HookError, hooks.invalid)
+
+
+class AddressRequest(Schema):
+    """The LMS asks for one user's feed address."""
+
+    class Meta:
+        unknown = RAISE
+
+    account = fields.String(required=True, validate=validate.Length(1, 128),
+                            metadata={"description": "The LMS account id."})
+    user_id = fields.String(required=True, validate=validate.Length(1, 128))
+    action = fields.String(load_default="get", validate=validate.OneOf(ACTIONS), metadata={"description": (
+        "get: make an address if the user has none; rotate: make a new one (the old stops working); "
+        "revoke: remove it.")})
+
+
+class Address(Schema):
+    """Whether the user is offered a feed, and the address when one was just made."""
+
+    user_id = fields.String(required=True)
+    offered = fields.Boolean(required=True, metadata={"description": "The account offers this user a feed."})
+    reason = fields.String(required=True, metadata={"description": (
+        "Why: personal_email, domain_not_in_tenant, no_email, mailbox_not_in_exchange_online, user_not_found, "
+        "not_connected or everyone when offered; in_outlook, inactive or feeds_off when not.")})
+    url = fields.String(allow_none=True, metadata={"description": (
+        "https address of the feed, only in the answer that made it (the plugin keeps a hash only).")})
+    webcal_url = fields.String(allow_none=True, metadata={"description": "The same address as webcal://."})
+    issued_at = fields.DateTime(allow_none=True, metadata={"description": "When the current address was made."})
+
+
+@bp.get("/feeds/<token>.ics")
+def calendar(token: str) -> ResponseReturnValue:
+    """The user's sessions as iCalendar; 304 when ``If-None-Match`` holds the current ETag."""
+    answer = feed_service.fetch(services().database, token, request.if_none_match.contains_weak, utcnow())
+    if answer is None:
+        return _plain(404, "No calendar at this address. Ask the LMS for your current calendar address.\n")
+    response = Response(answer.body or b"", 200 if answer.body is not None else 304,
+                        content_type="text/calendar; charset=utf-8")
+    response.set_etag(answer.etag)
+    return _private(response)
+
+
+@bp.post(ADDRESS_PATH)
+def address() -> ResponseReturnValue:
+    """Make, rotate or revoke a user's feed address, for the LMS to show or send to them."""
+    try:
+        asked: dict[str, Any] = AddressRequest().load(hooks.signed_json())
+    except ValidationError as error:
+        raise HookError(flatten(error.messages), "invalid request") from None
+    account, user_id, action = asked["account"], asked["user_id"], asked["action"]
+    now = utcnow()
+    token: str | None = None
+    with services().database.session() as db:
+        offer = feed_store.offer_for(db, account, user_id)
+        if offer is None:
+            return {"error": "no such user in this account"}, 404
+        if action == "revoke":
+            feed_store.revoke(db, account, user_id)
+        elif offer.offered and (action == "rotate" or feed_store.issued_at(db, account, user_id) is None):
+            token = feed_store.issue(db, account, user_id, now)
+        issued = feed_store.issued_at(db, account, user_id)
+    url = feed_url(services().settings.public_url, token) if token else None
+    return Address().dump({"user_id": user_id, "offered": offer.offered, "reason": offer.reason, "url": url,
+                           "webcal_url": _webcal(url), "issued_at": issued})
+
+
+def feed_url(public_url: str, token: str) -> str:
+    """The https address of the feed a token opens."""
+    return f"{public_url.rstrip('/')}/feeds/{token}.ics"
+
+
+def _webcal(url: str | None) -> str | None:
+    return None if url is None else "webcal://" + url.split("://", 1)[1]
+
+
+def _plain(status: int, text: str) -> Response:
+    return _private(Response(text, status, content_type="text/plain; charset=utf-8"))
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+class RedactFeedToken(logging.Filter):
+    """Blanks the token in logged feed addresses: it opens a user's calendar for as long as it lives."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = _TOKEN_IN_URL.sub(r"\1[redacted]\2", message)
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def redact_access_logs() -> None:
+    """Put :class:`RedactFeedToken` on the servers' request-line loggers (once)."""
+    for name in launch.ACCESS_LOGGERS:
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, RedactFeedToken) for f in logger.filters):
+            logger.addFilter(RedactFeedToken())
+
