@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 import icalendar
 
@@ -96,25 +96,15 @@ def html_to_text(html: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def _zone(name: str) -> ZoneInfo | None:
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError):
-        return None
-
-
-def _when(instant: datetime, zone: ZoneInfo | None) -> datetime:
-    """The instant as wall time in the event's zone; in UTC when the zone is unknown or the wall
-    time happens twice (the repeated hour when clocks fall back names no single instant)."""
-    if zone is not None:
-        local = instant.astimezone(zone)
-        if not zones.ambiguous(local):
-            return local
-    return instant.astimezone(UTC)
+def _when(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant as wall time in the event's zone (an IANA name, validated at ingest), or in UTC
+    when that wall time happens twice (the repeated hour when clocks fall back names no instant)."""
+    local = instant.astimezone(zone)
+    return instant.astimezone(UTC) if zones.ambiguous(local) else local
 
 
 def _vevent(entry: Item) -> icalendar.Event:
-    zone = _zone(entry.timezone)
+    zone = ZoneInfo(entry.timezone)
     vevent = icalendar.Event()
     vevent.add("uid", entry.uid)
     vevent.add("sequence", entry.sequence)

@@ -17,11 +17,11 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate
 from bridge import feed_service, feed_store
 from bridge.models import utcnow
 from plugin import hooks, launch
+from plugin.host import FEED_ADDRESS_PATH
 from plugin.schemas import HookError, flatten
 from plugin.services import services
 from plugin.signing import SignatureError
 
-ADDRESS_PATH = "/feeds/address"
 ACTIONS = ("get", "rotate", "revoke")
 CACHE_CONTROL = "private, no-cache"  # clients may keep it, and ask again with If-None-Match
 _TOKEN_IN_URL = re.compile(r"(/feeds/)[^/\s\"'?]+(\.ics)")
@@ -71,7 +71,7 @@ def calendar(token: str) -> ResponseReturnValue:
     return _private(response)
 
 
-@bp.post(ADDRESS_PATH)
+@bp.post(FEED_ADDRESS_PATH)
 def address() -> ResponseReturnValue:
     """Make, rotate or revoke a user's feed address, for the LMS to show or send to them."""
     try:
