@@ -121,13 +121,13 @@ def fingerprint(session: Session, found: Holder) -> str:
     no calendar built: what makes an unchanged feed's 304 cheap."""
     user = session.execute(select(LmsUser.version, LmsUser.deleted).where(
         LmsUser.account_id == found.account_id, LmsUser.id == found.user_id)).first()
-    enrolled = sorted(session.execute(select(
+    enrolled = sorted(tuple(row) for row in session.execute(select(
         LmsEnrollment.event_id, LmsEnrollment.session_id, LmsEnrollment.version, LmsEnrollment.deleted).where(
-        LmsEnrollment.account_id == found.account_id, LmsEnrollment.user_id == found.user_id)).tuples())
+        LmsEnrollment.account_id == found.account_id, LmsEnrollment.user_id == found.user_id)))
     event_ids = [e[0] for e in enrolled]
-    events = sorted(session.execute(select(LmsEvent.id, LmsEvent.version, LmsEvent.deleted).where(
+    events = sorted(tuple(row) for row in session.execute(select(LmsEvent.id, LmsEvent.version, LmsEvent.deleted).where(
         LmsEvent.account_id == found.account_id,
-        (LmsEvent.organizer_id == found.user_id) | LmsEvent.id.in_(event_ids))).tuples())
+        (LmsEvent.organizer_id == found.user_id) | LmsEvent.id.in_(event_ids))))
     state = repr((tuple(user) if user else None, enrolled, events, found.reminder_minutes))
     return hashlib.sha256(state.encode()).hexdigest()
 
@@ -143,14 +143,14 @@ def unreachable(*, connection_state: str | None, email: str | None, verified_dom
                 recorded_reason: str | None) -> str | None:
     """Why Graph cannot reach a user (a reason code), or None when their sessions go to Outlook.
 
-    No connected tenant reaches nobody (``not_connected``); otherwise a personal or foreign address
-    and the mailboxes the last pass could not write to (on premises, unlicensed, not in the tenant).
+    A personal or foreign address (or none); without a connected tenant, everyone (``not_connected``);
+    else the mailboxes the last pass could not write to (on premises, unlicensed, not in the tenant).
     """
-    if connection_state not in GRAPH_STATES:
-        return "not_connected"
     reason = eligibility.skip_reason(exists=True, active=True, email=email, verified_domains=verified_domains)
     if reason in UNREACHABLE_REASONS:
         return reason
+    if connection_state not in GRAPH_STATES:
+        return "not_connected"
     return recorded_reason if recorded_reason in UNREACHABLE_REASONS else None
 
 

@@ -59,9 +59,12 @@ class Address(Schema):
     issued_at = fields.DateTime(allow_none=True, metadata={"description": "When the current address was made."})
 
 
-@bp.get("/feeds/<token>.ics")
-def calendar(token: str) -> ResponseReturnValue:
-    """The user's sessions as iCalendar; 304 when ``If-None-Match`` holds the current ETag."""
+@bp.get("/feeds/<path:name>")
+def calendar(name: str) -> ResponseReturnValue:
+    """The user's sessions as iCalendar at ``/feeds/<token>.ics``; 304 when ``If-None-Match`` holds the
+    current ETag. Every other name under ``/feeds/`` is looked up just the same (as a string no token
+    equals: tokens hold no "/"), so whatever is asked, a miss costs one look-up by hash."""
+    token = name.removesuffix(".ics") if name.endswith(".ics") else "/" + name
     answer = feed_service.fetch(services().database, token, request.if_none_match.contains_weak, utcnow())
     if answer is None:
         return _plain(404, "No calendar at this address. Ask the LMS for your current calendar address.\n")
