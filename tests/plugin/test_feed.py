@@ -9,14 +9,19 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from flask.testing import FlaskClient
 from sqlalchemy import event
 
-from bridge import feed, feed_service, feed_store
+from bridge import connection, feed, feed_service, feed_store
+from bridge.config import Settings
 from bridge.db import Database
 from bridge.models import Connection
+from plugin.feed_schemas import ACTIONS
 from plugin.host import FEED_ADDRESS_PATH, HostClient
+from plugin.openapi import SIGNED, document
 from tests.feed_support import ZONES, around_transitions, parse
+from tests.plugin.test_host import live_url  # noqa: F401  (the fixture: the app on a loopback port)
 
 Post = Callable[..., Any]
 ACCOUNT = "acme"
@@ -256,7 +261,6 @@ def test_reminder_follows_the_account_and_raises_sequence(
     enroll(lms, "ada", "e1", 0)
     url = address("ada")["url"]
     [before] = fetch(client, url).values()
-    from bridge import connection
     with database.session() as session:
         connection.set_reminder(session, ACCOUNT, 60)
     [after] = fetch(client, url).values()
@@ -320,3 +324,30 @@ def test_inactive_learner_feed_cancels_their_sessions(
 
 def test_feed_uid_is_the_one_the_bridge_names() -> None:
     assert feed.uid(ACCOUNT, "ada", "e1", "e1-s0").endswith("@" + feed.UID_DOMAIN)
+
+
+def test_host_helper_asks_over_http_and_the_feed_is_served(
+    request: pytest.FixtureRequest, settings: Settings, lms: Callable[..., None]
+) -> None:
+    base = request.getfixturevalue("live_url")
+    user(lms, "ada", "ada@gmail.com")
+    event_with(lms, "e1", "Australia/Sydney", [NOW + timedelta(days=3)])
+    enroll(lms, "ada", "e1", 0)
+    host = HostClient(base, settings.host_secret)
+    answer = host.feed_address(ACCOUNT, "ada")
+    assert answer.status_code == 200 and answer.json()["offered"] is True
+    served = requests.get(base + path_of(answer.json()["url"]), timeout=10)
+    assert served.status_code == 200 and served.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    [only] = parse(served.content)[1].values()
+    assert only.start == NOW + timedelta(days=3)
+    again = requests.get(served.url, headers={"If-None-Match": served.headers["ETag"]}, timeout=10)
+    assert again.status_code == 304
+    assert HostClient(base, "not-the-host-secret").feed_address(ACCOUNT, "ada").status_code == 401
+
+
+def test_openapi_documents_the_feed_address_call() -> None:
+    spec = document("0.1.0")
+    operation = spec["paths"][FEED_ADDRESS_PATH]["post"]
+    assert operation["security"] == SIGNED and set(operation["responses"]) == {"200", "400", "401", "404"}
+    assert spec["components"]["schemas"]["AddressRequest"]["properties"]["action"]["enum"] == list(ACTIONS)
+    assert set(spec["paths"]["/feeds/{token}.ics"]["get"]["responses"]) == {"200", "304", "404"}
