@@ -1,4 +1,5 @@
-"""The page's actions: Connect, Connect integration, Save (reminder), Disconnect, Retry, Resynchronise.
+"""The page's actions: Connect, Connect integration, Save (reminder), Disconnect, Retry, Resynchronise,
+Save (calendar feeds).
 
 Every action is a POST that needs a launched manager (``outlook_calendar:manage`` in ``plugin.json``:
 others get 403) and the session's CSRF token (400 otherwise); the account is the session's, never a
@@ -14,8 +15,9 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from bridge import connection, queue
+from bridge import connection, feed_store, queue
 from bridge.graph import errors
+from bridge.ingest import ensure_account
 from bridge.models import LmsUser, utcnow
 from plugin import launch, page, words
 from plugin.services import services
@@ -123,3 +125,22 @@ def resync() -> ResponseReturnValue:
     if not connected:
         return page.render(g.viewer, 409, "Resynchronise works while the integration is connected.")
     return _done(f"All {count} users will be synchronised again shortly.")
+
+
+FEED_SAVED = {
+    feed_store.OFF: "Calendar feeds are off: no feed address answers, and the LMS is told none is offered.",
+    feed_store.UNREACHABLE: "Calendar feeds are offered to the users Outlook cannot reach.",
+    feed_store.EVERYONE: "Calendar feeds are offered to everyone, in addition to Outlook.",
+}
+
+
+@bp.post("/feeds")
+def feeds() -> ResponseReturnValue:
+    """Save who is offered a calendar feed: nobody, the users Graph cannot reach, or everyone."""
+    chosen = request.form.get("feed_mode", "")
+    if chosen not in feed_store.MODES:
+        return page.render(g.viewer, 400, "Calendar feeds: choose one of the options. Nothing was saved.")
+    with services().database.session() as db:
+        ensure_account(db, g.viewer.account)
+        feed_store.set_mode(db, g.viewer.account, chosen)
+    return _done(FEED_SAVED[chosen])

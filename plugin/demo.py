@@ -28,6 +28,7 @@ from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.migrate import upgrade
 from bridge.worker import Worker
+from plugin import demo_feeds
 from plugin.host import HostClient, launch_url
 
 ACCOUNT = "acme-academy"
@@ -272,6 +273,7 @@ def run_demo(keep_running: bool = False, port: int = 8000) -> int:
             mailboxes = emulator.admin.mailboxes(tenant_id)
             _print_summary(database, mailboxes)
             problems = check(database, mailboxes)
+            problems += demo_feeds.show(base_url, settings.host_secret, ACCOUNT)  # users Outlook cannot reach
             owner_link = launch_url(base_url, settings.host_secret, ACCOUNT, "u-owner", "owner")
             print(f"\nThe page: {base_url}/integrations/outlook\nOwner launch link (valid 300 s): {owner_link}")
             if problems:

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bridge import connection, status
+from bridge import connection, feed_store, status
 from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, utcnow
 from plugin import launch, words
 from plugin.launch import Viewer
@@ -66,6 +66,8 @@ class PageView:
     counts: dict[str, int] = field(default_factory=dict)
     rows: list[status.UserRow] = field(default_factory=list)
     total: int = 0
+    feed_mode: str = feed_store.DEFAULT_MODE
+    feed_offered: set[str] = field(default_factory=set)  # users on this page offered a calendar feed
 
     @property
     def pages(self) -> int:
@@ -96,6 +98,9 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
                 view.rows, view.total = status.users(
                     db, viewer.account, state=filters.state or None, search=filters.q or None,
                     offset=(filters.page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                view.feed_offered = feed_store.offered_among(
+                    db, viewer.account, [(r.user_id, r.email, r.reason) for r in view.rows])
+        view.feed_mode = feed_store.mode(db, viewer.account)
     return view
 
 

@@ -96,7 +96,7 @@ def test_managers_see_every_control(client: FlaskClient, launch: Launch, ready: 
     launch(role)
     html = client.get(PAGE).get_data(as_text=True)
     actions = set(re.findall(r'<form method="post" action="/integrations/outlook/([^"]+)"', html))
-    assert actions == {"reminder", "resync", "users/u-ada/retry", "users/u-owner/retry"}
+    assert actions == {"reminder", "feeds", "resync", "users/u-ada/retry", "users/u-owner/retry"}
     assert 'href="/integrations/outlook/disconnect"' in html
     assert "Reminder (minutes before start)" in html and ">Save</button>" in html
     assert "ada@contoso.example" in html
