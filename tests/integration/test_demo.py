@@ -20,3 +20,4 @@ def test_demo_ends_with_what_the_rules_say(tmp_path: Path, capsys: pytest.Captur
     assert "Every user and mailbox is what the rules say." in out
     assert "Otto Onprem" in out and "mailbox_not_in_exchange_online" in out
     assert "launch=" in out
+    assert "Calendar feeds" in out and "asked again with its ETag: 304" in out
