@@ -21,6 +21,7 @@ from bridge.graph import errors
 from bridge.models import (
     Account,
     Connection,
+    FeedItem,
     FeedSetting,
     FeedToken,
     LmsEnrollment,
@@ -73,11 +74,10 @@ def issue(session: Session, account_id: str, user_id: str, now: datetime) -> str
     return token
 
 
-def revoke(session: Session, account_id: str, user_id: str) -> bool:
-    """Remove the user's feed address; True when there was one."""
-    done = session.execute(delete(FeedToken).where(FeedToken.account_id == account_id,
-                                                   FeedToken.user_id == user_id))
-    return bool(getattr(done, "rowcount", 0))
+def revoke(session: Session, account_id: str, user_id: str) -> None:
+    """Remove the user's feed address, and the record of what it listed."""
+    for table in (FeedToken, FeedItem):
+        session.execute(delete(table).where(table.account_id == account_id, table.user_id == user_id))
 
 
 def issued_at(session: Session, account_id: str, user_id: str) -> datetime | None:

@@ -11,12 +11,12 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 from flask.testing import FlaskClient
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from bridge import connection, feed, feed_service, feed_store
 from bridge.config import Settings
 from bridge.db import Database
-from bridge.models import Connection
+from bridge.models import Connection, FeedItem
 from plugin.feed_schemas import ACTIONS
 from plugin.host import FEED_ADDRESS_PATH, HostClient
 from plugin.openapi import SIGNED, document
@@ -162,7 +162,7 @@ def test_unassigned_session_turns_cancelled_until_it_ends(
 
 
 def test_rotated_token_old_url_answers_404(
-    lms: Callable[..., None], address: Callable[..., Any], client: FlaskClient
+    lms: Callable[..., None], address: Callable[..., Any], client: FlaskClient, database: Database
 ) -> None:
     user(lms, "ada", "ada@gmail.com")
     event_with(lms, "e1", "Europe/Berlin", [NOW + timedelta(days=2)])
@@ -177,6 +177,8 @@ def test_rotated_token_old_url_answers_404(
     assert client.get(path_of(rotated["url"]).removesuffix(".ics")).status_code == 404
     assert address("ada", "revoke")["issued_at"] is None
     assert client.get(path_of(rotated["url"])).status_code == 404
+    with database.session() as session:  # nothing kept of what the revoked feed listed
+        assert session.scalars(select(FeedItem).where(FeedItem.user_id == "ada")).all() == []
 
 
 def test_a_learners_url_never_shows_another_users_sessions(
