@@ -1,6 +1,7 @@
 """The calendar feed end to end: hooks in, the signed address call, GET /feeds/<token>.ics read by vobject."""
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -353,3 +354,11 @@ def test_openapi_documents_the_feed_address_call() -> None:
     assert operation["security"] == SIGNED and set(operation["responses"]) == {"200", "400", "401", "404"}
     assert spec["components"]["schemas"]["AddressRequest"]["properties"]["action"]["enum"] == list(ACTIONS)
     assert set(spec["paths"]["/feeds/{token}.ics"]["get"]["responses"]) == {"200", "304", "404"}
+
+
+def test_feed_tokens_are_blanked_in_request_logs(app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    token = secrets.token_urlsafe(32)
+    logger = logging.getLogger("werkzeug")
+    with caplog.at_level(logging.INFO, logger="werkzeug"):
+        logger.info('127.0.0.1 - - "GET /feeds/%s.ics HTTP/1.1" 200 -', token)
+    assert token not in caplog.text and "/feeds/[redacted].ics" in caplog.text
