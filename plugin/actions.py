@@ -139,7 +139,7 @@ def feeds() -> ResponseReturnValue:
     """Save who is offered a calendar feed: nobody, the users Graph cannot reach, or everyone."""
     chosen = request.form.get("feed_mode", "")
     if chosen not in feed_store.MODES:
-        return page.render(g.viewer, 400, "Calendar feeds: choose one of the options. Nothing was saved.")
+        return page.render(g.viewer, 400, "Calendar feeds: choose one of the options. Nothing was changed.")
     with services().database.session() as db:
         ensure_account(db, g.viewer.account)
         feed_store.set_mode(db, g.viewer.account, chosen)

@@ -69,7 +69,7 @@ def test_a_bad_choice_or_missing_csrf_changes_nothing(
     launch("owner")
     client.get(PAGE)
     bad = client.post(f"{PAGE}/feeds", data={"feed_mode": "all", "csrf_token": csrf(client)})
-    assert bad.status_code == 400 and "Nothing was saved" in bad.get_data(as_text=True)
+    assert bad.status_code == 400 and "Nothing was changed" in bad.get_data(as_text=True)
     assert client.post(f"{PAGE}/feeds", data={"feed_mode": "off"}).status_code == 400
     assert mode(database) == feed_store.UNREACHABLE
 
