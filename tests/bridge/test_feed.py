@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge import feed
+from bridge import feed, feed_store
 from bridge.lms import Event, Session
 from tests.feed_support import ZONES, around_transitions, parse
 
@@ -112,3 +112,22 @@ def test_uid_is_stable_and_names_no_id() -> None:
     assert uid == feed.uid("acme", "user-42", "event-7", "session-9")
     assert uid != feed.uid("acme", "user-43", "event-7", "session-9")
     assert not any(part in uid for part in ("acme", "user-42", "event-7", "session-9"))
+
+
+@pytest.mark.parametrize(("state", "email", "recorded", "why"), [
+    ("connected", "ada@gmail.com", None, "personal_email"),
+    ("connected", "ada@other.example", None, "domain_not_in_tenant"),
+    ("connected", None, None, "no_email"),
+    ("connected", "ada@corp.example", "mailbox_not_in_exchange_online", "mailbox_not_in_exchange_online"),
+    ("suspended", "ada@corp.example", "user_not_found", "user_not_found"),
+    ("connected", "ada@corp.example", "no_upcoming_sessions", None),
+    ("connected", "ada@corp.example", None, None),
+    ("disconnected", "ada@corp.example", None, "not_connected"),
+    (None, "ada@gmail.com", None, "personal_email"),
+])
+def test_who_graph_cannot_reach(state: str | None, email: str | None, recorded: str | None, why: str | None) -> None:
+    assert feed_store.unreachable(connection_state=state, email=email, verified_domains=["corp.example"],
+                                  recorded_reason=recorded) == why
+    assert feed_store.offer(feed_store.UNREACHABLE, why) is (why is not None)
+    assert feed_store.offer(feed_store.EVERYONE, why) is True
+    assert feed_store.offer(feed_store.OFF, why) is False
