@@ -1,4 +1,4 @@
-"""B6: the preview before connecting over N users (every one eligible, so every mailbox is checked).
+"""B7: the preview before connecting over N users (every one eligible, so every mailbox is checked).
 
 The account's users each have two upcoming sessions; the preview reads the tenant's domains, applies
 the rules and checks each mailbox with one read-only request, 16 at a time (as the page runs it), at
@@ -43,7 +43,7 @@ def run(size: str, runs: int, server_url: str | None) -> list[str]:
                 before["by_kind"].get("calendar", 0) + before["by_kind"].get("directory", 0))
             writes = sum(after[k] - before[k] for k in ("creates", "updates", "deletes"))
             lines.append(
-                f"B6 preview ({'PostgreSQL' if server_url else 'SQLite'}): {users} users, {summary.entries} entries "
+                f"B7 preview ({'PostgreSQL' if server_url else 'SQLite'}): {users} users, {summary.entries} entries "
                 f"previewed, {graph_calls} Graph requests ({graph_calls / users:.2f} per user), {LATENCY_MS} ms "
                 f"latency, {CONCURRENCY} at a time: {wall:.1f} s ({users / wall:.0f} users/s); "
                 f"mailbox writes: {writes}")

@@ -54,7 +54,15 @@ def decide(view: UserView, verified_domains: Collection[str] | None, now: dateti
     )
     if reason is not None:
         return Decision({}, reason)
+    return sessions_of(view, now)
 
+
+def sessions_of(view: UserView, now: datetime) -> Decision:
+    """The sessions the user organizes or chose whose end is still ahead, whoever can receive them.
+
+    :func:`decide` applies it to the users Graph may write to; the calendar feed applies it to
+    everyone it serves, so both give a user the same sessions.
+    """
     wanted: dict[tuple[str, str], Wanted] = {}
     for event in view.events.values():
         if event.cancelled or event.organizer_id != view.user_id:

@@ -33,7 +33,7 @@ def graph_zone_name(iana: str) -> str:
     return tz_win.get(iana, "UTC")
 
 
-def _ambiguous(local: datetime) -> bool:
+def ambiguous(local: datetime) -> bool:
     """A wall time that happens twice (when clocks fall back) names no single instant."""
     return local.utcoffset() != local.replace(fold=1 - local.fold).utcoffset()
 
@@ -55,6 +55,6 @@ def graph_datetime(instant: datetime, iana: str) -> dict[str, str]:
     """
     name = graph_zone_name(iana)
     local = instant.astimezone(ZoneInfo(iana))
-    if name == "UTC" or _ambiguous(local) or _read_back(local, name) != instant:
+    if name == "UTC" or ambiguous(local) or _read_back(local, name) != instant:
         name, local = "UTC", instant.astimezone(UTC)
     return {"dateTime": local.replace(tzinfo=None).isoformat(timespec="seconds"), "timeZone": name}

@@ -1,5 +1,5 @@
 """The page's actions: Connect, Connect integration, Save (reminder, entries' language), Disconnect, Retry,
-Resynchronise.
+Resynchronise, Apply (calendar feeds).
 
 Every action is a POST that needs a launched manager (``outlook_calendar:manage`` in ``plugin.json``:
 others get 403) and the session's CSRF token (400 otherwise); the account is the session's, never a
@@ -15,10 +15,12 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from bridge import connection, i18n, queue
+from bridge import connection, feed_store, i18n, queue
 from bridge.graph import errors
+from bridge.ingest import ensure_account
 from bridge.models import LmsUser, utcnow
 from bridge.trust import audit
 from plugin import launch, page, words
@@ -155,3 +157,22 @@ def resync() -> ResponseReturnValue:
         return page.render(g.viewer, 409, _("Resynchronise works while the integration is connected."))
     return _done(ngettext("All %(num)d user will be synchronised again shortly.",
                           "All %(num)d users will be synchronised again shortly.", count))
+
+
+FEED_SAVED = {
+    feed_store.OFF: _l("Calendar feeds are off: no feed address answers, and the LMS is told none is offered."),
+    feed_store.UNREACHABLE: _l("Calendar feeds are offered to the users Outlook cannot reach."),
+    feed_store.EVERYONE: _l("Calendar feeds are offered to everyone, in addition to Outlook."),
+}
+
+
+@bp.post("/feeds")
+def feeds() -> ResponseReturnValue:
+    """Save who is offered a calendar feed: nobody, the users Graph cannot reach, or everyone."""
+    chosen = request.form.get("feed_mode", "")
+    if chosen not in feed_store.MODES:
+        return page.render(g.viewer, 400, _("Calendar feeds: choose one of the options. Nothing was changed."))
+    with services().database.session() as db:
+        ensure_account(db, g.viewer.account)
+        feed_store.set_mode(db, g.viewer.account, chosen)
+    return _done(str(FEED_SAVED[chosen]))

@@ -33,7 +33,7 @@ from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.migrate import upgrade
 from bridge.worker import Worker
-from plugin import words
+from plugin import demo_feeds, words
 from plugin.host import HostClient, launch_url
 
 ACCOUNT = "acme-academy"
@@ -298,6 +298,7 @@ def _run(keep_running: bool, port: int) -> int:
             mailboxes = emulator.admin.mailboxes(tenant_id)
             _print_summary(database, mailboxes)
             problems = check(database, mailboxes)
+            problems += demo_feeds.show(base_url, settings.host_secret, ACCOUNT)  # users Outlook cannot reach
             if problems:
                 print("\nNOT what the rules say:\n  " + "\n  ".join(problems))
                 return 1

@@ -50,7 +50,7 @@ def _timed(response: Response) -> Response:
 
 @bp.post("/hooks")
 def receive() -> ResponseReturnValue:
-    delivery = load_delivery(_signed_json())
+    delivery = load_delivery(signed_json())
     data = delivery["data"]
     user = data.get("user_id") or (data.get("id") if delivery["topic"].startswith("user.") else None)
     logs.add(account=delivery["account"], delivery=delivery["id"], user=user)
@@ -61,7 +61,7 @@ def receive() -> ResponseReturnValue:
 
 @bp.post("/hooks/batch")
 def receive_batch() -> ResponseReturnValue:
-    deliveries = load_batch(_signed_json())
+    deliveries = load_batch(signed_json())
     outcomes = _apply(deliveries)
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
         metrics.hook(delivery["topic"], outcome.value)
@@ -74,7 +74,7 @@ def openapi_document() -> ResponseReturnValue:
     return openapi.document(services().manifest.version)
 
 
-def _signed_json() -> Any:
+def signed_json() -> Any:
     """The request's JSON, once its signature is proven (401 otherwise, before any parsing)."""
     body = _body()
     verify(services().settings.host_secret, dict(request.headers), body, time.time())
@@ -126,14 +126,14 @@ def _status(outcomes: Sequence[Outcome]) -> int:
 
 
 @bp.errorhandler(SignatureError)
-def _unauthorized(error: SignatureError) -> ResponseReturnValue:
+def unauthorized(error: SignatureError) -> ResponseReturnValue:
     log.debug("hooks: refused unsigned delivery: %s", error)  # at DEBUG: anyone can send these
     metrics.hook_refused("stale_timestamp" if isinstance(error, StaleTimestamp) else "bad_signature")
     return {"error": str(error)}, 401
 
 
 @bp.errorhandler(HookError)
-def _invalid(error: HookError) -> ResponseReturnValue:
+def invalid(error: HookError) -> ResponseReturnValue:
     metrics.hook_refused("invalid_body")
     return {"error": error.message, "fields": error.fields}, 400
 

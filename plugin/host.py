@@ -1,4 +1,5 @@
-"""The Python side of the host contract, for hosts: sign and send hooks, make launch links.
+"""The Python side of the host contract, for hosts: sign and send hooks, make launch links, ask
+for a user's calendar-feed address.
 
 The demo, the tests and any Python LMS talk to the plugin through this module, so they sign and
 serialise exactly as the plugin verifies and validates.
@@ -22,6 +23,7 @@ from plugin.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 HOOK_PATH = "/hooks"
 BATCH_PATH = "/hooks/batch"
 SETTINGS_PATH = "/integrations/outlook"
+FEED_ADDRESS_PATH = "/feeds/address"
 LAUNCH_SALT = "lms-launch"
 
 
@@ -93,6 +95,14 @@ class HostClient:
     def send_batch(self, deliveries: Sequence[Mapping[str, Any]]) -> requests.Response:
         """POST up to 1,000 envelopes (from :meth:`delivery`) to ``/hooks/batch`` as one unit."""
         return self._post(BATCH_PATH, {"deliveries": list(deliveries)})
+
+    def feed_address(self, account: str, user_id: str, action: str = "get") -> requests.Response:
+        """Ask for a user's calendar-feed address (``action``: get, rotate or revoke).
+
+        200 with ``{"offered", "reason", "url", "webcal_url", "issued_at"}``; ``url`` is given only in
+        the answer that made the address (the plugin keeps a hash), so keep it or rotate for a new one.
+        """
+        return self._post(FEED_ADDRESS_PATH, {"account": account, "user_id": user_id, "action": action})
 
     def _post(self, path: str, obj: Any) -> requests.Response:
         body = dumps(obj)

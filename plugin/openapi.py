@@ -1,4 +1,5 @@
-"""The OpenAPI document of the hooks, generated from the marshmallow schemas that validate them."""
+"""The OpenAPI document of the hooks and the feed-address call, generated from the marshmallow
+schemas that validate them."""
 from __future__ import annotations
 
 import functools
@@ -9,7 +10,10 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields, validate
 
+from bridge.feed import REFRESH
 from bridge.ingest import Outcome
+from plugin.feed_schemas import Address, AddressRequest
+from plugin.host import FEED_ADDRESS_PATH
 from plugin.schemas import DELIVERIES, MAX_BATCH, Batch, DeliveryField
 from plugin.signing import MAX_SKEW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
@@ -76,6 +80,40 @@ def _operation(summary: str, body: Any, result: type[Schema], unchanged: str, ap
     }
 
 
+def _feed_paths(spec: APISpec) -> None:
+    """The signed call for a user's feed address, and the feed itself (opened by its secret token)."""
+    spec.path(FEED_ADDRESS_PATH, operations={"post": {
+        "summary": "Make, rotate or revoke a user's calendar-feed address",
+        "description": ("For users Graph cannot reach (or everyone, as the account's managers choose). The plugin "
+                        "keeps only a hash of the token, so `url` is in the answer that made it and never again."),
+        "security": SIGNED,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": AddressRequest}}},
+        "responses": {
+            "200": _response("Whether the user is offered a feed; the address when one was made", Address),
+            "400": _response("Invalid JSON or body; nothing changed", Error),
+            "401": _response("Missing or bad signature or timestamp; nothing changed", Error),
+            "404": _response("No such user in this account", Error),
+        },
+    }})
+    calendar = {"text/calendar": {"schema": {"type": "string", "format": "binary"}}}
+    spec.path("/feeds/{token}.ics", operations={"get": {
+        "summary": "A user's sessions as an iCalendar (RFC 5545) subscription",
+        "description": f"Clients should poll every {int(REFRESH.total_seconds() // 60)} minutes with If-None-Match.",
+        "security": [],
+        "parameters": [
+            {"name": "token", "in": "path", "required": True, "schema": {"type": "string"},
+             "description": "The secret token from the feed-address call."},
+            {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"}},
+        ],
+        "responses": {
+            "200": {"description": "The feed", "content": calendar,
+                    "headers": {"ETag": {"schema": {"type": "string"}}}},
+            "304": {"description": "Unchanged since the ETag given"},
+            "404": {"description": "Unknown, rotated or revoked token, or feeds turned off"},
+        },
+    }})
+
+
 @functools.cache
 def document(version: str) -> dict[str, Any]:
     """The OpenAPI 3.0 document served at ``/hooks/openapi.json``."""
@@ -85,13 +123,14 @@ def document(version: str) -> dict[str, Any]:
         version=version,
         openapi_version="3.0.3",
         plugins=[marshmallow],
-        info={"description": "How the LMS tells the plugin about users, events and enrollments."},
+        info={"description": "How the LMS tells the plugin about users, events and enrollments, and asks "
+                             "for a user's calendar-feed address."},
     )
     assert marshmallow.converter is not None  # set by APISpec
     marshmallow.converter.add_attribute_function(_delivery_field)
     for schema in DELIVERIES.values():
         spec.components.schema(schema.__name__, schema=schema)
-    for schema in (Batch, Result, BatchResult, Error):
+    for schema in (Batch, Result, BatchResult, Error, AddressRequest, Address):
         spec.components.schema(schema.__name__, schema=schema)
     signature = f"HMAC-SHA256 of '<{TIMESTAMP_HEADER}>.<raw body>' with the host secret, as sha256=<hex>."
     spec.components.security_scheme(
@@ -111,6 +150,7 @@ def document(version: str) -> dict[str, Any]:
         f"Deliver up to {MAX_BATCH} changes; all are validated before any is stored", Batch, BatchResult,
         "Every delivery duplicate or stale", "At least one delivery applied",
     )})
+    _feed_paths(spec)
     spec.path("/hooks/openapi.json", operations={"get": {
         "summary": "This document", "responses": {"200": {"description": "OpenAPI document"}},
     }})

@@ -20,7 +20,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bridge import connection, i18n, status
+from bridge import connection, feed_store, i18n, status
 from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, utcnow
 from plugin import launch, trust_page, trust_words, words
 from plugin.launch import Viewer
@@ -70,6 +70,8 @@ class PageView:
     rows: list[status.UserRow] = field(default_factory=list)
     total: int = 0
     trust: trust_page.TrustView | None = None
+    feed_mode: str = feed_store.DEFAULT_MODE
+    feed_offered: set[str] = field(default_factory=set)  # users on this page offered a calendar feed
 
     @property
     def pages(self) -> int:
@@ -101,6 +103,9 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
                 view.rows, view.total = status.users(
                     db, viewer.account, state=filters.state or None, search=filters.q or None,
                     offset=(filters.page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+                view.feed_offered = feed_store.offered_among(
+                    db, viewer.account, [(r.user_id, r.email, r.reason) for r in view.rows])
+        view.feed_mode = feed_store.mode(db, viewer.account)
         if viewer.manages:
             view.trust = trust_page.load(db, settings, viewer.account, conn.state, request.args, utcnow())
     return view

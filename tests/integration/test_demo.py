@@ -32,6 +32,7 @@ def test_demo_ends_with_what_the_rules_say(tmp_path: Path, capsys: pytest.Captur
     assert "(1 entry)" in out and "(1 entries)" not in out and "(5 entries)" in out
     assert "launch=" not in out and "/integrations/outlook" not in out  # no address when it does not keep running
     assert "alembic" not in out.lower() and "Running upgrade" not in out
+    assert "Calendar feeds" in out and "asked again with its ETag: 304" in out
 
 
 def _children(pid: int) -> list[int]:

@@ -1,0 +1,133 @@
+"""The feed's RFC 5545 text, read back by an independent parser (vobject) across DST edges."""
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import icalendar
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bridge import feed, feed_store
+from bridge.lms import Event, Session
+from tests.feed_support import ZONES, around_transitions, parse
+
+STAMP = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
+SOON = datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def item_at(zone: str, start: datetime, minutes: int = 60, **event: object) -> feed.Item:
+    session = Session(id="s1", event_id="e1", position=0, start=start, end=start + timedelta(minutes=minutes))
+    ev = Event(id="e1", title="Induction", timezone=zone, sessions=(session,), **event)  # type: ignore[arg-type]
+    return feed.item(ev, session, 15, uid=feed.uid("acme", "u1", "e1", f"{zone}{start}"), sequence=0,
+                     changed_at=STAMP)
+
+
+@pytest.mark.parametrize("zone", ZONES)
+def test_instants_either_side_of_dst_changes_read_back_exactly(zone: str) -> None:
+    instants = around_transitions(zone, SOON, count=2)
+    items = [item_at(zone, start) for start in instants]
+    body = feed.calendar(items, "LMS sessions")
+    _, events = parse(body)
+    assert sorted(e.start for e in events.values()) == sorted(instants)
+    assert all(e.end - e.start == timedelta(hours=1) for e in events.values())
+    assert f"TZID:{zone}".encode() in body  # a VTIMEZONE for the event's zone
+    ours = icalendar.Calendar.from_ical(body)  # and the library that wrote it agrees
+    assert sorted(c.decoded("dtstart").astimezone(UTC) for c in ours.walk("VEVENT")) == sorted(instants)
+
+
+@settings(max_examples=60, deadline=None)
+@given(zone=st.sampled_from((*ZONES, "UTC", "Asia/Kolkata")),
+       offset=st.integers(min_value=-36 * 60, max_value=36 * 60), minutes=st.integers(1, 600))
+def test_any_instant_near_a_dst_change_round_trips(zone: str, offset: int, minutes: int) -> None:
+    edge = around_transitions("Europe/Berlin" if zone not in ZONES else zone, SOON, count=1)[2]
+    start = edge + timedelta(minutes=offset)
+    _, events = parse(feed.calendar([item_at(zone, start, minutes)], "x"))
+    [event] = events.values()
+    assert (event.start, event.end) == (start, start + timedelta(minutes=minutes))
+
+
+def test_repeated_hour_is_written_in_utc_not_as_an_ambiguous_wall_time() -> None:
+    repeated = around_transitions("America/New_York", datetime(2026, 10, 1, tzinfo=UTC), 1)
+    fall_back = [i for i in repeated if i.month == 11][2]  # 30 min before clocks go back: 01:30 EDT
+    body = feed.calendar([item_at("America/New_York", fall_back)], "x")
+    assert f"DTSTART:{fall_back:%Y%m%dT%H%M%S}Z".encode() in body
+
+
+def test_event_says_what_the_outlook_entry_says() -> None:
+    start = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    entry = item_at("Europe/Berlin", start, description="Bring <b>boots</b> & gloves.\nSecond line",
+                    url="https://lms.example.com/e1", online_url="https://meet.example.com/x")
+    _, events = parse(feed.calendar([entry], "LMS sessions"))
+    [event] = events.values()
+    assert event.summary == "Induction" and event.status == "CONFIRMED" and event.sequence == 0
+    assert event.url == "https://lms.example.com/e1"
+    assert event.location == "Online"
+    assert event.alarm_minutes == 15
+    assert event.stamp == event.last_modified == STAMP
+    assert event.description is not None
+    lines = event.description.splitlines()
+    assert lines[0] == "Bring <b>boots</b> & gloves."  # the body's text, entities decoded
+    assert lines[1] == "Second line"
+    assert "Join: https://meet.example.com/x" in lines
+    assert "Open in the LMS: https://lms.example.com/e1" in lines
+
+
+def test_calendar_properties_and_cancelled_events() -> None:
+    cancelled = feed.Item(uid="x@y", sequence=3, changed_at=STAMP, start=SOON, end=SOON + timedelta(hours=1),
+                          timezone="Europe/Berlin", summary="Gone", cancelled=True, reminder_minutes=10)
+    body = feed.calendar([cancelled], "LMS sessions")
+    calendar, events = parse(body)
+    assert events["x@y"].status == "CANCELLED" and events["x@y"].sequence == 3
+    assert events["x@y"].alarm_minutes is None  # nothing to be reminded of
+    assert calendar.refresh_interval.value == "PT15M"  # type: ignore[attr-defined]
+    assert calendar.refresh_interval.params == {"VALUE": ["DURATION"]}  # type: ignore[attr-defined]
+    assert calendar.x_published_ttl.value == "PT15M"  # type: ignore[attr-defined]
+    assert b"VERSION:2.0" in body and b"PRODID:" in body
+
+
+def test_no_reminder_means_no_alarm_and_empty_feed_is_valid() -> None:
+    start = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
+    session = Session(id="s1", event_id="e1", position=0, start=start, end=start + timedelta(hours=1))
+    ev = Event(id="e1", title="T", timezone="UTC", sessions=(session,))
+    entry = feed.item(ev, session, None, uid="u@x", sequence=0, changed_at=STAMP)
+    _, events = parse(feed.calendar([entry], "x"))
+    assert events["u@x"].alarm_minutes is None
+    _, none = parse(feed.calendar([], "x"))
+    assert none == {}
+
+
+@pytest.mark.parametrize(("html", "text"), [
+    ("<html><body><p>One &amp; two</p><p>Three<br>four</p></body></html>", "One & two\nThree\nfour"),
+    ("<ul><li>a</li><li>b</li></ul><script>x</script>", "a\nb\nx"),
+    ("plain   text", "plain text"),
+    ("", ""),
+])
+def test_html_to_text(html: str, text: str) -> None:
+    assert feed.html_to_text(html) == text
+
+
+def test_uid_is_stable_and_names_no_id() -> None:
+    uid = feed.uid("acme", "user-42", "event-7", "session-9")
+    assert uid == feed.uid("acme", "user-42", "event-7", "session-9")
+    assert uid != feed.uid("acme", "user-43", "event-7", "session-9")
+    assert not any(part in uid for part in ("acme", "user-42", "event-7", "session-9"))
+
+
+@pytest.mark.parametrize(("state", "email", "recorded", "why"), [
+    ("connected", "ada@gmail.com", None, "personal_email"),
+    ("connected", "ada@other.example", None, "domain_not_in_tenant"),
+    ("connected", None, None, "no_email"),
+    ("connected", "ada@corp.example", "mailbox_not_in_exchange_online", "mailbox_not_in_exchange_online"),
+    ("suspended", "ada@corp.example", "user_not_found", "user_not_found"),
+    ("connected", "ada@corp.example", "no_upcoming_sessions", None),
+    ("connected", "ada@corp.example", None, None),
+    ("disconnected", "ada@corp.example", None, "not_connected"),
+    (None, "ada@gmail.com", None, "personal_email"),
+])
+def test_who_graph_cannot_reach(state: str | None, email: str | None, recorded: str | None, why: str | None) -> None:
+    assert feed_store.unreachable(connection_state=state, email=email, verified_domains=["corp.example"],
+                                  recorded_reason=recorded) == why
+    assert feed_store.offer(feed_store.UNREACHABLE, why) is (why is not None)
+    assert feed_store.offer(feed_store.EVERYONE, why) is True
+    assert feed_store.offer(feed_store.OFF, why) is False
