@@ -67,7 +67,7 @@ def test_event_says_what_the_outlook_entry_says() -> None:
     assert event.stamp == event.last_modified == STAMP
     assert event.description is not None
     lines = event.description.splitlines()
-    assert lines[0] == "Bring <b>boots</b> & gloves."  # the body's text, entities decoded
+    assert lines[0] == "Bring boots & gloves."  # the description is HTML: its text, tags dropped, entities decoded
     assert lines[1] == "Second line"
     assert "Join: https://meet.example.com/x" in lines
     assert "Open in the LMS: https://lms.example.com/e1" in lines
