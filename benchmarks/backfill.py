@@ -17,6 +17,7 @@ from typing import Any
 from benchmarks.common import ACCOUNT, median_of, prepare
 from benchmarks.ingest import scratch_database
 from bridge import reconcile, rules, store
+from bridge.graph.calendar import Write
 from bridge.worker import Worker
 from emulator.testing import running_emulator
 
@@ -35,7 +36,7 @@ def bridge_backfill(users: int, latency_ms: float, concurrency: int, server_url:
         counters = emulator.admin.counters()
         made = sum(len(m["events"]) for m in emulator.admin.mailboxes(work.tenant_id).values())
         work.database.dispose()
-        work.graph.http.close()
+        work.graph.close()
     per_mailbox = 2 * latency_ms / 1000 / 4
     bound = max(work.entries * latency_ms / 1000 / concurrency, per_mailbox)
     return {"entries": work.entries, "made": made, "wall_s": wall, "bound_s": bound, "ratio": bound / wall,
@@ -54,12 +55,12 @@ def naive_backfill(users: int, latency_ms: float) -> dict[str, Any]:
             decision = rules.decide(view, None, work_now())
             wanted = reconcile.desired_entries(decision, ACCOUNT, uid, 15)
             assert view.user and view.user.email
-            work.graph.http.request(work.tenant_id, "GET", f"/users/{view.user.email}")
+            work.graph.directory.find_user(work.tenant_id, view.user.email)
             for desired in wanted.values():
-                work.graph.calendar.create(work.tenant_id, view.user.email, desired.payload, desired.tag)
+                work.graph.calendar.apply(work.tenant_id, [Write.create(view.user.email, desired.payload, desired.tag)])
         wall = time.perf_counter() - start
         made = sum(len(m["events"]) for m in emulator.admin.mailboxes(work.tenant_id).values())
-        work.graph.http.close()
+        work.graph.close()
     return {"entries": work.entries, "made": made, "wall_s": wall}
 
 

@@ -73,7 +73,7 @@ def run(size: str, runs: int, postgresql_url: str) -> list[str]:
         folder = Path(name)
         work = prepare(emulator, database_url, users, concurrency=8)
         work.database.dispose()
-        work.graph.http.close()
+        work.graph.close()
         env = ingest.plugin_env(
             database_url, client_id=work.settings.client_id, client_secret=work.settings.client_secret or "",
             authority_url=emulator.base_url, graph_url=emulator.graph_url, ca_bundle=emulator.ca_path)

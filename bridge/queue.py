@@ -19,7 +19,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from bridge.models import Connection, DirtyKey, UTCDateTime, utcnow
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=10)  # kept alive by the worker's heartbeat (every 2 s): a dead worker's keys return fast
 WORKING_STATES = ("connected", "disconnecting")
 
 
@@ -59,7 +59,8 @@ def _mark(postgresql_: bool) -> Executable:
     )
 
 
-def claim(session: Session, worker: str, limit: int, now: datetime | None = None) -> list[Claim]:
+def claim(session: Session, worker: str, limit: int, now: datetime | None = None,
+          lease: timedelta = LEASE) -> list[Claim]:
     """Take up to ``limit`` ready keys of connected accounts, oldest first, under a lease."""
     now = now or utcnow()
     ready = (
@@ -77,18 +78,25 @@ def claim(session: Session, worker: str, limit: int, now: datetime | None = None
     statement = (
         update(DirtyKey)
         .where(tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(ready))
-        .values(claimed_by=worker, claimed_until=now + LEASE)
+        .values(claimed_by=worker, claimed_until=now + lease)
         .returning(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation, DirtyKey.attempts)
         .execution_options(synchronize_session=False)
     )
     return [Claim(*row) for row in session.execute(statement).all()]
 
 
-def extend(session: Session, worker: str, now: datetime | None = None) -> None:
-    """Renew the lease on every key this worker holds (its heartbeat)."""
+def extend(session: Session, worker: str, lease: timedelta = LEASE, now: datetime | None = None) -> None:
+    """Renew the lease on every key this worker holds (its heartbeat).
+
+    A key locked by another transaction right now (a hook marking it again) is skipped rather than
+    waited for: the next beat renews it, and waiting could deadlock with a hook marking many keys.
+    """
     now = now or utcnow()
+    mine = select(DirtyKey.account_id, DirtyKey.user_id).where(DirtyKey.claimed_by == worker).with_for_update(
+        skip_locked=True)
     session.execute(
-        update(DirtyKey).where(DirtyKey.claimed_by == worker).values(claimed_until=now + LEASE)
+        update(DirtyKey).where(tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(mine))
+        .values(claimed_until=now + lease).execution_options(synchronize_session=False)
     )
 
 

@@ -208,7 +208,7 @@ def mark_in_flight(session: Session, account_id: str, *, updates: list[tuple[str
                    deletions: list[tuple[str, Key]]) -> None:
     """Entry records of writes about to be sent: an update's payload hash cleared; a deletion's entry
     ``creating`` again, with no event id (found by its tag from now on) and a fresh transactionId
-    (see :func:`bridge.sync.mark_in_flight`)."""
+    (see :meth:`bridge.sync.Pass._record`)."""
     def pk(user_id: str, key: Key) -> dict[str, object]:
         return {"account_id": account_id, "user_id": user_id, "event_id": key[0], "session_id": key[1]}
 

@@ -10,25 +10,25 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from bridge import connection, ingest, queue, retry, store
-from bridge.bulk import GroupSync
+from bridge import connection, ingest, queue, sync
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.models import Connection, DirtyKey, utcnow
-from bridge.sync import FAILED, Outcome
 
 log = logging.getLogger("outlook_sync.worker")
 
 HOUSEKEEPING_EVERY = 15.0
 IDLE_SLEEP = 0.1  # an idle look for work is one indexed claim; it bounds how long a hook waits for a worker
+GROUPS_PER_CLAIM = 2  # a worker takes a little at a time, so that several share one account's backlog
 
 
 def _groups(claims: list[queue.Claim], size: int, count: int) -> list[list[queue.Claim]]:
@@ -50,8 +50,9 @@ class Worker:
 
     def __init__(self, db: Database, graph: Graph, concurrency: int = 32,
                  full_reconcile: timedelta = timedelta(hours=1), name: str | None = None,
-                 group_size: int = 10) -> None:
+                 group_size: int = 10, lease: timedelta = queue.LEASE) -> None:
         self.db, self.graph = db, graph
+        self.lease = lease
         self.concurrency = concurrency
         self.group_size = group_size
         self.full_reconcile = full_reconcile
@@ -64,7 +65,7 @@ class Worker:
 
     def run(self, idle_sleep: float = IDLE_SLEEP) -> None:
         """Work until :meth:`stop` is called; a database outage pauses the loop, it does not end it."""
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+        with self._heartbeat(), ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
             outages = 0
             while not self._stop.is_set():
@@ -84,16 +85,17 @@ class Worker:
                 elif not started:
                     self._stop.wait(idle_sleep)
 
-    def drain(self, timeout: float = 120.0) -> int:
-        """Work until no key is ready (for the demo and tests); returns the keys worked."""
+    def drain(self, timeout: float = 120.0, due_within: float = 5.0) -> int:
+        """Work until no key is ready or due within ``due_within`` seconds (for the demo and tests);
+        returns the keys worked."""
         done = 0
         deadline = time.monotonic() + timeout
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+        with self._heartbeat(), ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
             while time.monotonic() < deadline:
                 started = self._fill(pool, running)
                 if not running:
-                    if started == 0 and not self._due_soon():
+                    if started == 0 and not self._due_soon(due_within):
                         break
                     time.sleep(0.05)
                     continue
@@ -103,20 +105,42 @@ class Worker:
                     future.result()
         return done
 
+    @contextmanager
+    def _heartbeat(self) -> Iterator[None]:
+        """Renew the lease of the keys this worker holds, on a timer of its own (a fifth of the lease),
+        whatever the work and Graph are doing; a dead worker's keys are free within one lease."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.lease.total_seconds() / 5):
+                try:
+                    with self.db.session() as session:
+                        queue.extend(session, self.name, self.lease)
+                except DBAPIError as exc:  # the loop pauses on its own; the next beat tries again
+                    log.warning("worker: lease not renewed (%s)", type(exc).__name__)
+
+        thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
     def _fill(self, pool: ThreadPoolExecutor, running: set[Future[None]]) -> int:
-        """Claim as many keys as there are free threads and start them."""
+        """Claim what the free threads are about to work (a few groups at a time) and start them."""
         running -= {f for f in running if f.done()}
         self._housekeeping()
-        free = self.concurrency - len(running)
+        free = min(self.concurrency - len(running), GROUPS_PER_CLAIM)
         if free <= 0:
             return 0
         with self.db.session() as session:
-            claims = queue.claim(session, self.name, free * self.group_size)
+            claims = queue.claim(session, self.name, free * self.group_size, lease=self.lease)
         for group in _groups(claims, self.group_size, free):
             running.add(pool.submit(self._work, group))
         return len(claims)
 
-    def _due_soon(self) -> bool:
+    def _due_soon(self, within: float) -> bool:
         """Whether a key of a working account is waiting (drain stops only when none is)."""
         with self.db.session() as session:
             row = session.execute(
@@ -124,19 +148,18 @@ class Worker:
                 .where(Connection.state.in_(queue.WORKING_STATES))
                 .order_by(DirtyKey.due_at).limit(1)
             ).first()
-        return row is not None and row[0] <= utcnow() + timedelta(seconds=5)
+        return row is not None and row[0] <= utcnow() + timedelta(seconds=within)
 
     def _work(self, group: list[queue.Claim]) -> None:
-        """Reconcile a group of users of one account and settle each user's key."""
+        """Reconcile a group of users of one account and settle each user's key (:mod:`bridge.sync`);
+        settling is tried again while the database is unreachable (unsettled keys stay claimed)."""
         now = utcnow()
-        account_id = group[0].account_id
         try:
-            results: dict[str, Outcome | Exception] = GroupSync(
-                self.db, self.graph, account_id, [c.user_id for c in group], now).run()
+            results = sync.Pass(self.db, self.graph, group[0].account_id, [c.user_id for c in group], now).run()
         except errors.AuthFailed as exc:
-            log.warning("account %s suspended: %s", account_id, exc.reason)
+            log.warning("account %s suspended: %s", group[0].account_id, exc.reason)
             with self.db.session() as session:
-                connection.suspend(session, account_id, exc, now)
+                connection.suspend(session, group[0].account_id, exc, now)
                 for claim in group:
                     queue.release(session, claim, self.name)
             return
@@ -144,7 +167,7 @@ class Worker:
             log.exception("reconcile of a group of users failed unexpectedly")
             results = {c.user_id: exc for c in group}
         pause = 0.5
-        while True:  # unsettled keys would stay claimed: the heartbeat renews every key this worker holds
+        while True:
             try:
                 self._settle(group, results, now)
                 return
@@ -156,27 +179,11 @@ class Worker:
                 self._stop.wait(pause)
                 pause = min(pause * 2, 30.0)
 
-    def _settle(self, group: list[queue.Claim], results: dict[str, Outcome | Exception], now: datetime) -> None:
-        """Complete, retry or give up each key of a worked group, in one transaction."""
-        account_id = group[0].account_id
-        with self.db.session() as session:
-            done = [c for c in group if isinstance(results[c.user_id], Outcome)]
-            queue.complete_all(session, done, self.name)
-            queue.mark_dirty(session, account_id, [
-                c.user_id for c in done if cast(Outcome, results[c.user_id]).again])
-            for claim in group:
-                result = results[claim.user_id]
-                if isinstance(result, Outcome):
-                    continue
-                decision = retry.after_user_failure(result, claim.attempts, now)
-                if isinstance(decision, retry.GiveUp):
-                    store.set_user_state(session, claim.account_id, claim.user_id, FAILED, "error", decision.reason)
-                    queue.complete(session, claim, self.name)
-                else:
-                    queue.retry(session, claim, self.name, decision.at, decision.reason)
+    def _settle(self, group: list[queue.Claim], results: dict[str, sync.Result], now: datetime) -> None:
+        sync.settle_keys(self.db, self.name, group, results, now)
 
     def _housekeeping(self) -> None:
-        """Every few seconds: renew leases, probe suspended tenants, finish disconnects,
+        """Every few seconds: probe suspended tenants, finish disconnects,
         and queue the periodic full reconcile (with a fresh look at the tenant's domains)."""
         if time.monotonic() < self._housekeeping_at:
             return
@@ -184,7 +191,6 @@ class Worker:
         now = utcnow()
         refresh: list[str] = []
         with self.db.session() as session:
-            queue.extend(session, self.name, now)
             rows = session.scalars(select(Connection).where(
                 Connection.state.in_((connection.SUSPENDED, connection.DISCONNECTING, connection.CONNECTED))
             )).all()
