@@ -76,6 +76,8 @@ class Settings:
     worker_concurrency: int = 32
     consent_link_days: int = 7
     full_reconcile_minutes: int = 60
+    removal_guard_percent: int = 50  # removals held when one change would remove more than this share …
+    removal_guard_minimum: int = 100  # … and more than this many of an account's future entries
 
     @property
     def secure_cookies(self) -> bool:
@@ -110,6 +112,8 @@ class Settings:
         read("WORKER_CONCURRENCY", lambda n, v: _int(n, v, 1, 1024))
         read("CONSENT_LINK_DAYS", lambda n, v: _int(n, v, 1, 90))
         read("FULL_RECONCILE_MINUTES", lambda n, v: _int(n, v, 1, 10080))
+        read("REMOVAL_GUARD_PERCENT", lambda n, v: _int(n, v, 1, 100))
+        read("REMOVAL_GUARD_MINIMUM", lambda n, v: _int(n, v, 0, 10_000_000))
 
         has_cert = "client_cert_path" in values or "client_cert_thumbprint" in values
         if has_cert:

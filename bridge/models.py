@@ -237,3 +237,17 @@ class DirectoryEntry(Base):
     address: Mapped[str] = mapped_column(String(320), primary_key=True)
     graph_user_id: Mapped[str | None] = mapped_column(String(128))
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RemovalHold(Base):
+    """Removals of an account's entries held for the owner's confirmation (bridge.guard): how many
+    future entries the LMS's changes would remove, out of how many, why, and who confirmed."""
+
+    __tablename__ = "removal_holds"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    removals: Mapped[int] = mapped_column(Integer)
+    future_entries: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(String(128))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -6,6 +6,7 @@
     record       one transaction: creates recorded ``creating`` with a fresh transactionId, updates
                  and deletions marked in flight, before anything is sent
     apply        every write through the calendar gateway at once ($batch, limits, Retry-After there)
+    hold         when the account's removals trip the mass-removal guard, deletions wait (bridge.guard)
     settle       pure: each action's answers → the change to its record and the user's outcome
                  (bridge.steps); an address Graph does not know is looked up in the directory
     write back   one transaction: records, users' states, directory cache
@@ -21,15 +22,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from bridge import queue, reconcile, retry, rules, steps, store
+from bridge import guard, queue, reconcile, retry, rules, steps, store
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.calendar import Write
 from bridge.graph.client import Graph
+from bridge.guard import Guard
 from bridge.reconcile import CREATING, Action, Create, Delete, Update
 from bridge.steps import FAILED, LookUpAddress, Outcome
 
 Result = Outcome | Exception
+REMOVAL_HELD = "removal_held"  # the user's removals wait for the owner's confirmation (bridge.guard)
 
 
 @dataclass
@@ -49,8 +52,10 @@ class _User:
 class Pass:
     """A reconcile pass for ``user_ids`` of one account (see the module)."""
 
-    def __init__(self, db: Database, graph: Graph, account_id: str, user_ids: list[str], now: datetime) -> None:
+    def __init__(self, db: Database, graph: Graph, account_id: str, user_ids: list[str], now: datetime,
+                 guard: Guard | None = None) -> None:
         self.db, self.graph, self.account_id, self.user_ids, self.now = db, graph, account_id, user_ids, now
+        self.guard = guard or Guard()
         self.tenant_id = ""
 
     def run(self) -> dict[str, Result]:
@@ -91,6 +96,7 @@ class Pass:
             active = sum(1 for m in made[uid].values() if m.state == reconcile.ACTIVE)
             if recorded.get(uid) == (outcome.state, outcome.reason, active):
                 quiet.add(uid)  # a pass that changes nothing writes nothing
+        held = set() if context.state == "disconnecting" else self._hold_mass_removals(users)
         self._look_up(users)
         self._record(users)
         answers = self.graph.calendar.apply(self.tenant_id, [w for u in users for ws in u.writes for w in ws])
@@ -113,9 +119,29 @@ class Pass:
             result = steps.outcome(user.decision, done, user.resolved)
             if isinstance(result, LookUpAddress):
                 result = self._find_address(views[user.user_id], directory)
+            if user.user_id in held and isinstance(result, Outcome) and result.state != FAILED:
+                result = Outcome(result.state, REMOVAL_HELD, again=result.again)
             results[user.user_id] = result
         self._write_back(saves, drops, directory, {u: r for u, r in results.items() if u not in quiet})
         return results
+
+    def _hold_mass_removals(self, users: list[_User]) -> set[str]:
+        """When the account's removals trip the guard (bridge.guard), hold this pass's deletions (the
+        other writes go on); returns the users whose deletions are held."""
+        deleting = any(isinstance(a, Delete) for user in users for a in user.actions)
+        with self.db.session() as session:
+            if not deleting and guard.current(session, self.account_id) is None:
+                return set()
+            allowed = guard.removals_allowed(session, self.guard, self.account_id, self.now)  # lifts a hold, too
+        if allowed or not deleting:
+            return set()
+        held = set()
+        for user in users:
+            kept: list[Action] = [a for a in user.actions if not isinstance(a, Delete)]
+            if len(kept) < len(user.actions):
+                held.add(user.user_id)
+                user.actions = kept
+        return held
 
     def _look_up(self, users: list[_User]) -> None:
         """Find entries whose id is not known by their tag (one gateway call); then the writes."""

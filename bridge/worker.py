@@ -22,6 +22,7 @@ from bridge import connection, ingest, queue, sync
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
+from bridge.guard import Guard
 from bridge.models import Connection, DirtyKey, utcnow
 
 log = logging.getLogger("outlook_sync.worker")
@@ -50,9 +51,10 @@ class Worker:
 
     def __init__(self, db: Database, graph: Graph, concurrency: int = 32,
                  full_reconcile: timedelta = timedelta(hours=1), name: str | None = None,
-                 group_size: int = 10, lease: timedelta = queue.LEASE) -> None:
+                 group_size: int = 10, lease: timedelta = queue.LEASE, guard: Guard | None = None) -> None:
         self.db, self.graph = db, graph
         self.lease = lease
+        self.guard = guard or Guard()
         self.concurrency = concurrency
         self.group_size = group_size
         self.full_reconcile = full_reconcile
@@ -155,7 +157,8 @@ class Worker:
         settling is tried again while the database is unreachable (unsettled keys stay claimed)."""
         now = utcnow()
         try:
-            results = sync.Pass(self.db, self.graph, group[0].account_id, [c.user_id for c in group], now).run()
+            results = sync.Pass(self.db, self.graph, group[0].account_id, [c.user_id for c in group], now,
+                                self.guard).run()
         except errors.AuthFailed as exc:
             log.warning("account %s suspended: %s", group[0].account_id, exc.reason)
             with self.db.session() as session:

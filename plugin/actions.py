@@ -14,7 +14,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
-from bridge import connection, queue
+from bridge import connection, guard, queue
 from bridge.graph import errors
 from bridge.models import LmsUser, utcnow
 from plugin import launch, page, words
@@ -100,6 +100,16 @@ def disconnect() -> ResponseReturnValue:
         return _done("The integration was already disconnected.")
     return _done("Disconnected. The future entries it made are being removed from Outlook." if remove else
                  "Disconnected. Entries already in Outlook stay there; nothing new is synced.")
+
+
+@bp.post("/removals/confirm")
+def confirm_removals() -> ResponseReturnValue:
+    """The owner confirms removals held by the mass-removal guard (bridge.guard): they go ahead."""
+    with services().database.session() as db:
+        count = guard.confirm(db, g.viewer.account, g.viewer.user_id, utcnow())
+    if not count:
+        return _done("No removals are waiting for confirmation.")
+    return _done(f"Confirmed: {count:,} future entries will be removed from Outlook shortly.")
 
 
 @bp.post("/users/<path:user_id>/retry")

@@ -41,10 +41,12 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def run_worker(settings: Settings, database: Database) -> None:
     """Run a worker until SIGTERM or SIGINT."""
     from bridge.graph.client import Graph
+    from bridge.guard import Guard
     from bridge.worker import Worker
 
     worker = Worker(database, Graph.from_settings(settings), concurrency=settings.worker_concurrency,
-                    full_reconcile=timedelta(minutes=settings.full_reconcile_minutes))
+                    full_reconcile=timedelta(minutes=settings.full_reconcile_minutes),
+                    guard=Guard(settings.removal_guard_percent, settings.removal_guard_minimum))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
     log.info("worker %s started", worker.name)
@@ -98,7 +100,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 def cmd_status(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
-    from bridge import status
+    from bridge import guard, status
     from bridge.models import Account, Connection
 
     settings = _settings()
@@ -116,6 +118,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                   f"{' (' + account.reason + ')' if account.reason else ''}"
                   f" tenant={account.tenant_id or '-'}")
             print("  " + "  ".join(f"{k}={v}" for k, v in counts.items()))
+            hold = guard.current(session, account.id)
+            if hold is not None:
+                print(f"  removals on hold: {hold.removals} of {hold.future_entries} future entries ({hold.reason});"
+                      " confirm them on the page")
             rows, _ = status.users(session, account.id, state=args.state, limit=args.limit)
             for row in rows:
                 reason = f" ({row.reason})" if row.reason else ""

@@ -18,8 +18,8 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bridge import connection, status
-from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, utcnow
+from bridge import connection, guard, status
+from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, RemovalHold, utcnow
 from plugin import launch, words
 from plugin.launch import Viewer
 from plugin.services import services
@@ -61,6 +61,7 @@ class PageView:
     reminder: int | None
     filters: Filters
     link: connection.ConsentLink | None = None
+    hold: RemovalHold | None = None
     last_request: ConsentRequest | None = None
     names: dict[str, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -91,6 +92,7 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
                                        .order_by(ConsentRequest.created_at.desc()).limit(1)).first()
         view.names = _names(db, viewer.account, [conn.requested_by, conn.connected_by])
         if conn.state in TABLE_STATES:
+            view.hold = guard.current(db, viewer.account)
             view.counts = status.counts(db, viewer.account)
             if viewer.manages:
                 view.rows, view.total = status.users(

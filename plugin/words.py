@@ -47,6 +47,7 @@ USER_REASONS = {
     "error": "Error",
     "not_connected": "The integration is not connected",
     "disconnected": "Entries removed on disconnect",
+    "removal_held": "Removals on hold until the owner confirms them (many entries at once)",
 }
 
 # Why Connect integration failed or syncing stopped (bridge.graph.errors, bridge.connection.NotReady):

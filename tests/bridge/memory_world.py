@@ -13,6 +13,7 @@ from bridge import connection
 from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.graph.memory import Faults, MemoryTenant
+from bridge.guard import Guard
 from bridge.models import DirtyKey, utcnow
 from bridge.worker import Worker
 from tests.reliability.lms import Envelope, Lms, compare, deliver, memory_mailboxes, oracle
@@ -27,6 +28,7 @@ class MemoryWorld:
     tenant: MemoryTenant = field(default_factory=lambda: MemoryTenant(domains=[DOMAIN]))
     lms: Lms = field(default_factory=lambda: Lms(ACCOUNT, DOMAIN))
     slept: list[float] = field(default_factory=list)
+    guard: Guard = field(default_factory=Guard)
 
     def __post_init__(self) -> None:
         self.graph = Graph(self.tenant, self.tenant, self.slept.append)  # Retry-After recorded, not waited
@@ -45,7 +47,8 @@ class MemoryWorld:
         connection.activate(self.database, self.graph, ACCOUNT, "owner", datetime.now(UTC))
 
     def worker(self, concurrency: int = 4) -> Worker:
-        return Worker(self.database, self.graph, concurrency=concurrency, full_reconcile=timedelta(days=1))
+        return Worker(self.database, self.graph, concurrency=concurrency, full_reconcile=timedelta(days=1),
+                      guard=self.guard)
 
     def sync(self, rounds: int = 40) -> None:
         """Work until no key is left; keys waiting for a retry are made due at once (the clock jumps)."""
