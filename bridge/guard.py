@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from bridge import queue
@@ -80,17 +81,19 @@ def count(session: Session, account_id: str, now: datetime) -> Count:
 
 
 def removals_allowed(session: Session, guard: Guard, account_id: str, now: datetime) -> bool:
-    """Whether a pass may remove entries now; records (or lifts) the account's hold."""
+    """Whether a pass may remove entries now; records (or lifts) the account's hold. Safe when
+    passes of the same account run at once (an upsert, not a read-then-insert)."""
     counted = count(session, account_id, now)
-    hold = session.get(RemovalHold, account_id)
     if not guard.trips(counted.removals, counted.future):
-        if hold is not None:
-            session.delete(hold)
+        session.execute(delete(RemovalHold).where(RemovalHold.account_id == account_id))
         return True
-    if hold is None:
-        hold = RemovalHold(account_id=account_id, held_at=now)
-        session.add(hold)
-    elif hold.confirmed_at is not None:
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(RemovalHold).values(account_id=account_id, removals=counted.removals,
+                                               future_entries=counted.future, reason=counted.reason(now),
+                                               held_at=now).on_conflict_do_nothing())
+    hold = session.get(RemovalHold, account_id, populate_existing=True)
+    assert hold is not None
+    if hold.confirmed_at is not None:
         return True
     hold.removals, hold.future_entries, hold.reason = counted.removals, counted.future, counted.reason(hold.held_at)
     return False
