@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import select, union
+from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from bridge import queue, retry
@@ -22,7 +22,7 @@ from bridge.graph import errors
 from bridge.graph.auth import token_roles
 from bridge.graph.client import Graph
 from bridge.ingest import ensure_account
-from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser
+from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, UserState
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 REQUIRED_ROLE = "Calendars.ReadWrite"
@@ -186,6 +186,40 @@ def mark_everyone(session: Session, account_id: str) -> int:
     users = union(select(LmsUser.id).where(LmsUser.account_id == account_id),
                   select(Entry.user_id).where(Entry.account_id == account_id))
     return queue.mark_dirty(session, account_id, [u for (u,) in session.execute(users)])
+
+
+def mark_due(session: Session, account_id: str, since: datetime | None, now: datetime) -> int:
+    """The periodic full pass: queue only the users whose inputs may have changed without a change
+    marking them — selected in SQL, nobody else is read or planned.
+
+    A change in the LMS (hooks), in the account's settings (the reminder) or in the tenant's domains
+    (:func:`domains_changed`) queues its users in its own transaction. What changes by itself is
+    time: users holding an entry whose session started or ended in (``since``, ``now``] are queued;
+    so are users whose last pass failed (the mailbox may work now) and users never passed. With no
+    earlier full pass (``since`` None) everyone is queued. Returns how many were.
+    """
+    if since is None:
+        return mark_everyone(session, account_id)
+    window = or_(and_(Entry.starts_at > since, Entry.starts_at <= now),
+                 and_(Entry.ends_at > since, Entry.ends_at <= now))
+    users = union(
+        select(Entry.user_id).where(Entry.account_id == account_id, window),
+        select(UserState.user_id).where(UserState.account_id == account_id, UserState.state == "failed"),
+        select(LmsUser.id).outerjoin(UserState, and_(UserState.account_id == LmsUser.account_id,
+                                                     UserState.user_id == LmsUser.id))
+        .where(LmsUser.account_id == account_id, LmsUser.deleted.is_(False), UserState.user_id.is_(None)))
+    return queue.mark_dirty(session, account_id, [u for (u,) in session.execute(users)], now)
+
+
+def domains_changed(session: Session, account_id: str, domains: list[str] | None, now: datetime) -> bool:
+    """Record the tenant's verified domains read again; a change queues everyone (a domain removed
+    takes entries away, one added brings them)."""
+    row = connection(session, account_id)
+    changed = (sorted(row.verified_domains) if row.verified_domains is not None else None) != domains
+    row.verified_domains, row.domains_checked_at = domains, now
+    if changed:
+        mark_everyone(session, account_id)
+    return changed
 
 
 def disconnect(session: Session, account_id: str, remove_entries: bool) -> None:

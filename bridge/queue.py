@@ -17,6 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bridge import wakeup
 from bridge.models import Connection, DirtyKey, UTCDateTime, utcnow
 
 LEASE = timedelta(seconds=10)  # kept alive by the worker's heartbeat (every 2 s): a dead worker's keys return fast
@@ -41,6 +42,7 @@ def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: 
     now = now or utcnow()
     statement = _mark(session.get_bind().dialect.name == "postgresql")
     session.execute(statement, [{"account_id": account_id, "user_id": u, "now": now} for u in ids])
+    wakeup.notify(session)
     return len(ids)
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from bridge import connection, ingest, queue, sync
+from bridge import connection, ingest, queue, sync, wakeup
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
@@ -60,16 +60,24 @@ class Worker:
         self.full_reconcile = full_reconcile
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a group finished, or work was queued
         self._housekeeping_at = 0.0
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def run(self, idle_sleep: float = IDLE_SLEEP) -> None:
-        """Work until :meth:`stop` is called; a database outage pauses the loop, it does not end it."""
-        with self._heartbeat(), ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+        """Work until :meth:`stop` is called; a database outage pauses the loop, it does not end it.
+
+        Idle, it waits for a group to finish or, on PostgreSQL, for a notification that work was
+        queued (bridge.wakeup), and else polls every ``idle_sleep`` seconds (every second when
+        notifications come: the poll then only finds retries that fell due)."""
+        with self._heartbeat(), wakeup.listening(self.db.url, self._wake) as notified, \
+                ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
             outages = 0
+            poll = max(idle_sleep, 1.0) if notified else idle_sleep
             while not self._stop.is_set():
                 try:
                     started = self._fill(pool, running)
@@ -82,10 +90,9 @@ class Worker:
                     self._stop.wait(pause)
                     continue
                 outages = 0
-                if running:
-                    wait(running, timeout=idle_sleep, return_when=FIRST_COMPLETED)
-                elif not started:
-                    self._stop.wait(idle_sleep)
+                if not started or len(running) >= self.concurrency:
+                    self._wake.wait(poll)
+                    self._wake.clear()
 
     def drain(self, timeout: float = 120.0, due_within: float = 5.0) -> int:
         """Work until no key is ready or due within ``due_within`` seconds (for the demo and tests);
@@ -139,7 +146,9 @@ class Worker:
         with self.db.session() as session:
             claims = queue.claim(session, self.name, free * self.group_size, lease=self.lease)
         for group in _groups(claims, self.group_size, free):
-            running.add(pool.submit(self._work, group))
+            future = pool.submit(self._work, group)
+            future.add_done_callback(lambda _: self._wake.set())
+            running.add(future)
         return len(claims)
 
     def _due_soon(self, within: float) -> bool:
@@ -186,8 +195,9 @@ class Worker:
         sync.settle_keys(self.db, self.name, group, results, now)
 
     def _housekeeping(self) -> None:
-        """Every few seconds: probe suspended tenants, finish disconnects,
-        and queue the periodic full reconcile (with a fresh look at the tenant's domains)."""
+        """Every few seconds: probe suspended tenants, finish disconnects, and run the periodic full
+        pass (the users whose inputs may have changed by themselves, and a fresh look at the tenant's
+        domains: everyone when they changed)."""
         if time.monotonic() < self._housekeeping_at:
             return
         self._housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
@@ -203,8 +213,8 @@ class Worker:
                 elif row.state == connection.CONNECTED and (
                     row.full_reconcile_at is None or row.full_reconcile_at + self.full_reconcile <= now
                 ):
+                    connection.mark_due(session, row.account_id, row.full_reconcile_at, now)
                     row.full_reconcile_at = now
-                    connection.mark_everyone(session, row.account_id)
                     refresh.append(row.account_id)
             if refresh:
                 ingest.forget_old_deliveries(session, now)
@@ -230,8 +240,7 @@ class Worker:
         except errors.GraphError:
             return  # the next full pass tries again
         with self.db.session() as session:
-            row = connection.connection(session, account_id)
-            row.verified_domains, row.domains_checked_at = domains, now
+            connection.domains_changed(session, account_id, domains, now)
 
     def _probe(self, account_id: str, now: datetime) -> None:
         """Try a suspended tenant again; resume it when it answers, else back off further."""
