@@ -99,7 +99,8 @@ class Pass:
         held = set() if context.state == "disconnecting" else self._hold_mass_removals(users)
         self._look_up(users)
         self._record(users)
-        answers = self.graph.calendar.apply(self.tenant_id, [w for u in users for ws in u.writes for w in ws])
+        writes = [w for u in users for ws in u.writes for w in ws]
+        answers = self.graph.calendar.apply(self.tenant_id, writes) if writes else []
         saves: list[tuple[str, steps.Save]] = []
         drops: list[tuple[str, reconcile.Key]] = []
         directory: list[tuple[str, str | None]] = []
