@@ -73,6 +73,18 @@ def connection(session: Session, account_id: str) -> Connection:
     return row
 
 
+def last_request(session: Session, account_id: str) -> ConsentRequest | None:
+    """The account's latest consent link, used or not."""
+    return session.scalars(select(ConsentRequest).where(ConsentRequest.account_id == account_id)
+                           .order_by(ConsentRequest.created_at.desc()).limit(1)).first()
+
+
+def live(session: Session) -> list[Connection]:
+    """Connections the worker looks after: connected, suspended (to probe) and disconnecting."""
+    return list(session.scalars(select(Connection).where(Connection.state.in_((SUSPENDED, DISCONNECTING,
+                                                                                CONNECTED)))))
+
+
 def consent_url(settings: Settings, state: str) -> str:
     query = urlencode({"client_id": settings.client_id, "scope": GRAPH_SCOPE,
                        "redirect_uri": settings.public_url + CALLBACK_PATH, "state": state})
@@ -251,6 +263,12 @@ def suspend(session: Session, account_id: str, failure: errors.AuthFailed, now: 
     row.state, row.reason, row.detail = SUSPENDED, failure.reason, str(failure)
     row.retry_at = retry.after_tenant_failure(row.failures, now)
     row.failures += 1
+
+
+def reminder(session: Session, account_id: str) -> int | None:
+    """The account's reminder in minutes (None: no reminder; 15 for an account not seen yet)."""
+    account = session.get(Account, account_id)
+    return account.reminder_minutes if account is not None else 15
 
 
 def set_reminder(session: Session, account_id: str, minutes: int | None) -> None:

@@ -152,6 +152,13 @@ def retry(session: Session, claim_: Claim, worker: str, at: datetime, error: str
     )
 
 
+def next_due(session: Session) -> datetime | None:
+    """When the earliest key of a working account falls due (None: no key waits)."""
+    return session.execute(
+        select(DirtyKey.due_at).join(Connection, Connection.account_id == DirtyKey.account_id)
+        .where(Connection.state.in_(WORKING_STATES)).order_by(DirtyKey.due_at).limit(1)).scalar()
+
+
 def pending(session: Session, account_id: str) -> set[str]:
     """Users of an account still waiting for reconcile."""
     rows = session.execute(select(DirtyKey.user_id).where(DirtyKey.account_id == account_id))

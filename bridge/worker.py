@@ -15,7 +15,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bridge import connection, ingest, queue, sync, wakeup
@@ -23,7 +22,7 @@ from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.guard import Guard
-from bridge.models import Connection, DirtyKey, utcnow
+from bridge.models import utcnow
 
 log = logging.getLogger("outlook_sync.worker")
 
@@ -154,12 +153,8 @@ class Worker:
     def _due_soon(self, within: float) -> bool:
         """Whether a key of a working account is waiting (drain stops only when none is)."""
         with self.db.session() as session:
-            row = session.execute(
-                select(DirtyKey.due_at).join(Connection, Connection.account_id == DirtyKey.account_id)
-                .where(Connection.state.in_(queue.WORKING_STATES))
-                .order_by(DirtyKey.due_at).limit(1)
-            ).first()
-        return row is not None and row[0] <= utcnow() + timedelta(seconds=within)
+            due = queue.next_due(session)
+        return due is not None and due <= utcnow() + timedelta(seconds=within)
 
     def _work(self, group: list[queue.Claim]) -> None:
         """Reconcile a group of users of one account and settle each user's key (:mod:`bridge.sync`);
@@ -204,9 +199,7 @@ class Worker:
         now = utcnow()
         refresh: list[str] = []
         with self.db.session() as session:
-            rows = session.scalars(select(Connection).where(
-                Connection.state.in_((connection.SUSPENDED, connection.DISCONNECTING, connection.CONNECTED))
-            )).all()
+            rows = connection.live(session)
             for row in rows:
                 if row.state == connection.DISCONNECTING and not queue.pending(session, row.account_id):
                     connection.finish_disconnect(session, row.account_id)

@@ -98,18 +98,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
-    from sqlalchemy import select
-
     from bridge import guard, status
-    from bridge.models import Account, Connection
 
     settings = _settings()
     database = _database(settings)
     with database.session() as session:
-        accounts = session.execute(
-            select(Account.id, Connection.state, Connection.tenant_id, Connection.reason)
-            .outerjoin(Connection, Connection.account_id == Account.id).order_by(Account.id)
-        ).all()
+        accounts = status.accounts(session)
         if args.account:
             accounts = [a for a in accounts if a.id == args.account]
         for account in accounts:

@@ -15,11 +15,9 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from bridge import connection, guard, status
-from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, RemovalHold, utcnow
+from bridge.models import Connection, ConsentRequest, RemovalHold, utcnow
 from plugin import launch, words
 from plugin.launch import Viewer
 from plugin.services import services
@@ -85,12 +83,10 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
     settings = services().settings
     with services().database.session() as db:
         conn = connection.connection(db, viewer.account)
-        account = db.get(Account, viewer.account)
-        view = PageView(viewer, conn, account.reminder_minutes if account else 15, filters)
+        view = PageView(viewer, conn, connection.reminder(db, viewer.account), filters)
         view.link = connection.pending_link(db, settings, viewer.account, utcnow())
-        view.last_request = db.scalars(select(ConsentRequest).where(ConsentRequest.account_id == viewer.account)
-                                       .order_by(ConsentRequest.created_at.desc()).limit(1)).first()
-        view.names = _names(db, viewer.account, [conn.requested_by, conn.connected_by])
+        view.last_request = connection.last_request(db, viewer.account)
+        view.names = status.names(db, viewer.account, [conn.requested_by, conn.connected_by])
         if conn.state in TABLE_STATES:
             view.hold = guard.current(db, viewer.account)
             view.counts = status.counts(db, viewer.account)
@@ -99,15 +95,6 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
                     db, viewer.account, state=filters.state or None, search=filters.q or None,
                     offset=(filters.page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return view
-
-
-def _names(db: Session, account_id: str, user_ids: list[str | None]) -> dict[str, str]:
-    wanted = [u for u in user_ids if u]
-    if not wanted:
-        return {}
-    rows = db.execute(select(LmsUser.id, LmsUser.name).where(LmsUser.account_id == account_id,
-                                                             LmsUser.id.in_(wanted)))
-    return {user_id: name for user_id, name in rows if name}
 
 
 def render(viewer: Viewer, code: int = 200, error: str | None = None, **form: Any) -> ResponseReturnValue:
@@ -133,8 +120,7 @@ def confirm_disconnect() -> ResponseReturnValue:
 def render_disconnect(viewer: Viewer, code: int = 200, error: str | None = None) -> ResponseReturnValue:
     with services().database.session() as db:
         conn = connection.connection(db, viewer.account)
-        future = db.execute(select(func.count()).select_from(Entry).where(
-            Entry.account_id == viewer.account, Entry.ends_at > utcnow())).scalar_one()
+        future = status.future_entries(db, viewer.account, utcnow())
     return render_template("disconnect.html", conn=conn, future=future, error=error), code
 
 
