@@ -5,7 +5,7 @@ Rules change the LMS (users, events, sessions, enrollments; delivered through th
 the faults Graph shows, and run the real worker over the in-memory tenant (retries made due at
 once: the clock jumps). At a check and at the end of every example, faults stop, the worker catches
 up, and every mailbox must equal the oracle (``tests/reliability/lms.py``) applied to the LMS's final
-state: nothing missing, nothing extra, no duplicate. It takes about a minute, beside the emulator's
+state: nothing missing, nothing extra, no duplicate. It takes seconds to a minute, beside the emulator's
 machine (``test_stateful.py``), so it can afford many more examples.
 """
 from __future__ import annotations
@@ -71,7 +71,7 @@ class MemoryMachine(RuleBasedStateMachine):
         start += [lms.enroll(EVENTS[n % 3], uid, SESSIONS[n % 2]) for n, uid in enumerate(USERS)]
         self.world.deliver(*start)
         self.world.connect()
-        self.faults = Faults()
+        self.faults = Faults(lost=0.2, reset=0.1, throttle=0.3, unavailable=0.2, retry_after=2.0, seed=run.examples)
 
     # -- the LMS ---------------------------------------------------------------------------------
     @rule(uid=users, active=st.sampled_from([True, True, False]), personal=st.sampled_from([False] * 4 + [True]))
