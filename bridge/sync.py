@@ -88,7 +88,8 @@ class Pass:
                 if mailbox is None:
                     results[uid] = Outcome(FAILED, errors.USER_NOT_FOUND)
                     continue
-            actions = reconcile.plan(desired, made[uid], mailbox, self.now)
+            ends = reconcile.session_ends(view.events.values())  # "past" as the LMS says now
+            actions = reconcile.plan(desired, made[uid], mailbox, self.now, ends)
             if actions:
                 users.append(_User(uid, decision, mailbox, resolved, actions))
                 continue
