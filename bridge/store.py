@@ -72,8 +72,6 @@ def user_view(session: Session, account_id: str, user_id: str) -> lms.UserView:
     return user_views(session, account_id, [user_id])[user_id]
 
 
-def made_entries(session: Session, account_id: str, user_id: str) -> dict[Key, Made]:
-    return made_entries_of(session, account_id, [user_id])[user_id]
 
 
 def _made(row: Any) -> Made:
@@ -82,25 +80,10 @@ def _made(row: Any) -> Made:
                 material_hash=row.material_hash, ends_at=row.ends_at, tag=row.tag)
 
 
-def write_entry(session: Session, account_id: str, user_id: str, tenant_id: str, mailbox_id: str,
-                desired: Desired, *, state: str, transaction_id: str, graph_event_id: str | None,
-                payload_hash: str | None) -> None:
-    """Insert or replace the record of one entry."""
-    upsert_entries(session, [entry_row(account_id, user_id, tenant_id, mailbox_id, desired, state=state,
-                                       transaction_id=transaction_id, graph_event_id=graph_event_id,
-                                       payload_hash=payload_hash)])
 
 
-def mark_entry(session: Session, account_id: str, user_id: str, key: Key, **values: object) -> None:
-    row = session.get(Entry, (account_id, user_id, *key))
-    if row is not None:
-        for name, value in values.items():
-            setattr(row, name, value)
 
 
-def drop_entry(session: Session, account_id: str, user_id: str, key: Key) -> None:
-    session.execute(delete(Entry).where(Entry.account_id == account_id, Entry.user_id == user_id,
-                                        Entry.event_id == key[0], Entry.session_id == key[1]))
 
 
 def set_user_state(session: Session, account_id: str, user_id: str, state: str,
@@ -109,13 +92,6 @@ def set_user_state(session: Session, account_id: str, user_id: str, state: str,
     set_user_states(session, account_id, {user_id: (state, reason, detail)})
 
 
-def cached_mailbox(session: Session, account_id: str, tenant_id: str, address: str,
-                   now: datetime) -> tuple[bool, str | None]:
-    """(hit, Graph user id or ``None`` for a cached miss)."""
-    row = session.get(DirectoryEntry, (account_id, tenant_id, address.lower()))
-    if row is None or row.expires_at <= now:
-        return False, None
-    return True, row.graph_user_id
 
 
 def cache_mailbox(session: Session, account_id: str, tenant_id: str, address: str,
@@ -163,7 +139,7 @@ def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[s
 
 
 def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, dict[Key, Made]]:
-    """:func:`made_entries` for many users in one query."""
+    """The records of the entries made for these users, by user and key, in one query."""
     found: dict[str, dict[Key, Made]] = {u: {} for u in user_ids}
     for row in _rows(session, Entry, Entry.account_id == account_id, Entry.user_id.in_(user_ids)):
         found[row.user_id][(row.event_id, row.session_id)] = _made(row)
