@@ -19,6 +19,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -114,6 +115,9 @@ class LmsUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     role: Mapped[str | None] = mapped_column(String(32))
     timezone: Mapped[str | None] = mapped_column(String(64))
+
+    # users sharing a mailbox (one address, several LMS accounts) are found by address
+    __table_args__ = (Index("ix_lms_users_email", "account_id", text("lower(email)")),)
 
 
 class LmsEvent(Base):

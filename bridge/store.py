@@ -138,6 +138,19 @@ def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[s
     return views
 
 
+def sharers(session: Session, account_id: str, addresses: list[str]) -> dict[str, list[str]]:
+    """Active LMS users by address (lower-cased), for addresses that more than one of them carries:
+    several LMS accounts of one person share one mailbox."""
+    lowered = sorted({a.lower() for a in addresses})
+    found: dict[str, list[str]] = {}
+    if lowered:
+        for user_id, address in session.execute(select(LmsUser.id, func.lower(LmsUser.email)).where(
+                LmsUser.account_id == account_id, func.lower(LmsUser.email).in_(lowered),
+                LmsUser.deleted.is_(False), LmsUser.active.is_(True))):
+            found.setdefault(address, []).append(user_id)
+    return {address: sorted(ids) for address, ids in found.items() if len(ids) > 1}
+
+
 def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, dict[Key, Made]]:
     """The records of the entries made for these users, by user and key, in one query."""
     found: dict[str, dict[Key, Made]] = {u: {} for u in user_ids}

@@ -68,18 +68,27 @@ class Pass:
             views = store.user_views(session, self.account_id, self.user_ids)
             made = store.made_entries_of(session, self.account_id, self.user_ids)
             emails = [v.user.email for v in views.values() if v.user and v.user.email]
+            shared = store.sharers(session, self.account_id, emails)  # one mailbox, several LMS users
+            others = sorted({u for ids in shared.values() for u in ids} - set(self.user_ids))
+            views.update(store.user_views(session, self.account_id, others) if others else {})
             cache = store.cached_mailboxes(session, self.account_id, context.tenant_id, emails, self.now)
             recorded = store.user_states_of(session, self.account_id, self.user_ids)
         self.tenant_id = context.tenant_id
         results: dict[str, Result] = {}
         users: list[_User] = []
-        shared: reconcile.SharedPayloads = {}
+        payloads: reconcile.SharedPayloads = {}
         quiet: set[str] = set()
+        self.nudge: set[str] = set()
         for uid in self.user_ids:  # plan
             view = views[uid]
             decision = rules.Decision({}, "disconnected") if context.state == "disconnecting" else rules.decide(
                 view, context.verified_domains, self.now)
-            desired = reconcile.desired_entries(decision, self.account_id, uid, context.reminder_minutes, shared)
+            holding = decision
+            sharing = shared.get(view.user.email.lower(), []) if view.user and view.user.email else []
+            if sharing and context.state != "disconnecting":
+                holding = self._one_entry_per_mailbox(uid, decision, sharing, views, context.verified_domains)
+                decision = holding if uid == sharing[0] else decision
+            desired = reconcile.desired_entries(holding, self.account_id, uid, context.reminder_minutes, payloads)
             mailbox, resolved = None, False
             if desired:
                 assert view.user is not None and view.user.email
@@ -126,6 +135,19 @@ class Pass:
             results[user.user_id] = result
         self._write_back(saves, drops, directory, {u: r for u, r in results.items() if u not in quiet})
         return results
+
+    def _one_entry_per_mailbox(self, uid: str, decision: rules.Decision, sharing: list[str],
+                               views: dict[str, Any], domains: tuple[str, ...] | None) -> rules.Decision:
+        """Several LMS users carry one address (``sharing``, sorted): the first holds the mailbox's
+        entries, for every session any of them wants; the others hold none, and a pass of one of
+        them passes the holder again (what they want may have changed)."""
+        if uid != sharing[0]:
+            self.nudge.add(sharing[0])
+            return rules.Decision({}, decision.skip_reason)
+        wanted = dict(decision.wanted)
+        for other in sharing[1:]:
+            wanted.update(rules.decide(views[other], domains, self.now).wanted)
+        return rules.Decision(wanted, decision.skip_reason)
 
     def _hold_mass_removals(self, users: list[_User]) -> set[str]:
         """When the account's removals trip the guard (bridge.guard), hold this pass's deletions (the
@@ -208,6 +230,7 @@ class Pass:
                 store.cache_mailbox(session, self.account_id, self.tenant_id, address, graph_id, self.now)
             store.set_user_states(session, self.account_id, {
                 uid: (o.state, o.reason, o.detail) for uid, o in results.items() if isinstance(o, Outcome)})
+            queue.mark_dirty(session, self.account_id, sorted(self.nudge - set(self.user_ids)), self.now)
 
     def _row(self, user_id: str, save: steps.Save) -> dict[str, Any]:
         row = store.entry_row(self.account_id, user_id, self.tenant_id, save.mailbox, save.desired,

@@ -30,3 +30,26 @@ def test_a_session_moved_from_the_past_into_the_future(world: World) -> None:
         [entry] = world.mailbox(address)
         assert entry["start"]["dateTime"][:19] == next_week.strftime("%Y-%m-%dT%H:%M:%S"), address
     assert world.state("lena") == ("synced", None) and world.state("org") == ("synced", None)
+
+
+def test_one_mailbox_two_lms_users_one_entry(world: World) -> None:
+    """Two LMS users carry one corporate address (duplicate accounts after an import) and both are
+    assigned the same session: one entry; it stays while either is enrolled, and goes when neither
+    is. The page's table still lists both users, each with its state."""
+    world.person("org")
+    world.person("ann", LENA)
+    world.person("ann-2", LENA)
+    world.event("e1", [("s1", at(30), at(32))])
+    world.enroll("ann", "e1", "s1")
+    world.enroll("ann-2", "e1", "s1")
+    world.connect()
+    world.sync()
+    [entry] = world.mailbox(LENA)
+    assert world.state("ann") == world.state("ann-2") == ("synced", None)
+
+    world.deliver("enrollment.deleted", {"event_id": "e1", "user_id": "ann"})  # the holder's own goes
+    world.sync()
+    assert [e["id"] for e in world.mailbox(LENA)] == [entry["id"]]  # the same entry stays
+    world.deliver("enrollment.deleted", {"event_id": "e1", "user_id": "ann-2"})
+    world.sync()
+    assert world.mailbox(LENA) == []

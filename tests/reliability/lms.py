@@ -158,7 +158,7 @@ def oracle(lms: Lms, verified_domains: Collection[str], now: datetime) -> dict[s
             if len(event["sessions"]) > 1:
                 subject += " — " + (session["title"] or f"Session {position + 1}")
             entries[(subject, _utc(session["start"]), _utc(session["end"]))] += 1
-        wanted[address] = wanted.get(address, Counter()) + entries
+        wanted[address] = wanted.get(address, Counter()) | entries  # one mailbox, one entry per session
     return wanted
 
 

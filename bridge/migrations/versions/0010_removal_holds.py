@@ -1,4 +1,4 @@
-"""removal holds: mass removals wait for the owner's confirmation
+"""removal holds: mass removals wait for the owner's confirmation; LMS users found by address
 
 Revision ID: 0010
 Revises: 0001
@@ -28,7 +28,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_removal_holds_account_id_accounts')),
     sa.PrimaryKeyConstraint('account_id', name=op.f('pk_removal_holds'))
     )
+    op.create_index('ix_lms_users_email', 'lms_users', ['account_id', sa.text('lower(email)')], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index('ix_lms_users_email', table_name='lms_users')
     op.drop_table('removal_holds')
