@@ -47,6 +47,6 @@ def run(size: str, runs: int, server_url: str | None) -> list[str]:
                 f"previewed, {graph_calls} Graph requests ({graph_calls / users:.2f} per user), {LATENCY_MS} ms "
                 f"latency, {CONCURRENCY} at a time: {wall:.1f} s ({users / wall:.0f} users/s); "
                 f"mailbox writes: {writes}")
-        work.graph.http.close()
+        work.graph.close()
         work.database.dispose()
     return lines

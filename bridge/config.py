@@ -126,6 +126,8 @@ class Settings:
     client_secret_next_expires: date | None = None
     client_cert_path_next: str | None = None
     client_cert_thumbprint_next: str | None = None
+    removal_guard_percent: int = 50  # removals held when one change would remove more than this share …
+    removal_guard_minimum: int = 100  # … and more than this many of an account's future entries
 
     @property
     def secure_cookies(self) -> bool:
@@ -164,6 +166,8 @@ class Settings:
         read("WORKER_CONCURRENCY", lambda n, v: _int(n, v, 1, 1024))
         read("CONSENT_LINK_DAYS", lambda n, v: _int(n, v, 1, 90))
         read("FULL_RECONCILE_MINUTES", lambda n, v: _int(n, v, 1, 10080))
+        read("REMOVAL_GUARD_PERCENT", lambda n, v: _int(n, v, 1, 100))
+        read("REMOVAL_GUARD_MINIMUM", lambda n, v: _int(n, v, 0, 10_000_000))
         try:
             values["log_format"] = log_format(env)
         except ConfigError as error:

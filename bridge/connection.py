@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from urllib.parse import urlencode
 
-from sqlalchemy import select, union
+from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import Session
 
 from bridge import queue, retry
@@ -24,7 +24,7 @@ from bridge.graph import errors
 from bridge.graph.auth import token_roles
 from bridge.graph.client import Graph
 from bridge.ingest import ensure_account
-from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser
+from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, UserState
 from bridge.trust import audit
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -80,6 +80,18 @@ def connection(session: Session, account_id: str) -> Connection:
         session.add(row)
         session.flush()
     return row
+
+
+def last_request(session: Session, account_id: str) -> ConsentRequest | None:
+    """The account's latest consent link, used or not."""
+    return session.scalars(select(ConsentRequest).where(ConsentRequest.account_id == account_id)
+                           .order_by(ConsentRequest.created_at.desc()).limit(1)).first()
+
+
+def live(session: Session) -> list[Connection]:
+    """Connections the worker looks after: connected, suspended (to probe) and disconnecting."""
+    return list(session.scalars(select(Connection).where(Connection.state.in_((SUSPENDED, DISCONNECTING,
+                                                                                CONNECTED)))))
 
 
 def consent_url(settings: Settings, state: str) -> str:
@@ -238,6 +250,40 @@ def mark_everyone(session: Session, account_id: str) -> int:
     return queue.mark_dirty(session, account_id, [u for (u,) in session.execute(users)])
 
 
+def mark_due(session: Session, account_id: str, since: datetime | None, now: datetime) -> int:
+    """The periodic full pass: queue only the users whose inputs may have changed without a change
+    marking them — selected in SQL, nobody else is read or planned.
+
+    A change in the LMS (hooks), in the account's settings (the reminder) or in the tenant's domains
+    (:func:`domains_changed`) queues its users in its own transaction. What changes by itself is
+    time: users holding an entry whose session started or ended in (``since``, ``now``] are queued;
+    so are users whose last pass failed (the mailbox may work now) and users never passed. With no
+    earlier full pass (``since`` None) everyone is queued. Returns how many were.
+    """
+    if since is None:
+        return mark_everyone(session, account_id)
+    window = or_(and_(Entry.starts_at > since, Entry.starts_at <= now),
+                 and_(Entry.ends_at > since, Entry.ends_at <= now))
+    users = union(
+        select(Entry.user_id).where(Entry.account_id == account_id, window),
+        select(UserState.user_id).where(UserState.account_id == account_id, UserState.state == "failed"),
+        select(LmsUser.id).outerjoin(UserState, and_(UserState.account_id == LmsUser.account_id,
+                                                     UserState.user_id == LmsUser.id))
+        .where(LmsUser.account_id == account_id, LmsUser.deleted.is_(False), UserState.user_id.is_(None)))
+    return queue.mark_dirty(session, account_id, [u for (u,) in session.execute(users)], now)
+
+
+def domains_changed(session: Session, account_id: str, domains: list[str] | None, now: datetime) -> bool:
+    """Record the tenant's verified domains read again; a change queues everyone (a domain removed
+    takes entries away, one added brings them)."""
+    row = connection(session, account_id)
+    changed = (sorted(row.verified_domains) if row.verified_domains is not None else None) != domains
+    row.verified_domains, row.domains_checked_at = domains, now
+    if changed:
+        mark_everyone(session, account_id)
+    return changed
+
+
 def disconnect(session: Session, account_id: str, remove_entries: bool) -> None:
     """Stop syncing; with ``remove_entries`` the worker first removes the future entries made."""
     row = connection(session, account_id)
@@ -267,6 +313,12 @@ def suspend(session: Session, account_id: str, failure: errors.AuthFailed, now: 
     row.state, row.reason, row.detail = SUSPENDED, failure.reason, str(failure)
     row.retry_at = retry.after_tenant_failure(row.failures, now)
     row.failures += 1
+
+
+def reminder(session: Session, account_id: str) -> int | None:
+    """The account's reminder in minutes (None: no reminder; 15 for an account not seen yet)."""
+    account = session.get(Account, account_id)
+    return account.reminder_minutes if account is not None else 15
 
 
 def set_reminder(session: Session, account_id: str, minutes: int | None) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -125,6 +126,9 @@ class LmsUser(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=False)
     role: Mapped[str | None] = mapped_column(String(32))
     timezone: Mapped[str | None] = mapped_column(String(64))
+
+    # users sharing a mailbox (one address, several LMS accounts) are found by address
+    __table_args__ = (Index("ix_lms_users_email", "account_id", text("lower(email)")),)
 
 
 class LmsEvent(Base):
@@ -355,3 +359,17 @@ class FeedItem(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class RemovalHold(Base):
+    """Removals of an account's entries held for the owner's confirmation (bridge.guard): how many
+    future entries the LMS's changes would remove, out of how many, why, and who confirmed."""
+
+    __tablename__ = "removal_holds"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    removals: Mapped[int] = mapped_column(Integer)
+    future_entries: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(Text)
+    held_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    confirmed_by: Mapped[str | None] = mapped_column(String(128))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

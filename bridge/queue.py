@@ -17,9 +17,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bridge import wakeup
 from bridge.models import Connection, DirtyKey, UTCDateTime, utcnow
 
-LEASE = timedelta(minutes=5)
+LEASE = timedelta(seconds=10)  # kept alive by the worker's heartbeat (every 2 s): a dead worker's keys return fast
 WORKING_STATES = ("connected", "disconnecting")
 
 
@@ -42,6 +43,7 @@ def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: 
     now = now or utcnow()
     statement = _mark(session.get_bind().dialect.name == "postgresql")
     session.execute(statement, [{"account_id": account_id, "user_id": u, "now": now} for u in ids])
+    wakeup.notify(session)
     return len(ids)
 
 
@@ -60,7 +62,8 @@ def _mark(postgresql_: bool) -> Executable:
     )
 
 
-def claim(session: Session, worker: str, limit: int, now: datetime | None = None) -> list[Claim]:
+def claim(session: Session, worker: str, limit: int, now: datetime | None = None,
+          lease: timedelta = LEASE) -> list[Claim]:
     """Take up to ``limit`` ready keys of connected accounts, oldest first, under a lease."""
     now = now or utcnow()
     ready = (
@@ -78,7 +81,7 @@ def claim(session: Session, worker: str, limit: int, now: datetime | None = None
     statement = (
         update(DirtyKey)
         .where(tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(ready))
-        .values(claimed_by=worker, claimed_until=now + LEASE)
+        .values(claimed_by=worker, claimed_until=now + lease)
         .returning(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation, DirtyKey.attempts, DirtyKey.due_at)
         .execution_options(synchronize_session=False)
     )
@@ -86,11 +89,18 @@ def claim(session: Session, worker: str, limit: int, now: datetime | None = None
             for row in session.execute(statement).all()]
 
 
-def extend(session: Session, worker: str, now: datetime | None = None) -> None:
-    """Renew the lease on every key this worker holds (its heartbeat)."""
+def extend(session: Session, worker: str, lease: timedelta = LEASE, now: datetime | None = None) -> None:
+    """Renew the lease on every key this worker holds (its heartbeat).
+
+    A key locked by another transaction right now (a hook marking it again) is skipped rather than
+    waited for: the next beat renews it, and waiting could deadlock with a hook marking many keys.
+    """
     now = now or utcnow()
+    mine = select(DirtyKey.account_id, DirtyKey.user_id).where(DirtyKey.claimed_by == worker).with_for_update(
+        skip_locked=True)
     session.execute(
-        update(DirtyKey).where(DirtyKey.claimed_by == worker).values(claimed_until=now + LEASE)
+        update(DirtyKey).where(tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(mine))
+        .values(claimed_until=now + lease).execution_options(synchronize_session=False)
     )
 
 
@@ -142,6 +152,13 @@ def retry(session: Session, claim_: Claim, worker: str, at: datetime, error: str
             claimed_until=None,
         )
     )
+
+
+def next_due(session: Session) -> datetime | None:
+    """When the earliest key of a working account falls due (None: no key waits)."""
+    return session.execute(
+        select(DirtyKey.due_at).join(Connection, Connection.account_id == DirtyKey.account_id)
+        .where(Connection.state.in_(WORKING_STATES)).order_by(DirtyKey.due_at).limit(1)).scalar()
 
 
 def pending(session: Session, account_id: str) -> set[str]:

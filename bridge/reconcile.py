@@ -1,16 +1,18 @@
 """The pure planner: entries wanted vs. entries made → the actions that close the gap.
 
-Level-triggered: planning again after the actions ran yields nothing. Past entries (ended) are
-never touched, whatever the LMS says now.
+Level-triggered: planning again after the actions ran yields nothing. Past entries are never
+touched, "past" judged by the session as the LMS describes it now (see :func:`plan`).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from bridge import payload as payloads
 from bridge.i18n import language
+from bridge.lms import Event
 from bridge.rules import Decision
 
 Key = tuple[str, str]  # (event id, session id)
@@ -107,16 +109,22 @@ def desired_entries(decision: Decision, account_id: str, user_id: str, reminder_
 
 
 def plan(desired: dict[Key, Desired], made: dict[Key, Made], mailbox_id: str | None,
-         now: datetime) -> list[Action]:
-    """Actions for one user, deletions first (a moved learner loses the old session first)."""
+         now: datetime, ends: Mapping[Key, datetime] | None = None) -> list[Action]:
+    """Actions for one user, deletions first (a moved learner loses the old session first).
+
+    Past entries are never touched, "past" as the LMS describes the session now: ``ends`` gives the
+    end of every session the LMS still has for this user (their events' sessions); a session moved
+    from the past into the future is wanted again and its entry follows it, one moved into the past
+    is left alone. For a session the LMS no longer has, the recorded end decides.
+    """
     removals: list[Action] = []
     writes: list[Action] = []
     for key, entry in made.items():
-        if entry.ends_at <= now:
+        wanted = desired.get(key)
+        if wanted is None and (ends or {}).get(key, entry.ends_at) <= now:
             if entry.state == CREATING:
                 removals.append(Forget(entry))  # never confirmed, now past: only the record goes
             continue  # past entries are never touched
-        wanted = desired.get(key)
         if wanted is None or (mailbox_id is not None and entry.mailbox_id != mailbox_id):
             # not wanted any more, or the user now has another mailbox (re-made on the next pass)
             removals.append(Forget(entry) if entry.state == DELETED_IN_OUTLOOK else Delete(entry))
@@ -130,3 +138,8 @@ def plan(desired: dict[Key, Desired], made: dict[Key, Made], mailbox_id: str | N
     if mailbox_id is not None:
         writes.extend(Create(d) for key, d in desired.items() if key not in made)
     return removals + writes
+
+
+def session_ends(events: Iterable[Event]) -> dict[Key, datetime]:
+    """The end of every session of these events, as the LMS describes it now (for :func:`plan`)."""
+    return {(event.id, session.id): session.end for event in events for session in event.sessions}

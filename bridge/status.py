@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from bridge.models import Account, Connection, DirtyKey, LmsUser, UserState
+from bridge.models import Account, Connection, DirtyKey, Entry, LmsUser, UserState
 from bridge.queue import WORKING_STATES
 
 STATES = ("synced", "pending", "retrying", "skipped", "failed")
@@ -105,3 +105,33 @@ def backlog(session: Session, now: datetime) -> Backlog:
     age = 0.0 if oldest is None else max(0.0, (now - oldest).total_seconds())
     return Backlog(int(waiting), age, states)
 
+
+def names(session: Session, account_id: str, user_ids: list[str | None]) -> dict[str, str]:
+    """The LMS names of these users (those that have one)."""
+    wanted = [u for u in user_ids if u]
+    if not wanted:
+        return {}
+    rows = session.execute(select(LmsUser.id, LmsUser.name).where(LmsUser.account_id == account_id,
+                                                                  LmsUser.id.in_(wanted)))
+    return {user_id: name for user_id, name in rows if name}
+
+
+def future_entries(session: Session, account_id: str, now: datetime) -> int:
+    """How many entries the plugin made for the account that have not ended yet."""
+    return int(session.execute(select(func.count()).select_from(Entry).where(
+        Entry.account_id == account_id, Entry.ends_at > now)).scalar_one())
+
+
+@dataclass(frozen=True)
+class AccountRow:
+    id: str
+    state: str | None
+    tenant_id: str | None
+    reason: str | None
+
+
+def accounts(session: Session) -> list[AccountRow]:
+    """Every account with its connection's state, tenant and reason, by id."""
+    rows = session.execute(select(Account.id, Connection.state, Connection.tenant_id, Connection.reason)
+                           .outerjoin(Connection, Connection.account_id == Account.id).order_by(Account.id))
+    return [AccountRow(*row) for row in rows]

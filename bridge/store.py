@@ -4,12 +4,13 @@ The reconciler and worker go through these functions only, so the SQL of the syn
 """
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Executable, Table, bindparam, case, delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -74,8 +75,6 @@ def user_view(session: Session, account_id: str, user_id: str) -> lms.UserView:
     return user_views(session, account_id, [user_id])[user_id]
 
 
-def made_entries(session: Session, account_id: str, user_id: str) -> dict[Key, Made]:
-    return made_entries_of(session, account_id, [user_id])[user_id]
 
 
 def _made(row: Any) -> Made:
@@ -84,25 +83,10 @@ def _made(row: Any) -> Made:
                 material_hash=row.material_hash, ends_at=row.ends_at, tag=row.tag)
 
 
-def write_entry(session: Session, account_id: str, user_id: str, tenant_id: str, mailbox_id: str,
-                desired: Desired, *, state: str, transaction_id: str, graph_event_id: str | None,
-                payload_hash: str | None) -> None:
-    """Insert or replace the record of one entry."""
-    upsert_entries(session, [entry_row(account_id, user_id, tenant_id, mailbox_id, desired, state=state,
-                                       transaction_id=transaction_id, graph_event_id=graph_event_id,
-                                       payload_hash=payload_hash)])
 
 
-def mark_entry(session: Session, account_id: str, user_id: str, key: Key, **values: object) -> None:
-    row = session.get(Entry, (account_id, user_id, *key))
-    if row is not None:
-        for name, value in values.items():
-            setattr(row, name, value)
 
 
-def drop_entry(session: Session, account_id: str, user_id: str, key: Key) -> None:
-    session.execute(delete(Entry).where(Entry.account_id == account_id, Entry.user_id == user_id,
-                                        Entry.event_id == key[0], Entry.session_id == key[1]))
 
 
 def set_user_state(session: Session, account_id: str, user_id: str, state: str,
@@ -111,13 +95,6 @@ def set_user_state(session: Session, account_id: str, user_id: str, state: str,
     set_user_states(session, account_id, {user_id: (state, reason, detail)})
 
 
-def cached_mailbox(session: Session, account_id: str, tenant_id: str, address: str,
-                   now: datetime) -> tuple[bool, str | None]:
-    """(hit, Graph user id or ``None`` for a cached miss)."""
-    row = session.get(DirectoryEntry, (account_id, tenant_id, address.lower()))
-    if row is None or row.expires_at <= now:
-        return False, None
-    return True, row.graph_user_id
 
 
 def cache_mailbox(session: Session, account_id: str, tenant_id: str, address: str,
@@ -164,8 +141,21 @@ def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[s
     return views
 
 
+def sharers(session: Session, account_id: str, addresses: list[str]) -> dict[str, list[str]]:
+    """Active LMS users by address (lower-cased), for addresses that more than one of them carries:
+    several LMS accounts of one person share one mailbox."""
+    lowered = sorted({a.lower() for a in addresses})
+    found: dict[str, list[str]] = {}
+    if lowered:
+        for user_id, address in session.execute(select(LmsUser.id, func.lower(LmsUser.email)).where(
+                LmsUser.account_id == account_id, func.lower(LmsUser.email).in_(lowered),
+                LmsUser.deleted.is_(False), LmsUser.active.is_(True))):
+            found.setdefault(address, []).append(user_id)
+    return {address: sorted(ids) for address, ids in found.items() if len(ids) > 1}
+
+
 def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, dict[Key, Made]]:
-    """:func:`made_entries` for many users in one query."""
+    """The records of the entries made for these users, by user and key, in one query."""
     found: dict[str, dict[Key, Made]] = {u: {} for u in user_ids}
     for row in _rows(session, Entry, Entry.account_id == account_id, Entry.user_id.in_(user_ids)):
         found[row.user_id][(row.event_id, row.session_id)] = _made(row)
@@ -192,39 +182,65 @@ def entry_row(account_id: str, user_id: str, tenant_id: str, mailbox_id: str, de
             "updated_at": utcnow()}
 
 
-def _insert(session: Session) -> Any:
-    return postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+_ENTRY_KEYS = ("account_id", "user_id", "event_id", "session_id")
+_ENTRY_COLUMNS = ("tenant_id", "mailbox_id", "graph_event_id", "transaction_id", "tag", "state", "payload_hash",
+                  "material_hash", "starts_at", "ends_at", "updated_at")
+
+
+@functools.cache
+def _upsert_entries(postgresql_: bool) -> Executable:
+    """upsert_entries's statement, built once per dialect (building it costs more than running it)."""
+    table = cast(Table, Entry.__table__)
+    statement = (postgresql.insert if postgresql_ else sqlite.insert)(table)
+    return statement.on_conflict_do_update(index_elements=[table.c[k] for k in _ENTRY_KEYS],
+                                           set_={c: statement.excluded[c] for c in _ENTRY_COLUMNS})
 
 
 def upsert_entries(session: Session, rows: list[dict[str, object]]) -> None:
-    """Insert or replace entry records (one statement, executed for many rows)."""
-    if not rows:
-        return
-    statement = _insert(session)(Entry)
-    keys = ("account_id", "user_id", "event_id", "session_id")
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[Entry.account_id, Entry.user_id, Entry.event_id, Entry.session_id],
-        set_={c: statement.excluded[c] for c in rows[0] if c not in keys}), rows)
+    """Insert or replace entry records (one statement, executed for many rows; every column of
+    :func:`entry_row` given)."""
+    if rows:
+        session.execute(_upsert_entries(_postgresql(session)), rows)
+
+
+@functools.cache
+def _entry_update(*columns: str) -> Executable:
+    table = cast(Table, Entry.__table__)
+    return update(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in _ENTRY_KEYS)).values(
+        {c: bindparam(c) for c in columns})
 
 
 def mark_in_flight(session: Session, account_id: str, *, updates: list[tuple[str, Key]],
                    deletions: list[tuple[str, Key]]) -> None:
     """Entry records of writes about to be sent: an update's payload hash cleared; a deletion's entry
     ``creating`` again, with no event id (found by its tag from now on) and a fresh transactionId
-    (see :func:`bridge.sync.mark_in_flight`)."""
+    (see :meth:`bridge.sync.Pass._record`)."""
     def pk(user_id: str, key: Key) -> dict[str, object]:
-        return {"account_id": account_id, "user_id": user_id, "event_id": key[0], "session_id": key[1]}
+        return {"k_account_id": account_id, "k_user_id": user_id, "k_event_id": key[0], "k_session_id": key[1]}
 
     if updates:
-        session.execute(update(Entry), [{**pk(u, k), "payload_hash": None} for u, k in updates])
+        session.execute(_entry_update("payload_hash"), [{**pk(u, k), "payload_hash": None} for u, k in updates])
     if deletions:
-        session.execute(update(Entry), [{**pk(u, k), "state": CREATING, "graph_event_id": None,
-                                         "transaction_id": str(uuid.uuid4())} for u, k in deletions])
+        session.execute(_entry_update("state", "graph_event_id", "transaction_id"), [
+            {**pk(u, k), "state": CREATING, "graph_event_id": None, "transaction_id": str(uuid.uuid4())}
+            for u, k in deletions])
 
 
 def drop_entries(session: Session, account_id: str, keys: list[tuple[str, Key]]) -> None:
-    for user_id, key in keys:
-        drop_entry(session, account_id, user_id, key)
+    """Remove these entry records (one statement, executed for many)."""
+    if keys:
+        session.execute(_drop_entries(), [{"k_account_id": account_id, "k_user_id": u, "k_event_id": k[0],
+                                           "k_session_id": k[1]} for u, k in keys])
+
+
+@functools.cache
+def _drop_entries() -> Executable:
+    table = cast(Table, Entry.__table__)
+    return delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in _ENTRY_KEYS))
 
 
 def user_states_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, tuple[str, str | None, int]]:
@@ -234,24 +250,28 @@ def user_states_of(session: Session, account_id: str, user_ids: list[str]) -> di
     return {uid: (state, reason, entries) for uid, state, reason, entries in rows}
 
 
+@functools.cache
+def _upsert_states(postgresql_: bool) -> Executable:
+    table = cast(Table, UserState.__table__)
+    statement = (postgresql.insert if postgresql_ else sqlite.insert)(table)
+    new = statement.excluded
+    moved = (table.c.state != new.state) | (func.coalesce(table.c.reason, "") != func.coalesce(new.reason, ""))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.account_id, table.c.user_id],
+        set_={"state": new.state, "reason": new.reason, "detail": new.detail, "entries": new.entries,
+              "changed_at": case((moved, new.changed_at), else_=table.c.changed_at)})
+
+
 def set_user_states(session: Session, account_id: str,
                     states: dict[str, tuple[str, str | None, str | None]]) -> None:
-    """Record many users' states; ``changed_at`` moves only when state or reason change."""
+    """Record many users' states (one statement); ``changed_at`` moves only when state or reason change."""
     if not states:
         return
     ids = list(states)
     counts: dict[str, int] = {uid: n for uid, n in session.execute(
         select(Entry.user_id, func.count()).where(Entry.account_id == account_id, Entry.user_id.in_(ids),
                                                   Entry.state == "active").group_by(Entry.user_id))}
-    existing = {r.user_id: r for r in session.scalars(
-        select(UserState).where(UserState.account_id == account_id, UserState.user_id.in_(ids)))}
     now = utcnow()
-    for uid, (state, reason, detail) in states.items():
-        row = existing.get(uid)
-        if row is None:
-            session.add(UserState(account_id=account_id, user_id=uid, state=state, reason=reason, detail=detail,
-                                  entries=counts.get(uid, 0), changed_at=now))
-            continue
-        if (row.state, row.reason) != (state, reason):
-            row.changed_at = now
-        row.state, row.reason, row.detail, row.entries = state, reason, detail, counts.get(uid, 0)
+    session.execute(_upsert_states(_postgresql(session)), [
+        {"account_id": account_id, "user_id": uid, "state": state, "reason": reason, "detail": detail,
+         "entries": counts.get(uid, 0), "changed_at": now} for uid, (state, reason, detail) in states.items()])

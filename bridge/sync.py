@@ -1,207 +1,275 @@
-"""Reconcile one user: read the state, plan with the pure rules, carry the plan out in Graph.
+"""One reconcile pass over a group of claimed users of one account (one user is a group of one).
 
-Exactly once: a create is first recorded as ``creating`` with its ``transactionId`` and committed;
-only then is it sent. If its outcome is lost (crash, timeout, reset, 5xx) the next pass finds the
-entry by its tag before creating again.
+    read         one transaction: the account, the users' LMS views, their entries, cached mailboxes
+    plan         pure: rules → wanted entries → actions (bridge.rules, bridge.reconcile)
+    look up      entries whose id is not known, by their tag, all at once (one gateway call)
+    record       one transaction: creates recorded ``creating`` with a fresh transactionId, updates
+                 and deletions marked in flight, before anything is sent
+    apply        every write through the calendar gateway at once ($batch, limits, Retry-After there)
+    hold         when the account's removals trip the mass-removal guard, deletions wait (bridge.guard)
+    settle       pure: each action's answers → the change to its record and the user's outcome
+                 (bridge.steps); an address Graph does not know is looked up in the directory
+    write back   one transaction: records, users' states, directory cache
+    keys         one transaction: each claimed key completed, retried later or given up
+
+Exactly once: a create's record and transactionId are committed before it is sent; a write whose
+answer is lost stays "in flight" in its record and the next pass resolves it by the entry's tag.
 """
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy.orm import Session
-
-from bridge import reconcile, rules, store
+from bridge import guard, metrics, queue, reconcile, retry, rules, steps, store
 from bridge.db import Database
 from bridge.graph import errors
+from bridge.graph.calendar import Write
 from bridge.graph.client import Graph
-from bridge.reconcile import ACTIVE, CREATING, DELETED_IN_OUTLOOK, Action, Create, Delete, Resume, Update
+from bridge.guard import Guard
+from bridge.models import utcnow
+from bridge.reconcile import CREATING, Action, Create, Delete, Update
+from bridge.steps import FAILED, LookUpAddress, Outcome
+from bridge.trust import health
 
-SYNCED = "synced"
-SKIPPED = "skipped"
-FAILED = "failed"
-NO_UPCOMING = "no_upcoming_sessions"
-
-
-def settled(decision: rules.Decision, again: bool = False) -> Outcome:
-    """The state of a user whose pass went through."""
-    if decision.skip_reason:
-        return Outcome(SKIPPED, decision.skip_reason, again=again)
-    return Outcome(SYNCED, None if decision.wanted else NO_UPCOMING, again=again)
+Result = Outcome | Exception
+REMOVAL_HELD = "removal_held"  # the user's removals wait for the owner's confirmation (bridge.guard)
 
 
-def mark_in_flight(session: Session, account_id: str, writes: list[tuple[str, Action]]) -> None:
-    """Record, before updates and deletions are sent, that their outcome is not known yet.
+@dataclass
+class _User:
+    """One user's pass: the plan, then the writes and what came of them."""
 
-    Until its answer is recorded, Graph may or may not have applied a write (the worker dies, the
-    answer times out, a ``$batch`` is lost), so the record must not go on describing Outlook as it
-    was: an update's payload hash is cleared (the next pass sends it again) and an entry being
-    deleted becomes ``creating`` without an event id (the next pass looks it up by its tag, to
-    delete it or to adopt it, or makes it again), just as a create is recorded before it is sent.
-    """
-    store.mark_in_flight(session, account_id,
-                         updates=[(user_id, a.made.key) for user_id, a in writes if isinstance(a, Update)],
-                         deletions=[(user_id, a.made.key) for user_id, a in writes if isinstance(a, Delete)])
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a user's pass ended; ``again`` asks for another pass (e.g. a mailbox moved)."""
-
-    state: str
-    reason: str | None = None
-    detail: str | None = None
-    again: bool = False
+    user_id: str
+    decision: rules.Decision
+    mailbox: str | None
+    resolved: bool
+    actions: list[Action]
+    transaction_ids: list[str] = field(default_factory=list)
+    writes: list[list[Write]] = field(default_factory=list)
+    look_up_errors: list[errors.GraphError | None] = field(default_factory=list)
 
 
-class UserSync:
-    """Runs one reconcile pass for one user of one account."""
+class Pass:
+    """A reconcile pass for ``user_ids`` of one account (see the module)."""
 
-    def __init__(self, db: Database, graph: Graph, account_id: str, user_id: str, now: datetime) -> None:
-        self.db, self.graph = db, graph
-        self.account_id, self.user_id, self.now = account_id, user_id, now
+    def __init__(self, db: Database, graph: Graph, account_id: str, user_ids: list[str], now: datetime,
+                 guard: Guard | None = None) -> None:
+        self.db, self.graph, self.account_id, self.user_ids, self.now = db, graph, account_id, user_ids, now
+        self.guard = guard or Guard()
+        self.tenant_id = ""
 
-    def run(self) -> Outcome:
-        """Plan and apply; raises Graph's transient and tenant-level errors to the worker."""
-        with self.db.session() as session:
+    def run(self) -> dict[str, Result]:
+        """Each user's outcome, or the error to retry it for; a tenant-wide refusal raises
+        :class:`errors.AuthFailed`."""
+        with self.db.session() as session:  # read
             context = store.account_context(session, self.account_id)
             if context is None or context.tenant_id is None:
-                return Outcome(SKIPPED, "not_connected")
-            view = store.user_view(session, self.account_id, self.user_id)
-            made = store.made_entries(session, self.account_id, self.user_id)
+                return {u: Outcome(steps.SKIPPED, "not_connected") for u in self.user_ids}
+            views = store.user_views(session, self.account_id, self.user_ids)
+            made = store.made_entries_of(session, self.account_id, self.user_ids)
+            emails = [v.user.email for v in views.values() if v.user and v.user.email]
+            shared = store.sharers(session, self.account_id, emails)  # one mailbox, several LMS users
+            others = sorted({u for ids in shared.values() for u in ids} - set(self.user_ids))
+            views.update(store.user_views(session, self.account_id, others) if others else {})
+            cache = store.cached_mailboxes(session, self.account_id, context.tenant_id, emails, self.now)
+            recorded = store.user_states_of(session, self.account_id, self.user_ids)
         self.tenant_id = context.tenant_id
-        removing = context.state == "disconnecting"
-        decision = rules.Decision({}, "disconnected") if removing else rules.decide(
-            view, context.verified_domains, self.now)
-        desired = reconcile.desired_entries(decision, self.account_id, self.user_id, context.reminder_minutes,
-                                            locale=context.locale)
+        results: dict[str, Result] = {}
+        users: list[_User] = []
+        payloads: reconcile.SharedPayloads = {}
+        quiet: set[str] = set()
+        self.nudge: set[str] = set()
+        for uid in self.user_ids:  # plan
+            view = views[uid]
+            decision = rules.Decision({}, "disconnected") if context.state == "disconnecting" else rules.decide(
+                view, context.verified_domains, self.now)
+            holding = decision
+            sharing = shared.get(view.user.email.lower(), []) if view.user and view.user.email else []
+            if sharing and context.state != "disconnecting":
+                holding = self._one_entry_per_mailbox(uid, decision, sharing, views, context.verified_domains)
+                decision = holding if uid == sharing[0] else decision
+            desired = reconcile.desired_entries(holding, self.account_id, uid, context.reminder_minutes, payloads,
+                                                context.locale)
+            mailbox, resolved = None, False
+            if desired:
+                assert view.user is not None and view.user.email
+                resolved = view.user.email.lower() in cache
+                mailbox = cache[view.user.email.lower()] if resolved else view.user.email
+                if mailbox is None:
+                    results[uid] = Outcome(FAILED, errors.USER_NOT_FOUND)
+                    continue
+            ends = reconcile.session_ends(view.events.values())  # "past" as the LMS says now
+            actions = reconcile.plan(desired, made[uid], mailbox, self.now, ends)
+            if actions:
+                users.append(_User(uid, decision, mailbox, resolved, actions))
+                continue
+            outcome = results[uid] = steps.settled(decision)
+            active = sum(1 for m in made[uid].values() if m.state == reconcile.ACTIVE)
+            if recorded.get(uid) == (outcome.state, outcome.reason, active):
+                quiet.add(uid)  # a pass that changes nothing writes nothing
+        held = set() if context.state == "disconnecting" else self._hold_mass_removals(users)
+        self._look_up(users)
+        self._record(users)
+        writes = [w for u in users for ws in u.writes for w in ws]
+        answers = self.graph.calendar.apply(self.tenant_id, writes) if writes else []
+        saves: list[tuple[str, steps.Save]] = []
+        drops: list[tuple[str, reconcile.Key]] = []
+        directory: list[tuple[str, str | None]] = []
+        position = 0
+        for user in users:  # settle
+            done = []
+            for action, writes, transaction, looked in zip(user.actions, user.writes, user.transaction_ids,
+                                                            user.look_up_errors, strict=True):
+                settled = steps.settle(action, answers[position:position + len(writes)], user.mailbox,
+                                       transaction, looked)
+                position += len(writes)
+                done.append(settled)
+                if isinstance(settled.change, steps.Save):
+                    saves.append((user.user_id, settled.change))
+                elif isinstance(settled.change, steps.Drop):
+                    drops.append((user.user_id, settled.change.key))
+            result = steps.outcome(user.decision, done, user.resolved)
+            if isinstance(result, LookUpAddress):
+                result = self._find_address(views[user.user_id], directory)
+            if user.user_id in held and isinstance(result, Outcome) and result.state != FAILED:
+                result = Outcome(result.state, REMOVAL_HELD, again=result.again)
+            results[user.user_id] = result
+        self._write_back(saves, drops, directory, {u: r for u, r in results.items() if u not in quiet})
+        return results
 
-        mailbox, resolved = None, False
-        if desired:
-            assert view.user is not None and view.user.email
-            address = view.user.email
-            mailbox, resolved = self._mailbox(address)
-            if mailbox is None:
-                return self._finish(Outcome(FAILED, errors.USER_NOT_FOUND))
-        elif not any(m.ends_at > self.now or m.state == CREATING for m in made.values()):
-            return self._finish(settled(decision))
+    def _one_entry_per_mailbox(self, uid: str, decision: rules.Decision, sharing: list[str],
+                               views: dict[str, Any], domains: tuple[str, ...] | None) -> rules.Decision:
+        """Several LMS users carry one address (``sharing``, sorted): the first holds the mailbox's
+        entries, for every session any of them wants; the others hold none, and a pass of one of
+        them passes the holder again (what they want may have changed)."""
+        if uid != sharing[0]:
+            self.nudge.add(sharing[0])
+            return rules.Decision({}, decision.skip_reason)
+        wanted = dict(decision.wanted)
+        for other in sharing[1:]:
+            wanted.update(rules.decide(views[other], domains, self.now).wanted)
+        return rules.Decision(wanted, decision.skip_reason)
 
-        actions = reconcile.plan(desired, made, mailbox, self.now)
-        transaction_ids = self._record_creates(actions, mailbox)
+    def _hold_mass_removals(self, users: list[_User]) -> set[str]:
+        """When the account's removals trip the guard (bridge.guard), hold this pass's deletions (the
+        other writes go on); returns the users whose deletions are held."""
+        deleting = any(isinstance(a, Delete) for user in users for a in user.actions)
+        with self.db.session() as session:
+            if not deleting and guard.current(session, self.account_id) is None:
+                return set()
+            allowed = guard.removals_allowed(session, self.guard, self.account_id, self.now)  # lifts a hold, too
+        if allowed or not deleting:
+            return set()
+        held = set()
+        for user in users:
+            kept: list[Action] = [a for a in user.actions if not isinstance(a, Delete)]
+            if len(kept) < len(user.actions):
+                held.add(user.user_id)
+                user.actions = kept
+        return held
+
+    def _look_up(self, users: list[_User]) -> None:
+        """Find entries whose id is not known by their tag (one gateway call); then the writes."""
+        wanted = [(user, n, steps.look_up_for(a)) for user in users for n, a in enumerate(user.actions)]
+        asked = [(user, n, where) for user, n, where in wanted if where is not None]
+        found = self.graph.calendar.find(self.tenant_id, [where for _, _, where in asked]) if asked else []
+        by_action: dict[tuple[str, int], list[str] | errors.GraphError] = {
+            (user.user_id, n): answer for (user, n, _), answer in zip(asked, found, strict=True)}
+        for user in users:
+            for n, action in enumerate(user.actions):
+                hit = by_action.get((user.user_id, n), [])
+                transaction = str(uuid.uuid4()) if isinstance(action, Create) else ""
+                user.transaction_ids.append(transaction)
+                user.look_up_errors.append(hit if isinstance(hit, errors.GraphError) else None)
+                user.writes.append([] if isinstance(hit, errors.GraphError)
+                                   else steps.writes_for(action, user.mailbox, transaction, hit))
+
+    def _record(self, users: list[_User]) -> None:
+        """Before anything is sent: creates recorded ``creating`` with their transactionId, and the
+        updates and deletions about to be sent marked in flight (their outcome is not known until
+        their answer is recorded: an update's hash is cleared, a deletion's entry becomes
+        ``creating`` with no id, so the next pass finds it by its tag)."""
+        rows: list[dict[str, Any]] = []
+        updates: list[tuple[str, reconcile.Key]] = []
+        deletions: list[tuple[str, reconcile.Key]] = []
+        for user in users:
+            for action, transaction in zip(user.actions, user.transaction_ids, strict=True):
+                if isinstance(action, Create):
+                    assert user.mailbox is not None
+                    rows.append(store.entry_row(self.account_id, user.user_id, self.tenant_id, user.mailbox,
+                                                action.desired, state=CREATING, transaction_id=transaction))
+                elif isinstance(action, Update):
+                    updates.append((user.user_id, action.made.key))
+                elif isinstance(action, Delete):
+                    deletions.append((user.user_id, action.made.key))
+        if rows or updates or deletions:
+            with self.db.session() as session:
+                store.upsert_entries(session, rows)
+                store.mark_in_flight(session, self.account_id, updates=updates, deletions=deletions)
+
+    def _find_address(self, view: Any, directory: list[tuple[str, str | None]]) -> Result:
+        """The address is not a UPN Graph knows: look it up by ``mail``/``proxyAddresses``; found,
+        the user is passed again with that mailbox."""
+        address = view.user.email
         try:
-            again = any([self._apply(action, mailbox, transaction_ids) for action in actions])
-        except errors.MailboxUnreachable as exc:
-            if exc.reason == errors.USER_NOT_FOUND and not resolved and view.user and view.user.email:
-                return self._finish(self._look_up(view.user.email))
-            return self._finish(Outcome(FAILED, exc.reason, str(exc)))
-        return self._finish(settled(decision, again))
+            graph_id = self.graph.directory.find_user(self.tenant_id, address)
+        except errors.AuthFailed:
+            raise
+        except errors.GraphError as exc:
+            return exc
+        directory.append((address, graph_id))
+        return Outcome(FAILED, errors.USER_NOT_FOUND) if graph_id is None else Outcome(steps.SYNCED, again=True)
 
-    def _mailbox(self, address: str) -> tuple[str | None, bool]:
-        """The mailbox to write to, and whether it comes from a directory look-up.
-
-        Graph accepts the user principal name in calendar paths, so the address is tried first and
-        the directory is asked only when Graph does not know it (an alias, a changed UPN).
-        """
+    def _write_back(self, saves: list[tuple[str, steps.Save]], drops: list[tuple[str, reconcile.Key]],
+                    directory: list[tuple[str, str | None]], results: dict[str, Result]) -> None:
+        """Record every answer in one transaction: entries made, changed, gone; states; look-ups."""
+        rows = [self._row(user_id, save) for user_id, save in saves]
         with self.db.session() as session:
-            hit, graph_id = store.cached_mailbox(session, self.account_id, self.tenant_id, address, self.now)
-        return (graph_id, True) if hit else (address, False)
+            store.upsert_entries(session, rows)
+            store.drop_entries(session, self.account_id, drops)
+            for address, graph_id in directory:
+                store.cache_mailbox(session, self.account_id, self.tenant_id, address, graph_id, self.now)
+            store.set_user_states(session, self.account_id, {
+                uid: (o.state, o.reason, o.detail) for uid, o in results.items() if isinstance(o, Outcome)})
+            queue.mark_dirty(session, self.account_id, sorted(self.nudge - set(self.user_ids)), self.now)
 
-    def _look_up(self, address: str) -> Outcome:
-        """Graph does not know the address as a UPN: find it by ``mail`` or ``proxyAddresses``."""
-        graph_id = self.graph.directory.find_user(self.tenant_id, address)
-        with self.db.session() as session:
-            store.cache_mailbox(session, self.account_id, self.tenant_id, address, graph_id, self.now)
-        if graph_id is None:
-            return Outcome(FAILED, errors.USER_NOT_FOUND)
-        return Outcome(SYNCED, again=True)
+    def _row(self, user_id: str, save: steps.Save) -> dict[str, Any]:
+        row = store.entry_row(self.account_id, user_id, self.tenant_id, save.mailbox, save.desired,
+                              state=save.state, transaction_id=save.transaction_id, graph_event_id=save.event_id,
+                              payload_hash=save.payload_hash)
+        row["material_hash"] = save.material_hash
+        return row
 
-    def _record_creates(self, actions: list[Action], mailbox: str | None) -> dict[reconcile.Key, str]:
-        """Commit a ``creating`` record with a fresh transactionId before any create is sent (and
-        mark the updates and deletions about to be sent as in flight)."""
-        creates = [a.desired for a in actions if isinstance(a, Create)]
-        writes: list[tuple[str, Action]] = [(self.user_id, a) for a in actions if isinstance(a, Update | Delete)]
-        if not creates and not writes:
-            return {}
-        ids = {desired.key: str(uuid.uuid4()) for desired in creates}
-        with self.db.session() as session:
-            for desired in creates:
-                assert mailbox is not None
-                store.write_entry(session, self.account_id, self.user_id, self.tenant_id, mailbox, desired,
-                                  state=CREATING, transaction_id=ids[desired.key], graph_event_id=None,
-                                  payload_hash=None)
-            mark_in_flight(session, self.account_id, writes)
-        return ids
 
-    def _apply(self, action: Action, mailbox: str | None, transaction_ids: dict[reconcile.Key, str]) -> bool:
-        """Carry out one action and record its result; True when another pass is needed."""
-        if isinstance(action, Create):
-            assert mailbox is not None
-            self._create(action.desired, mailbox, transaction_ids[action.desired.key], lookup=False)
-        elif isinstance(action, Resume):
-            self._create(action.desired, action.made.mailbox_id, action.made.transaction_id, lookup=True)
-        elif isinstance(action, Update):
-            return self._update(action)
-        else:
-            if isinstance(action, Delete):
-                self._delete(action.made)
-            with self.db.session() as session:  # Delete and Forget both end the record
-                store.drop_entry(session, self.account_id, self.user_id, action.made.key)
-            return mailbox is not None and action.made.mailbox_id != mailbox
-        return False
+def settle_keys(db: Database, worker: str, group: list[queue.Claim], results: dict[str, Result],
+                now: datetime) -> None:
+    """Complete, retry or give up each key of a worked group, in one transaction."""
+    account_id = group[0].account_id
+    outcomes: list[tuple[str, datetime | None]] = []
+    with db.session() as session:
+        done = [c for c in group if isinstance(results[c.user_id], Outcome)]
+        health.record_latencies(session, account_id, done, now, utcnow())
+        queue.complete_all(session, done, worker)
+        queue.mark_dirty(session, account_id, [c.user_id for c in done if _again(results[c.user_id])])
+        for claim in group:
+            result = results[claim.user_id]
+            if isinstance(result, Outcome):
+                outcomes.append((result.state, claim.marked_at))
+                continue
+            decision = retry.after_user_failure(result, claim.attempts, now)
+            if isinstance(decision, retry.GiveUp):
+                store.set_user_state(session, claim.account_id, claim.user_id, FAILED, "error", decision.reason)
+                queue.complete(session, claim, worker)
+                outcomes.append(("gave_up", claim.marked_at))
+            else:
+                queue.retry(session, claim, worker, decision.at, decision.reason)
+                outcomes.append(("retry", None))
+    settled_at = utcnow()
+    for outcome, marked_at in outcomes:
+        metrics.settled(outcome, marked_at, settled_at)
 
-    def _create(self, desired: reconcile.Desired, mailbox: str, transaction_id: str, lookup: bool) -> None:
-        """Create the entry; after an unknown outcome, adopt the one already made (by its tag)."""
-        calendar, tenant = self.graph.calendar, self.tenant_id
-        found = calendar.find_by_tag(tenant, mailbox, desired.tag) if lookup else []
-        for duplicate in found[1:]:
-            calendar.delete(tenant, mailbox, duplicate)
-        if found:
-            event_id = found[0]
-            calendar.update(tenant, mailbox, event_id, desired.payload)
-        else:
-            event_id = calendar.create(tenant, mailbox, desired.payload, transaction_id)
-        self._save(desired, mailbox, transaction_id, event_id)
 
-    def _update(self, action: Update) -> bool:
-        made = action.made
-        try:
-            self.graph.calendar.update(self.tenant_id, made.mailbox_id, made.graph_event_id or "",
-                                       action.desired.payload)
-        except errors.NotFound:
-            return self._deleted_in_outlook(action)
-        self._save(action.desired, made.mailbox_id, made.transaction_id, made.graph_event_id)
-        return False
-
-    def _delete(self, made: reconcile.Made) -> None:
-        calendar = self.graph.calendar
-        try:
-            ids = [made.graph_event_id] if made.graph_event_id else calendar.find_by_tag(
-                self.tenant_id, made.mailbox_id, made.tag)
-            for event_id in ids:
-                calendar.delete(self.tenant_id, made.mailbox_id, event_id)
-        except errors.MailboxUnreachable as exc:
-            if exc.reason != errors.USER_NOT_FOUND:
-                raise  # an unknown mailbox holds nothing to delete
-
-    def _save(self, desired: reconcile.Desired, mailbox: str, transaction_id: str, event_id: str | None) -> None:
-        with self.db.session() as session:
-            store.write_entry(session, self.account_id, self.user_id, self.tenant_id, mailbox, desired,
-                              state=ACTIVE, transaction_id=transaction_id, graph_event_id=event_id,
-                              payload_hash=desired.payload_hash)
-
-    def _deleted_in_outlook(self, action: Update) -> bool:
-        """The user deleted it: keep it gone unless time, place or link changed (then re-make)."""
-        material_changed = action.desired.material_hash != action.made.material_hash
-        with self.db.session() as session:
-            store.mark_entry(session, self.account_id, self.user_id, action.made.key, state=DELETED_IN_OUTLOOK,
-                             graph_event_id=None, payload_hash=None,
-                             material_hash=action.made.material_hash if material_changed
-                             else action.desired.material_hash)
-        return material_changed
-
-    def _finish(self, outcome: Outcome) -> Outcome:
-        with self.db.session() as session:
-            store.set_user_state(session, self.account_id, self.user_id, outcome.state, outcome.reason,
-                                 outcome.detail)
-        return outcome
+def _again(result: Result) -> bool:
+    return isinstance(result, Outcome) and result.again

@@ -10,26 +10,25 @@ import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from bridge import connection, ingest, logs, metrics, queue, retry, store
-from bridge.bulk import GroupSync
+from bridge import connection, ingest, logs, metrics, queue, sync, wakeup
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
-from bridge.models import Connection, DirtyKey, utcnow
-from bridge.sync import FAILED, Outcome
-from bridge.trust import health
+from bridge.guard import Guard
+from bridge.models import utcnow
 
 log = logging.getLogger("outlook_sync.worker")
 
 HOUSEKEEPING_EVERY = 15.0
 IDLE_SLEEP = 0.1  # an idle look for work is one indexed claim; it bounds how long a hook waits for a worker
+GROUPS_PER_CLAIM = 2  # a worker takes a little at a time, so that several share one account's backlog
 
 
 def _groups(claims: list[queue.Claim], size: int, count: int) -> list[list[queue.Claim]]:
@@ -51,23 +50,33 @@ class Worker:
 
     def __init__(self, db: Database, graph: Graph, concurrency: int = 32,
                  full_reconcile: timedelta = timedelta(hours=1), name: str | None = None,
-                 group_size: int = 10) -> None:
+                 group_size: int = 10, lease: timedelta = queue.LEASE, guard: Guard | None = None) -> None:
         self.db, self.graph = db, graph
+        self.lease = lease
+        self.guard = guard or Guard()
         self.concurrency = concurrency
         self.group_size = group_size
         self.full_reconcile = full_reconcile
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
+        self._wake = threading.Event()  # a group finished, or work was queued
         self._housekeeping_at = 0.0
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
 
     def run(self, idle_sleep: float = IDLE_SLEEP) -> None:
-        """Work until :meth:`stop` is called; a database outage pauses the loop, it does not end it."""
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+        """Work until :meth:`stop` is called; a database outage pauses the loop, it does not end it.
+
+        Idle, it waits for a group to finish or, on PostgreSQL, for a notification that work was
+        queued (bridge.wakeup), and else polls every ``idle_sleep`` seconds (every second when
+        notifications come: the poll then only finds retries that fell due)."""
+        with self._heartbeat(), wakeup.listening(self.db.url, self._wake) as notified, \
+                ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
             outages = 0
+            poll = max(idle_sleep, 1.0) if notified else idle_sleep
             while not self._stop.is_set():
                 try:
                     started = self._fill(pool, running)
@@ -80,21 +89,21 @@ class Worker:
                     self._stop.wait(pause)
                     continue
                 outages = 0
-                if running:
-                    wait(running, timeout=idle_sleep, return_when=FIRST_COMPLETED)
-                elif not started:
-                    self._stop.wait(idle_sleep)
+                if not started or len(running) >= self.concurrency:
+                    self._wake.wait(poll)
+                    self._wake.clear()
 
-    def drain(self, timeout: float = 120.0) -> int:
-        """Work until no key is ready (for the demo and tests); returns the keys worked."""
+    def drain(self, timeout: float = 120.0, due_within: float = 5.0) -> int:
+        """Work until no key is ready or due within ``due_within`` seconds (for the demo and tests);
+        returns the keys worked."""
         done = 0
         deadline = time.monotonic() + timeout
-        with ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+        with self._heartbeat(), ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
             while time.monotonic() < deadline:
                 started = self._fill(pool, running)
                 if not running:
-                    if started == 0 and not self._due_soon():
+                    if started == 0 and not self._due_soon(due_within):
                         break
                     time.sleep(0.05)
                     continue
@@ -104,44 +113,64 @@ class Worker:
                     future.result()
         return done
 
+    @contextmanager
+    def _heartbeat(self) -> Iterator[None]:
+        """Renew the lease of the keys this worker holds, on a timer of its own (a fifth of the lease),
+        whatever the work and Graph are doing; a dead worker's keys are free within one lease."""
+        done = threading.Event()
+
+        def beat() -> None:
+            while not done.wait(self.lease.total_seconds() / 5):
+                try:
+                    with self.db.session() as session:
+                        queue.extend(session, self.name, self.lease)
+                except DBAPIError as exc:  # the loop pauses on its own; the next beat tries again
+                    log.warning("worker: lease not renewed (%s)", type(exc).__name__)
+
+        thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
+        thread.start()
+        try:
+            yield
+        finally:
+            done.set()
+            thread.join()
+
     def _fill(self, pool: ThreadPoolExecutor, running: set[Future[None]]) -> int:
-        """Claim as many keys as there are free threads and start them."""
+        """Claim what the free threads are about to work (a few groups at a time) and start them."""
         running -= {f for f in running if f.done()}
         self._housekeeping()
-        free = self.concurrency - len(running)
+        free = min(self.concurrency - len(running), GROUPS_PER_CLAIM)
         if free <= 0:
             return 0
         with self.db.session() as session:
-            claims = queue.claim(session, self.name, free * self.group_size)
+            claims = queue.claim(session, self.name, free * self.group_size, lease=self.lease)
         for group in _groups(claims, self.group_size, free):
-            running.add(pool.submit(self._work, group))
+            future = pool.submit(self._work, group)
+            future.add_done_callback(lambda _: self._wake.set())
+            running.add(future)
         return len(claims)
 
-    def _due_soon(self) -> bool:
+    def _due_soon(self, within: float) -> bool:
         """Whether a key of a working account is waiting (drain stops only when none is)."""
         with self.db.session() as session:
-            row = session.execute(
-                select(DirtyKey.due_at).join(Connection, Connection.account_id == DirtyKey.account_id)
-                .where(Connection.state.in_(queue.WORKING_STATES))
-                .order_by(DirtyKey.due_at).limit(1)
-            ).first()
-        return row is not None and row[0] <= utcnow() + timedelta(seconds=5)
+            due = queue.next_due(session)
+        return due is not None and due <= utcnow() + timedelta(seconds=within)
 
     def _work(self, group: list[queue.Claim]) -> None:
-        """Reconcile a group of users of one account and settle each user's key."""
+        """Reconcile a group of users of one account and settle each user's key (:mod:`bridge.sync`);
+        settling is tried again while the database is unreachable (unsettled keys stay claimed)."""
         with logs.scope(account=group[0].account_id, user=group[0].user_id if len(group) == 1 else None):
             self._work_group(group)
 
     def _work_group(self, group: list[queue.Claim]) -> None:
         now = utcnow()
-        account_id = group[0].account_id
         try:
-            results: dict[str, Outcome | Exception] = GroupSync(
-                self.db, self.graph, account_id, [c.user_id for c in group], now).run()
+            results = sync.Pass(self.db, self.graph, group[0].account_id, [c.user_id for c in group], now,
+                                self.guard).run()
         except errors.AuthFailed as exc:
-            log.warning("account %s suspended: %s", account_id, exc.reason)
+            log.warning("account %s suspended: %s", group[0].account_id, exc.reason)
             with self.db.session() as session:
-                connection.suspend(session, account_id, exc, now)
+                connection.suspend(session, group[0].account_id, exc, now)
                 for claim in group:
                     queue.release(session, claim, self.name)
             for _ in group:
@@ -151,7 +180,7 @@ class Worker:
             log.exception("reconcile of a group of users failed unexpectedly")
             results = {c.user_id: exc for c in group}
         pause = 0.5
-        while True:  # unsettled keys would stay claimed: the heartbeat renews every key this worker holds
+        while True:
             try:
                 self._settle(group, results, now)
                 return
@@ -163,54 +192,28 @@ class Worker:
                 self._stop.wait(pause)
                 pause = min(pause * 2, 30.0)
 
-    def _settle(self, group: list[queue.Claim], results: dict[str, Outcome | Exception], now: datetime) -> None:
-        """Complete, retry or give up each key of a worked group, in one transaction."""
-        account_id = group[0].account_id
-        with self.db.session() as session:
-            done = [c for c in group if isinstance(results[c.user_id], Outcome)]
-            health.record_latencies(session, account_id, done, now, utcnow())
-            queue.complete_all(session, done, self.name)
-            queue.mark_dirty(session, account_id, [
-                c.user_id for c in done if cast(Outcome, results[c.user_id]).again])
-            outcomes = []
-            for claim in group:
-                result = results[claim.user_id]
-                if isinstance(result, Outcome):
-                    outcomes.append((result.state, claim.marked_at))
-                    continue
-                decision = retry.after_user_failure(result, claim.attempts, now)
-                if isinstance(decision, retry.GiveUp):
-                    store.set_user_state(session, claim.account_id, claim.user_id, FAILED, "error", decision.reason)
-                    queue.complete(session, claim, self.name)
-                    outcomes.append(("gave_up", claim.marked_at))
-                else:
-                    queue.retry(session, claim, self.name, decision.at, decision.reason)
-                    outcomes.append(("retry", None))
-        settled_at = utcnow()
-        for outcome, marked_at in outcomes:
-            metrics.settled(outcome, marked_at, settled_at)
+    def _settle(self, group: list[queue.Claim], results: dict[str, sync.Result], now: datetime) -> None:
+        sync.settle_keys(self.db, self.name, group, results, now)
 
     def _housekeeping(self) -> None:
-        """Every few seconds: renew leases, probe suspended tenants, finish disconnects,
-        and queue the periodic full reconcile (with a fresh look at the tenant's domains)."""
+        """Every few seconds: probe suspended tenants, finish disconnects, and run the periodic full
+        pass (the users whose inputs may have changed by themselves, and a fresh look at the tenant's
+        domains: everyone when they changed)."""
         if time.monotonic() < self._housekeeping_at:
             return
         self._housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
         now = utcnow()
         refresh: list[str] = []
         with self.db.session() as session:
-            queue.extend(session, self.name, now)
-            rows = session.scalars(select(Connection).where(
-                Connection.state.in_((connection.SUSPENDED, connection.DISCONNECTING, connection.CONNECTED))
-            )).all()
+            rows = connection.live(session)
             for row in rows:
                 if row.state == connection.DISCONNECTING and not queue.pending(session, row.account_id):
                     connection.finish_disconnect(session, row.account_id)
                 elif row.state == connection.CONNECTED and (
                     row.full_reconcile_at is None or row.full_reconcile_at + self.full_reconcile <= now
                 ):
+                    connection.mark_due(session, row.account_id, row.full_reconcile_at, now)
                     row.full_reconcile_at = now
-                    connection.mark_everyone(session, row.account_id)
                     refresh.append(row.account_id)
             if refresh:
                 ingest.forget_old_deliveries(session, now)
@@ -236,8 +239,7 @@ class Worker:
         except errors.GraphError:
             return  # the next full pass tries again
         with self.db.session() as session:
-            row = connection.connection(session, account_id)
-            row.verified_domains, row.domains_checked_at = domains, now
+            connection.domains_changed(session, account_id, domains, now)
 
     def _probe(self, account_id: str, now: datetime) -> None:
         """Try a suspended tenant again; resume it when it answers, else back off further."""

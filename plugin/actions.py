@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from bridge import connection, feed_store, i18n, queue
+from bridge import connection, feed_store, guard, i18n, queue
 from bridge.graph import errors
 from bridge.ingest import ensure_account
 from bridge.models import LmsUser, utcnow
@@ -130,6 +130,16 @@ def disconnect() -> ResponseReturnValue:
         return _done(_("The integration was already disconnected."))
     return _done(_("Disconnected. The future entries it made are being removed from Outlook.") if remove else
                  _("Disconnected. Entries already in Outlook stay there; nothing new is synced."))
+
+
+@bp.post("/removals/confirm")
+def confirm_removals() -> ResponseReturnValue:
+    """The owner confirms removals held by the mass-removal guard (bridge.guard): they go ahead."""
+    with services().database.session() as db:
+        count = guard.confirm(db, g.viewer.account, g.viewer.user_id, utcnow())
+    if not count:
+        return _done("No removals are waiting for confirmation.")
+    return _done(f"Confirmed: {count:,} future entries will be removed from Outlook shortly.")
 
 
 @bp.post("/users/<path:user_id>/retry")

@@ -65,6 +65,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def run_worker(settings: Settings, database: Database) -> None:
     """Run a worker until SIGTERM or SIGINT."""
     from bridge.graph.client import Graph
+    from bridge.guard import Guard
     from bridge.models import utcnow
     from bridge.trust import credentials
     from bridge.worker import Worker
@@ -74,7 +75,8 @@ def run_worker(settings: Settings, database: Database) -> None:
     with database.session() as session:
         credentials.note_rotation(session, credentials.settings_fingerprints(settings), utcnow())
     worker = Worker(database, graph, concurrency=settings.worker_concurrency,
-                    full_reconcile=timedelta(minutes=settings.full_reconcile_minutes))
+                    full_reconcile=timedelta(minutes=settings.full_reconcile_minutes),
+                    guard=Guard(settings.removal_guard_percent, settings.removal_guard_minimum))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
     log.info("worker %s started", worker.name)
@@ -203,19 +205,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 def cmd_status(args: argparse.Namespace) -> int:
     """Print each account's connection and per-user state; exit 1 for an unknown ``--account``."""
-    from sqlalchemy import select
-
-    from bridge import status
-    from bridge.models import Account, Connection, utcnow
+    from bridge import guard, status
+    from bridge.models import utcnow
     from plugin import trust_status
 
     settings = _settings()
     database = _database(settings)
     with database.session() as session:
-        accounts = session.execute(
-            select(Account.id, Connection.state, Connection.tenant_id, Connection.reason)
-            .outerjoin(Connection, Connection.account_id == Account.id).order_by(Account.id)
-        ).all()
+        accounts = status.accounts(session)
         if not accounts:
             print("no LMS account yet: an account is known from its first hook or page launch")
             return 0
@@ -236,6 +233,10 @@ def cmd_status(args: argparse.Namespace) -> int:
                   f" tenant={account.tenant_id or '-'}")
             print("  " + "  ".join(f"{k}={v}" for k, v in counts.items()))
             print(trust_status.health_line(session, account.id, now))
+            hold = guard.current(session, account.id)
+            if hold is not None:
+                print(f"  removals on hold: {hold.removals} of {hold.future_entries} future entries ({hold.reason});"
+                      " confirm them on the page")
             rows, _ = status.users(session, account.id, state=args.state, limit=args.limit)
             for row in rows:
                 reason = f" ({row.reason})" if row.reason else ""

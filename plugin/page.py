@@ -17,11 +17,9 @@ from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import pgettext
 from markupsafe import Markup, escape
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from bridge import connection, feed_store, i18n, status
-from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, utcnow
+from bridge import connection, feed_store, guard, i18n, status
+from bridge.models import Account, Connection, ConsentRequest, RemovalHold, utcnow
 from plugin import launch, trust_page, trust_words, words
 from plugin.launch import Viewer
 from plugin.services import services
@@ -64,6 +62,7 @@ class PageView:
     locale: str | None
     filters: Filters
     link: connection.ConsentLink | None = None
+    hold: RemovalHold | None = None
     last_request: ConsentRequest | None = None
     names: dict[str, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -94,10 +93,10 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
         view = PageView(viewer, conn, account.reminder_minutes if account else 15,
                         account.locale if account else None, filters)
         view.link = connection.pending_link(db, settings, viewer.account, utcnow())
-        view.last_request = db.scalars(select(ConsentRequest).where(ConsentRequest.account_id == viewer.account)
-                                       .order_by(ConsentRequest.created_at.desc()).limit(1)).first()
-        view.names = _names(db, viewer.account, [conn.requested_by, conn.connected_by])
+        view.last_request = connection.last_request(db, viewer.account)
+        view.names = status.names(db, viewer.account, [conn.requested_by, conn.connected_by])
         if conn.state in TABLE_STATES:
+            view.hold = guard.current(db, viewer.account)
             view.counts = status.counts(db, viewer.account)
             if viewer.manages:
                 view.rows, view.total = status.users(
@@ -109,15 +108,6 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
         if viewer.manages:
             view.trust = trust_page.load(db, settings, viewer.account, conn.state, request.args, utcnow())
     return view
-
-
-def _names(db: Session, account_id: str, user_ids: list[str | None]) -> dict[str, str]:
-    wanted = [u for u in user_ids if u]
-    if not wanted:
-        return {}
-    rows = db.execute(select(LmsUser.id, LmsUser.name).where(LmsUser.account_id == account_id,
-                                                             LmsUser.id.in_(wanted)))
-    return {user_id: name for user_id, name in rows if name}
 
 
 def render(viewer: Viewer, code: int = 200, error: str | None = None, **form: Any) -> ResponseReturnValue:
@@ -151,8 +141,7 @@ def confirm_disconnect() -> ResponseReturnValue:
 def render_disconnect(viewer: Viewer, code: int = 200, error: str | None = None) -> ResponseReturnValue:
     with services().database.session() as db:
         conn = connection.connection(db, viewer.account)
-        future = db.execute(select(func.count()).select_from(Entry).where(
-            Entry.account_id == viewer.account, Entry.ends_at > utcnow())).scalar_one()
+        future = status.future_entries(db, viewer.account, utcnow())
     return render_template("disconnect.html", conn=conn, future=future, error=error), code
 
 

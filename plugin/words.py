@@ -51,6 +51,7 @@ USER_REASONS = {
     "error": _l("Error"),
     "not_connected": _l("The integration is not connected"),
     "disconnected": _l("Entries removed on disconnect"),
+    "removal_held": _l("Removals on hold until the owner confirms them (many entries at once)"),
 }
 
 # Why Connect integration failed or syncing stopped (bridge.graph.errors, bridge.connection.NotReady):

@@ -1,26 +1,42 @@
-"""Wiring of the Graph side from settings: one pooled session, tokens, calendar, directory."""
+"""Wiring of the Graph side: one transport (HTTPS from settings, or the in-memory tenant), one
+exchange over it, and the calendar and directory gateways on top."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from typing import Protocol
 
 from bridge.config import Settings
-from bridge.graph.auth import Credentials, TokenSource
+from bridge.graph._http import HttpTransport, pooled_session
+from bridge.graph.auth import Credentials, OutcomeHandler, TokenSource
 from bridge.graph.calendar import CalendarGateway
 from bridge.graph.directory import Directory
-from bridge.graph.http import GraphHttp, pooled_session
+from bridge.graph.exchange import Exchange
+from bridge.graph.wire import Transport
 
 
-@dataclass
+class Tokens(Protocol):
+    """App-only tokens of a tenant (:class:`bridge.graph.auth.TokenSource`)."""
+
+    on_outcome: OutcomeHandler | None  # told each credential's outcome (bridge.trust.credentials)
+
+    def token(self, tenant_id: str) -> str: ...
+
+    def forget(self, tenant_id: str) -> None: ...
+
+
 class Graph:
     """The Graph-facing services one process shares across its threads."""
 
-    tokens: TokenSource
-    http: GraphHttp
-    calendar: CalendarGateway
-    directory: Directory
+    def __init__(self, tokens: Tokens, transport: Transport, sleep: Callable[[float], None] = time.sleep) -> None:
+        self.tokens = tokens
+        self._exchange = Exchange(transport, sleep)
+        self.calendar = CalendarGateway(self._exchange)
+        self.directory = Directory(self._exchange)
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> Graph:
+    def from_settings(cls, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> Graph:
+        """Graph over HTTPS as the settings say; ``sleep`` waits out ``Retry-After`` (tests record it)."""
         verify: str | bool = settings.ca_bundle or True
         session = pooled_session(settings.worker_concurrency, verify)
         tokens = TokenSource(
@@ -30,8 +46,11 @@ class Graph:
             session,
             next_credentials=_next_credentials(settings),
         )
-        http = GraphHttp(settings.graph_url, tokens, session)
-        return cls(tokens=tokens, http=http, calendar=CalendarGateway(http), directory=Directory(http))
+        return cls(tokens, HttpTransport(settings.graph_url, tokens, session), sleep)
+
+    def close(self) -> None:
+        """Close the pooled connections."""
+        self._exchange.close()
 
 
 def _next_credentials(settings: Settings) -> Credentials | None:

@@ -1,47 +1,50 @@
 """Finding a user's mailbox in the tenant, and the tenant's verified domains."""
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from bridge.graph import errors
-from bridge.graph.http import GraphHttp, odata_string
+from bridge.graph.exchange import Exchange
+from bridge.graph.wire import Request, odata_string, path
 
 
 class Directory:
-    """Directory look-ups (``User.Read.All`` / ``Domain.Read.All``)."""
+    """Directory look-ups (``User.Read.All`` / ``Domain.Read.All``) over the process's :class:`Exchange`."""
 
-    def __init__(self, http: GraphHttp) -> None:
-        self._http = http
+    def __init__(self, exchange: Exchange) -> None:
+        self._exchange = exchange
 
     def find_user(self, tenant_id: str, address: str) -> str | None:
-        """The Graph user id for an address: by UPN, then by ``mail``, then by ``proxyAddresses``.
+        """The Graph user id for an address: by UPN, else by ``mail``, else by ``proxyAddresses``
+        (the three asked at once).
 
         ``None`` when no user has it. Without permission to read the directory the address itself
-        is returned, since Graph also accepts a UPN in calendar paths.
+        is returned, since Graph also accepts a UPN in calendar paths. Raises the typed error of a
+        look-up that could not be answered (throttled, lost).
         """
-        try:
-            try:
-                user = self._http.request(tenant_id, "GET", f"/users/{quote(address, safe='@')}",
-                                          params={"$select": "id"})
-                return str(user["id"])
-            except errors.MailboxUnreachable:
-                pass
+        asked = [Request("GET", path("users", address, **{"$select": "id"}))] + [
+            Request("GET", path("users", **{"$filter": condition, "$select": "id"}))
             for condition in (f"mail eq {odata_string(address)}",
-                              f"proxyAddresses/any(x:x eq {odata_string('smtp:' + address)})"):
-                found = self._http.request(tenant_id, "GET", "/users",
-                                           params={"$filter": condition, "$select": "id"})
-                if found.get("value"):
-                    return str(found["value"][0]["id"])
+                              f"proxyAddresses/any(x:x eq {odata_string('smtp:' + address)})")]
+        try:
+            by_upn, by_mail, by_proxy = self._exchange.run(tenant_id, asked)
         except errors.AuthFailed as exc:
             if exc.reason == errors.PERMISSION_MISSING and exc.status == 403:
                 return address
             raise
+        if not isinstance(by_upn, errors.MailboxUnreachable):
+            if isinstance(by_upn, errors.GraphError):
+                raise by_upn
+            return str(by_upn["id"])
+        for found in (by_mail, by_proxy):
+            if isinstance(found, errors.GraphError):
+                raise found
+            if found.get("value"):
+                return str(found["value"][0]["id"])
         return None
 
     def verified_domains(self, tenant_id: str) -> list[str] | None:
         """The tenant's verified domains, or ``None`` when the permission to read them is missing."""
         try:
-            found = self._http.request(tenant_id, "GET", "/domains", params={"$select": "id,isVerified"})
+            found = self._exchange.one(tenant_id, Request("GET", path("domains", **{"$select": "id,isVerified"})))
         except errors.AuthFailed as exc:
             if exc.status == 403:
                 return None

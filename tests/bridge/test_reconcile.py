@@ -69,3 +69,27 @@ def test_plan_after_applying_is_empty() -> None:
     actions = r.plan(wanted, have, "mbx", NOW)
     after = {k: replace(made(k[1]), payload_hash=d.payload_hash) for k, d in wanted.items()}
     assert actions and r.plan(wanted, after, "mbx", NOW) == []
+
+
+PAST = NOW - timedelta(hours=1)
+LATER = NOW + timedelta(days=7)
+MOVES = [
+    ("a session moved from the past into the future: its entry follows it",
+     {"s1": desired(payload_hash="p2")}, {"s1": made(ends_at=PAST)}, {"s1": LATER}, [("Update", "s1")]),
+    ("moved into the future, unconfirmed create: resumed", {"s1": desired()},
+     {"s1": made(state=r.CREATING, graph_id=None, ends_at=PAST)}, {"s1": LATER}, [("Resume", "s1")]),
+    ("a session moved into the past is left alone (not wanted, not removed)",
+     {}, {"s1": made()}, {"s1": PAST}, []),
+    ("a session the LMS no longer has: the recorded end decides",
+     {}, {"s1": made()}, {}, [("Delete", "s1")]),
+    ("a session still ahead but no longer wanted is removed", {}, {"s1": made(ends_at=PAST)}, {"s1": LATER},
+     [("Delete", "s1")]),
+]
+
+
+@pytest.mark.parametrize(("name", "wanted", "have", "ends", "expected"), MOVES, ids=[c[0] for c in MOVES])
+def test_past_is_judged_by_the_lms_now(name: str, wanted: dict[str, r.Desired], have: dict[str, r.Made],
+                                       ends: dict[str, datetime], expected: list[tuple[str, str]]) -> None:
+    actions = r.plan({d.key: d for d in wanted.values()}, {m.key: m for m in have.values()}, "mbx", NOW,
+                     {("e1", sid): end for sid, end in ends.items()})
+    assert kinds(actions) == expected

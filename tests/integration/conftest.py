@@ -20,4 +20,4 @@ def emulator() -> Iterator[EmulatorHandle]:
 def world(emulator: EmulatorHandle, database: Database) -> Iterator[World]:
     made = World.create(emulator, database)
     yield made
-    made.graph.http.close()
+    made.graph.close()

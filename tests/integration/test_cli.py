@@ -44,3 +44,18 @@ def test_status_lists_users_with_reasons(world: World) -> None:
     assert "account acme: connected" in done.stdout
     assert "synced=1" in done.stdout and "skipped=1" in done.stdout
     assert "gina@gmail.com" in done.stdout and "skipped (personal_email)" in done.stdout
+
+
+def test_status_shows_removals_on_hold(world: World) -> None:
+    from datetime import UTC, datetime
+
+    from bridge.models import RemovalHold
+
+    world.person("org")
+    world.connect()
+    with world.database.session() as session:
+        session.add(RemovalHold(account_id=world.account, removals=240, future_entries=300, held_at=datetime.now(UTC),
+                                reason="240 of 12 deleted events (noticed at 2026-11-30 14:02 UTC)"))
+    done = outlook_sync("status", env={**ENV, "OUTLOOK_SYNC_DATABASE_URL": world.database.url})
+    assert done.returncode == 0, done.stderr
+    assert "removals on hold: 240 of 300 future entries (240 of 12 deleted events" in done.stdout

@@ -35,4 +35,4 @@ def test_two_accounts_with_the_same_ids_stay_apart(emulator: EmulatorHandle, dat
     second.change_event("e1", title="Beta renamed")
     second.sync()
     assert second.subjects("lena@beta.example") == ["Beta renamed"]
-    first.graph.http.close()
+    first.graph.close()

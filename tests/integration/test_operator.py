@@ -196,7 +196,7 @@ def test_the_seeded_emulator_prints_settings_that_work(tmp_path: Path) -> None:
         graph = Graph.from_settings(settings)  # real MSAL with the printed client secret
         assert set(graph.directory.verified_domains(tenant["id"]) or []) == {*DOMAINS, "contoso.onmicrosoft.com"}
         assert graph.directory.find_user(tenant["id"], USERS[2][0]) is not None
-        graph.http.close()
+        graph.close()
         admin.close()
     finally:
         emulator.terminate()

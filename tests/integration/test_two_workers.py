@@ -27,12 +27,15 @@ def test_two_processes_share_the_backlog(world: World, tmp_path: Path) -> None:
     world.event("e1", [(f"s{i}", at(24 + i), at(25 + i)) for i in range(4)])
     for n in range(USERS):
         world.enroll(f"u{n}", "e1", f"s{n % 4}")
-    world.connect()
-
     settings = json.dumps(dataclasses.asdict(world.settings))
     log = tmp_path / "work.jsonl"
     workers = [subprocess.Popen([sys.executable, "-m", "tests.integration.worker_process", settings, str(log), "90"])
                for _ in range(2)]
+    started = time.monotonic()
+    while len(list(tmp_path.glob("work.jsonl.ready.*"))) < 2:  # both workers are up before there is work
+        assert time.monotonic() - started < 60, "the worker processes did not start"
+        time.sleep(0.05)
+    world.connect()
     # keep marking keys again while they run, so the same keys are claimable over and over
     for round_ in range(5):
         time.sleep(0.4)

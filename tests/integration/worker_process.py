@@ -5,6 +5,7 @@ Usage: python -m tests.integration.worker_process SETTINGS_JSON LOG_PATH SECONDS
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -46,6 +47,7 @@ def main() -> None:
     worker = LoggingWorker(Database(settings.database_url), Graph.from_settings(settings), concurrency=8)
     worker.log = Path(sys.argv[2])
     worker.starts = {}
+    Path(f"{sys.argv[2]}.ready.{os.getpid()}").touch()  # the test starts the work once both are up
     deadline = time.monotonic() + float(sys.argv[3])
     idle_since = None
     while time.monotonic() < deadline:

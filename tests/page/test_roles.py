@@ -23,6 +23,7 @@ ACTIONS = [
     ("disconnect", {"confirm": "yes", "remove_entries": "yes"}),
     ("users/u-ada/retry", {}),
     ("resync", {}),
+    ("removals/confirm", {}),
 ]
 
 

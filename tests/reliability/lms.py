@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo
 
 from bridge import ingest
 from bridge.db import Database
+from bridge.graph.memory import MemoryTenant
 from emulator.client import EmulatorAdmin
 
 # docs/BEHAVIOUR.md §3: consumer providers are never corporate (the product keeps its own list as data).
@@ -157,7 +158,7 @@ def oracle(lms: Lms, verified_domains: Collection[str], now: datetime) -> dict[s
             if len(event["sessions"]) > 1:
                 subject += " — " + (session["title"] or f"Session {position + 1}")
             entries[(subject, _utc(session["start"]), _utc(session["end"]))] += 1
-        wanted[address] = wanted.get(address, Counter()) + entries
+        wanted[address] = wanted.get(address, Counter()) | entries  # one mailbox, one entry per session
     return wanted
 
 
@@ -184,6 +185,19 @@ def mailboxes(admin: EmulatorAdmin, tenant_id: str) -> dict[str, Counter[Entry]]
         duplicated = [t for t, n in Counter(tags).items() if n > 1]
         assert not duplicated, f"{address}: several entries carry the tag(s) {duplicated}"
         found[address] = entries
+    return found
+
+
+def memory_mailboxes(tenant: MemoryTenant) -> dict[str, Counter[Entry]]:
+    """:func:`mailboxes` of the in-memory tenant, with the same checks (one tag each, no two alike)."""
+    found: dict[str, Counter[Entry]] = {}
+    for user in list(tenant.users.values()):
+        events = tenant.events(user.id)
+        tags = [e["tag"] for e in events]
+        assert all(tags) and not any(e["payload"].get("attendees") for e in events), f"{user.upn}: {events}"
+        duplicated = [t for t, n in Counter(tags).items() if n > 1]
+        assert not duplicated, f"{user.upn}: several entries carry the tag(s) {duplicated}"
+        found[user.upn] = Counter((e["subject"], e["start"], e["end"]) for e in events)
     return found
 
 

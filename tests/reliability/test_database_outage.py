@@ -188,7 +188,7 @@ def test_thirty_seconds_without_postgresql(emulator: EmulatorHandle, postgres: S
                 assert not [h.error for h in hosts if h.error], [h.error for h in hosts]
                 converged = wait_for_backlog(database, background, timeout=120)
     finally:
-        world.graph.http.close()
+        world.graph.close()
         database.dispose()
 
     assert health == 503, "readyz did not report the database outage"

@@ -13,9 +13,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bridge.bulk import GroupSync
 from bridge.db import Database
 from bridge.models import Entry, UserState
+from bridge.sync import Pass
 from bridge.worker import Worker
 from emulator.testing import EmulatorHandle
 from tests.integration.world import ACCOUNT, DOMAIN, World
@@ -159,8 +159,8 @@ def rename_then_rename_back(lms: Lms) -> tuple[Envelope, Envelope]:
 @pytest.mark.parametrize(("change", "sessions", "method"), [
     (cancel_then_restore, 1, "POST"),  # one learner's deletion in a $batch whose answer is lost
     (rename_then_rename_back, 1, "POST"),  # an update in a lost $batch
-    (rename_then_rename_back, 6, "PATCH"),  # the organizer's six updates one by one, every attempt's answer lost
-], ids=["batch-delete", "batch-update", "single-update"])
+    (rename_then_rename_back, 6, "POST"),  # the organizer's six updates (two envelopes), every answer lost
+], ids=["batch-delete", "batch-update", "six-updates"])
 def test_a_lost_answer_then_the_lms_changes_back(emulator: EmulatorHandle, sqlite_database: Database,
                                                  change: Callable[[Lms], tuple[Envelope, Envelope]],
                                                  sessions: int, method: str) -> None:
@@ -182,7 +182,7 @@ def test_a_lost_answer_then_the_lms_changes_back(emulator: EmulatorHandle, sqlit
     deliver(sqlite_database, [first])
     emulator.admin.set_faults(rate_ambiguous=1.0, methods=[method], ambiguous_hold_ms=10)
     try:
-        results = GroupSync(sqlite_database, world.graph, ACCOUNT, ["org", "lena"], datetime.now(UTC)).run()
+        results = Pass(sqlite_database, world.graph, ACCOUNT, ["org", "lena"], datetime.now(UTC)).run()
     finally:
         emulator.admin.set_faults(rate_ambiguous=0.0, methods=None)
     assert any(isinstance(r, Exception) for r in results.values()), f"no answer was lost: {results}"

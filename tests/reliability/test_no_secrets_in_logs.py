@@ -209,7 +209,7 @@ def test_no_secret_in_logs_or_answers(emulator: EmulatorHandle, sqlite_database:
         assert browser.page(good_url).status_code == 200
         counters = admin.counters()
         admin.reset("faults")
-        graph.http.close()
+        graph.close()
 
     for token in tokens:
         found.add("access token", token)

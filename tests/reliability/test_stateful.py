@@ -221,7 +221,7 @@ class LmsMachine(RuleBasedStateMachine):
             self.run.syncs += 1
             self.check()
         finally:
-            self.world.graph.http.close()
+            self.world.graph.close()
             self.database.dispose()
 
 

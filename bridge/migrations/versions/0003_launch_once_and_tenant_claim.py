@@ -1,7 +1,7 @@
 """launch tokens used once; a consent answer's tenant kept as a claim until proven
 
-Revision ID: 0012
-Revises: 0015
+Revision ID: 0003
+Revises: 0002
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import bridge.models
 
-revision = '0012'
-down_revision = '0015'
+revision = '0003'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -1,7 +1,7 @@
 """trust: the audit log, credential checks, latency samples, the preview before connecting
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0004
+Revises: 0003
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import bridge.models
 
-revision = '0013'
-down_revision = '0012'
+revision = '0004'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -1,6 +1,6 @@
 """the language of an account's Outlook entries
 
-Revision ID: 0015
+Revision ID: 0002
 Revises: 0001
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0015'
+revision = '0002'
 down_revision = '0001'
 branch_labels = None
 depends_on = None

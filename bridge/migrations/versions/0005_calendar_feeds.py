@@ -1,7 +1,7 @@
 """calendar feeds: per-account setting, hashed feed tokens, the items each feed has listed
 
-Revision ID: 0014
-Revises: 0013
+Revision ID: 0005
+Revises: 0004
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from alembic import op
 
 import bridge.models
 
-revision = '0014'
-down_revision = '0013'
+revision = '0005'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,95 @@
+"""The raw wire to Graph, private to :mod:`bridge.graph`: one pooled HTTPS session, a tenant's token,
+one request or one ``$batch`` envelope at a time, answers returned as they came.
+
+No retry, wait or limit lives here: :mod:`bridge.graph.exchange` decides all of that.
+"""
+from __future__ import annotations
+
+import json as jsonlib
+from collections.abc import Sequence
+from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from bridge import metrics
+from bridge.graph import errors
+from bridge.graph.auth import TokenSource
+from bridge.graph.wire import Reply, Request
+
+TIMEOUT = (5.0, 30.0)
+
+
+def pooled_session(pool_size: int, verify: str | bool) -> requests.Session:
+    """A ``requests.Session`` with a connection pool sized for the worker's concurrency."""
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=max(pool_size, 10), max_retries=0)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    session.verify = verify
+    session.trust_env = False  # REQUESTS_CA_BUNDLE must not override the configured bundle
+    return session
+
+
+def _body(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        return {"error": {"code": "", "message": response.text[:200]}}
+
+
+class HttpTransport:
+    """Sends requests for a tenant with its token (:class:`bridge.graph.wire.Transport`).
+
+    One request goes as itself; several go as one ``$batch`` envelope (at most 20, Graph's limit;
+    the exchange chunks). An envelope answered with an error gives every item that answer. A
+    timeout or reset raises :class:`errors.Transient` (the outcome of the writes is unknown);
+    a tenant refusing a token raises :class:`errors.AuthFailed`.
+    """
+
+    def __init__(self, graph_url: str, tokens: TokenSource, session: requests.Session) -> None:
+        self.graph_url = graph_url.rstrip("/")
+        self._tokens = tokens
+        self._session = session
+
+    def send(self, tenant_id: str, batch: Sequence[Request]) -> list[Reply]:
+        if len(batch) == 1:
+            one = batch[0]
+            response = self._post(tenant_id, one.method, self.graph_url + one.path, one.body, dict(one.headers))
+            return [Reply(response.status_code, dict(response.headers), _body(response))]
+        items = [{"id": str(n), "method": r.method, "url": r.path,
+                  "headers": {**r.headers, **({"Content-Type": "application/json"} if r.body is not None else {})},
+                  **({"body": r.body} if r.body is not None else {})} for n, r in enumerate(batch)]
+        response = self._post(tenant_id, "POST", f"{self.graph_url}/$batch", {"requests": items}, {})
+        envelope = _body(response)
+        if response.status_code >= 300 or not isinstance(envelope, dict):
+            whole = Reply(response.status_code, dict(response.headers), envelope)
+            return [whole for _ in batch]
+        by_id = {str(item.get("id")): item for item in envelope.get("responses", [])}
+        missing = {"status": 500, "body": {"error": {"code": "MissingItem", "message": "no answer"}}}
+        return [Reply(int(a.get("status", 500)), a.get("headers") or {}, a.get("body"))
+                for a in (by_id.get(str(n), missing) for n in range(len(batch)))]
+
+    def _post(self, tenant_id: str, method: str, url: str, body: Any, headers: dict[str, str]) -> requests.Response:
+        token = self._tokens.token(tenant_id)
+        all_headers = {"Authorization": f"Bearer {token}", **headers}
+        data = None
+        if body is not None:
+            data = jsonlib.dumps(body, separators=(",", ":"))
+            all_headers["Content-Type"] = "application/json"
+        try:
+            response = self._session.request(method, url, data=data, headers=all_headers, timeout=TIMEOUT)
+        except requests.Timeout as exc:
+            metrics.graph_request(method, "timeout")
+            raise errors.Transient(f"{method} timed out", code="Timeout") from exc
+        except requests.ConnectionError as exc:
+            metrics.graph_request(method, "connection_error")
+            raise errors.Transient(f"{method} connection failed: {type(exc).__name__}",
+                                   code="ConnectionError") from exc
+        metrics.graph_request(method, response.status_code)
+        return response
+
+    def close(self) -> None:
+        self._session.close()

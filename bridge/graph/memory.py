@@ -1,0 +1,222 @@
+"""An in-memory Graph tenant behind the same :class:`bridge.graph.wire.Transport` as HTTPS, so the real
+exchange and gateways run over it: the executor and the worker are tested in milliseconds.
+
+It answers what the plugin asks, as Graph does (facts.md): events of a mailbox (create with
+``transactionId`` dedup, update, delete, look-up by the plugin's tag), a user by UPN or id, users
+by ``mail`` / ``proxyAddresses``, verified domains; 404 ErrorInvalidUser for an unknown mailbox,
+404 MailboxNotEnabledForRESTAPI for one Graph cannot reach, 404 ErrorItemNotFound for an entry.
+Faults are injected on purpose (:class:`Faults`): answers lost after the writes were applied,
+resets before anything is applied, 429 with ``Retry-After`` and 503 per request, and stalls.
+Every method is thread-safe (one lock; a stall waits outside it).
+"""
+from __future__ import annotations
+
+import base64
+import itertools
+import json
+import random
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+from zoneinfo import ZoneInfo
+
+from tzlocal.windows_tz import win_tz
+
+from bridge.graph import errors
+from bridge.graph.wire import Reply, Request
+from bridge.payload import TAG_PROPERTY_ID
+
+
+@dataclass
+class Faults:
+    """What goes wrong, per request (``throttle``, ``unavailable``) or per send (``lost``: applied
+    then the answer lost; ``reset``: nothing applied), drawn from a seeded RNG; ``script`` forces
+    the next sends' faults in order ("lost", "reset", or "" for none); ``stall`` seconds are
+    waited before each send."""
+
+    lost: float = 0.0
+    reset: float = 0.0
+    throttle: float = 0.0
+    unavailable: float = 0.0
+    retry_after: float = 1.5
+    stall: float = 0.0
+    script: list[str] = field(default_factory=list)
+    seed: int = 0
+    rng: random.Random = field(default_factory=random.Random)
+    injected: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.rng.seed(self.seed)
+
+    def draw(self, rates: dict[str, float], scripted: bool = False) -> str:
+        if scripted and self.script:
+            return self.script.pop(0)
+        kind = next((k for k, rate in rates.items() if rate and self.rng.random() < rate), "")
+        if kind:
+            self.injected.append(kind)
+        return kind
+
+
+@dataclass
+class User:
+    id: str
+    upn: str
+    mail: str | None
+    proxies: tuple[str, ...]
+    mailbox: str  # exchange_online | on_premises | none
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+
+def _error(status: int, code: str, message: str, **headers: str) -> Reply:
+    return Reply(status, headers, {"error": {"code": code, "message": message}})
+
+
+def _tag(payload: dict[str, Any]) -> str | None:
+    return next((p.get("value") for p in payload.get("singleValueExtendedProperties") or []
+                 if str(p.get("id", "")).lower() == TAG_PROPERTY_ID.lower()), None)
+
+
+def _utc(value: dict[str, str]) -> str:
+    """A ``dateTimeTimeZone`` as a UTC "YYYY-MM-DDTHH:MM:SS" (IANA or Windows zone name)."""
+    name = value["timeZone"]
+    zone = UTC if name == "UTC" else ZoneInfo(win_tz.get(name, name))
+    local = datetime.fromisoformat(value["dateTime"][:19]).replace(tzinfo=zone)
+    return local.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+class MemoryTenant:
+    """One tenant's directory and mailboxes, and the transport the plugin reaches them through."""
+
+    def __init__(self, tenant_id: str = "memory-tenant", domains: Sequence[str] = ("contoso.example",),
+                 faults: Faults | None = None) -> None:
+        self.tenant_id = tenant_id
+        self.domains = list(domains)
+        self.faults = faults or Faults()
+        self.users: dict[str, User] = {}
+        self.requests = 0
+        self._ids = itertools.count(1)
+        self._lock = threading.Lock()
+
+    # -- the tenant, as an administrator or a test sets it up -----------------------------------
+    def add_user(self, upn: str, *, mail: str | None = None, proxies: Sequence[str] = (),
+                 mailbox: str = "exchange_online") -> str:
+        """A directory user (``mailbox``: exchange_online | on_premises | none); returns its id."""
+        with self._lock:
+            user = User(f"user-{next(self._ids)}", upn.lower(), (mail or upn).lower(),
+                        tuple(p.lower() for p in proxies), mailbox)
+            self.users[user.id] = user
+            return user.id
+
+    def events(self, user: str) -> list[dict[str, Any]]:
+        """The entries of a mailbox (id or UPN), each with ``id``, ``tag``, ``start``/``end`` in UTC."""
+        with self._lock:
+            found = self._user(user)
+            return [dict(e) for e in found.events.values()] if found else []
+
+    def delete_event(self, user: str, event_id: str) -> None:
+        """What a user deleting an entry in Outlook does."""
+        with self._lock:
+            found = self._user(user)
+            if found:
+                found.events.pop(event_id, None)
+
+    # -- the transport ---------------------------------------------------------------------------
+    def send(self, tenant_id: str, batch: Sequence[Request]) -> list[Reply]:
+        """Answer each request (see :class:`bridge.graph.wire.Transport`)."""
+        if self.faults.stall:
+            time.sleep(self.faults.stall)
+        fault = self.faults.draw({"reset": self.faults.reset, "lost": self.faults.lost}, scripted=True)
+        if fault == "reset":
+            raise errors.Transient("connection reset (injected)", code="ConnectionError")
+        with self._lock:
+            self.requests += len(batch)
+            replies = [self._one(tenant_id, request) for request in batch]
+        if fault == "lost":
+            raise errors.Transient("answer lost after the writes were applied (injected)", code="Timeout")
+        return replies
+
+    def close(self) -> None:
+        """Nothing to close."""
+
+    def token(self, tenant_id: str) -> str:
+        """An app-only token carrying the calendar permission (unsigned: nobody checks it here)."""
+        claims = base64.urlsafe_b64encode(json.dumps({"tid": tenant_id, "roles": [
+            "Calendars.ReadWrite", "User.Read.All", "Domain.Read.All"]}).encode()).decode().rstrip("=")
+        return f"e30.{claims}.memory"
+
+    def forget(self, tenant_id: str) -> None:
+        """Nothing cached."""
+
+    # -- answering --------------------------------------------------------------------------------
+    def _user(self, key: str) -> User | None:
+        key = key.lower()
+        return self.users.get(key) or next((u for u in self.users.values() if u.upn == key), None)
+
+    def _one(self, tenant_id: str, request: Request) -> Reply:
+        fault = self.faults.draw({"throttle": self.faults.throttle, "unavailable": self.faults.unavailable})
+        if fault == "throttle":
+            return _error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.",
+                          **{"Retry-After": str(self.faults.retry_after)})
+        if fault == "unavailable":
+            return _error(503, "ServiceUnavailable", "Service unavailable (injected).")
+        if tenant_id != self.tenant_id:
+            return _error(401, "InvalidAuthenticationToken", "Access token validation failure.")
+        parts = urlsplit(request.path)
+        segments = [unquote(s) for s in parts.path.strip("/").split("/")]
+        query = dict(parse_qsl(parts.query))
+        if segments == ["domains"]:
+            return Reply(200, {}, {"value": [{"id": d, "isVerified": True} for d in self.domains]})
+        if segments == ["users"]:
+            return self._search(query.get("$filter", ""))
+        user = self._user(segments[1]) if len(segments) >= 2 and segments[0] == "users" else None
+        if user is None:
+            code = "ErrorInvalidUser" if len(segments) > 2 else "Request_ResourceNotFound"
+            return _error(404, code, f"The requested user '{segments[1:2]}' is invalid.")
+        if len(segments) == 2:
+            return Reply(200, {}, {"id": user.id})
+        if user.mailbox != "exchange_online":
+            return _error(404, "MailboxNotEnabledForRESTAPI", "REST API is not yet supported for this mailbox.")
+        return self._calendar(user, request, segments[3] if len(segments) > 3 else None, query)
+
+    def _search(self, condition: str) -> Reply:
+        value = re.search(r"'((?:[^']|'')*)'", condition)
+        wanted = value.group(1).replace("''", "'").lower() if value else ""
+        if condition.startswith("mail eq"):
+            found = [u for u in self.users.values() if u.mail == wanted]
+        else:
+            found = [u for u in self.users.values() if wanted.removeprefix("smtp:") in u.proxies]
+        return Reply(200, {}, {"value": [{"id": u.id} for u in found]})
+
+    def _calendar(self, user: User, request: Request, event_id: str | None, query: dict[str, str]) -> Reply:
+        if request.method == "GET":
+            tag = re.search(r"ep/value eq '((?:[^']|'')*)'", query.get("$filter", ""))
+            wanted = tag.group(1).replace("''", "'") if tag else None
+            return Reply(200, {}, {"value": [{"id": e["id"]} for e in user.events.values() if e["tag"] == wanted]})
+        if request.method == "POST":
+            body = dict(request.body or {})
+            transaction = body.pop("transactionId", None)
+            same = next((e for e in user.events.values() if transaction and e["transactionId"] == transaction), None)
+            if same is not None:
+                return Reply(201, {}, {"id": same["id"]})
+            made = self._event(f"evt-{next(self._ids)}", body, transaction)
+            user.events[made["id"]] = made
+            return Reply(201, {}, {"id": made["id"]})
+        event = user.events.get(event_id or "")
+        if event is None:
+            return _error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
+        if request.method == "DELETE":
+            del user.events[event["id"]]
+            return Reply(204, {}, None)
+        user.events[event["id"]] = self._event(event["id"], {**event["payload"], **(request.body or {})},
+                                               event["transactionId"])
+        return Reply(200, {}, {"id": event["id"]})
+
+    @staticmethod
+    def _event(event_id: str, payload: dict[str, Any], transaction: str | None) -> dict[str, Any]:
+        return {"id": event_id, "payload": payload, "transactionId": transaction, "tag": _tag(payload),
+                "subject": payload.get("subject"), "start": _utc(payload["start"]), "end": _utc(payload["end"])}

@@ -1,0 +1,154 @@
+"""The pure parts of a pass beside the planner (:mod:`bridge.reconcile`), as values:
+
+- :func:`look_up_for`: which actions must first find their entry by its tag;
+- :func:`writes_for`: an action (and what the look-up found) → the concrete Graph writes;
+- :func:`settle`: an action and its writes' answers → the change to its record (:class:`Save`,
+  :class:`Drop`, or none: the record stays "in flight" and the next pass finds out), the error to
+  retry the user for, and whether another pass is needed;
+- :func:`outcome`: a user's settled actions → the user's state, or the error to retry for.
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bridge import rules
+from bridge.graph import errors
+from bridge.graph.calendar import Answer, Write
+from bridge.reconcile import ACTIVE, DELETED_IN_OUTLOOK, Action, Create, Delete, Desired, Forget, Key, Resume, Update
+
+SYNCED = "synced"
+SKIPPED = "skipped"
+FAILED = "failed"
+NO_UPCOMING = "no_upcoming_sessions"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a user's pass ended; ``again`` asks for another pass (e.g. a mailbox moved)."""
+
+    state: str
+    reason: str | None = None
+    detail: str | None = None
+    again: bool = False
+
+
+@dataclass(frozen=True)
+class LookUpAddress:
+    """Graph does not know the address as a UPN: find the user by ``mail`` or ``proxyAddresses``."""
+
+
+def settled(decision: rules.Decision, again: bool = False) -> Outcome:
+    """The state of a user whose pass went through."""
+    if decision.skip_reason:
+        return Outcome(SKIPPED, decision.skip_reason, again=again)
+    return Outcome(SYNCED, None if decision.wanted else NO_UPCOMING, again=again)
+
+
+@dataclass(frozen=True)
+class Save:
+    """Write the record of an entry."""
+
+    desired: Desired
+    mailbox: str
+    state: str
+    transaction_id: str
+    event_id: str | None
+    payload_hash: str | None
+    material_hash: str | None
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Remove the record of an entry."""
+
+    key: Key
+
+
+@dataclass(frozen=True)
+class Settled:
+    change: Save | Drop | None
+    error: errors.GraphError | None = None
+    again: bool = False
+
+
+def look_up_for(action: Action) -> tuple[str, str] | None:
+    """(mailbox, tag) to find first: a create whose outcome is unknown, a deletion with no known id."""
+    if isinstance(action, Resume) or (isinstance(action, Delete) and not action.made.graph_event_id):
+        return action.made.mailbox_id, action.made.tag
+    return None
+
+
+def writes_for(action: Action, mailbox: str | None, transaction_id: str, found: Sequence[str] = ()) -> list[Write]:
+    """The writes that carry ``action`` out; ``mailbox`` is the user's, ``found`` what the look-up found."""
+    if isinstance(action, Create):
+        assert mailbox is not None
+        return [Write.create(mailbox, action.desired.payload, transaction_id)]
+    if isinstance(action, Resume):
+        box = action.made.mailbox_id
+        if not found:  # never made: create again under the same transactionId (Graph keeps one)
+            return [Write.create(box, action.desired.payload, action.made.transaction_id)]
+        return [Write.update(box, found[0], action.desired.payload)] + [Write.delete(box, e) for e in found[1:]]
+    if isinstance(action, Update):
+        return [Write.update(action.made.mailbox_id, action.made.graph_event_id or "", action.desired.payload)]
+    if isinstance(action, Delete):
+        ids = [action.made.graph_event_id] if action.made.graph_event_id else list(found)
+        return [Write.delete(action.made.mailbox_id, e) for e in ids]
+    return []
+
+
+def _gone(error: errors.GraphError) -> bool:
+    """An unknown mailbox holds nothing to delete."""
+    return isinstance(error, errors.MailboxUnreachable) and error.reason == errors.USER_NOT_FOUND
+
+
+def settle(action: Action, answers: Sequence[Answer], mailbox: str | None, transaction_id: str,
+           look_up_error: errors.GraphError | None = None) -> Settled:
+    """What ``answers`` (one per write of :func:`writes_for`, in order) mean for the record."""
+    if isinstance(action, Forget):
+        return Settled(Drop(action.made.key))
+    if isinstance(action, Delete):
+        failed = [a for a in answers if isinstance(a, errors.GraphError) and not _gone(a)]
+        if look_up_error is not None and not _gone(look_up_error):
+            failed.insert(0, look_up_error)
+        if failed:
+            return Settled(None, failed[0])
+        return Settled(Drop(action.made.key), again=mailbox is not None and action.made.mailbox_id != mailbox)
+    error = look_up_error or next((a for a in answers if isinstance(a, errors.GraphError)), None)
+    if isinstance(action, Update) and isinstance(error, errors.NotFound):
+        return _deleted_in_outlook(action)
+    if isinstance(error, errors.MailboxUnreachable):
+        return Settled(Drop(action.desired.key), error)  # nothing can have been made there
+    if error is not None:
+        return Settled(None, error)
+    desired = action.desired
+    if isinstance(action, Update):
+        box, transaction, event_id = action.made.mailbox_id, action.made.transaction_id, action.made.graph_event_id
+    elif isinstance(action, Resume):
+        box, transaction, event_id = action.made.mailbox_id, action.made.transaction_id, str(answers[0])
+    else:
+        assert mailbox is not None
+        box, transaction, event_id = mailbox, transaction_id, str(answers[0])
+    return Settled(Save(desired, box, ACTIVE, transaction, event_id, desired.payload_hash, desired.material_hash))
+
+
+def _deleted_in_outlook(action: Update) -> Settled:
+    """The user deleted it: keep it gone unless time, place or link changed (then re-make it)."""
+    changed = action.desired.material_hash != action.made.material_hash
+    material = action.made.material_hash if changed else action.desired.material_hash
+    return Settled(Save(action.desired, action.made.mailbox_id, DELETED_IN_OUTLOOK, action.made.transaction_id,
+                        None, None, material), again=changed)
+
+
+def outcome(decision: rules.Decision, done: Sequence[Settled], resolved: bool) -> Outcome | LookUpAddress | Exception:
+    """The user's state after their actions settled, the error to retry them for, or a directory
+    look-up to make first (the address was tried as a UPN and Graph does not know it)."""
+    failures = [s.error for s in done if s.error is not None]
+    unreachable = next((e for e in failures if isinstance(e, errors.MailboxUnreachable)), None)
+    if unreachable is not None:
+        if unreachable.reason == errors.USER_NOT_FOUND and not resolved:
+            return LookUpAddress()
+        return Outcome(FAILED, unreachable.reason, str(unreachable))
+    if failures:
+        return failures[0]
+    return settled(decision, any(s.again for s in done))

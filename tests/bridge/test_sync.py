@@ -1,0 +1,124 @@
+"""The executor (bridge.sync.Pass) and the worker over the in-memory tenant: each test runs in
+milliseconds, on SQLite and PostgreSQL, and ends comparing the mailboxes with the oracle."""
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from bridge import connection, store
+from bridge.db import Database
+from bridge.graph import errors
+from bridge.graph.memory import Faults
+from bridge.models import Entry
+from bridge.steps import Outcome
+from bridge.sync import Pass
+from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
+from tests.reliability.lms import soon
+
+
+@pytest.fixture
+def world(database: Database) -> Iterator[MemoryWorld]:
+    made = MemoryWorld(database)
+    made.mailboxes("org", "ann", "bob")
+    base = datetime.now(UTC)
+    made.deliver(*(made.lms.upsert_user(u) for u in ("org", "ann", "bob")),
+                 made.lms.upsert_event("e1", title="Induction", organizer="org", zone="Europe/Berlin",
+                                       sessions=[(f"s{i}", soon(30 + 3 * i, base), soon(32 + 3 * i, base))
+                                                 for i in range(6)]),
+                 made.lms.enroll("e1", "ann", "s0"), made.lms.enroll("e1", "bob", "s1"))
+    made.connect()
+    yield made
+
+
+def run(world: MemoryWorld, *users: str) -> dict[str, object]:
+    return dict(Pass(world.database, world.graph, ACCOUNT, list(users), datetime.now(UTC)).run())
+
+
+def states(world: MemoryWorld) -> dict[str, tuple[str, str | None]]:
+    """Each user's recorded state and reason."""
+    with world.database.session() as session:
+        recorded = store.user_states_of(session, ACCOUNT, ["org", "ann", "bob", "carl", "dan", "eve"])
+    return {uid: (state, reason) for uid, (state, reason, _) in recorded.items()}
+
+
+def test_one_pass_over_a_group_makes_every_entry(world: MemoryWorld) -> None:
+    results = run(world, "org", "ann", "bob")
+    assert all(not isinstance(r, Exception) for r in results.values()), results
+    assert world.problems() == []
+    assert states(world) == {u: ("synced", None) for u in ("org", "ann", "bob")}
+    before = world.tenant.requests
+    run(world, "org", "ann", "bob")  # level-triggered: nothing left to do, nothing sent
+    assert world.tenant.requests == before
+
+
+def test_answers_lost_after_applying_leave_no_duplicate(world: MemoryWorld) -> None:
+    world.tenant.faults = Faults(script=["lost", "lost"])  # both envelopes (the organizer has six)
+    results = run(world, "org", "ann", "bob")
+    assert all(isinstance(r, errors.Transient) for r in results.values()), results
+    with world.database.session() as session:
+        assert set(session.scalars(select(Entry.state))) == {"creating"}
+    assert world.problems() == []  # Graph made them; only the answers were lost
+    run(world, "org", "ann", "bob")  # found by tag and adopted
+    assert world.problems() == []
+    with world.database.session() as session:
+        assert set(session.scalars(select(Entry.state))) == {"active"}
+
+
+def test_a_lost_deletion_then_the_lms_changes_back(world: MemoryWorld) -> None:
+    run(world, "ann")
+    world.deliver(world.lms.enroll("e1", "ann", "s2"))
+    world.tenant.faults = Faults(script=["lost"])
+    run(world, "ann")
+    world.deliver(world.lms.enroll("e1", "ann", "s0"))
+    world.calm()
+    world.sync()
+    assert world.problems() == []
+
+
+def test_throttled_writes_wait_for_retry_after(world: MemoryWorld) -> None:
+    world.tenant.faults = Faults(throttle=0.3, retry_after=2.5, seed=3)
+    run(world, "org", "ann", "bob")
+    assert world.slept and set(world.slept) == {2.5}
+    assert world.problems() == []
+
+
+def test_an_alias_is_found_in_the_directory_and_written_by_id(world: MemoryWorld) -> None:
+    world.tenant.add_user(f"carl.real@{DOMAIN}", mail=f"carl@{DOMAIN}")
+    world.deliver(world.lms.upsert_user("carl"), world.lms.enroll("e1", "carl", "s3"))
+    [first] = run(world, "carl").values()
+    assert first == Outcome("synced", again=True)  # looked up in the directory: once more, by id
+    run(world, "carl")
+    assert [e["subject"] for e in world.tenant.events(f"carl.real@{DOMAIN}")] == ["Induction — Session 4"]
+    assert states(world)["carl"] == ("synced", None)
+
+
+def test_unreachable_mailboxes_fail_with_the_reason(world: MemoryWorld) -> None:
+    world.tenant.add_user(f"dan@{DOMAIN}", mailbox="on_premises")
+    world.deliver(world.lms.upsert_user("dan"), world.lms.enroll("e1", "dan", "s0"),
+                  world.lms.upsert_user("eve"), world.lms.enroll("e1", "eve", "s0"))
+    world.sync()
+    assert states(world)["dan"] == ("failed", errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE)
+    assert states(world)["eve"] == ("failed", errors.USER_NOT_FOUND)
+
+
+def test_deleted_in_outlook_stays_gone_until_the_time_changes(world: MemoryWorld) -> None:
+    run(world, "ann")
+    [entry] = world.tenant.events(f"ann@{DOMAIN}")
+    world.tenant.delete_event(f"ann@{DOMAIN}", entry["id"])
+    world.deliver(world.lms.change_event("e1", title="Induction (new)"))
+    run(world, "ann")
+    assert world.tenant.events(f"ann@{DOMAIN}") == []
+    world.deliver(world.lms.move_session("e1", "s0", soon(1) - soon(0)))
+    world.sync()
+    assert [e["subject"] for e in world.tenant.events(f"ann@{DOMAIN}")] == ["Induction (new) — Session 1"]
+
+
+def test_a_tenant_refusing_us_suspends_the_account(world: MemoryWorld) -> None:
+    world.tenant.tenant_id = "another-tenant"  # every answer is now 401
+    world.worker().drain(timeout=10, due_within=0)
+    assert world.backlog() == 3  # kept for when the owner reconnects
+    with world.database.session() as session:
+        assert connection.connection(session, ACCOUNT).state == connection.SUSPENDED

@@ -1,0 +1,210 @@
+"""The calendar gateway's contract (:mod:`bridge.graph.calendar`), one class run against the emulator
+over HTTPS and against the in-memory tenant (:mod:`bridge.graph.memory`): whatever the executor's fast
+tests learn over memory holds over the wire.
+"""
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import pytest
+
+from bridge.db import Database
+from bridge.graph import errors
+from bridge.graph.calendar import Write
+from bridge.graph.client import Graph
+from bridge.graph.memory import Faults, MemoryTenant
+from bridge.payload import TAG_PROPERTY_ID
+from emulator.testing import EmulatorHandle
+from tests.integration.world import DOMAIN, World
+
+
+class Backend(Protocol):
+    graph: Graph
+    tenant_id: str
+    slept: list[float]
+
+    def user(self, name: str, mailbox: str = "exchange_online", alias: str | None = None) -> str: ...
+
+    def subjects(self, upn: str) -> list[str]: ...
+
+    def delete_in_outlook(self, upn: str, event_id: str) -> None: ...
+
+    def throttle(self, share: float, retry_after: float) -> None: ...
+
+    def lose_answers(self) -> None: ...
+
+    def calm(self) -> None: ...
+
+
+@dataclass
+class EmulatorBackend:
+    world: World
+    graph: Graph
+    slept: list[float] = field(default_factory=list)
+
+    @property
+    def tenant_id(self) -> str:
+        return self.world.tenant_id
+
+    def user(self, name: str, mailbox: str = "exchange_online", alias: str | None = None) -> str:
+        upn = f"{name}@{DOMAIN}"
+        self.world.emulator.admin.create_user(self.tenant_id, upn, mail=alias or upn, mailbox=mailbox,
+                                              proxy_addresses=[f"smtp:{alias}"] if alias else None)
+        return upn
+
+    def subjects(self, upn: str) -> list[str]:
+        return sorted(e["subject"] for e in self.world.emulator.admin.events(self.tenant_id, upn))
+
+    def delete_in_outlook(self, upn: str, event_id: str) -> None:
+        self.world.emulator.admin.delete_event(self.tenant_id, upn, event_id)
+
+    def throttle(self, share: float, retry_after: float) -> None:
+        self.world.emulator.admin.set_faults(rate_429=share, retry_after_s=retry_after, seed=7)
+
+    def lose_answers(self) -> None:
+        self.world.emulator.admin.set_faults(rate_ambiguous=1.0, methods=["POST"], ambiguous_hold_ms=10)
+
+    def calm(self) -> None:
+        self.world.emulator.admin.set_faults(rate_429=0.0, rate_ambiguous=0.0, methods=None)
+
+
+@dataclass
+class MemoryBackend:
+    tenant: MemoryTenant
+    graph: Graph
+    slept: list[float]
+
+    @property
+    def tenant_id(self) -> str:
+        return self.tenant.tenant_id
+
+    def user(self, name: str, mailbox: str = "exchange_online", alias: str | None = None) -> str:
+        upn = f"{name}@{DOMAIN}"
+        self.tenant.add_user(upn, mail=alias, proxies=[f"smtp:{alias}"] if alias else [], mailbox=mailbox)
+        return upn
+
+    def subjects(self, upn: str) -> list[str]:
+        return sorted(str(e["subject"]) for e in self.tenant.events(upn))
+
+    def delete_in_outlook(self, upn: str, event_id: str) -> None:
+        self.tenant.delete_event(upn, event_id)
+
+    def throttle(self, share: float, retry_after: float) -> None:
+        self.tenant.faults = Faults(throttle=share, retry_after=retry_after, seed=7)
+
+    def lose_answers(self) -> None:
+        self.tenant.faults = Faults(lost=1.0)
+
+    def calm(self) -> None:
+        self.tenant.faults = Faults()
+
+
+@pytest.fixture(params=["emulator", "memory"])
+def backend(request: pytest.FixtureRequest, sqlite_database: Database) -> Iterator[Backend]:
+    if request.param == "memory":
+        slept: list[float] = []
+        tenant = MemoryTenant(domains=[DOMAIN])
+        yield MemoryBackend(tenant, Graph(tenant, tenant, slept.append), slept)
+        return
+    emulator: EmulatorHandle = request.getfixturevalue("emulator")
+    world = World.create(emulator, sqlite_database)
+    made = EmulatorBackend(world, world.graph)
+    made.graph = Graph.from_settings(world.settings, sleep=made.slept.append)
+    try:
+        yield made
+    finally:
+        made.calm()
+        made.graph.close()
+        world.graph.close()
+
+
+def payload(subject: str, tag: str) -> dict[str, Any]:
+    return {"subject": subject, "body": {"contentType": "html", "content": "<p>x</p>"},
+            "start": {"dateTime": "2031-03-04T10:00:00", "timeZone": "UTC"},
+            "end": {"dateTime": "2031-03-04T11:00:00", "timeZone": "UTC"},
+            "isReminderOn": False, "singleValueExtendedProperties": [{"id": TAG_PROPERTY_ID, "value": tag}]}
+
+
+def fresh() -> str:
+    return str(uuid.uuid4())
+
+
+class TestCalendarContract:
+    def test_create_find_update_delete(self, backend: Backend) -> None:
+        ann = backend.user("ann")
+        [made] = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), fresh())])
+        assert isinstance(made, str) and made
+        assert backend.graph.calendar.find(backend.tenant_id, [(ann, "t1"), (ann, "t2")]) == [[made], []]
+        assert backend.graph.calendar.apply(backend.tenant_id, [Write.update(ann, made, {"subject": "Two"})]) == [made]
+        assert backend.subjects(ann) == ["Two"]
+        assert backend.graph.calendar.apply(backend.tenant_id, [Write.delete(ann, made)]) == [made]
+        assert backend.subjects(ann) == []
+        assert backend.graph.calendar.apply(backend.tenant_id, [Write.delete(ann, made)]) == [made]  # gone = done
+
+    def test_a_transaction_id_makes_one_entry(self, backend: Backend) -> None:
+        ann, transaction = backend.user("ann"), fresh()
+        first = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), transaction)])
+        again = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), transaction)])
+        assert first == again
+        assert backend.subjects(ann) == ["One"]
+
+    def test_an_entry_deleted_in_outlook_is_not_found_on_update(self, backend: Backend) -> None:
+        ann = backend.user("ann")
+        [made] = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), fresh())])
+        backend.delete_in_outlook(ann, str(made))
+        [answer] = backend.graph.calendar.apply(backend.tenant_id, [Write.update(ann, str(made), {"subject": "X"})])
+        assert isinstance(answer, errors.NotFound)
+
+    def test_mailboxes_that_cannot_be_written(self, backend: Backend) -> None:
+        backend.user("onprem", mailbox="on_premises")
+        unknown, onprem = f"nobody@{DOMAIN}", f"onprem@{DOMAIN}"
+        answers = backend.graph.calendar.apply(backend.tenant_id, [
+            Write.create(unknown, payload("One", "t1"), fresh()), Write.create(onprem, payload("One", "t2"), fresh())])
+        assert [(type(a), getattr(a, "reason", None)) for a in answers] == [
+            (errors.MailboxUnreachable, errors.USER_NOT_FOUND),
+            (errors.MailboxUnreachable, errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE)]
+        [found] = backend.graph.calendar.find(backend.tenant_id, [(unknown, "t1")])
+        assert isinstance(found, errors.MailboxUnreachable) and found.reason == errors.USER_NOT_FOUND
+
+    def test_many_writes_of_many_mailboxes_at_once(self, backend: Backend) -> None:
+        """More than one envelope (20) and more than four writes of one mailbox: each answered once."""
+        ann, bob = backend.user("ann"), backend.user("bob")
+        writes = [Write.create(ann, payload(f"A{n:02}", f"a{n}"), fresh()) for n in range(23)]
+        writes += [Write.create(bob, payload(f"B{n}", f"b{n}"), fresh()) for n in range(3)]
+        answers = backend.graph.calendar.apply(backend.tenant_id, writes)
+        assert all(isinstance(a, str) for a in answers) and len(set(answers)) == 26
+        assert backend.subjects(ann) == [f"A{n:02}" for n in range(23)]
+        assert backend.subjects(bob) == ["B0", "B1", "B2"]
+
+    def test_throttled_writes_wait_for_retry_after_and_go_again(self, backend: Backend) -> None:
+        ann = backend.user("ann")
+        backend.throttle(0.4, 0.05)
+        answers = backend.graph.calendar.apply(backend.tenant_id, [
+            Write.create(ann, payload(f"A{n}", f"a{n}"), fresh()) for n in range(8)])
+        backend.calm()
+        assert all(isinstance(a, str) for a in answers), answers
+        assert backend.subjects(ann) == [f"A{n}" for n in range(8)]
+        assert backend.slept and min(backend.slept) >= 0.025  # the Retry-After Graph gave (±50 % in the emulator)
+
+    def test_a_lost_answer_is_transient_and_the_write_may_have_been_applied(self, backend: Backend) -> None:
+        ann, transaction = backend.user("ann"), fresh()
+        backend.lose_answers()
+        [lost] = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), transaction)])
+        backend.calm()
+        assert isinstance(lost, errors.Transient)
+        assert backend.subjects(ann) == ["One"]  # applied all the same
+        [found] = backend.graph.calendar.find(backend.tenant_id, [(ann, "t1")])
+        assert backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), transaction)]) \
+            == found
+        assert backend.subjects(ann) == ["One"]
+
+    def test_directory(self, backend: Backend) -> None:
+        ann = backend.user("ann", alias=f"ann.alias@{DOMAIN}")
+        directory = backend.graph.directory
+        found = directory.find_user(backend.tenant_id, ann)
+        assert found and directory.find_user(backend.tenant_id, f"ann.alias@{DOMAIN}") == found
+        assert directory.find_user(backend.tenant_id, f"nobody@{DOMAIN}") is None
+        assert DOMAIN in (directory.verified_domains(backend.tenant_id) or [])
