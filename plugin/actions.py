@@ -137,9 +137,12 @@ def confirm_removals() -> ResponseReturnValue:
     """The owner confirms removals held by the mass-removal guard (bridge.guard): they go ahead."""
     with services().database.session() as db:
         count = guard.confirm(db, g.viewer.account, g.viewer.user_id, utcnow())
+        if count:
+            audit.record(db, g.viewer.account, g.viewer.user_id, audit.MASS_REMOVAL_CONFIRMED, entries=count)
     if not count:
-        return _done("No removals are waiting for confirmation.")
-    return _done(f"Confirmed: {count:,} future entries will be removed from Outlook shortly.")
+        return _done(_("No removals are waiting for confirmation."))
+    return _done(ngettext("Confirmed: %(num)d future entry will be removed from Outlook shortly.",
+                          "Confirmed: %(num)d future entries will be removed from Outlook shortly.", count))
 
 
 @bp.post("/users/<path:user_id>/retry")
