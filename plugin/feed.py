@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from marshmallow import ValidationError
 
 from bridge import feed_service, feed_store
@@ -39,7 +40,7 @@ def calendar(name: str) -> ResponseReturnValue:
     token = name.removesuffix(".ics") if name.endswith(".ics") else "/" + name
     answer = feed_service.fetch(services().database, token, request.if_none_match.contains_weak, utcnow())
     if answer is None:
-        return _plain(404, "No calendar at this address. Ask the LMS for your current calendar address.\n")
+        return _plain(404, _("No calendar at this address. Ask the LMS for your current calendar address.") + "\n")
     response = Response(answer.body or b"", 200 if answer.body is not None else 304,
                         content_type="text/calendar; charset=utf-8")
     response.set_etag(answer.etag)

@@ -54,9 +54,11 @@ def page_language() -> str:
     return str(get_locale() or i18n.SOURCE)
 
 
-def number(value: int) -> str:
-    """A count as the page's language writes it: ``12,345`` in English, ``12\u00a0345`` in Russian."""
-    return format_decimal(value, locale=i18n.language(page_language()).locale)
+def number(value: float, digits: int = 0) -> str:
+    """A number as the page's language writes it, rounded to ``digits`` decimals: ``12,345`` or ``1.5``
+    in English, ``12\u00a0345`` or ``1,5`` in Russian."""
+    pattern = "#,##0" + ("." + "0" * digits if digits > 0 else "")
+    return format_decimal(value, pattern, locale=i18n.language(page_language()).locale)
 
 
 def when(value: datetime, zone: ZoneInfo, short: bool = False) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Blueprint, Response, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
 from flask_babel import pgettext
 from markupsafe import Markup, escape
 
@@ -81,7 +82,7 @@ class PageView:
         return words.connection_reason(self.conn.reason)
 
     def name(self, user_id: str | None) -> str:
-        return self.names.get(user_id or "", user_id or "someone")
+        return self.names.get(user_id or "", user_id or _("someone"))
 
 
 def load(viewer: Viewer, filters: Filters) -> PageView:

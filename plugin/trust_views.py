@@ -8,6 +8,8 @@ from collections.abc import Callable, Iterable
 
 from flask import Blueprint, Response, current_app, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import pgettext
 
 from bridge import connection
 from bridge.models import utcnow
@@ -32,7 +34,7 @@ def preview() -> ResponseReturnValue:
         allowed = state in ("consent_received", "connected", "suspended")
         started = allowed and preview_store.start(db, viewer.account, viewer.user_id, utcnow())
     if not allowed:
-        return page.render(viewer, 409, "The preview needs the Azure AD administrator's consent first.")
+        return page.render(viewer, 409, _("The preview needs the Azure AD administrator's consent first."))
     if started:
         run = PreviewRun(services().database, services().graph, viewer.account,
                          concurrency=min(16, services().settings.worker_concurrency)).run
@@ -40,13 +42,15 @@ def preview() -> ResponseReturnValue:
             run()
         else:
             threading.Thread(target=run, name=f"preview-{viewer.account}", daemon=True).start()
-        flash("The preview is being made: nothing is written to any mailbox. Reload to follow its progress.", "ok")
+        flash(_("The preview is being made: nothing is written to any mailbox. Reload to follow its progress."), "ok")
     else:
-        flash("A preview is already being made.", "ok")
+        flash(_("A preview is already being made."), "ok")
     return redirect(url_for("outlook_page.index", _anchor="preview"), 303)
 
 
 def _csv(filename: str, header: list[str], rows: Callable[[int, int], Iterable[list[object]]]) -> Response:
+    """A CSV download: ``header`` (in the page's language, like the users export's) then ``rows(offset, limit)``
+    read in chunks until one comes back short."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)
@@ -72,8 +76,10 @@ def preview_csv() -> ResponseReturnValue:
         return [[page._cell(x.user_id), page._cell(x.name), page._cell(x.email), x.entries, x.reason or "",
                  page._cell(words.user_reason(x.reason, x.detail))] for x in lines]
 
-    return _csv("outlook-calendar-preview.csv", ["user_id", "name", "email", "entries", "reason", "reason_text"],
-                rows)
+    header = [pgettext("CSV column", "user_id"), pgettext("CSV column", "name"), pgettext("CSV column", "email"),
+              pgettext("CSV column", "entries"), pgettext("CSV column", "reason"),
+              pgettext("CSV column", "reason_text")]
+    return _csv("outlook-calendar-preview.csv", header, rows)
 
 
 @bp.get("/audit.csv")
@@ -87,4 +93,6 @@ def audit_csv() -> ResponseReturnValue:
         return [[x.at.isoformat(), page._cell(x.actor_id), page._cell(x.actor), x.action,
                  page._cell(trust_words.audit_detail(x.action, x.detail))] for x in lines]
 
-    return _csv("outlook-calendar-audit.csv", ["at", "actor_id", "actor", "action", "what_it_caused"], rows)
+    header = [pgettext("CSV column", "at"), pgettext("CSV column", "actor_id"), pgettext("CSV column", "actor"),
+              pgettext("CSV column", "action"), pgettext("CSV column", "what_it_caused")]
+    return _csv("outlook-calendar-audit.csv", header, rows)

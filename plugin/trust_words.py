@@ -1,58 +1,74 @@
-"""Plain words for the audit log, the credential warnings and the health panel (data, like words.py)."""
+"""Plain words for the audit log, the credential warnings and the health panel (data, like words.py).
+
+Each text is a lazy gettext message, put into the page's language (:mod:`plugin.i18n`) where it is
+shown; outside a request (the command line) it stays English.
+"""
 from __future__ import annotations
 
 from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 
 from bridge.trust import audit, expiry
 from plugin import words
 
 AUDIT_ACTIONS = {
-    audit.CONNECTED: "Connected the integration",
-    audit.DISCONNECTED: "Disconnected",
-    audit.REMINDER_CHANGED: "Changed the reminder",
-    audit.USER_RETRIED: "Retried a user",
-    audit.RESYNCHRONISED: "Resynchronised everyone",
-    audit.MASS_REMOVAL_CONFIRMED: "Confirmed a mass removal",
-    audit.CREDENTIAL_ROTATED: "A credential of the plugin was changed",
+    audit.CONNECTED: _l("Connected the integration"),
+    audit.DISCONNECTED: _l("Disconnected"),
+    audit.REMINDER_CHANGED: _l("Changed the reminder"),
+    audit.USER_RETRIED: _l("Retried a user"),
+    audit.RESYNCHRONISED: _l("Resynchronised everyone"),
+    audit.MASS_REMOVAL_CONFIRMED: _l("Confirmed a mass removal"),
+    audit.CREDENTIAL_ROTATED: _l("A credential of the plugin was changed"),
 }
 
 CREDENTIAL_LEVELS = {
     expiry.OK: "",
-    expiry.NOTICE: "Expires within 30 days: plan the rotation.",
-    expiry.WARNING: "Expires within 7 days: rotate it now.",
-    expiry.CRITICAL: "Expires within a day: syncing stops when it does.",
-    expiry.EXPIRED: "Expired: Azure AD refuses it.",
-    expiry.UNKNOWN: "End date not set (OUTLOOK_SYNC_CLIENT_SECRET_EXPIRES): the plugin cannot warn before it expires.",
+    expiry.NOTICE: _l("Expires within 30 days: plan the rotation."),
+    expiry.WARNING: _l("Expires within 7 days: rotate it now."),
+    expiry.CRITICAL: _l("Expires within a day: syncing stops when it does."),
+    expiry.EXPIRED: _l("Expired: Azure AD refuses it."),
+    expiry.UNKNOWN: _l("End date not set (OUTLOOK_SYNC_CLIENT_SECRET_EXPIRES): the plugin cannot warn before "
+                       "it expires."),
 }
 
-SLOTS = {"current": "Current", "next": "Next (tried first)"}
-KINDS = {"secret": "client secret", "certificate": "certificate"}
+# Translators: a credential's slot, followed by its kind ("Current client secret", "Next (tried first) certificate").
+SLOTS = {"current": _l("Current"), "next": _l("Next (tried first)")}
+KINDS = {"secret": _l("client secret"), "certificate": _l("certificate")}
 
 
 def audit_detail(action: str, detail: dict[str, Any]) -> str:
     """What an audited action caused, in words."""
     if action == audit.CONNECTED:
-        return f"{detail.get('users_queued', 0)} users queued for their first sync"
+        return ngettext("%(num)d user queued for their first sync", "%(num)d users queued for their first sync",
+                        int(detail.get("users_queued", 0)))
     if action == audit.DISCONNECTED:
-        return "future entries removed from Outlook" if detail.get("remove_entries") else "entries left in Outlook"
+        return _("future entries removed from Outlook") if detail.get("remove_entries") else \
+            _("entries left in Outlook")
     if action == audit.REMINDER_CHANGED:
         minutes = detail.get("minutes")
-        return "no reminder" if minutes is None else f"{minutes} minutes before the start"
+        return _("no reminder") if minutes is None else \
+            ngettext("%(num)d minute before the start", "%(num)d minutes before the start", int(minutes))
     if action == audit.USER_RETRIED:
-        return f"user {detail.get('user_id', '?')} queued again"
+        return _("user %(user)s queued again", user=detail.get("user_id", "?"))
     if action == audit.RESYNCHRONISED:
-        return f"{detail.get('users_queued', 0)} users queued"
+        return ngettext("%(num)d user queued", "%(num)d users queued", int(detail.get("users_queued", 0)))
     if action == audit.MASS_REMOVAL_CONFIRMED:
-        return f"{detail.get('entries', '?')} entries of {detail.get('users', '?')} users removed from Outlook"
+        return _("%(entries)s entries of %(users)s users removed from Outlook",
+                 entries=detail.get("entries", "?"), users=detail.get("users", "?"))
     if action == audit.CREDENTIAL_ROTATED:
-        return "credential changed: " + ", ".join(SLOTS.get(s, s).lower() for s in detail.get("slots", []))
+        return _("credential changed: %(slots)s",
+                 slots=", ".join(str(SLOTS.get(s, s)).lower() for s in detail.get("slots", [])))
     return ", ".join(f"{k}: {v}" for k, v in sorted(detail.items()))
 
 
 def preview_error(code: str | None) -> str:
     """Why a preview stopped, in words (a tenant refusal in the connection's own words)."""
     if code == "consent_not_given":
-        return "admin consent has not been given yet."
+        return _("admin consent has not been given yet.")
     if code in ("graph_error", "error", None):
-        return "Microsoft could not be reached just now, or something went wrong. Press Refresh preview to try again."
+        return _("Microsoft could not be reached just now, or something went wrong. Press Refresh preview to "
+                 "try again.")
     return " ".join(words.connection_reason(code) or ())

@@ -103,14 +103,14 @@ CONSENT_RESULTS: dict[str, tuple[LazyString, LazyString]] = {
            "of your organisation."),
     ),
     "incomplete": (
-        "This answer does not say that consent was given",
-        "Azure AD's answer is incomplete, so nothing was changed and the consent link still works. "
-        "Open the consent link again and press Accept.",
+        _l("This answer does not say that consent was given"),
+        _l("Azure AD's answer is incomplete, so nothing was changed and the consent link still works. "
+           "Open the consent link again and press Accept."),
     ),
     "already_connected": (
-        "The integration is already connected",
-        "This account is connected to an Azure AD tenant, so this consent changed nothing. To connect "
-        "another tenant, first press Disconnect in the LMS, then Connect.",
+        _l("The integration is already connected"),
+        _l("This account is connected to an Azure AD tenant, so this consent changed nothing. To connect "
+           "another tenant, first press Disconnect in the LMS, then Connect."),
     ),
     "declined": (
         _l("Consent was not given"),

@@ -109,6 +109,14 @@ def test_consent_callback_speaks_the_accounts_language_without_a_session(app: Fl
     assert unknown.status_code == 400 and "Эта ссылка на согласие недействительна" in unknown.get_data(as_text=True)
 
 
+
+def test_an_incomplete_consent_answer_speaks_the_browsers_language(client: FlaskClient) -> None:
+    answer = client.get(f"{PAGE}/consent", query_string={"state": "y" * 20}, headers={"Accept-Language": "ru"})
+    text = html.unescape(answer.get_data(as_text=True))
+    assert answer.status_code == 400 and "Из этого ответа не следует, что согласие дано" in text
+    assert "Ответ Azure AD неполон" in text and "does not say" not in text
+
+
 NAMES = [("u-1", "Ёлкина Анна", "anna@контора.рф"), ("u-2", "Zoë Ångström-Müller", "zoe@société.example"),
          ("u-3", "Kai 🚀 Nakamura", "kai@contoso.example")]
 
