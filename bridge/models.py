@@ -363,13 +363,15 @@ class FeedItem(Base):
 
 class RemovalHold(Base):
     """Removals of an account's entries held for the owner's confirmation (bridge.guard): how many
-    future entries the LMS's changes would remove, out of how many, why, and who confirmed."""
+    future entries the LMS's changes would remove, out of how many, of how many users, why
+    (``causes``: cause → [entries, distinct things], see bridge.guard.CAUSES), and who confirmed."""
 
     __tablename__ = "removal_holds"
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
     removals: Mapped[int] = mapped_column(Integer)
     future_entries: Mapped[int] = mapped_column(Integer)
-    reason: Mapped[str] = mapped_column(Text)
+    users: Mapped[int] = mapped_column(Integer)
+    causes: Mapped[dict[str, list[int]]] = mapped_column(JSON)
     held_at: Mapped[datetime] = mapped_column(UTCDateTime)
     confirmed_by: Mapped[str | None] = mapped_column(String(128))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

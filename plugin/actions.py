@@ -136,13 +136,14 @@ def disconnect() -> ResponseReturnValue:
 def confirm_removals() -> ResponseReturnValue:
     """The owner confirms removals held by the mass-removal guard (bridge.guard): they go ahead."""
     with services().database.session() as db:
-        count = guard.confirm(db, g.viewer.account, g.viewer.user_id, utcnow())
-        if count:
-            audit.record(db, g.viewer.account, g.viewer.user_id, audit.MASS_REMOVAL_CONFIRMED, entries=count)
-    if not count:
+        hold = guard.confirm(db, g.viewer.account, g.viewer.user_id, utcnow())
+        if hold is not None:
+            audit.record(db, g.viewer.account, g.viewer.user_id, audit.MASS_REMOVAL_CONFIRMED,
+                         entries=hold.removals, users=hold.users)
+    if hold is None:
         return _done(_("No removals are waiting for confirmation."))
     return _done(ngettext("Confirmed: %(num)d future entry will be removed from Outlook shortly.",
-                          "Confirmed: %(num)d future entries will be removed from Outlook shortly.", count))
+                          "Confirmed: %(num)d future entries will be removed from Outlook shortly.", hold.removals))
 
 
 @bp.post("/users/<path:user_id>/retry")

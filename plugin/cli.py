@@ -235,8 +235,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             print(trust_status.health_line(session, account.id, now))
             hold = guard.current(session, account.id)
             if hold is not None:
-                print(f"  removals on hold: {hold.removals} of {hold.future_entries} future entries ({hold.reason});"
-                      " confirm them on the page")
+                print(f"  removals on hold: {hold.removals} of {hold.future_entries} future entries"
+                      f" ({guard.reason(hold)}); confirm them on the page")
             rows, _ = status.users(session, account.id, state=args.state, limit=args.limit)
             for row in rows:
                 reason = f" ({row.reason})" if row.reason else ""

@@ -5,14 +5,17 @@ shown; outside a request (the command line) it stays English.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from bridge import guard
 from bridge.trust import audit, expiry
 from plugin import words
+from plugin.i18n import number
 
 AUDIT_ACTIONS = {
     audit.CONNECTED: _l("Connected the integration"),
@@ -56,12 +59,42 @@ def audit_detail(action: str, detail: dict[str, Any]) -> str:
     if action == audit.RESYNCHRONISED:
         return ngettext("%(num)d user queued", "%(num)d users queued", int(detail.get("users_queued", 0)))
     if action == audit.MASS_REMOVAL_CONFIRMED:
+        if "users" not in detail:  # recorded before the users were counted
+            return ngettext("%(num)d entry removed from Outlook", "%(num)d entries removed from Outlook",
+                            int(detail.get("entries", 0)))
         return _("%(entries)s entries of %(users)s users removed from Outlook",
-                 entries=detail.get("entries", "?"), users=detail.get("users", "?"))
+                 entries=detail.get("entries", "?"), users=detail["users"])
     if action == audit.CREDENTIAL_ROTATED:
         return _("credential changed: %(slots)s",
                  slots=", ".join(str(SLOTS.get(s, s)).lower() for s in detail.get("slots", [])))
     return ", ".join(f"{k}: {v}" for k, v in sorted(detail.items()))
+
+
+# Why removals are held, per cause of bridge.guard.CAUSES: (distinct things, the entries in words) → a phrase.
+HOLD_CAUSES: dict[str, Callable[[int, str], str]] = {
+    "events_deleted": lambda things, entries: ngettext(
+        "%(entries)s of %(count)s deleted event", "%(entries)s of %(count)s deleted events", things,
+        entries=entries, count=number(things)),
+    "events_cancelled": lambda things, entries: ngettext(
+        "%(entries)s of %(count)s cancelled event", "%(entries)s of %(count)s cancelled events", things,
+        entries=entries, count=number(things)),
+    "sessions_removed": lambda things, entries: ngettext(
+        "%(entries)s of %(count)s removed session", "%(entries)s of %(count)s removed sessions", things,
+        entries=entries, count=number(things)),
+    "users_gone": lambda things, entries: ngettext(
+        "%(entries)s of %(count)s user deleted or deactivated", "%(entries)s of %(count)s users deleted or deactivated",
+        things, entries=entries, count=number(things)),
+    "enrollments_ended": lambda things, entries: ngettext(
+        "%(entries)s of %(count)s enrollment ended or moved", "%(entries)s of %(count)s enrollments ended or moved",
+        things, entries=entries, count=number(things)),
+}
+
+
+def hold_causes(causes: dict[str, list[int]]) -> list[str]:
+    """Why removals are held (``RemovalHold.causes``: cause → [entries, distinct things]), one phrase
+    per cause in bridge.guard.CAUSES order, e.g. "240 entries of 12 deleted events"."""
+    return [HOLD_CAUSES[cause](things, ngettext("%(count)s entry", "%(count)s entries", entries, count=number(entries)))
+            for cause, _words in guard.CAUSES for entries, things in [causes.get(cause, [0, 0])] if entries]
 
 
 def preview_error(code: str | None) -> str:

@@ -56,11 +56,14 @@ def test_a_mass_removal_waits_for_confirmation_while_creations_go_on(world: Memo
         hold = guard.current(session, ACCOUNT)
         assert hold is not None
         assert hold.removals == 10 and hold.future_entries in (15, 16)  # counted before or after the creation
-        assert hold.reason.startswith("10 of 2 deleted events (noticed at ")
+        assert hold.causes == {"events_deleted": [10, 2]} and hold.users == 9  # the organizer and 8 learners
+        assert guard.reason(hold).startswith("10 of 2 deleted events (noticed at ")
     assert REMOVAL_HELD in reasons(world)
 
     with world.database.session() as session:
-        assert guard.confirm(session, ACCOUNT, "owner", datetime.now(UTC)) == 10
+        confirmed = guard.confirm(session, ACCOUNT, "owner", datetime.now(UTC))
+        assert confirmed is not None and (confirmed.removals, confirmed.users) == (10, 9)
+        assert guard.confirm(session, ACCOUNT, "owner", datetime.now(UTC)) is None  # nothing waits any more
     world.sync()
     assert world.problems() == []
     with world.database.session() as session:
@@ -73,12 +76,23 @@ def test_the_hold_lifts_when_the_lms_comes_back(world: MemoryWorld) -> None:
     world.sync()
     with world.database.session() as session:
         hold = guard.current(session, ACCOUNT)
-        assert hold is not None and hold.reason.startswith("10 of 2 cancelled events")
+        assert hold is not None and guard.reason(hold).startswith("10 of 2 cancelled events")
     world.deliver(world.lms.change_event("e1", cancelled=False), world.lms.change_event("e2", cancelled=False))
     world.sync()
     assert world.problems() == []
     with world.database.session() as session:
         assert guard.current(session, ACCOUNT) is None
+
+
+def test_users_and_enrollments_are_counted_as_such(world: MemoryWorld) -> None:
+    world.deliver(*(world.lms.change_user(u, active=False) for u in LEARNERS[:6]),
+                  *(world.lms.unenroll(f"e{n % 3 + 1}", u) for n, u in enumerate(LEARNERS) if n >= 9))
+    world.sync()
+    with world.database.session() as session:
+        hold = guard.current(session, ACCOUNT)
+        assert hold is not None and (hold.removals, hold.users) == (9, 9)
+        assert hold.causes == {"users_gone": [6, 6], "enrollments_ended": [3, 3]}
+        assert guard.reason(hold).startswith("6 of 6 users deleted or deactivated; 3 of 3 enrollments ended or moved")
 
 
 def test_removals_under_the_threshold_go_ahead(world: MemoryWorld) -> None:

@@ -54,8 +54,10 @@ def test_status_shows_removals_on_hold(world: World) -> None:
     world.person("org")
     world.connect()
     with world.database.session() as session:
-        session.add(RemovalHold(account_id=world.account, removals=240, future_entries=300, held_at=datetime.now(UTC),
-                                reason="240 of 12 deleted events (noticed at 2026-11-30 14:02 UTC)"))
+        session.add(RemovalHold(account_id=world.account, removals=240, future_entries=300, users=40,
+                                causes={"events_deleted": [240, 12]},
+                                held_at=datetime(2026, 11, 30, 14, 2, tzinfo=UTC)))
     done = outlook_sync("status", env={**ENV, "OUTLOOK_SYNC_DATABASE_URL": world.database.url})
     assert done.returncode == 0, done.stderr
-    assert "removals on hold: 240 of 300 future entries (240 of 12 deleted events" in done.stdout
+    assert ("removals on hold: 240 of 300 future entries (240 of 12 deleted events (noticed at 2026-11-30 14:02 UTC));"
+            in done.stdout)

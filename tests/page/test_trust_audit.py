@@ -108,3 +108,12 @@ def test_a_confirmed_mass_removal_reads_as_what_it_removed(client: FlaskClient, 
     launch("owner", user_id="u-owner")
     page = client.get(PAGE).get_data(as_text=True)
     assert "Confirmed a mass removal" in page and "120 entries of 60 users removed from Outlook" in page
+
+
+def test_a_mass_removal_recorded_without_its_users_reads_without_them(client: FlaskClient, launch: Launch,
+                                                                      database: Database, ready: None) -> None:
+    with database.session() as session:  # as recorded before the users were counted
+        audit.record(session, ACCOUNT, "u-owner", audit.MASS_REMOVAL_CONFIRMED, entries=1)
+    launch("owner", user_id="u-owner", locale="ru")
+    page = client.get(PAGE).get_data(as_text=True)
+    assert "из Outlook удалена 1 запись" in page and "?" not in page.split("Подтвердил(а) массовое удаление")[1][:300]
