@@ -229,6 +229,6 @@ class TestCalendarContract:
         assert backend.graph.directory.find_user(backend.tenant_id, ann) == graph_id  # by proxyAddresses
         assert backend.graph.directory.find_user(backend.tenant_id, renamed) == graph_id
         assert backend.graph.calendar.find(backend.tenant_id, [(graph_id, "t1")]) == [[made]]
-        assert backend.graph.calendar.apply(backend.tenant_id, [Write.update(graph_id, str(made), {"subject": "Two"})]) \
-            == [made]
+        renamed_write = Write.update(graph_id, str(made), {"subject": "Two"})
+        assert backend.graph.calendar.apply(backend.tenant_id, [renamed_write]) == [made]
         assert backend.subjects(renamed) == ["Two"]
