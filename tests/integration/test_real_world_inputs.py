@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.world import DOMAIN, World, at
+from bridge import connection
+from tests.integration.world import ACCOUNT, DOMAIN, World, at
 
 ORG, LENA = f"org@{DOMAIN}", f"lena@{DOMAIN}"
 
@@ -185,3 +186,12 @@ def test_a_renamed_user_whose_lms_address_changes_to_another_alias(world: World)
     world.person("lena", ALIAS)
     world.sync()
     one_entry_follows(world, entry_id)
+
+
+def test_disconnecting_after_a_rename_removes_the_entry(world: World) -> None:
+    """Removing every entry on disconnect reaches a renamed user's mailbox (the old address fails)."""
+    renamed_world(world)
+    with world.database.session() as session:
+        connection.disconnect(session, ACCOUNT, remove_entries=True)
+    world.sync()
+    assert world.mailbox(RENAMED) == [] and world.mailbox(f"org@{DOMAIN}") == []
