@@ -104,17 +104,13 @@ class Pass:
             desired = reconcile.desired_entries(holding, self.account_id, uid, context.reminder_minutes, payloads,
                                                 context.locale)
             address = view.user.email if desired and view.user else None
-            mine, forgotten = steps.by_id(made[uid], cache)
-            unsure = steps.to_find(desired, mine, cache.get(address.lower(), address) if address else None, cache)
-            if unsure:  # an entry seems to be in another mailbox: are the two addresses one user?
-                try:
-                    self._look_up_addresses(unsure, cache, directory)
-                except errors.GraphError as exc:
-                    if isinstance(exc, errors.AuthFailed):
-                        raise
-                    results[uid] = exc
-                    continue
-                mine, forgotten = steps.by_id(made[uid], cache)
+            try:
+                mine, forgotten = self._by_id(made[uid], desired, address, cache, directory)
+            except errors.AuthFailed:
+                raise
+            except errors.GraphError as exc:
+                results[uid] = exc
+                continue
             mailbox = cache.get(address.lower(), address) if address else None
             if address and mailbox is None:
                 results[uid] = Outcome(FAILED, errors.USER_NOT_FOUND)
@@ -171,6 +167,20 @@ class Pass:
         for other in sharing[1:]:
             wanted.update(rules.decide(views[other], domains, self.now).wanted)
         return rules.Decision(wanted, decision.skip_reason)
+
+    def _by_id(self, made: dict[reconcile.Key, reconcile.Made], desired: dict[reconcile.Key, reconcile.Desired],
+               address: str | None, cache: dict[str, str | None], directory: list[tuple[str, str | None]],
+               ) -> tuple[dict[reconcile.Key, reconcile.Made], list[reconcile.Forget]]:
+        """A user's entries by their mailbox's Graph id where the directory knows it (steps.by_id);
+        first, when a wanted entry seems to be in another mailbox than the one at the user's
+        ``address``, the addresses involved are looked up (two addresses may be one user: a rename,
+        an alias). Raises the error of a look-up that could not be answered."""
+        mine, forgotten = steps.by_id(made, cache)
+        unsure = steps.to_find(desired, mine, cache.get(address.lower(), address) if address else None, cache)
+        if not unsure:
+            return mine, forgotten
+        self._look_up_addresses(unsure, cache, directory)
+        return steps.by_id(made, cache)
 
     def _hold_mass_removals(self, users: list[_User]) -> set[str]:
         """When the account's removals trip the guard (bridge.guard), hold this pass's deletions (the

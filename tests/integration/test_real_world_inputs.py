@@ -1,7 +1,8 @@
 """Inputs from public bug reports about syncing into Outlook, each sent as the LMS would and read back
 from the emulator's mailboxes, on SQLite and PostgreSQL: a session moved from the past into the
-future, a user renamed in the tenant, one mailbox for two LMS users, HTML descriptions, a zone whose Windows mapping is out of date,
-and titles longer than Exchange keeps. (Opaque access tokens: tests/page/test_connect.py.)"""
+future, a user renamed in the tenant, one mailbox for two LMS users, HTML descriptions, a zone whose
+Windows mapping is out of date, and titles longer than Exchange keeps. (Opaque access tokens:
+tests/page/test_connect.py.)"""
 from __future__ import annotations
 
 import time
