@@ -122,3 +122,21 @@ def test_a_tenant_refusing_us_suspends_the_account(world: MemoryWorld) -> None:
     assert world.backlog() == 3  # kept for when the owner reconnects
     with world.database.session() as session:
         assert connection.connection(session, ACCOUNT).state == connection.SUSPENDED
+
+
+def test_a_renamed_user_keeps_one_entry_recorded_under_the_mailbox_id(world: MemoryWorld) -> None:
+    """The tenant renames ann (her old address stays an alias) and the LMS sends the new one: the
+    entry stays, its record now names the mailbox by the Graph user's id, and nothing more is sent."""
+    world.sync()
+    [before] = world.tenant.events(f"ann@{DOMAIN}")
+    world.tenant.rename_user(f"ann@{DOMAIN}", f"ann.new@{DOMAIN}")
+    world.deliver(world.lms.change_user("ann", email=f"ann.new@{DOMAIN}"))
+    world.sync()
+    assert [e["id"] for e in world.tenant.events(f"ann.new@{DOMAIN}")] == [before["id"]]
+    assert world.problems() == []
+    graph_id = next(u.id for u in world.tenant.users.values() if u.upn == f"ann.new@{DOMAIN}")
+    with world.database.session() as session:
+        assert session.scalars(select(Entry.mailbox_id).where(Entry.user_id == "ann")).all() == [graph_id]
+    sent = world.tenant.requests
+    run(world, "ann")
+    assert world.tenant.requests == sent
