@@ -9,9 +9,10 @@
 
 A mailbox is the Graph user, whose id never changes; an address is only a way to reach it. A write
 addressed by an address the directory has not been asked about yet (``findable``) that answers
-"no such user" says nothing about the entry: the user may have been renamed (the old address is
-now only an alias, which Graph does not take in a path). The record is kept and the address is
-looked up (:class:`LookUpAddress`); the next pass writes to the mailbox by its id.
+404 ("no such user", "no such item") says nothing about the entry: the user may have been renamed
+(the old address is now only an alias, which Graph does not take in a path, or another user's UPN).
+The record is kept and the address is looked up (:class:`LookUpAddress`); the next pass writes to
+the mailbox by its id.
 """
 from __future__ import annotations
 
@@ -165,8 +166,9 @@ def _gone(error: errors.GraphError) -> bool:
 
 
 def _lost_address(error: errors.GraphError, box: str | None, findable: Collection[str]) -> bool:
-    """"No such user" for a mailbox reached by an address the directory may still find (a rename)."""
-    return box is not None and _gone(error) and box.lower() in findable
+    """"No such user" (or, for an entry, "no such item") at a mailbox reached by an address the
+    directory may still find: after a rename the address is an alias, or another user's UPN."""
+    return box is not None and box.lower() in findable and (_gone(error) or isinstance(error, errors.NotFound))
 
 
 def settle(action: Action, answers: Sequence[Answer], mailbox: str | None, transaction_id: str,

@@ -84,6 +84,8 @@ SETTLE: list[tuple[str, r.Action, list[Any], Any, steps.Settled]] = [
     ("forgotten", r.Forget(MADE), [], None, steps.Settled(steps.Drop(MADE.key))),
     ("update at an address no user has as UPN (renamed?): record kept, find it", r.Update(NEW, AT_ADDRESS),
      [NO_USER], None, steps.Settled(None, NO_USER, find=OLD)),
+    ("update not found at such an address (now another user's UPN?): not deleted in Outlook, find it",
+     r.Update(NEW, AT_ADDRESS), [NOT_FOUND], None, steps.Settled(None, NOT_FOUND, find=OLD)),
     ("deletion at such an address: not gone, find it", r.Delete(AT_ADDRESS), [NO_USER], None,
      steps.Settled(None, NO_USER, find=OLD)),
     ("deletion's tag look-up at such an address: not gone, find it", r.Delete(made(mailbox=OLD, graph_id=None)),
