@@ -3,16 +3,16 @@ milliseconds, on SQLite and PostgreSQL, and ends comparing the mailboxes with th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bridge import connection, store
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.memory import Faults
-from bridge.models import Entry
+from bridge.models import DirectoryEntry, Entry
 from bridge.steps import Outcome
 from bridge.sync import Pass
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
@@ -140,3 +140,18 @@ def test_a_renamed_user_keeps_one_entry_recorded_under_the_mailbox_id(world: Mem
     sent = world.tenant.requests
     run(world, "ann")
     assert world.tenant.requests == sent
+
+
+def test_an_alias_user_keeps_the_entry_when_the_cached_look_up_expires(world: MemoryWorld) -> None:
+    """Carl's LMS address is an alias: the entry is made by his Graph id; a day later the cached
+    look-up has expired and the address is found again, the same mailbox: nothing deleted, nothing re-made."""
+    world.tenant.add_user(f"carl.upn@{DOMAIN}", mail=f"carl@{DOMAIN}")
+    world.deliver(world.lms.upsert_user("carl"), world.lms.enroll("e1", "carl", "s2"))
+    world.sync()
+    [before] = world.tenant.events(f"carl.upn@{DOMAIN}")
+    with world.database.session() as session:
+        session.execute(update(DirectoryEntry).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    world.deliver(world.lms.change_event("e1", title="Induction (new)"))
+    world.sync()
+    [after] = world.tenant.events(f"carl.upn@{DOMAIN}")
+    assert after["id"] == before["id"] and after["subject"].startswith("Induction (new)")
