@@ -175,8 +175,8 @@ def settle(action: Action, answers: Sequence[Answer], mailbox: str | None, trans
            look_up_error: errors.GraphError | None = None, findable: Collection[str] = ()) -> Settled:
     """What ``answers`` (one per write of :func:`writes_for`, in order) mean for the record.
 
-    ``findable``: the lower-cased addresses the directory has not been asked about yet; "no such
-    user" at one of them keeps the entry's record and asks for the address to be found (see the module).
+    ``findable``: the lower-cased addresses the directory has not been asked about yet; a 404 at one
+    of them keeps the entry's record and asks for the address to be found (see the module).
     """
     if isinstance(action, Forget):
         return Settled(Drop(action.made.key))
