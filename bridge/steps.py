@@ -6,16 +6,35 @@
   :class:`Drop`, or none: the record stays "in flight" and the next pass finds out), the error to
   retry the user for, and whether another pass is needed;
 - :func:`outcome`: a user's settled actions → the user's state, or the error to retry for.
+
+A mailbox is the Graph user, whose id never changes; an address is only a way to reach it. A write
+addressed by an address the directory has not been asked about yet (``findable``) that answers
+404 ("no such user", "no such item") says nothing about the entry: the user may have been renamed
+(the old address is now only an alias, which Graph does not take in a path, or another user's UPN).
+The record is kept and the address is looked up (:class:`LookUpAddress`); the next pass writes to
+the mailbox by its id.
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
 
 from bridge import rules
 from bridge.graph import errors
 from bridge.graph.calendar import Answer, Write
-from bridge.reconcile import ACTIVE, DELETED_IN_OUTLOOK, Action, Create, Delete, Desired, Forget, Key, Resume, Update
+from bridge.reconcile import (
+    ACTIVE,
+    DELETED_IN_OUTLOOK,
+    Action,
+    Create,
+    Delete,
+    Desired,
+    Forget,
+    Key,
+    Made,
+    Resume,
+    Update,
+)
 
 SYNCED = "synced"
 SKIPPED = "skipped"
@@ -35,7 +54,10 @@ class Outcome:
 
 @dataclass(frozen=True)
 class LookUpAddress:
-    """Graph does not know the address as a UPN: find the user by ``mail`` or ``proxyAddresses``."""
+    """Graph does not know these addresses as UPNs: find their users by ``mail`` or ``proxyAddresses``
+    (the user's own address, or the address an entry's mailbox was reached by)."""
+
+    addresses: tuple[str, ...]
 
 
 def settled(decision: rules.Decision, again: bool = False) -> Outcome:
@@ -67,9 +89,50 @@ class Drop:
 
 @dataclass(frozen=True)
 class Settled:
+    """An action's record change, the error to retry for, another pass wanted, and the address to
+    find in the directory first (``find``: its mailbox was not found by it)."""
+
     change: Save | Drop | None
     error: errors.GraphError | None = None
     again: bool = False
+    find: str | None = None
+
+
+def by_address(mailbox: str) -> bool:
+    """Whether a recorded or planned mailbox is an address (a UPN or alias) rather than a Graph user id."""
+    return "@" in mailbox
+
+
+def findable(mailboxes: Iterable[str | None], cache: Mapping[str, str | None]) -> set[str]:
+    """Of these mailboxes, the addresses the directory has not been asked about yet (lower-cased)."""
+    return {m.lower() for m in mailboxes if m and by_address(m) and m.lower() not in cache}
+
+
+def by_id(made: Mapping[Key, Made], cache: Mapping[str, str | None]) -> tuple[dict[Key, Made], list[Forget]]:
+    """Entries recorded under an address, moved to the Graph user id the directory found for it
+    (``cache``: lower-cased address → id, None when no user has it); an entry whose address no user
+    has any more (the user left the tenant) is only forgotten."""
+    moved: dict[Key, Made] = {}
+    forgotten: list[Forget] = []
+    for key, entry in made.items():
+        address = entry.mailbox_id.lower()
+        if not by_address(entry.mailbox_id) or address not in cache:
+            moved[key] = entry
+        elif cache[address] is None:
+            forgotten.append(Forget(entry))
+        else:
+            moved[key] = replace(entry, mailbox_id=str(cache[address]))
+    return moved, forgotten
+
+
+def to_find(desired: Mapping[Key, Desired], made: Mapping[Key, Made], mailbox: str | None,
+            cache: Mapping[str, str | None]) -> list[str]:
+    """Addresses to find in the directory before a wanted entry is judged to be in another mailbox
+    than the user's: two addresses (or an address and an id) may be one mailbox."""
+    if mailbox is None:
+        return []
+    differing = [m.mailbox_id for k, m in made.items() if k in desired and m.mailbox_id.lower() != mailbox.lower()]
+    return sorted(findable([mailbox, *differing], cache)) if differing else []
 
 
 def look_up_for(action: Action) -> tuple[str, str] | None:
@@ -102,11 +165,27 @@ def _gone(error: errors.GraphError) -> bool:
     return isinstance(error, errors.MailboxUnreachable) and error.reason == errors.USER_NOT_FOUND
 
 
+def _lost_address(error: errors.GraphError, box: str | None, findable: Collection[str]) -> bool:
+    """"No such user" (or, for an entry, "no such item") at a mailbox reached by an address the
+    directory may still find: after a rename the address is an alias, or another user's UPN."""
+    return box is not None and box.lower() in findable and (_gone(error) or isinstance(error, errors.NotFound))
+
+
 def settle(action: Action, answers: Sequence[Answer], mailbox: str | None, transaction_id: str,
-           look_up_error: errors.GraphError | None = None) -> Settled:
-    """What ``answers`` (one per write of :func:`writes_for`, in order) mean for the record."""
+           look_up_error: errors.GraphError | None = None, findable: Collection[str] = ()) -> Settled:
+    """What ``answers`` (one per write of :func:`writes_for`, in order) mean for the record.
+
+    ``findable``: the lower-cased addresses the directory has not been asked about yet; a 404 at one
+    of them keeps the entry's record and asks for the address to be found (see the module).
+    """
     if isinstance(action, Forget):
         return Settled(Drop(action.made.key))
+    if not isinstance(action, Create):
+        box = action.made.mailbox_id
+        lost = next((e for e in [look_up_error, *answers] if isinstance(e, errors.GraphError)
+                     and _lost_address(e, box, findable)), None)
+        if lost is not None:
+            return Settled(None, lost, find=box)  # renamed? found by the directory, then written by id
     if isinstance(action, Delete):
         failed = [a for a in answers if isinstance(a, errors.GraphError) and not _gone(a)]
         if look_up_error is not None and not _gone(look_up_error):
@@ -117,8 +196,9 @@ def settle(action: Action, answers: Sequence[Answer], mailbox: str | None, trans
     error = look_up_error or next((a for a in answers if isinstance(a, errors.GraphError)), None)
     if isinstance(action, Update) and isinstance(error, errors.NotFound):
         return _deleted_in_outlook(action)
-    if isinstance(error, errors.MailboxUnreachable):
-        return Settled(Drop(action.desired.key), error)  # nothing can have been made there
+    if isinstance(error, errors.MailboxUnreachable):  # nothing can have been made there
+        find = mailbox if isinstance(action, Create) and _lost_address(error, mailbox, findable) else None
+        return Settled(Drop(action.desired.key), error, find=find)
     if error is not None:
         return Settled(None, error)
     desired = action.desired
@@ -140,14 +220,15 @@ def _deleted_in_outlook(action: Update) -> Settled:
                         None, None, material), again=changed)
 
 
-def outcome(decision: rules.Decision, done: Sequence[Settled], resolved: bool) -> Outcome | LookUpAddress | Exception:
-    """The user's state after their actions settled, the error to retry them for, or a directory
-    look-up to make first (the address was tried as a UPN and Graph does not know it)."""
+def outcome(decision: rules.Decision, done: Sequence[Settled]) -> Outcome | LookUpAddress | Exception:
+    """The user's state after their actions settled, the error to retry them for, or the directory
+    look-ups to make first (addresses tried as UPNs that Graph does not know)."""
+    finds = sorted({s.find for s in done if s.find})
+    if finds:
+        return LookUpAddress(tuple(finds))
     failures = [s.error for s in done if s.error is not None]
     unreachable = next((e for e in failures if isinstance(e, errors.MailboxUnreachable)), None)
     if unreachable is not None:
-        if unreachable.reason == errors.USER_NOT_FOUND and not resolved:
-            return LookUpAddress()
         return Outcome(FAILED, unreachable.reason, str(unreachable))
     if failures:
         return failures[0]

@@ -230,6 +230,15 @@ def mark_in_flight(session: Session, account_id: str, *, updates: list[tuple[str
             for u, k in deletions])
 
 
+def move_entries(session: Session, account_id: str, moves: list[tuple[str, Key, str]]) -> None:
+    """Record (user id, key, mailbox): these entries' mailbox is now known by its Graph user id
+    rather than the address they were made under (one statement, executed for many)."""
+    if moves:
+        session.execute(_entry_update("mailbox_id"), [
+            {"k_account_id": account_id, "k_user_id": u, "k_event_id": k[0], "k_session_id": k[1], "mailbox_id": m}
+            for u, k, m in moves])
+
+
 def drop_entries(session: Session, account_id: str, keys: list[tuple[str, Key]]) -> None:
     """Remove these entry records (one statement, executed for many)."""
     if keys:

@@ -12,6 +12,12 @@
     write back   one transaction: records, users' states, directory cache
     keys         one transaction: each claimed key completed, retried later or given up
 
+A mailbox is the Graph user, known by its id once the directory was asked: entries recorded under
+an address the directory resolved are written by the id, and a wanted entry is judged to be in
+another mailbox only after both addresses were looked up (a renamed user keeps its id; its old
+address stays an alias, which Graph does not take in a path). "No such user" at an address never
+means the entry is gone before the directory was asked (bridge.steps).
+
 Exactly once: a create's record and transactionId are committed before it is sent; a write whose
 answer is lost stays "in flight" in its record and the next pass resolves it by the entry's tag.
 """
@@ -44,8 +50,8 @@ class _User:
     user_id: str
     decision: rules.Decision
     mailbox: str | None
-    resolved: bool
     actions: list[Action]
+    findable: set[str]
     transaction_ids: list[str] = field(default_factory=list)
     writes: list[list[Write]] = field(default_factory=list)
     look_up_errors: list[errors.GraphError | None] = field(default_factory=list)
@@ -73,7 +79,10 @@ class Pass:
             shared = store.sharers(session, self.account_id, emails)  # one mailbox, several LMS users
             others = sorted({u for ids in shared.values() for u in ids} - set(self.user_ids))
             views.update(store.user_views(session, self.account_id, others) if others else {})
-            cache = store.cached_mailboxes(session, self.account_id, context.tenant_id, emails, self.now)
+            recorded_at = [m.mailbox_id for by_key in made.values() for m in by_key.values()
+                           if steps.by_address(m.mailbox_id)]
+            cache = store.cached_mailboxes(session, self.account_id, context.tenant_id, emails + recorded_at,
+                                           self.now)
             recorded = store.user_states_of(session, self.account_id, self.user_ids)
         self.tenant_id = context.tenant_id
         results: dict[str, Result] = {}
@@ -81,6 +90,8 @@ class Pass:
         payloads: reconcile.SharedPayloads = {}
         quiet: set[str] = set()
         self.nudge: set[str] = set()
+        directory: list[tuple[str, str | None]] = []
+        moves: list[tuple[str, reconcile.Key, str]] = []
         for uid in self.user_ids:  # plan
             view = views[uid]
             decision = rules.Decision({}, "disconnected") if context.state == "disconnecting" else rules.decide(
@@ -92,18 +103,24 @@ class Pass:
                 decision = holding if uid == sharing[0] else decision
             desired = reconcile.desired_entries(holding, self.account_id, uid, context.reminder_minutes, payloads,
                                                 context.locale)
-            mailbox, resolved = None, False
-            if desired:
-                assert view.user is not None and view.user.email
-                resolved = view.user.email.lower() in cache
-                mailbox = cache[view.user.email.lower()] if resolved else view.user.email
-                if mailbox is None:
-                    results[uid] = Outcome(FAILED, errors.USER_NOT_FOUND)
-                    continue
+            address = view.user.email if desired and view.user else None
+            try:
+                mine, forgotten = self._by_id(made[uid], desired, address, cache, directory)
+            except errors.AuthFailed:
+                raise
+            except errors.GraphError as exc:
+                results[uid] = exc
+                continue
+            mailbox = cache.get(address.lower(), address) if address else None
+            if address and mailbox is None:
+                results[uid] = Outcome(FAILED, errors.USER_NOT_FOUND)
+                continue
+            moves += [(uid, key, m.mailbox_id) for key, m in mine.items() if m.mailbox_id != made[uid][key].mailbox_id]
             ends = reconcile.session_ends(view.events.values())  # "past" as the LMS says now
-            actions = reconcile.plan(desired, made[uid], mailbox, self.now, ends)
+            actions = [*forgotten, *reconcile.plan(desired, mine, mailbox, self.now, ends)]
             if actions:
-                users.append(_User(uid, decision, mailbox, resolved, actions))
+                boxes = [mailbox, *(m.mailbox_id for m in mine.values())]
+                users.append(_User(uid, decision, mailbox, actions, steps.findable(boxes, cache)))
                 continue
             outcome = results[uid] = steps.settled(decision)
             active = sum(1 for m in made[uid].values() if m.state == reconcile.ACTIVE)
@@ -116,27 +133,26 @@ class Pass:
         answers = self.graph.calendar.apply(self.tenant_id, writes) if writes else []
         saves: list[tuple[str, steps.Save]] = []
         drops: list[tuple[str, reconcile.Key]] = []
-        directory: list[tuple[str, str | None]] = []
         position = 0
         for user in users:  # settle
             done = []
             for action, writes, transaction, looked in zip(user.actions, user.writes, user.transaction_ids,
                                                             user.look_up_errors, strict=True):
                 settled = steps.settle(action, answers[position:position + len(writes)], user.mailbox,
-                                       transaction, looked)
+                                       transaction, looked, user.findable)
                 position += len(writes)
                 done.append(settled)
                 if isinstance(settled.change, steps.Save):
                     saves.append((user.user_id, settled.change))
                 elif isinstance(settled.change, steps.Drop):
                     drops.append((user.user_id, settled.change.key))
-            result = steps.outcome(user.decision, done, user.resolved)
+            result = steps.outcome(user.decision, done)
             if isinstance(result, LookUpAddress):
-                result = self._find_address(views[user.user_id], directory)
+                result = self._find_addresses(views[user.user_id], user.decision, result.addresses, directory)
             if user.user_id in held and isinstance(result, Outcome) and result.state != FAILED:
                 result = Outcome(result.state, REMOVAL_HELD, again=result.again)
             results[user.user_id] = result
-        self._write_back(saves, drops, directory, {u: r for u, r in results.items() if u not in quiet})
+        self._write_back(saves, drops, directory, moves, {u: r for u, r in results.items() if u not in quiet})
         return results
 
     def _one_entry_per_mailbox(self, uid: str, decision: rules.Decision, sharing: list[str],
@@ -151,6 +167,20 @@ class Pass:
         for other in sharing[1:]:
             wanted.update(rules.decide(views[other], domains, self.now).wanted)
         return rules.Decision(wanted, decision.skip_reason)
+
+    def _by_id(self, made: dict[reconcile.Key, reconcile.Made], desired: dict[reconcile.Key, reconcile.Desired],
+               address: str | None, cache: dict[str, str | None], directory: list[tuple[str, str | None]],
+               ) -> tuple[dict[reconcile.Key, reconcile.Made], list[reconcile.Forget]]:
+        """A user's entries by their mailbox's Graph id where the directory knows it (steps.by_id);
+        first, when a wanted entry seems to be in another mailbox than the one at the user's
+        ``address``, the addresses involved are looked up (two addresses may be one user: a rename,
+        an alias). Raises the error of a look-up that could not be answered."""
+        mine, forgotten = steps.by_id(made, cache)
+        unsure = steps.to_find(desired, mine, cache.get(address.lower(), address) if address else None, cache)
+        if not unsure:
+            return mine, forgotten
+        self._look_up_addresses(unsure, cache, directory)
+        return steps.by_id(made, cache)
 
     def _hold_mass_removals(self, users: list[_User]) -> set[str]:
         """When the account's removals trip the guard (bridge.guard), hold this pass's deletions (the
@@ -209,24 +239,40 @@ class Pass:
                 store.upsert_entries(session, rows)
                 store.mark_in_flight(session, self.account_id, updates=updates, deletions=deletions)
 
-    def _find_address(self, view: Any, directory: list[tuple[str, str | None]]) -> Result:
-        """The address is not a UPN Graph knows: look it up by ``mail``/``proxyAddresses``; found,
-        the user is passed again with that mailbox."""
-        address = view.user.email
-        try:
+    def _look_up_addresses(self, addresses: list[str], cache: dict[str, str | None],
+                           directory: list[tuple[str, str | None]]) -> None:
+        """Each address's Graph user id (None: no user has it) into ``cache`` and ``directory`` (to
+        be cached); raises the error of a look-up that could not be answered."""
+        for address in addresses:
             graph_id = self.graph.directory.find_user(self.tenant_id, address)
+            cache[address.lower()] = graph_id
+            directory.append((address, graph_id))
+
+    def _find_addresses(self, view: Any, decision: rules.Decision, addresses: tuple[str, ...],
+                        directory: list[tuple[str, str | None]]) -> Result:
+        """Addresses that are not UPNs Graph knows (the user's own, or the one an entry was made
+        under): look them up by ``mail``/``proxyAddresses``; the user is passed again with the
+        mailboxes found. The user's own address found nowhere fails the user."""
+        found: dict[str, str | None] = {}
+        try:
+            self._look_up_addresses(list(addresses), found, directory)
         except errors.AuthFailed:
             raise
         except errors.GraphError as exc:
             return exc
-        directory.append((address, graph_id))
-        return Outcome(FAILED, errors.USER_NOT_FOUND) if graph_id is None else Outcome(steps.SYNCED, again=True)
+        own = view.user.email.lower() if view.user and view.user.email else None
+        if own in found and found[own] is None:
+            return Outcome(FAILED, errors.USER_NOT_FOUND)
+        return steps.settled(decision, again=True)
 
     def _write_back(self, saves: list[tuple[str, steps.Save]], drops: list[tuple[str, reconcile.Key]],
-                    directory: list[tuple[str, str | None]], results: dict[str, Result]) -> None:
-        """Record every answer in one transaction: entries made, changed, gone; states; look-ups."""
+                    directory: list[tuple[str, str | None]], moves: list[tuple[str, reconcile.Key, str]],
+                    results: dict[str, Result]) -> None:
+        """Record every answer in one transaction: entries now known by their mailbox's id, made,
+        changed, gone; states; look-ups."""
         rows = [self._row(user_id, save) for user_id, save in saves]
         with self.db.session() as session:
+            store.move_entries(session, self.account_id, moves)
             store.upsert_entries(session, rows)
             store.drop_entries(session, self.account_id, drops)
             for address, graph_id in directory:

@@ -138,6 +138,12 @@ async def create_users(request: Request) -> Any:
     return JSONResponse({"users": [world.add_user(tenant, s).admin_view() for s in specs]}, 201)
 
 
+async def rename_user(request: Request) -> Any:
+    """A rename in the tenant (new UPN and primary address, the old one kept as an alias)."""
+    world, tenant = _emu(request).world, _tenant(request)
+    return world.rename_user(tenant, request.path_params["uid"], await _json(request)).admin_view()
+
+
 async def list_users(request: Request) -> Any:
     return {"users": [u.admin_view() for u in _tenant(request).users.values()]}
 
@@ -265,6 +271,7 @@ routes = [
     _r("/tenants/{tid}/users:bulk", create_users, ["POST"]),
     _r("/tenants/{tid}/users", create_user, ["POST"]),
     _r("/tenants/{tid}/users", list_users, ["GET"]),
+    _r("/tenants/{tid}/users/{uid}", rename_user, ["PATCH"]),
     _r("/tenants/{tid}/consents/{client_id}", consent, ["POST", "DELETE"]),
     _r("/tenants/{tid}/access-policies/{client_id}", access_policy, ["PUT", "DELETE"]),
     _r("/tenants/{tid}/mailboxes", mailboxes, ["GET"]),

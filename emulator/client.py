@@ -128,6 +128,15 @@ class EmulatorAdmin:
                 spec[key] = value
         return self._call("POST", f"/tenants/{tenant_id}/users", spec)
 
+    def rename_user(self, tenant_id: str, user: str, user_principal_name: str, *,
+                    mail: str | None = None) -> dict[str, Any]:
+        """Rename ``user`` (id or UPN): new UPN and primary address (``mail``, the UPN unless
+        given); the old address stays as an alias. Returns the user, same ``id``."""
+        spec: dict[str, Any] = {"userPrincipalName": user_principal_name}
+        if mail is not None:
+            spec["mail"] = mail
+        return self._call("PATCH", f"/tenants/{tenant_id}/users/{user}", spec)
+
     def create_users(self, tenant_id: str, users: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Bulk: each dict as the admin JSON (``userPrincipalName``, ``mail``, ``mailbox``, ...)."""
         return self._call("POST", f"/tenants/{tenant_id}/users:bulk", {"users": users})["users"]

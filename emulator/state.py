@@ -327,6 +327,32 @@ class World:
         tenant.mailboxes[uid] = Mailbox()
         return user
 
+    def rename_user(self, tenant: Tenant, ref: str, spec: dict[str, Any]) -> User:
+        """What a tenant administrator's rename does: a new ``userPrincipalName`` (and ``mail``,
+        the new UPN unless given); the old primary address stays as an alias (``smtp:``) in
+        ``proxyAddresses``, the new one becomes primary (``SMTP:``). The object id never changes."""
+        user = tenant.find_user(ref)
+        if user is None:
+            raise StateError(404, f"no user {ref!r} in tenant {tenant.id}")
+        upn = spec.get("userPrincipalName")
+        if not isinstance(upn, str) or "@" not in upn:
+            raise StateError(400, f"userPrincipalName must be an address, got {upn!r}")
+        if upn.rsplit("@", 1)[1].lower() not in {d.id for d in tenant.domains}:
+            raise StateError(400, f"{upn}: domain is not a domain of tenant {tenant.id}")
+        if tenant.by_upn.get(upn.lower(), user.id) != user.id:
+            raise StateError(409, f"user {upn} exists")
+        mail = spec.get("mail", upn)
+        if not isinstance(mail, str) or "@" not in mail:
+            raise StateError(400, f"mail must be an address, got {mail!r}")
+        kept = [a for a in user.proxy_addresses if a.split(":", 1)[-1].lower() != mail.lower()]
+        aliases = ["smtp:" + a.split(":", 1)[1] if a.startswith("SMTP:") else a for a in kept]
+        if user.mail and all(a.split(":", 1)[-1].lower() != user.mail.lower() for a in aliases):
+            aliases.append(f"smtp:{user.mail}")
+        del tenant.by_upn[user.user_principal_name.lower()]
+        user.user_principal_name, user.mail, user.proxy_addresses = upn, mail, [f"SMTP:{mail}", *aliases]
+        tenant.by_upn[upn.lower()] = user.id
+        return user
+
     def grant(self, tenant: Tenant, client_id: str, roles: list[str] | None = None) -> ServicePrincipal:
         """Admin consent: create or refresh the service principal with the app's roles."""
         app = self.app(client_id)

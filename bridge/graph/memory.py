@@ -112,6 +112,18 @@ class MemoryTenant:
             self.users[user.id] = user
             return user.id
 
+    def rename_user(self, user: str, upn: str, *, mail: str | None = None) -> None:
+        """A rename in the tenant: new UPN and primary address (``mail``, the UPN unless given);
+        the old primary address stays as an alias in ``proxyAddresses``; the id never changes."""
+        with self._lock:
+            found = self._user(user)
+            if found is None:
+                raise KeyError(user)
+            new = (mail or upn).lower()
+            kept = {found.mail} if found.mail else set()
+            found.proxies = tuple(sorted((set(found.proxies) | kept) - {new}))
+            found.upn, found.mail = upn.lower(), new
+
     def events(self, user: str) -> list[dict[str, Any]]:
         """The entries of a mailbox (id or UPN), each with ``id``, ``tag``, ``start``/``end`` in UTC."""
         with self._lock:

@@ -20,6 +20,8 @@ LOST = errors.Transient("lost")
 THROTTLED = errors.Throttled("429", 3.0)
 NOT_FOUND = errors.NotFound("404")
 NO_USER = errors.MailboxUnreachable("404", errors.USER_NOT_FOUND)
+OLD = "ann@old.example"  # an address the directory was not asked about yet
+AT_ADDRESS = made(mailbox=OLD)
 ON_PREMISES = errors.MailboxUnreachable("404", errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE)
 
 WRITES: list[tuple[str, r.Action, list[str], list[Write]]] = [
@@ -58,6 +60,8 @@ SETTLE: list[tuple[str, r.Action, list[Any], Any, steps.Settled]] = [
     ("create lost: record stays creating", r.Create(NEW), [LOST], None, steps.Settled(None, LOST)),
     ("create refused, no such mailbox: nothing was made", r.Create(NEW), [NO_USER], None,
      steps.Settled(steps.Drop(NEW.key), NO_USER)),
+    ("create refused at an address never looked up: nothing made, find the address", r.Create(NEW), [NO_USER],
+     None, steps.Settled(steps.Drop(NEW.key), NO_USER, find="box")),
     ("create throttled out: retried", r.Create(NEW), [THROTTLED], None, steps.Settled(None, THROTTLED)),
     ("resumed and found: active under the old transaction", r.Resume(NEW, PENDING), ["g7", "g8"], None,
      steps.Settled(save("g7", mailbox="mbx", transaction="tx"))),
@@ -78,35 +82,80 @@ SETTLE: list[tuple[str, r.Action, list[Any], Any, steps.Settled]] = [
      None, steps.Settled(steps.Drop(MADE.key), again=True)),
     ("deletion with no id, nothing found", r.Delete(PENDING), [], None, steps.Settled(steps.Drop(MADE.key))),
     ("forgotten", r.Forget(MADE), [], None, steps.Settled(steps.Drop(MADE.key))),
+    ("update at an address no user has as UPN (renamed?): record kept, find it", r.Update(NEW, AT_ADDRESS),
+     [NO_USER], None, steps.Settled(None, NO_USER, find=OLD)),
+    ("update not found at such an address (now another user's UPN?): not deleted in Outlook, find it",
+     r.Update(NEW, AT_ADDRESS), [NOT_FOUND], None, steps.Settled(None, NOT_FOUND, find=OLD)),
+    ("deletion at such an address: not gone, find it", r.Delete(AT_ADDRESS), [NO_USER], None,
+     steps.Settled(None, NO_USER, find=OLD)),
+    ("deletion's tag look-up at such an address: not gone, find it", r.Delete(made(mailbox=OLD, graph_id=None)),
+     [], NO_USER, steps.Settled(None, NO_USER, find=OLD)),
+    ("resume at such an address: creating stays, find it", r.Resume(NEW, made(mailbox=OLD, state=r.CREATING)),
+     [NO_USER], None, steps.Settled(None, NO_USER, find=OLD)),
 ]
+FINDABLE = {"box", OLD}
 
 
 @pytest.mark.parametrize(("name", "action", "answers", "looked", "expected"), SETTLE, ids=[s[0] for s in SETTLE])
 def test_settle(name: str, action: r.Action, answers: list[Any], looked: Any, expected: steps.Settled) -> None:
+    findable = FINDABLE if "address" in name else set()
     assert steps.settle(action, answers, "box" if not isinstance(action, r.Delete) else "mbx", "tx-new",
-                        looked) == expected
+                        looked, findable) == expected
 
 
 WANTED = rules.Decision({("e1", "s1"): object()}, None)  # type: ignore[dict-item]
-OUTCOMES: list[tuple[str, list[steps.Settled], bool, Any]] = [
-    ("all went through", [steps.Settled(None)], False, steps.Outcome(steps.SYNCED)),
-    ("another pass asked for", [steps.Settled(None), steps.Settled(None, again=True)], False,
+OUTCOMES: list[tuple[str, list[steps.Settled], Any]] = [
+    ("all went through", [steps.Settled(None)], steps.Outcome(steps.SYNCED)),
+    ("another pass asked for", [steps.Settled(None), steps.Settled(None, again=True)],
      steps.Outcome(steps.SYNCED, again=True)),
-    ("a write lost: retry the user", [steps.Settled(None), steps.Settled(None, LOST)], False, LOST),
-    ("on-premises mailbox: failed with the reason", [steps.Settled(None, ON_PREMISES)], False,
+    ("a write lost: retry the user", [steps.Settled(None), steps.Settled(None, LOST)], LOST),
+    ("on-premises mailbox: failed with the reason", [steps.Settled(None, ON_PREMISES)],
      steps.Outcome(steps.FAILED, errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE, str(ON_PREMISES))),
-    ("unknown UPN: look the address up", [steps.Settled(None, NO_USER)], False, steps.LookUpAddress()),
-    ("unknown even after a look-up: failed", [steps.Settled(None, NO_USER)], True,
+    ("unknown UPN: look the addresses up, each once", [steps.Settled(None, NO_USER, find="b@x"), steps.Settled(
+        None, NO_USER, find="a@x"), steps.Settled(None, NO_USER, find="b@x")], steps.LookUpAddress(("a@x", "b@x"))),
+    ("unknown even after a look-up: failed", [steps.Settled(None, NO_USER)],
      steps.Outcome(steps.FAILED, errors.USER_NOT_FOUND, str(NO_USER))),
 ]
 
 
-@pytest.mark.parametrize(("name", "done", "resolved", "expected"), OUTCOMES, ids=[o[0] for o in OUTCOMES])
-def test_outcome(name: str, done: list[steps.Settled], resolved: bool, expected: Any) -> None:
-    assert steps.outcome(WANTED, done, resolved) == expected
+@pytest.mark.parametrize(("name", "done", "expected"), OUTCOMES, ids=[o[0] for o in OUTCOMES])
+def test_outcome(name: str, done: list[steps.Settled], expected: Any) -> None:
+    assert steps.outcome(WANTED, done) == expected
 
 
 def test_a_skipped_user_keeps_the_reason() -> None:
-    assert steps.outcome(rules.Decision({}, "inactive"), [steps.Settled(None)], False) == \
+    assert steps.outcome(rules.Decision({}, "inactive"), [steps.Settled(None)]) == \
         steps.Outcome(steps.SKIPPED, "inactive")
-    assert steps.outcome(rules.Decision({}, None), [], False) == steps.Outcome(steps.SYNCED, steps.NO_UPCOMING)
+    assert steps.outcome(rules.Decision({}, None), []) == steps.Outcome(steps.SYNCED, steps.NO_UPCOMING)
+
+
+CACHE: dict[str, str | None] = {OLD: "id-ann", "gone@old.example": None, "self@x.example": "self@x.example"}
+
+
+def test_entries_recorded_under_a_resolved_address_move_to_the_id() -> None:
+    kept, at_id, itself = made(mailbox="id-bob"), made(mailbox="Ann@Old.example"), made(mailbox="self@x.example")
+    gone, unknown = made(mailbox="gone@old.example"), made(mailbox="new@x.example")
+    moved, forgotten = steps.by_id({("e", "1"): kept, ("e", "2"): at_id, ("e", "3"): itself, ("e", "4"): gone,
+                                    ("e", "5"): unknown}, CACHE)
+    assert {k: m.mailbox_id for k, m in moved.items()} == {
+        ("e", "1"): "id-bob", ("e", "2"): "id-ann", ("e", "3"): "self@x.example", ("e", "5"): "new@x.example"}
+    assert forgotten == [r.Forget(gone)]
+
+
+TO_FIND: list[tuple[str, str | None, str, list[str]]] = [
+    ("same address: nothing to ask", "ann@x.example", "ANN@x.example", []),
+    ("the user's new address, the entry under an id: ask the new one", "ann.new@x.example", "id-ann",
+     ["ann.new@x.example"]),
+    ("two addresses never asked: ask both", "ann.new@x.example", "ann@x.example",
+     ["ann.new@x.example", "ann@x.example"]),
+    ("both known already: nothing to ask (a real move)", "self@x.example", "id-bob", []),
+    ("no mailbox wanted: nothing to ask", None, "ann@x.example", []),
+]
+
+
+@pytest.mark.parametrize(("name", "mailbox", "recorded", "expected"), TO_FIND, ids=[t[0] for t in TO_FIND])
+def test_addresses_to_find_before_an_entry_is_judged_moved(name: str, mailbox: str | None, recorded: str,
+                                                           expected: list[str]) -> None:
+    entry = made(mailbox=recorded)
+    assert steps.to_find({entry.key: NEW}, {entry.key: entry}, mailbox, CACHE) == expected
+    assert steps.to_find({}, {entry.key: entry}, mailbox, CACHE) == []  # not wanted: deleted where it is

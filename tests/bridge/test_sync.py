@@ -3,16 +3,16 @@ milliseconds, on SQLite and PostgreSQL, and ends comparing the mailboxes with th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bridge import connection, store
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.memory import Faults
-from bridge.models import Entry
+from bridge.models import DirectoryEntry, Entry
 from bridge.steps import Outcome
 from bridge.sync import Pass
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
@@ -122,3 +122,36 @@ def test_a_tenant_refusing_us_suspends_the_account(world: MemoryWorld) -> None:
     assert world.backlog() == 3  # kept for when the owner reconnects
     with world.database.session() as session:
         assert connection.connection(session, ACCOUNT).state == connection.SUSPENDED
+
+
+def test_a_renamed_user_keeps_one_entry_recorded_under_the_mailbox_id(world: MemoryWorld) -> None:
+    """The tenant renames ann (her old address stays an alias) and the LMS sends the new one: the
+    entry stays, its record now names the mailbox by the Graph user's id, and nothing more is sent."""
+    world.sync()
+    [before] = world.tenant.events(f"ann@{DOMAIN}")
+    world.tenant.rename_user(f"ann@{DOMAIN}", f"ann.new@{DOMAIN}")
+    world.deliver(world.lms.change_user("ann", email=f"ann.new@{DOMAIN}"))
+    world.sync()
+    assert [e["id"] for e in world.tenant.events(f"ann.new@{DOMAIN}")] == [before["id"]]
+    assert world.problems() == []
+    graph_id = next(u.id for u in world.tenant.users.values() if u.upn == f"ann.new@{DOMAIN}")
+    with world.database.session() as session:
+        assert session.scalars(select(Entry.mailbox_id).where(Entry.user_id == "ann")).all() == [graph_id]
+    sent = world.tenant.requests
+    run(world, "ann")
+    assert world.tenant.requests == sent
+
+
+def test_an_alias_user_keeps_the_entry_when_the_cached_look_up_expires(world: MemoryWorld) -> None:
+    """Carl's LMS address is an alias: the entry is made by his Graph id; a day later the cached
+    look-up has expired and the address is found again, the same mailbox: nothing deleted, nothing re-made."""
+    world.tenant.add_user(f"carl.upn@{DOMAIN}", mail=f"carl@{DOMAIN}")
+    world.deliver(world.lms.upsert_user("carl"), world.lms.enroll("e1", "carl", "s2"))
+    world.sync()
+    [before] = world.tenant.events(f"carl.upn@{DOMAIN}")
+    with world.database.session() as session:
+        session.execute(update(DirectoryEntry).values(expires_at=datetime.now(UTC) - timedelta(minutes=1)))
+    world.deliver(world.lms.change_event("e1", title="Induction (new)"))
+    world.sync()
+    [after] = world.tenant.events(f"carl.upn@{DOMAIN}")
+    assert after["id"] == before["id"] and after["subject"].startswith("Induction (new)")

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import pytest
+
+from emulator.client import EmulatorAdminError
 from tests.emulator.emu_support import World, graph_error
 
 
@@ -57,3 +60,26 @@ def test_domains(world: World) -> None:
         "contoso.example": (True, False),
         "contoso.onmicrosoft.com": (True, False),
     }
+
+
+def test_a_rename_keeps_the_id_and_the_old_address_as_an_alias(world: World) -> None:
+    """As a tenant rename: new UPN and primary address; the old address only matches proxyAddresses
+    (Graph takes no alias in /users/{x}); the object id never changes."""
+    graph, uid = world.graph(), world.users["alice"]["id"]
+    renamed = world.emu.admin.rename_user(world.tenant_id, "alice@contoso.com", "alice.new@contoso.com")
+    assert renamed["id"] == uid and renamed["mail"] == "alice.new@contoso.com"
+    assert renamed["proxyAddresses"][0] == "SMTP:alice.new@contoso.com"
+    assert "smtp:alice@contoso.com" in renamed["proxyAddresses"]
+    assert graph_error(graph.get(world.url("/users/alice@contoso.com"))) == (404, "Request_ResourceNotFound")
+    assert graph.get(world.url("/users/alice.new@contoso.com")).json()["id"] == uid
+    by_proxy = graph.get(
+        world.url("/users"), params={"$filter": "proxyAddresses/any(x:x eq 'smtp:alice@contoso.com')"}
+    ).json()["value"]
+    assert [u["id"] for u in by_proxy] == [uid]
+    assert graph.get(world.url("/users"), params={"$filter": "mail eq 'alice@contoso.com'"}).json()["value"] == []
+    with pytest.raises(EmulatorAdminError) as taken:
+        world.emu.admin.rename_user(world.tenant_id, uid, world.users["bob"]["userPrincipalName"])
+    assert taken.value.status == 409
+    with pytest.raises(EmulatorAdminError) as foreign:
+        world.emu.admin.rename_user(world.tenant_id, uid, "alice@elsewhere.example")
+    assert foreign.value.status == 400

@@ -32,6 +32,8 @@ class Backend(Protocol):
 
     def delete_in_outlook(self, upn: str, event_id: str) -> None: ...
 
+    def rename(self, upn: str, new_upn: str) -> None: ...
+
     def throttle(self, share: float, retry_after: float) -> None: ...
 
     def lose_answers(self) -> None: ...
@@ -60,6 +62,9 @@ class EmulatorBackend:
 
     def delete_in_outlook(self, upn: str, event_id: str) -> None:
         self.world.emulator.admin.delete_event(self.tenant_id, upn, event_id)
+
+    def rename(self, upn: str, new_upn: str) -> None:
+        self.world.emulator.admin.rename_user(self.tenant_id, upn, new_upn)
 
     def throttle(self, share: float, retry_after: float) -> None:
         self.world.emulator.admin.set_faults(rate_429=share, retry_after_s=retry_after, seed=7)
@@ -91,6 +96,9 @@ class MemoryBackend:
 
     def delete_in_outlook(self, upn: str, event_id: str) -> None:
         self.tenant.delete_event(upn, event_id)
+
+    def rename(self, upn: str, new_upn: str) -> None:
+        self.tenant.rename_user(upn, new_upn)
 
     def throttle(self, share: float, retry_after: float) -> None:
         self.tenant.faults = Faults(throttle=share, retry_after=retry_after, seed=7)
@@ -208,3 +216,19 @@ class TestCalendarContract:
         assert found and directory.find_user(backend.tenant_id, f"ann.alias@{DOMAIN}") == found
         assert directory.find_user(backend.tenant_id, f"nobody@{DOMAIN}") is None
         assert DOMAIN in (directory.verified_domains(backend.tenant_id) or [])
+
+    def test_a_renamed_user_is_reached_by_id_and_found_by_the_old_address(self, backend: Backend) -> None:
+        """A rename keeps the object id; the old address is an alias, no longer a UPN in paths."""
+        ann, renamed = backend.user("ann"), f"ann.new@{DOMAIN}"
+        graph_id = backend.graph.directory.find_user(backend.tenant_id, ann)
+        assert graph_id and graph_id != ann
+        [made] = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), fresh())])
+        backend.rename(ann, renamed)
+        [lost] = backend.graph.calendar.apply(backend.tenant_id, [Write.update(ann, str(made), {"subject": "X"})])
+        assert isinstance(lost, errors.MailboxUnreachable) and lost.reason == errors.USER_NOT_FOUND
+        assert backend.graph.directory.find_user(backend.tenant_id, ann) == graph_id  # by proxyAddresses
+        assert backend.graph.directory.find_user(backend.tenant_id, renamed) == graph_id
+        assert backend.graph.calendar.find(backend.tenant_id, [(graph_id, "t1")]) == [[made]]
+        renamed_write = Write.update(graph_id, str(made), {"subject": "Two"})
+        assert backend.graph.calendar.apply(backend.tenant_id, [renamed_write]) == [made]
+        assert backend.subjects(renamed) == ["Two"]

@@ -1,13 +1,15 @@
 """Inputs from public bug reports about syncing into Outlook, each sent as the LMS would and read back
 from the emulator's mailboxes, on SQLite and PostgreSQL: a session moved from the past into the
-future, one mailbox for two LMS users, HTML descriptions, a zone whose Windows mapping is out of date,
-and titles longer than Exchange keeps. (Opaque access tokens: tests/page/test_connect.py.)"""
+future, a user renamed in the tenant, one mailbox for two LMS users, HTML descriptions, a zone whose
+Windows mapping is out of date, and titles longer than Exchange keeps. (Opaque access tokens:
+tests/page/test_connect.py.)"""
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
 
-from tests.integration.world import DOMAIN, World, at
+from bridge import connection
+from tests.integration.world import ACCOUNT, DOMAIN, World, at
 
 ORG, LENA = f"org@{DOMAIN}", f"lena@{DOMAIN}"
 
@@ -126,3 +128,71 @@ def test_one_mailbox_two_lms_users_one_entry(world: World) -> None:
     world.deliver("enrollment.deleted", {"event_id": "e1", "user_id": "ann-2"})
     world.sync()
     assert world.mailbox(LENA) == []
+
+
+RENAMED, ALIAS = f"lena.new@{DOMAIN}", f"lena.alias@{DOMAIN}"
+
+
+def renamed_world(world: World) -> str:
+    """Lena's entry made while her LMS address was her UPN; then the tenant renames her (new UPN and
+    primary address, the old one an alias). Returns the entry's id."""
+    world.person("org")
+    world.emulator.admin.create_user(world.tenant_id, LENA, mail=LENA,
+                                     proxy_addresses=[f"SMTP:{LENA}", f"smtp:{ALIAS}"])
+    world.mailbox_ids[LENA] = world.mailbox_ids[ALIAS] = world.emulator.admin.users(world.tenant_id)[-1]["id"]
+    world.person("lena", LENA)
+    world.event("e1", [("s1", at(30), at(32))])
+    world.enroll("lena", "e1", "s1")
+    world.connect()
+    world.sync()
+    [entry] = world.mailbox(LENA)
+    world.rename(LENA, RENAMED)
+    return str(entry["id"])
+
+
+def one_entry_follows(world: World, entry_id: str) -> None:
+    """Exactly one entry, the same one, now and after the session moves (at the new time)."""
+    assert [e["id"] for e in world.mailbox(RENAMED)] == [entry_id]
+    later = at(54)
+    world.change_session("e1", "s1", start=later, end=later + timedelta(hours=2))
+    world.sync()
+    [entry] = world.mailbox(RENAMED)
+    assert entry["id"] == entry_id
+    assert entry["start"]["dateTime"][:19] == later.strftime("%Y-%m-%dT%H:%M:%S")
+    assert world.state("lena") == ("synced", None)
+
+
+def test_a_user_renamed_in_the_tenant_whose_lms_address_follows(world: World) -> None:
+    """The LMS sends the new address: still one entry (the mailbox is the Graph user, not the address)."""
+    entry_id = renamed_world(world)
+    world.person("lena", RENAMED)
+    world.sync()
+    one_entry_follows(world, entry_id)
+
+
+def test_a_user_renamed_in_the_tenant_whose_lms_address_stays(world: World) -> None:
+    """The LMS keeps the old address (now only an alias): the entry is found again, not re-made; when
+    she is unassigned, it goes."""
+    entry_id = renamed_world(world)
+    world.sync()
+    one_entry_follows(world, entry_id)
+    world.deliver("enrollment.deleted", {"event_id": "e1", "user_id": "lena"})
+    world.sync()
+    assert world.mailbox(RENAMED) == []
+
+
+def test_a_renamed_user_whose_lms_address_changes_to_another_alias(world: World) -> None:
+    """The LMS address changes to another alias of the same mailbox: one entry."""
+    entry_id = renamed_world(world)
+    world.person("lena", ALIAS)
+    world.sync()
+    one_entry_follows(world, entry_id)
+
+
+def test_disconnecting_after_a_rename_removes_the_entry(world: World) -> None:
+    """Removing every entry on disconnect reaches a renamed user's mailbox (the old address fails)."""
+    renamed_world(world)
+    with world.database.session() as session:
+        connection.disconnect(session, ACCOUNT, remove_entries=True)
+    world.sync()
+    assert world.mailbox(RENAMED) == [] and world.mailbox(f"org@{DOMAIN}") == []

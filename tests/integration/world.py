@@ -79,6 +79,12 @@ class World:
                                        "role": "learner", "timezone": None})
         return address
 
+    def rename(self, address: str, new_address: str) -> None:
+        """The tenant renames the directory user at ``address``: new UPN and primary address, the
+        old one kept as an alias; both reach the same mailbox in :meth:`mailbox`."""
+        self.emulator.admin.rename_user(self.tenant_id, self.mailbox_ids[address], new_address)
+        self.mailbox_ids[new_address] = self.mailbox_ids[address]
+
     def connect(self) -> None:
         """Consent is granted in the emulator; this is Connect integration (access proven for real)."""
         with self.database.session() as session:
