@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from bridge import connection, ingest, logs, metrics, queue, sync, wakeup
+from bridge import connection, ingest, logs, metrics, outlook_check, queue, sync, wakeup
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
@@ -50,7 +50,9 @@ class Worker:
 
     def __init__(self, db: Database, graph: Graph, concurrency: int = 32,
                  full_reconcile: timedelta = timedelta(hours=1), name: str | None = None,
-                 group_size: int = 10, lease: timedelta = queue.LEASE, guard: Guard | None = None) -> None:
+                 group_size: int = 10, lease: timedelta = queue.LEASE, guard: Guard | None = None,
+                 outlook_every: timedelta = timedelta(minutes=5),
+                 outlook_mailboxes: int = outlook_check.MAILBOXES) -> None:
         self.db, self.graph = db, graph
         self.lease = lease
         self.guard = guard or Guard()
@@ -61,6 +63,8 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Event()  # a group finished, or work was queued
         self._housekeeping_at = 0.0
+        self.outlook_every, self.outlook_mailboxes = outlook_every, outlook_mailboxes
+        self._outlook_at = time.monotonic() + outlook_every.total_seconds()  # not on every restart
 
     def stop(self) -> None:
         self._stop.set()
@@ -198,7 +202,7 @@ class Worker:
     def _housekeeping(self) -> None:
         """Every few seconds: probe suspended tenants, finish disconnects, and run the periodic full
         pass (the users whose inputs may have changed by themselves, and a fresh look at the tenant's
-        domains: everyone when they changed)."""
+        domains: everyone when they changed); every ``outlook_every``, the Outlook-side check."""
         if time.monotonic() < self._housekeeping_at:
             return
         self._housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
@@ -223,6 +227,22 @@ class Worker:
             self._probe(account_id, now)
         for account_id in refresh:
             self._refresh_domains(account_id, now)
+        if time.monotonic() >= self._outlook_at:
+            self._outlook_at = time.monotonic() + self.outlook_every.total_seconds()
+            self.check_outlook(now)
+
+    def check_outlook(self, now: datetime) -> outlook_check.Report:
+        """The Outlook-side check of the mailboxes checked longest ago (at most ``outlook_mailboxes``,
+        :mod:`bridge.outlook_check`); a Graph failure is logged and the next check tries again."""
+        try:
+            report = outlook_check.check(self.db, self.graph, now, self.outlook_mailboxes)
+        except errors.GraphError as exc:
+            log.warning("outlook check failed: %s", exc)
+            return outlook_check.Report(failed=1)
+        if report.deleted or report.moved:
+            log.info("outlook check: %d mailboxes, %d entries deleted and %d moved in Outlook",
+                     report.mailboxes, report.deleted, report.moved)
+        return report
 
     def _refresh_domains(self, account_id: str, now: datetime) -> None:
         """Read the tenant's verified domains again: a domain added or removed changes who is synced."""
