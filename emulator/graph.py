@@ -172,6 +172,7 @@ async def execute(emu: Emulator, call: Call, *, whole_request: bool = True) -> R
         kind=kind,
         method=call.method,
         path="/v1.0" + call.path,
+        query=sorted(call.query),
         status=0 if result.connection else result.status,
         tenant=tenant_id,
         mailbox=mailbox_id,
