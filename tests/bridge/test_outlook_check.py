@@ -168,3 +168,11 @@ def test_an_unknown_choice_is_refused_and_nothing_stored(world: MemoryWorld) -> 
         store.set_moved_choice(session, ACCOUNT, "sometimes")
     with world.database.session() as session:
         assert store.moved_choice(session, ACCOUNT) == store.PUT_BACK
+
+
+def test_the_worker_checks_outlook_as_part_of_its_housekeeping(world: MemoryWorld) -> None:
+    world.tenant.delete_event(f"ann@{DOMAIN}", event(world, "ann")["id"])
+    worker = Worker(world.database, world.graph, concurrency=2, full_reconcile=timedelta(days=1),
+                    outlook_every=timedelta(0))
+    worker.drain(timeout=30, due_within=0)
+    assert changes(world) == {"ann": "deleted"}
