@@ -204,11 +204,11 @@ def _settle(db: Database, graph: Graph, tenant_id: str, rounds: list[_Round], be
             store.record_deleted(session, round_.box.account_id, entry, now)
         for round_, entry, (start, end) in moved:
             account_id = round_.box.account_id
-            store.record_moved(session, account_id, entry, _utc(start), _utc(end), now, choices[account_id])
+            report.moved += store.record_moved(session, account_id, entry, _utc(start), _utc(end), now,
+                                               choices[account_id])
         for round_ in rounds:
             store.save_round(session, round_.box, now)
     report.deleted += len(deleted)
-    report.moved += len(moved)
 
 
 def _differs(entry: store.Judged, times: tuple[str, str]) -> bool:

@@ -98,9 +98,15 @@ def record_deleted(session: Session, account_id: str, entry: Judged, now: dateti
 
 
 def record_moved(session: Session, account_id: str, entry: Judged, starts_at: datetime, ends_at: datetime,
-                 now: datetime, choice: str) -> None:
+                 now: datetime, choice: str) -> bool:
     """The user moved the entry; put back (its hash cleared, the user queued: the next pass updates
-    it to the LMS's time) or left, as the account chose."""
+    it to the LMS's time) or left, as the account chose. Returns False when this move was already
+    recorded and left (a new round lists a left entry again)."""
+    key = (account_id, entry.user_id, entry.event_id, entry.session_id)
+    known = session.get(OutlookChange, key)
+    if choice == LEAVE and known is not None and known.kind == MOVED and (known.starts_at, known.ends_at) == (
+            starts_at, ends_at):
+        return False
     session.merge(OutlookChange(account_id=account_id, user_id=entry.user_id, event_id=entry.event_id,
                                 session_id=entry.session_id, kind=MOVED, seen_at=now, starts_at=starts_at,
                                 ends_at=ends_at))
@@ -110,6 +116,7 @@ def record_moved(session: Session, account_id: str, entry: Judged, starts_at: da
             Entry.session_id == entry.session_id, Entry.graph_event_id == entry.graph_event_id,
         ).values(payload_hash=None))
         queue.mark_dirty(session, account_id, [entry.user_id], now)
+    return True
 
 
 def moved_choice(session: Session, account_id: str) -> str:

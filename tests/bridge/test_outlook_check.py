@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bridge import outlook_check
 from bridge import outlook_store as store
@@ -16,7 +16,7 @@ from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.graph.memory import MemoryTenant
 from bridge.graph.wire import Reply, Request
-from bridge.models import Entry, OutlookChange
+from bridge.models import Entry, OutlookChange, OutlookCheck
 from bridge.reconcile import ACTIVE, DELETED_IN_OUTLOOK
 from bridge.worker import Worker
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
@@ -176,3 +176,18 @@ def test_the_worker_checks_outlook_as_part_of_its_housekeeping(world: MemoryWorl
                     outlook_every=timedelta(0))
     worker.drain(timeout=30, due_within=0)
     assert changes(world) == {"ann": "deleted"}
+
+
+def test_a_move_left_as_the_user_made_it_is_not_seen_again_by_a_new_round(world: MemoryWorld) -> None:
+    restarted(world)[0].check_outlook(BASE)
+    with world.database.session() as session:
+        store.set_moved_choice(session, ACCOUNT, store.LEAVE)
+    move_an_hour_later(world, "bob")
+    assert restarted(world)[0].check_outlook(BASE).moved == 1
+    with world.database.session() as session:  # as when Graph refuses a token: a new round lists it all
+        session.execute(update(OutlookCheck).values(link=None))
+    worker, transport = restarted(world)
+    report = worker.check_outlook(BASE)
+    assert (report.mailboxes, report.moved) == (3, 0)
+    assert changes(world) == {"bob": "moved"}
+    assert all("startDateTime" in p for p in transport.paths if "calendarView/delta" in p)
