@@ -175,13 +175,13 @@ def _settle(db: Database, graph: Graph, tenant_id: str, rounds: list[_Round], be
             report: Report) -> None:
     """Judge what was seen against the records, ask Graph about the entries reported gone, record."""
     with db.session() as session:
-        entries = {id(r): store.judged(session, r.box, began) for r in rounds if not r.failed}
-        choices = {r.box.account_id: store.moved_choice(session, r.box.account_id) for r in rounds}
+        judged = store.judged(session, [r.box for r in rounds if not r.failed], began)
+        choices = {a: store.moved_choice(session, a) for a in {r.box.account_id for r in rounds}}
     gone: list[tuple[_Round, store.Judged]] = []
     deleted: list[tuple[_Round, store.Judged]] = []
     moved: list[tuple[_Round, store.Judged, tuple[str, str]]] = []
     for round_ in rounds:
-        mine = entries.get(id(round_), {})
+        mine = judged.get((round_.box.account_id, round_.box.mailbox_id), {})
         missing = set(round_.removed)
         if round_.fresh and round_.complete:
             window = round_.box.window_start, round_.box.window_end
@@ -206,8 +206,7 @@ def _settle(db: Database, graph: Graph, tenant_id: str, rounds: list[_Round], be
             account_id = round_.box.account_id
             report.moved += store.record_moved(session, account_id, entry, _utc(start), _utc(end), now,
                                                choices[account_id])
-        for round_ in rounds:
-            store.save_round(session, round_.box, now)
+        store.save_rounds(session, [r.box for r in rounds], now)
     report.deleted += len(deleted)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from bridge import queue
@@ -67,24 +67,37 @@ def due(session: Session, limit: int) -> list[Box]:
     return boxes
 
 
-def save_round(session: Session, box: Box, checked_at: datetime) -> None:
-    """Keep where a mailbox's round stands (its next link) for the next check, whatever the process."""
-    assert box.window_start is not None and box.window_end is not None and box.round_started_at is not None
-    session.merge(OutlookCheck(account_id=box.account_id, mailbox_id=box.mailbox_id, tenant_id=box.tenant_id,
-                               link=box.link, mid_round=box.mid_round, window_start=box.window_start,
-                               window_end=box.window_end, round_started_at=box.round_started_at,
-                               checked_at=checked_at))
+def save_rounds(session: Session, boxes: list[Box], checked_at: datetime) -> None:
+    """Keep where each mailbox's round stands (its next link) for the next check, whatever the process
+    (one delete and one insert for them all)."""
+    for account_id in {b.account_id for b in boxes}:
+        session.execute(delete(OutlookCheck).where(OutlookCheck.account_id == account_id, OutlookCheck.mailbox_id.in_(
+            [b.mailbox_id for b in boxes if b.account_id == account_id])))
+    session.execute(insert(OutlookCheck), [
+        {"account_id": b.account_id, "mailbox_id": b.mailbox_id, "tenant_id": b.tenant_id, "link": b.link,
+         "mid_round": b.mid_round, "window_start": b.window_start, "window_end": b.window_end,
+         "round_started_at": b.round_started_at, "checked_at": checked_at} for b in boxes])
 
 
-def judged(session: Session, box: Box, before: datetime) -> dict[str, Judged]:
-    """The mailbox's entries a check may judge, by Graph id: active, id and hash known (not in
-    flight), and not written since ``before`` (what Graph answered may predate that write)."""
-    rows = session.execute(select(Entry).where(
-        Entry.account_id == box.account_id, Entry.mailbox_id == box.mailbox_id, Entry.tenant_id == box.tenant_id,
-        Entry.state == ACTIVE, Entry.graph_event_id.is_not(None), Entry.payload_hash.is_not(None),
-        Entry.updated_at < before)).scalars()
-    return {e.graph_event_id: Judged(e.user_id, e.event_id, e.session_id, e.graph_event_id, e.starts_at, e.ends_at)
-            for e in rows if e.graph_event_id}
+def judged(session: Session, boxes: list[Box], before: datetime) -> dict[tuple[str, str], dict[str, Judged]]:
+    """The entries a check may judge in these mailboxes, by (account, mailbox) then Graph id: active,
+    id and hash known (not in flight), and not written since ``before`` (what Graph answered may
+    predate that write). One query per account."""
+    found: dict[tuple[str, str], dict[str, Judged]] = {(b.account_id, b.mailbox_id): {} for b in boxes}
+    for account_id in {b.account_id for b in boxes}:
+        rows = session.execute(select(
+            Entry.mailbox_id, Entry.tenant_id, Entry.user_id, Entry.event_id, Entry.session_id, Entry.graph_event_id,
+            Entry.starts_at, Entry.ends_at).where(
+            Entry.account_id == account_id, Entry.mailbox_id.in_([b.mailbox_id for b in boxes
+                                                                  if b.account_id == account_id]),
+            Entry.state == ACTIVE, Entry.graph_event_id.is_not(None), Entry.payload_hash.is_not(None),
+            Entry.updated_at < before))
+        tenants = {b.mailbox_id: b.tenant_id for b in boxes if b.account_id == account_id}
+        for row in rows:
+            if row.graph_event_id and tenants.get(row.mailbox_id) == row.tenant_id:
+                found[(account_id, row.mailbox_id)][row.graph_event_id] = Judged(
+                    row.user_id, row.event_id, row.session_id, row.graph_event_id, row.starts_at, row.ends_at)
+    return found
 
 
 def record_deleted(session: Session, account_id: str, entry: Judged, now: datetime) -> None:
