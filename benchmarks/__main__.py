@@ -43,6 +43,8 @@ def main() -> int:
         _show(preview.run(args.size, runs, None))
     if "B8" in only:
         _show(outlook_check.run(args.size, runs, None))
+        if args.size == "full":
+            _show(outlook_check.run(args.size, runs, args.postgresql))
     return 0
 
 
