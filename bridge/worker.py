@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from bridge import connection, ingest, logs, metrics, queue, sync, wakeup
+from bridge import connection, ingest, logs, metrics, outlook_check, queue, sync, wakeup
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
@@ -50,7 +50,9 @@ class Worker:
 
     def __init__(self, db: Database, graph: Graph, concurrency: int = 32,
                  full_reconcile: timedelta = timedelta(hours=1), name: str | None = None,
-                 group_size: int = 10, lease: timedelta = queue.LEASE, guard: Guard | None = None) -> None:
+                 group_size: int = 10, lease: timedelta = queue.LEASE, guard: Guard | None = None,
+                 outlook_every: timedelta = timedelta(minutes=1),
+                 outlook_mailboxes: int = outlook_check.MAILBOXES) -> None:
         self.db, self.graph = db, graph
         self.lease = lease
         self.guard = guard or Guard()
@@ -61,6 +63,9 @@ class Worker:
         self._stop = threading.Event()
         self._wake = threading.Event()  # a group finished, or work was queued
         self._housekeeping_at = 0.0
+        self.outlook_every, self.outlook_mailboxes = outlook_every, outlook_mailboxes
+        self._outlook_at = time.monotonic() + outlook_every.total_seconds()  # not on every restart
+        self._outlook: threading.Thread | None = None
 
     def stop(self) -> None:
         self._stop.set()
@@ -92,6 +97,7 @@ class Worker:
                 if not started or len(running) >= self.concurrency:
                     self._wake.wait(poll)
                     self._wake.clear()
+        self._outlook_done()
 
     def drain(self, timeout: float = 120.0, due_within: float = 5.0) -> int:
         """Work until no key is ready or due within ``due_within`` seconds (for the demo and tests);
@@ -111,7 +117,13 @@ class Worker:
                 done += len(finished)
                 for future in finished:
                     future.result()
+        self._outlook_done()
         return done
+
+    def _outlook_done(self) -> None:
+        """Wait for an Outlook-side check under way (drain and run end only after it)."""
+        if self._outlook is not None:
+            self._outlook.join()
 
     @contextmanager
     def _heartbeat(self) -> Iterator[None]:
@@ -198,7 +210,8 @@ class Worker:
     def _housekeeping(self) -> None:
         """Every few seconds: probe suspended tenants, finish disconnects, and run the periodic full
         pass (the users whose inputs may have changed by themselves, and a fresh look at the tenant's
-        domains: everyone when they changed)."""
+        domains: everyone when they changed); every ``outlook_every``, the Outlook-side check, in a
+        thread of its own (one at a time)."""
         if time.monotonic() < self._housekeeping_at:
             return
         self._housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
@@ -223,6 +236,23 @@ class Worker:
             self._probe(account_id, now)
         for account_id in refresh:
             self._refresh_domains(account_id, now)
+        if time.monotonic() >= self._outlook_at and not (self._outlook and self._outlook.is_alive()):
+            self._outlook_at = time.monotonic() + self.outlook_every.total_seconds()
+            self._outlook = threading.Thread(target=self.check_outlook, args=(now,), name="outlook-check", daemon=True)
+            self._outlook.start()  # beside the loop: a check takes seconds, hooks must not wait for it
+
+    def check_outlook(self, now: datetime) -> outlook_check.Report:
+        """The Outlook-side check of the mailboxes checked longest ago (at most ``outlook_mailboxes``,
+        :mod:`bridge.outlook_check`); a Graph or database failure is logged and the next check tries again."""
+        try:
+            report = outlook_check.check(self.db, self.graph, now, self.outlook_mailboxes)
+        except (errors.GraphError, DBAPIError) as exc:
+            log.warning("outlook check failed: %s", type(exc).__name__)
+            return outlook_check.Report(failed=1)
+        if report.deleted or report.moved:
+            log.info("outlook check: %d mailboxes, %d entries deleted and %d moved in Outlook",
+                     report.mailboxes, report.deleted, report.moved)
+        return report
 
     def _refresh_domains(self, account_id: str, now: datetime) -> None:
         """Read the tenant's verified domains again: a domain added or removed changes who is synced."""

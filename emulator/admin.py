@@ -8,6 +8,7 @@ Outlook, and tune faults and limits while the emulator runs.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from starlette.requests import Request
@@ -17,6 +18,7 @@ from starlette.routing import Route
 from .calendar import remove_event
 from .config import OptionError, as_dict, update_dataclass
 from .core import Emulator
+from .errors import GraphError
 from .state import StateError, Tenant
 
 
@@ -216,6 +218,24 @@ async def delete_event(request: Request) -> Any:
     return Response(status_code=204)
 
 
+async def edit_event(request: Request) -> Any:
+    """What a user moving or editing the entry in Outlook does: the body is a Graph event update
+    (e.g. ``start``/``end`` as dateTimeTimeZone); the change shows in the mailbox's delta."""
+    tenant, user = _user(request)
+    mailbox = tenant.mailboxes[user.id]
+    event = mailbox.events.get(request.path_params["event_id"])
+    if event is None:
+        raise StateError(404, "no such event")
+    rules = _emu(request).rules
+    try:
+        props, ext = rules.clean(await _json(request))
+        rules.update(event, props, ext, datetime.now(UTC))
+    except GraphError as exc:
+        raise StateError(400, exc.message) from exc
+    mailbox.changes.append(event.id)
+    return rules.storage_view(event, user)
+
+
 async def faults(request: Request) -> Any:
     emu = _emu(request)
     if request.method == "PUT":
@@ -277,6 +297,7 @@ routes = [
     _r("/tenants/{tid}/mailboxes", mailboxes, ["GET"]),
     _r("/tenants/{tid}/users/{uid}/events", user_events, ["GET"]),
     _r("/tenants/{tid}/users/{uid}/events/{event_id}", delete_event, ["DELETE"]),
+    _r("/tenants/{tid}/users/{uid}/events/{event_id}", edit_event, ["PATCH"]),
     _r("/faults", faults, ["GET", "PUT"]),
     _r("/limits", limits, ["GET", "PUT"]),
     _r("/requests", requests_log, ["GET"]),

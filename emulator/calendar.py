@@ -138,6 +138,7 @@ def create_event(emu: Emulator, call: Call, t: Target) -> Result:
     else:
         event = emu.rules.create(props, ext, _now(), emu.next_seq())
         t.mailbox.events[event.id] = event
+        t.mailbox.changes.append(event.id)
         if txn:
             t.mailbox.by_transaction[txn] = event.id
         emu.metrics.outcomes["create"] += 1
@@ -173,6 +174,7 @@ def update_event(emu: Emulator, call: Call, t: Target) -> Result:
         )
     props, ext = emu.rules.clean(call.body)
     emu.rules.update(event, props, ext, _now())
+    t.mailbox.changes.append(event.id)
     emu.metrics.outcomes["update"] += 1
     emu.metrics.outcomes["invitation"] += len(props.get("attendees") or [])
     body = {"@odata.context": _context(call, t, "/$entity"), **emu.rules.render(event, t.user, **view)}
@@ -190,7 +192,8 @@ def delete_event(emu: Emulator, call: Call, t: Target) -> Result:
 
 
 def remove_event(mailbox: Mailbox, event: StoredEvent) -> None:
-    mailbox.events.pop(event.id, None)
+    if mailbox.events.pop(event.id, None) is not None:
+        mailbox.changes.append(event.id)
     txn = event.props.get("transactionId")
     if txn and mailbox.by_transaction.get(txn) == event.id:
         del mailbox.by_transaction[txn]

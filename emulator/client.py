@@ -172,6 +172,11 @@ class EmulatorAdmin:
         """What a user deleting the entry in Outlook does."""
         self._call("DELETE", f"/tenants/{tenant_id}/users/{user}/events/{event_id}")
 
+    def edit_event(self, tenant_id: str, user: str, event_id: str, **changes: Any) -> dict[str, Any]:
+        """What a user moving or editing the entry in Outlook does (``changes``: Graph event properties,
+        e.g. ``start={"dateTime": ..., "timeZone": "UTC"}``); returns the entry as stored."""
+        return self._call("PATCH", f"/tenants/{tenant_id}/users/{user}/events/{event_id}", changes)
+
     # ---- behaviour ---------------------------------------------------------------------
     def set_faults(self, **faults: Any) -> dict[str, Any]:
         """latency_ms, latency_jitter_ms, latency_distribution, rate_503, rate_429, rate_ambiguous,

@@ -19,7 +19,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from . import calendar, directory
+from . import calendar, delta, directory
 from .core import Emulator
 from .errors import GraphError, graph_error_body
 from .faults import abort_connection
@@ -84,6 +84,12 @@ ROUTES = (
     Route(
         re.compile(r"^/users/(?P<user>[^/]+)/(?:calendar/)?events/(?P<event>[^/]+)$", re.I),
         {"GET": calendar.get_event, "PATCH": calendar.update_event, "DELETE": calendar.delete_event},
+        "calendar",
+        calendar.prepare,
+    ),
+    Route(
+        re.compile(r"^/users/(?P<user>[^/]+)/(?:calendar/)?calendarView/delta$", re.I),
+        {"GET": delta.calendar_view_delta},
         "calendar",
         calendar.prepare,
     ),
@@ -166,6 +172,7 @@ async def execute(emu: Emulator, call: Call, *, whole_request: bool = True) -> R
         kind=kind,
         method=call.method,
         path="/v1.0" + call.path,
+        query=sorted(call.query),
         status=0 if result.connection else result.status,
         tenant=tenant_id,
         mailbox=mailbox_id,

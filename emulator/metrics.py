@@ -42,8 +42,10 @@ class Metrics:
         fault: str = "",
         started: float | None = None,
         batch: bool = False,
+        query: list[str] | None = None,
     ) -> None:
-        """One finished request (status 0 = the connection was dropped)."""
+        """One finished request (status 0 = the connection was dropped); ``query``: the names of its
+        query parameters (never their values: a delta token is a credential of sorts)."""
         self._seq += 1
         now = time.time()
         self.by_status[str(status)] += 1
@@ -57,6 +59,7 @@ class Metrics:
                 "kind": kind,
                 "method": method,
                 "path": path,
+                "query": query or [],
                 "status": status,
                 "tenant": tenant,
                 "mailbox": mailbox,

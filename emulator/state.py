@@ -161,6 +161,7 @@ class StoredEvent:
 class Mailbox:
     events: dict[str, StoredEvent] = field(default_factory=dict)
     by_transaction: dict[str, str] = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)  # ids of entries made, changed or deleted, in order (delta)
 
 
 @dataclass

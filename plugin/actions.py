@@ -1,5 +1,5 @@
 """The page's actions: Connect, Connect integration, Save (reminder, entries' language), Disconnect, Retry,
-Resynchronise, Apply (calendar feeds).
+Resynchronise, Apply (calendar feeds), Save (entries moved in Outlook).
 
 Every action is a POST that needs a launched manager (``outlook_calendar:manage`` in ``plugin.json``:
 others get 403) and the session's CSRF token (400 otherwise); the account is the session's, never a
@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
-from bridge import connection, feed_store, guard, i18n, queue
+from bridge import connection, feed_store, guard, i18n, outlook_store, queue
 from bridge.graph import errors
 from bridge.ingest import ensure_account
 from bridge.models import LmsUser, utcnow
@@ -190,3 +190,16 @@ def feeds() -> ResponseReturnValue:
         ensure_account(db, g.viewer.account)
         feed_store.set_mode(db, g.viewer.account, chosen)
     return _done(str(FEED_SAVED[chosen]))
+
+
+@bp.post("/outlook-changes")
+def outlook_changes() -> ResponseReturnValue:
+    """Save what happens to an entry a user moved in Outlook: put back to the LMS's time, or left."""
+    chosen = request.form.get("moved", "")
+    if chosen not in outlook_store.MOVED_CHOICES:
+        return page.render(g.viewer, 400, _("Entries moved in Outlook: choose one of the options. "
+                                            "Nothing was changed."))
+    with services().database.session() as db:
+        ensure_account(db, g.viewer.account)
+        outlook_store.set_moved_choice(db, g.viewer.account, chosen)
+    return _done(str(words.OUTLOOK_SAVED[chosen]))

@@ -11,6 +11,7 @@ import csv
 import io
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, Response, render_template, request
@@ -19,7 +20,7 @@ from flask_babel import gettext as _
 from flask_babel import pgettext
 from markupsafe import Markup, escape
 
-from bridge import connection, feed_store, guard, i18n, status
+from bridge import connection, feed_store, guard, i18n, outlook_store, status
 from bridge.models import Account, Connection, ConsentRequest, RemovalHold, utcnow
 from plugin import launch, trust_page, trust_words, words
 from plugin.launch import Viewer
@@ -72,6 +73,8 @@ class PageView:
     trust: trust_page.TrustView | None = None
     feed_mode: str = feed_store.DEFAULT_MODE
     feed_offered: set[str] = field(default_factory=set)  # users on this page offered a calendar feed
+    outlook_changes: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # user → (kind, seen at)
+    moved_choice: str = outlook_store.PUT_BACK
 
     @property
     def pages(self) -> int:
@@ -105,7 +108,9 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
                     offset=(filters.page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
                 view.feed_offered = feed_store.offered_among(
                     db, viewer.account, [(r.user_id, r.email, r.reason) for r in view.rows])
+                view.outlook_changes = outlook_store.latest_changes(db, viewer.account, [r.user_id for r in view.rows])
         view.feed_mode = feed_store.mode(db, viewer.account)
+        view.moved_choice = outlook_store.moved_choice(db, viewer.account)
         if viewer.manages:
             view.trust = trust_page.load(db, settings, viewer.account, conn.state, request.args, utcnow())
     return view

@@ -54,6 +54,22 @@ USER_REASONS = {
     "removal_held": _l("Removals on hold until the owner confirms them (many entries at once)"),
 }
 
+# What a user did to an entry in Outlook (bridge.outlook_store), with when the plugin saw it.
+OUTLOOK_CHANGES = {
+    "deleted": _l("Deleted in Outlook by the user (%(when)s)"),
+    "moved": _l("Moved in Outlook by the user (%(when)s)"),
+}
+
+# The account's choice for an entry a user moved in Outlook (bridge.outlook_store), and the message once saved.
+OUTLOOK_CHOICES = {
+    "put_back": _l("Put it back to the LMS's time"),
+    "leave": _l("Leave it where the user put it"),
+}
+OUTLOOK_SAVED = {
+    "put_back": _l("Entries moved in Outlook will be put back to the LMS's time."),
+    "leave": _l("Entries moved in Outlook will be left where the user put them."),
+}
+
 # Why Connect integration failed or syncing stopped (bridge.graph.errors, bridge.connection.NotReady):
 # (what happened, what to do).
 CONNECTION_REASONS: dict[str, tuple[LazyString, LazyString]] = {
@@ -159,3 +175,9 @@ def connection_reason(reason: str | None) -> tuple[str, str] | None:
         return None
     what, todo = CONNECTION_REASONS.get(reason, CONNECTION_REASONS["auth_failed"])
     return str(what), str(todo)
+
+
+def outlook_change(kind: str, when: str) -> str:
+    """What a user did in Outlook (``deleted`` | ``moved``) and when, in plain words."""
+    text = OUTLOOK_CHANGES.get(kind)
+    return str(text) % {"when": when} if text is not None else ""

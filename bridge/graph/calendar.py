@@ -27,6 +27,7 @@ from bridge.graph.wire import IMMUTABLE_IDS, Request, odata_string, path
 from bridge.payload import TAG_PROPERTY_ID
 
 Answer = str | errors.GraphError
+UTC_IMMUTABLE = {"Prefer": 'IdType="ImmutableId", outlook.timezone="UTC"'}
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,46 @@ class Write:
                        body=self.payload if self.kind == "update" else None, headers=IMMUTABLE_IDS)
 
 
+@dataclass(frozen=True)
+class DeltaPage:
+    """One page of a mailbox's ``calendarView/delta``: the entries changed or added (``changed``:
+    immutable id → (start, end) in UTC, "YYYY-MM-DDTHH:MM:SS"), the ids removed from the view
+    (deleted, or moved out of the window), and the link to send next: ``next_link`` while the round
+    goes on, else ``delta_link`` (kept for the next check)."""
+
+    changed: dict[str, tuple[str, str]]
+    removed: list[str]
+    next_link: str | None
+    delta_link: str | None
+
+
+@dataclass(frozen=True)
+class DeltaAsk:
+    """A mailbox's next delta call: the stored ``link`` (an ``@odata.nextLink`` or
+    ``@odata.deltaLink``), or, with none, a new round over the window ``start``–``end``
+    (ISO 8601 UTC)."""
+
+    mailbox: str
+    link: str | None = None
+    start: str = ""
+    end: str = ""
+
+    def request(self, page_size: int) -> Request:
+        headers = {"Prefer": f'IdType="ImmutableId", outlook.timezone="UTC", odata.maxpagesize={page_size}'}
+        if self.link:
+            return Request("GET", relative(self.link), mailbox=self.mailbox, headers=headers)
+        return Request("GET", path("users", self.mailbox, "calendarView", "delta", startDateTime=self.start,
+                                   endDateTime=self.end), mailbox=self.mailbox, headers=headers)
+
+
+def relative(link: str) -> str:
+    """A link Graph gave (absolute, under its version segment) as a path for :class:`Request`."""
+    at = link.find("/users/")
+    if at < 0:
+        raise errors.BadRequest(f"not a mailbox's delta link: {link[:80]!r}")
+    return link[at:]
+
+
 class CalendarGateway:
     """The calendar side of Graph, over the one :class:`Exchange` of the process."""
 
@@ -92,6 +133,33 @@ class CalendarGateway:
         self._exchange.one(tenant_id, Request("GET", path("users", mailbox, "events", **{
             "$top": "1", "$select": "id"}), mailbox=mailbox))
 
+    def delta(self, tenant_id: str, asks: Sequence[DeltaAsk],
+              page_size: int = 100) -> list[DeltaPage | errors.GraphError]:
+        """One page of ``calendarView/delta`` for each mailbox asked, or the typed error.
+
+        As Graph documents it (https://learn.microsoft.com/graph/api/event-delta and
+        https://learn.microsoft.com/graph/delta-query-events): the first call of a round names the
+        window (``startDateTime``/``endDateTime``, no other parameters: ``$select`` and ``$filter``
+        are not supported on calendarView delta); every later call sends back the
+        ``@odata.nextLink`` (``$skiptoken``) or ``@odata.deltaLink`` (``$deltatoken``) as given, the
+        window being encoded in the token. A removed entry comes as ``{"id", "@removed": {"reason":
+        "deleted"}}`` — also when it was moved out of the window, so a caller asks the entry itself
+        to tell the two apart. ``Prefer: odata.maxpagesize`` bounds a page; ``IdType="ImmutableId"``
+        gives the ids the plugin's entries are recorded by. An expired token answers 410
+        (:class:`errors.BadRequest`): the caller starts a new round. Raises :class:`errors.AuthFailed`.
+        """
+        answers = self._exchange.run(tenant_id, [ask.request(page_size) for ask in asks])
+        return [answer if isinstance(answer, errors.GraphError) else _page(answer or {}) for answer in answers]
+
+    def when(self, tenant_id: str, wanted: Sequence[tuple[str, str]]) -> list[tuple[str, str] | errors.GraphError]:
+        """For each (mailbox, event id): the entry's (start, end) in UTC, or the typed error
+        (:class:`errors.NotFound` when the user deleted it)."""
+        requests = [Request("GET", path("users", mailbox, "events", event_id, **{"$select": "start,end"}),
+                            mailbox=mailbox, headers=UTC_IMMUTABLE)
+                    for mailbox, event_id in wanted]
+        return [answer if isinstance(answer, errors.GraphError) else _times(answer)
+                for answer in self._exchange.run(tenant_id, requests)]
+
 
 def _answer(write: Write, answer: Any) -> Answer:
     if isinstance(answer, errors.NotFound) and write.kind == "delete":
@@ -99,3 +167,19 @@ def _answer(write: Write, answer: Any) -> Answer:
     if isinstance(answer, errors.GraphError):
         return answer
     return str(answer["id"]) if write.kind == "create" else write.event_id
+
+
+def _times(event: Mapping[str, Any]) -> tuple[str, str]:
+    """An event's (start, end) as UTC "YYYY-MM-DDTHH:MM:SS" (Graph answers UTC unless asked otherwise)."""
+    return str(event["start"]["dateTime"])[:19], str(event["end"]["dateTime"])[:19]
+
+
+def _page(body: Mapping[str, Any]) -> DeltaPage:
+    changed: dict[str, tuple[str, str]] = {}
+    removed: list[str] = []
+    for item in body.get("value", []):
+        if "@removed" in item:
+            removed.append(str(item["id"]))
+        elif "start" in item and "end" in item:
+            changed[str(item["id"])] = _times(item)
+    return DeltaPage(changed, removed, body.get("@odata.nextLink"), body.get("@odata.deltaLink"))

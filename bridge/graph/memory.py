@@ -70,10 +70,15 @@ class User:
     proxies: tuple[str, ...]
     mailbox: str  # exchange_online | on_premises | none
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
+    changes: list[str] = field(default_factory=list)  # ids of entries made, changed or deleted, in order
 
 
 def _error(status: int, code: str, message: str, **headers: str) -> Reply:
     return Reply(status, headers, {"error": {"code": code, "message": message}})
+
+
+def _token(state: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
 
 
 def _tag(payload: dict[str, Any]) -> str | None:
@@ -134,8 +139,16 @@ class MemoryTenant:
         """What a user deleting an entry in Outlook does."""
         with self._lock:
             found = self._user(user)
-            if found:
-                found.events.pop(event_id, None)
+            if found and found.events.pop(event_id, None) is not None:
+                found.changes.append(event_id)
+
+    def move_event(self, user: str, event_id: str, start: str, end: str) -> None:
+        """What a user moving an entry in Outlook does (``start``/``end``: UTC "YYYY-MM-DDTHH:MM:SS")."""
+        with self._lock:
+            found = self._user(user)
+            if found and event_id in found.events:
+                found.events[event_id].update(start=start, end=end)
+                found.changes.append(event_id)
 
     # -- the transport ---------------------------------------------------------------------------
     def send(self, tenant_id: str, batch: Sequence[Request]) -> list[Reply]:
@@ -193,7 +206,44 @@ class MemoryTenant:
             return Reply(200, {}, {"id": user.id})
         if user.mailbox != "exchange_online":
             return _error(404, "MailboxNotEnabledForRESTAPI", "REST API is not yet supported for this mailbox.")
+        if segments[2:] == ["calendarView", "delta"]:
+            return self._delta(user, request, query)
         return self._calendar(user, request, segments[3] if len(segments) > 3 else None, query)
+
+    def _delta(self, user: User, request: Request, query: dict[str, str]) -> Reply:
+        """``calendarView/delta`` as Graph documents it (see CalendarGateway.delta): a round starts with
+        the window and lists what is in it; its deltaLink lists what changed since, an entry gone or
+        moved out of the window as ``@removed``; pages of ``odata.maxpagesize``."""
+        token = query.get("$skiptoken") or query.get("$deltatoken")
+        if token:
+            state = json.loads(base64.urlsafe_b64decode(token.encode()))
+        elif "startDateTime" in query and "endDateTime" in query:
+            state = {"s": query["startDateTime"][:19], "e": query["endDateTime"][:19], "q": None, "o": 0}
+        else:
+            return _error(400, "ErrorInvalidParameter", "startDateTime and endDateTime are required.")
+        inside = [e for e in user.events.values() if e["start"] < state["e"] and e["end"] > state["s"]]
+        if state["q"] is None:
+            items = [self._item(e) for e in sorted(inside, key=lambda e: str(e["id"]))]
+        else:
+            ids = list(dict.fromkeys(user.changes[state["q"]:]))
+            shown = {e["id"] for e in inside}
+            items = [self._item(user.events[i]) if i in shown else {"id": i, "@removed": {"reason": "deleted"}}
+                     for i in ids]
+        asked = re.search(r"odata.maxpagesize=(\d+)", request.headers.get("Prefer", ""))
+        size = int(asked.group(1)) if asked else 100
+        page, rest = items[state["o"]:state["o"] + size], items[state["o"] + size:]
+        base = f"https://graph.memory/v1.0/users/{user.id}/calendarView/delta?"
+        if rest:
+            link = {"@odata.nextLink": base + "$skiptoken=" + _token({**state, "o": state["o"] + size})}
+        else:
+            link = {"@odata.deltaLink": base + "$deltatoken=" + _token({**state, "q": len(user.changes), "o": 0})}
+        return Reply(200, {}, {"value": page, **link})
+
+    @staticmethod
+    def _item(event: dict[str, Any]) -> dict[str, Any]:
+        return {"id": event["id"], "subject": event["subject"],
+                "start": {"dateTime": event["start"], "timeZone": "UTC"},
+                "end": {"dateTime": event["end"], "timeZone": "UTC"}}
 
     def _search(self, condition: str) -> Reply:
         value = re.search(r"'((?:[^']|'')*)'", condition)
@@ -205,6 +255,10 @@ class MemoryTenant:
         return Reply(200, {}, {"value": [{"id": u.id} for u in found]})
 
     def _calendar(self, user: User, request: Request, event_id: str | None, query: dict[str, str]) -> Reply:
+        if request.method == "GET" and event_id:
+            found = user.events.get(event_id)
+            return Reply(200, {}, self._item(found)) if found else _error(
+                404, "ErrorItemNotFound", "The specified object was not found in the store.")
         if request.method == "GET":
             tag = re.search(r"ep/value eq '((?:[^']|'')*)'", query.get("$filter", ""))
             wanted = tag.group(1).replace("''", "'") if tag else None
@@ -217,15 +271,18 @@ class MemoryTenant:
                 return Reply(201, {}, {"id": same["id"]})
             made = self._event(f"evt-{next(self._ids)}", body, transaction)
             user.events[made["id"]] = made
+            user.changes.append(made["id"])
             return Reply(201, {}, {"id": made["id"]})
         event = user.events.get(event_id or "")
         if event is None:
             return _error(404, "ErrorItemNotFound", "The specified object was not found in the store.")
         if request.method == "DELETE":
             del user.events[event["id"]]
+            user.changes.append(event["id"])
             return Reply(204, {}, None)
         user.events[event["id"]] = self._event(event["id"], {**event["payload"], **(request.body or {})},
                                                event["transactionId"])
+        user.changes.append(event["id"])
         return Reply(200, {}, {"id": event["id"]})
 
     @staticmethod

@@ -13,7 +13,7 @@ import pytest
 
 from bridge.db import Database
 from bridge.graph import errors
-from bridge.graph.calendar import Write
+from bridge.graph.calendar import DeltaAsk, DeltaPage, Write
 from bridge.graph.client import Graph
 from bridge.graph.memory import Faults, MemoryTenant
 from bridge.payload import TAG_PROPERTY_ID
@@ -33,6 +33,8 @@ class Backend(Protocol):
     def delete_in_outlook(self, upn: str, event_id: str) -> None: ...
 
     def rename(self, upn: str, new_upn: str) -> None: ...
+
+    def move_in_outlook(self, upn: str, event_id: str, start: str, end: str) -> None: ...
 
     def throttle(self, share: float, retry_after: float) -> None: ...
 
@@ -65,6 +67,11 @@ class EmulatorBackend:
 
     def rename(self, upn: str, new_upn: str) -> None:
         self.world.emulator.admin.rename_user(self.tenant_id, upn, new_upn)
+
+    def move_in_outlook(self, upn: str, event_id: str, start: str, end: str) -> None:
+        self.world.emulator.admin.edit_event(self.tenant_id, upn, event_id,
+                                             start={"dateTime": start, "timeZone": "UTC"},
+                                             end={"dateTime": end, "timeZone": "UTC"})
 
     def throttle(self, share: float, retry_after: float) -> None:
         self.world.emulator.admin.set_faults(rate_429=share, retry_after_s=retry_after, seed=7)
@@ -99,6 +106,9 @@ class MemoryBackend:
 
     def rename(self, upn: str, new_upn: str) -> None:
         self.tenant.rename_user(upn, new_upn)
+
+    def move_in_outlook(self, upn: str, event_id: str, start: str, end: str) -> None:
+        self.tenant.move_event(upn, event_id, start, end)
 
     def throttle(self, share: float, retry_after: float) -> None:
         self.tenant.faults = Faults(throttle=share, retry_after=retry_after, seed=7)
@@ -232,3 +242,56 @@ class TestCalendarContract:
         renamed_write = Write.update(graph_id, str(made), {"subject": "Two"})
         assert backend.graph.calendar.apply(backend.tenant_id, [renamed_write]) == [made]
         assert backend.subjects(renamed) == ["Two"]
+
+
+def whole_round(backend: Backend, ask: DeltaAsk, page_size: int) -> tuple[list[DeltaPage], str]:
+    """Follow a mailbox's delta pages to the deltaLink; the pages and the deltaLink."""
+    pages: list[DeltaPage] = []
+    while True:
+        [page] = backend.graph.calendar.delta(backend.tenant_id, [ask], page_size)
+        assert isinstance(page, DeltaPage), page
+        pages.append(page)
+        if page.delta_link:
+            return pages, page.delta_link
+        assert page.next_link and "$skiptoken=" in page.next_link
+        ask = DeltaAsk(ask.mailbox, link=page.next_link)
+
+
+WINDOW = {"start": "2031-03-01T00:00:00Z", "end": "2031-04-01T00:00:00Z"}
+
+
+class TestCalendarViewDelta:
+    def test_a_round_lists_the_window_in_pages_then_only_changes(self, backend: Backend) -> None:
+        ann = backend.user("ann")
+        made = [str(a) for a in backend.graph.calendar.apply(backend.tenant_id, [
+            Write.create(ann, payload(f"E{n}", f"t{n}"), fresh()) for n in range(3)])]
+        pages, link = whole_round(backend, DeltaAsk(ann, **WINDOW), page_size=2)
+        assert [len(p.changed) for p in pages] == [2, 1]
+        assert set().union(*(p.changed for p in pages)) == set(made)
+        assert pages[0].changed[made[0]] == ("2031-03-04T10:00:00", "2031-03-04T11:00:00")
+        assert "$deltatoken=" in link
+
+        [quiet] = backend.graph.calendar.delta(backend.tenant_id, [DeltaAsk(ann, link=link)])
+        assert isinstance(quiet, DeltaPage) and (quiet.changed, quiet.removed) == ({}, []) and quiet.delta_link
+
+        backend.delete_in_outlook(ann, made[0])
+        backend.move_in_outlook(ann, made[1], "2031-03-05T08:00:00", "2031-03-05T09:00:00")
+        backend.move_in_outlook(ann, made[2], "2031-06-05T08:00:00", "2031-06-05T09:00:00")  # out of the window
+        pages, _ = whole_round(backend, DeltaAsk(ann, link=link), page_size=10)
+        assert pages[0].changed == {made[1]: ("2031-03-05T08:00:00", "2031-03-05T09:00:00")}
+        assert sorted(pages[0].removed) == sorted([made[0], made[2]])
+
+    def test_when_tells_a_deleted_entry_from_one_moved_away(self, backend: Backend) -> None:
+        ann = backend.user("ann")
+        made = [str(a) for a in backend.graph.calendar.apply(backend.tenant_id, [
+            Write.create(ann, payload(f"E{n}", f"t{n}"), fresh()) for n in range(2)])]
+        backend.delete_in_outlook(ann, made[0])
+        backend.move_in_outlook(ann, made[1], "2031-06-05T08:00:00", "2031-06-05T09:00:00")
+        gone, moved = backend.graph.calendar.when(backend.tenant_id, [(ann, made[0]), (ann, made[1])])
+        assert isinstance(gone, errors.NotFound)
+        assert moved == ("2031-06-05T08:00:00", "2031-06-05T09:00:00")
+
+    def test_a_first_call_without_its_window_is_refused(self, backend: Backend) -> None:
+        ann = backend.user("ann")
+        [answer] = backend.graph.calendar.delta(backend.tenant_id, [DeltaAsk(ann)])
+        assert isinstance(answer, errors.BadRequest)

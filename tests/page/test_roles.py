@@ -24,6 +24,7 @@ ACTIONS = [
     ("users/u-ada/retry", {}),
     ("resync", {}),
     ("removals/confirm", {}),
+    ("outlook-changes", {"moved": "leave"}),
 ]
 
 
@@ -106,7 +107,8 @@ def test_managers_see_every_control(client: FlaskClient, launch: Launch, ready: 
     launch(role)
     html = client.get(PAGE).get_data(as_text=True)
     actions = set(re.findall(r'<form method="post" action="/integrations/outlook/([^"]+)"', html))
-    assert actions == {"reminder", "language", "feeds", "resync", "users/u-ada/retry", "preview"}  # Retry: helps
+    assert actions == {"reminder", "language", "feeds", "resync", "users/u-ada/retry", "preview",
+                       "outlook-changes"}  # Retry: helps
     assert 'href="/integrations/outlook/disconnect"' in html
     assert "Reminder (minutes before start)" in html and ">Save</button>" in html
     assert shown("ada@contoso.example") in html
