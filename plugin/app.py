@@ -6,7 +6,7 @@ from flask import Flask, session
 from bridge import logs
 from bridge.config import Settings
 from bridge.db import Database
-from plugin import actions, consent_views, feed, hooks, i18n, launch, ops, page, trust_views
+from plugin import actions, consent_views, feed, hooks, i18n, launch, ops, page, redact, trust_views
 from plugin.manifest import load_manifest
 from plugin.services import EXTENSION, Services
 
@@ -29,8 +29,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.register_blueprint(trust_views.bp)
     app.before_request(_log_fields)
     app.register_blueprint(feed.bp)
-    launch.redact_access_logs()
-    feed.redact_access_logs()
+    redact.redact_access_logs()
     return app
 
 

@@ -6,8 +6,6 @@ LMS keeps it (it is the user's secret), or rotates it for a new one, and the old
 """
 from __future__ import annotations
 
-import logging
-import re
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -17,7 +15,7 @@ from marshmallow import ValidationError
 
 from bridge import feed_service, feed_store
 from bridge.models import utcnow
-from plugin import hooks, launch
+from plugin import hooks
 from plugin.feed_schemas import Address, AddressRequest
 from plugin.host import FEED_ADDRESS_PATH
 from plugin.schemas import HookError, flatten
@@ -25,7 +23,6 @@ from plugin.services import services
 from plugin.signing import SignatureError
 
 CACHE_CONTROL = "private, no-cache"  # clients may keep it, and ask again with If-None-Match
-_TOKEN_IN_URL = re.compile(r"(/feeds/)[^/\s\"'?]+(\.ics)")
 
 bp = Blueprint("feeds", __name__)
 bp.register_error_handler(SignatureError, hooks.unauthorized)
@@ -90,22 +87,4 @@ def _private(response: Response) -> Response:
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
 
-
-class RedactFeedToken(logging.Filter):
-    """Blanks the token in logged feed addresses: it opens a user's calendar for as long as it lives."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _TOKEN_IN_URL.sub(r"\1[redacted]\2", message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-def redact_access_logs() -> None:
-    """Put :class:`RedactFeedToken` on the servers' request-line loggers (once)."""
-    for name in launch.ACCESS_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactFeedToken) for f in logger.filters):
-            logger.addFilter(RedactFeedToken())
 

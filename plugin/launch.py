@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-import logging
 import re
 import secrets
 import time
@@ -82,29 +81,6 @@ BAD_FORM = (_l("The form has expired"),
                "Reload the page and try again."))
 ROLE_WORDS = {"owner": _l("the account owner"), "admin": _l("administrators"),
               "instructor": _l("instructors"), "learner": _l("learners")}
-
-
-ACCESS_LOGGERS = ("werkzeug", "gunicorn.access")  # the servers' request lines: "GET /...?launch=<token>"
-_LAUNCH_IN_URL = re.compile(r"([?&]launch=)[^&\s\"']+")
-
-
-class RedactLaunchToken(logging.Filter):
-    """Blanks the launch token in logged URLs: it opens the page as its user for 300 s."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        redacted = _LAUNCH_IN_URL.sub(r"\1[redacted]", message)
-        if redacted != message:
-            record.msg, record.args = redacted, None
-        return True
-
-
-def redact_access_logs() -> None:
-    """Put :class:`RedactLaunchToken` on the loggers of the servers' request lines (once)."""
-    for name in ACCESS_LOGGERS:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactLaunchToken) for f in logger.filters):
-            logger.addFilter(RedactLaunchToken())
 
 
 @dataclass(frozen=True)
