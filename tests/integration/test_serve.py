@@ -24,22 +24,28 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_serve_answers_hooks_and_stops_on_sigterm(tmp_path: Path) -> None:
+def start_serve(database_url: str, *options: str, attempts: int = 200) -> tuple[subprocess.Popen[str], str]:
+    """``outlook-sync serve`` on a free port with ``options``, once it answers ``/healthz``; the
+    process and its base URL (AssertionError naming what it printed if it never answers)."""
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_SYNC_")}, **ENV,
-           "OUTLOOK_SYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
-    server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), "--workers", "1"],
+           "OUTLOOK_SYNC_DATABASE_URL": database_url}
+    server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), *options],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
+    for _ in range(attempts):
+        try:
+            if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                return server, base
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    server.kill()
+    raise AssertionError(f"serve did not answer /healthz: {server.communicate()[0][-2000:]}")
+
+
+def test_serve_answers_hooks_and_stops_on_sigterm(tmp_path: Path) -> None:
+    server, base = start_serve(f"sqlite:///{tmp_path / 'serve.sqlite3'}", "--workers", "1")
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("serve did not answer /healthz")
         answer = HostClient(base, ENV["OUTLOOK_SYNC_HOST_SECRET"]).send("user.upserted", "acct", {
             "id": "u1", "email": "u1@contoso.example", "name": "U", "active": True, "role": "learner",
             "version": 1})

@@ -5,11 +5,8 @@ front), with one process of four threads so that a handful of held threads would
 """
 from __future__ import annotations
 
-import os
 import signal
 import socket
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -19,7 +16,7 @@ import pytest
 import requests
 
 from plugin.host import HostClient, dumps
-from tests.integration.test_serve import ENV, free_port
+from tests.integration.test_serve import ENV, start_serve
 
 SLOW_CLIENTS = 200
 HELD_SECONDS = 20
@@ -30,23 +27,10 @@ PROBE_TIMEOUT = 1.0  # a correctness bound for each probe's answer, not a benchm
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The base URL of ``outlook-sync serve --workers 1 --threads 4 --no-worker`` on SQLite."""
-    port = free_port()
     folder = tmp_path_factory.mktemp("serve")
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_SYNC_")}, **ENV,
-           "OUTLOOK_SYNC_DATABASE_URL": f"sqlite:///{folder / 'serve.sqlite3'}"}
-    server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), "--workers", "1",
-                               "--threads", "4", "--no-worker"], env=env, stdout=subprocess.PIPE,
-                              stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
+    server, base = start_serve(f"sqlite:///{folder / 'serve.sqlite3'}", "--workers", "1", "--threads", "4",
+                               "--no-worker")
     try:
-        for _ in range(200):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            raise AssertionError("serve did not answer /healthz")
         yield base
     finally:
         server.send_signal(signal.SIGTERM)
