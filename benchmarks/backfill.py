@@ -17,9 +17,10 @@ from typing import Any
 
 from benchmarks.common import ACCOUNT, median_of, prepare
 from benchmarks.ingest import scratch_database
-from bridge import reconcile, rules, store
 from bridge.graph.calendar import Write
-from bridge.worker import Worker
+from bridge.lms import rules
+from bridge.sync import reconcile, store
+from bridge.worker.loop import Worker
 from emulator.testing import running_emulator
 
 

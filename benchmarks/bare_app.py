@@ -12,7 +12,7 @@ import sys
 from flask import Flask, request
 from flask.typing import ResponseReturnValue
 
-from plugin.cli import serve_with_gunicorn
+from plugin.cli.main import serve_with_gunicorn
 
 app = Flask(__name__)
 

@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bridge import connection, ingest
+from bridge.accounts import connection
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
+from bridge.lms import ingest
 from bridge.migrate import upgrade
 from emulator.testing import EmulatorHandle
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from flask.testing import FlaskClient
 from sqlalchemy import insert
 
-from bridge import feed_store
 from bridge.config import Settings
 from bridge.db import Database
+from bridge.feeds import store as feed_store
 from bridge.migrate import upgrade
 from bridge.models import Account, LmsEnrollment, LmsEvent, LmsSession, LmsUser
 

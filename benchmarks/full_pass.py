@@ -20,11 +20,13 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bridge import connection, reconcile, rules
+from bridge.accounts import connection
 from bridge.db import Database
-from bridge.lms import Enrollment, Event, Session, User, UserView
+from bridge.lms import rules
+from bridge.lms.views import Enrollment, Event, Session, User, UserView
 from bridge.migrate import upgrade
 from bridge.models import Account, Connection, Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser, UserState
+from bridge.sync import reconcile
 from emulator.testing import running_emulator
 
 ACCOUNT = "pass"
@@ -78,7 +80,7 @@ def drain(settings_json: str) -> None:
     """In a fresh process: drain the queue, print wall time and peak memory (max RSS) as JSON."""
     from bridge.config import Settings
     from bridge.graph.client import Graph
-    from bridge.worker import Worker
+    from bridge.worker.loop import Worker
 
     settings = Settings(**json.loads(settings_json))
     database = Database(settings.database_url)

@@ -17,8 +17,8 @@ from typing import Any
 
 from benchmarks.common import Workload, prepare, timed
 from benchmarks.ingest import scratch_database
-from bridge import outlook_check
-from bridge.worker import Worker
+from bridge.outlook_check import check as outlook_check
+from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle, running_emulator
 
 LATENCY_MS = 50

@@ -3,7 +3,7 @@
 English is the source language (the messages' ids); every other language is one catalogue,
 ``bridge/translations/<language>/LC_MESSAGES/messages.po`` with its compiled ``.mo`` beside it, so a
 language is available as soon as its catalogue is there. The page reads the catalogues through
-Flask-Babel; the entries (:mod:`bridge.payload`) through :func:`language`, with Babel alone, since
+Flask-Babel; the entries (:mod:`bridge.sync.payload`) through :func:`language`, with Babel alone, since
 ``bridge`` never imports Flask.
 """
 from __future__ import annotations

@@ -362,9 +362,9 @@ class FeedItem(Base):
 
 
 class RemovalHold(Base):
-    """Removals of an account's entries held for the owner's confirmation (bridge.guard): how many
+    """Removals of an account's entries held for the owner's confirmation (bridge.sync.guard): how many
     future entries the LMS's changes would remove, out of how many, of how many users, why
-    (``causes``: cause → [entries, distinct things], see bridge.guard.CAUSES), and who confirmed."""
+    (``causes``: cause → [entries, distinct things], see bridge.sync.guard.CAUSES), and who confirmed."""
 
     __tablename__ = "removal_holds"
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)

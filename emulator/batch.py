@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from .calls import Call, Result, error_result
 from .core import Emulator
 from .errors import GraphError
-from .graph import Call, Result, error_result, execute
 
+Execute = Callable[..., Awaitable[Result]]  # emulator.graph.execute(emu, call, *, whole_request)
 MAX_REQUESTS = 20
 OUTLOOK_AT_A_TIME = 4  # Outlook items of one batch that Graph dispatches at once, any mailboxes
 
@@ -87,7 +89,8 @@ def _is_outlook(call: Call) -> bool:
     return len(segs) >= 3 and segs[0].lower() == "users"
 
 
-async def run_batch(emu: Emulator, envelope: Call) -> Result:
+async def run_batch(emu: Emulator, envelope: Call, execute: Execute) -> Result:
+    """Answer a ``$batch`` envelope, each item through ``execute`` (the router's, :func:`emulator.graph.execute`)."""
     if envelope.method != "POST":
         return error_result(GraphError(405, "BadRequest", "The $batch endpoint only accepts POST."), envelope)
     checked = _validate(envelope.body, envelope)

@@ -12,18 +12,16 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
+from .calls import Call, Result
+from .core import Emulator
 from .errors import GraphError
 from .events import is_event_id
 from .odata import FilterError, check_fields, check_options, evaluate, parse_filter, parse_int, parse_select
 from .state import Mailbox, StoredEvent, Tenant, User
 from .zones import DateTimeError, ZoneError, parse_instant
-
-if TYPE_CHECKING:
-    from .core import Emulator
-    from .graph import Call, Result
 
 _EXPAND = re.compile(r"^singleValueExtendedProperties\(\$filter=(?P<filter>.+)\)$", re.IGNORECASE)
 _FILTER_FIELDS = {"subject", "start/datetime", "end/datetime"}
@@ -125,8 +123,6 @@ def _context(call: Call, t: Target, suffix: str = "") -> str:
 
 
 def create_event(emu: Emulator, call: Call, t: Target) -> Result:
-    from .graph import Result
-
     check_options(call.query, set())
     view = _view(emu, call, t)
     props, ext = emu.rules.clean(call.body)
@@ -149,8 +145,6 @@ def create_event(emu: Emulator, call: Call, t: Target) -> Result:
 
 
 def get_event(emu: Emulator, call: Call, t: Target) -> Result:
-    from .graph import Result
-
     check_options(call.query, {"$select", "$expand"})
     view = _view(emu, call, t)
     event = _find(t)
@@ -159,8 +153,6 @@ def get_event(emu: Emulator, call: Call, t: Target) -> Result:
 
 
 def update_event(emu: Emulator, call: Call, t: Target) -> Result:
-    from .graph import Result
-
     check_options(call.query, set())
     view = _view(emu, call, t)
     event = _find(t)
@@ -182,8 +174,6 @@ def update_event(emu: Emulator, call: Call, t: Target) -> Result:
 
 
 def delete_event(emu: Emulator, call: Call, t: Target) -> Result:
-    from .graph import Result
-
     check_options(call.query, set())
     event = _find(t)
     remove_event(t.mailbox, event)
@@ -238,8 +228,6 @@ def _order_key(spec: str) -> tuple[str, bool]:
 
 
 def list_events(emu: Emulator, call: Call, t: Target) -> Result:
-    from .graph import Result
-
     q = call.query
     check_options(q, {"$select", "$top", "$skip", "$filter", "$expand", "$orderby"})
     view = _view(emu, call, t)

@@ -22,17 +22,15 @@ import base64
 import binascii
 import json
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from .calendar import Target, _applied, _view
+from .calls import Call, Result
+from .core import Emulator
 from .errors import GraphError
 from .odata import check_options
 from .zones import DateTimeError, parse_instant
-
-if TYPE_CHECKING:
-    from .core import Emulator
-    from .graph import Call, Result
 
 DEFAULT_PAGE = 10
 MAX_PAGE = 1000
@@ -65,8 +63,6 @@ def _state(call: Call, t: Target) -> dict[str, Any]:
 
 def calendar_view_delta(emu: Emulator, call: Call, t: Target) -> Result:
     """One page of the mailbox's calendarView delta (see the module)."""
-    from .graph import Result
-
     check_options(call.query, {"$skiptoken", "$deltatoken"})
     view = _view(emu, call, t)
     state = _state(call, t)

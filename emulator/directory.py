@@ -10,16 +10,14 @@ from __future__ import annotations
 import base64
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
+from .calls import Call, Result
+from .core import Emulator
 from .errors import GraphError
 from .odata import FilterError, check_fields, check_options, evaluate, parse_filter, parse_int, parse_select
 from .state import Tenant, User
-
-if TYPE_CHECKING:
-    from .core import Emulator
-    from .graph import Call, Result
 
 USER_ROLES = {"User.Read.All", "User.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
 DOMAIN_ROLES = {"Domain.Read.All", "Domain.ReadWrite.All", "Directory.Read.All", "Directory.ReadWrite.All"}
@@ -87,8 +85,6 @@ def _select(emu: Emulator, call: Call) -> list[str] | None:
 
 
 def get_user(emu: Emulator, call: Call, t: DirTarget) -> Result:
-    from .graph import Result
-
     check_options(call.query, {"$select"})
     select = _select(emu, call)
     user = t.tenant.find_user(t.user_ref or "")
@@ -124,8 +120,6 @@ def _compare(path: str, left: Any, op: str, right: Any) -> bool:
 
 
 def list_users(emu: Emulator, call: Call, t: DirTarget) -> Result:
-    from .graph import Result
-
     q = call.query
     check_options(q, {"$select", "$filter", "$top", "$skiptoken"})
     select = _select(emu, call)
@@ -160,8 +154,6 @@ def list_users(emu: Emulator, call: Call, t: DirTarget) -> Result:
 
 
 def list_domains(emu: Emulator, call: Call, t: DirTarget) -> Result:
-    from .graph import Result
-
     check_options(call.query, {"$select"})
     value = [
         {

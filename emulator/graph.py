@@ -13,13 +13,15 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 
 from . import calendar, delta, directory
+from .batch import run_batch
+from .calls import Call, Result, error_result
 from .core import Emulator
 from .errors import GraphError, graph_error_body
 from .faults import abort_connection
@@ -32,34 +34,6 @@ _WWW_AUTH = (
     'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize",'
     ' client_id="00000003-0000-0000-c000-000000000000"'
 )
-
-
-@dataclass
-class Call:
-    """One Graph request, from HTTP or from a $batch item."""
-
-    method: str
-    path: str
-    query: dict[str, str]
-    headers: dict[str, str]
-    body: Any
-    principal: Principal
-    base: str
-    request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
-    client_request_id: str = ""
-    batch: bool = False
-
-    def prefer(self, name: str) -> str | None:
-        m = re.search(name + r'\s*=\s*"([^"]*)"', self.headers.get("prefer", ""), re.IGNORECASE)
-        return m.group(1) if m else None
-
-
-@dataclass
-class Result:
-    status: int
-    body: Any = None
-    headers: dict[str, str] = field(default_factory=dict)
-    connection: str = ""  # "reset" | "ambiguous": drop the connection instead of answering
 
 
 Handler = Callable[[Emulator, Call, Any], Result]
@@ -113,11 +87,6 @@ def match(method: str, path: str) -> tuple[Route, Handler, dict[str, str]]:
             return route, handler, m.groupdict()
     segment = path.rstrip("/").rsplit("/", 1)[-1]
     raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")
-
-
-def error_result(exc: GraphError, call: Call) -> Result:
-    headers = dict(exc.headers)
-    return Result(exc.status, graph_error_body(exc.code, exc.message, call.request_id, call.client_request_id), headers)
 
 
 async def execute(emu: Emulator, call: Call, *, whole_request: bool = True) -> Result:
@@ -271,9 +240,7 @@ async def endpoint(request: Request) -> Response:
             call,
         )
     elif path.lower() == "/$batch":
-        from .batch import run_batch  # late import: batch calls back into execute
-
-        result = await run_batch(emu, call)
+        result = await run_batch(emu, call, execute)
     else:
         result = await execute(emu, call)
     if result.connection:

@@ -1,7 +1,7 @@
 """Outlook Calendar for the LMS: the LMS-facing side (entry point ``plugin:create_app``).
 
 The app is imported on first call, not with the package: ``outlook-sync serve`` must set up the
-metrics folder before anything imports ``prometheus_client`` (see :mod:`plugin.cli`).
+metrics folder before anything imports ``prometheus_client`` (see :mod:`plugin.cli.main`).
 """
 from __future__ import annotations
 

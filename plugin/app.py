@@ -6,9 +6,15 @@ from flask import Flask, session
 from bridge import logs
 from bridge.config import Settings
 from bridge.db import Database
-from plugin import actions, consent_views, feed, hooks, i18n, launch, ops, page, redact, trust_views
-from plugin.manifest import load_manifest
+from plugin import i18n, launch, ops, redact
+from plugin.consent import views as consent_views
+from plugin.contract.manifest import load_manifest
+from plugin.feeds import views as feed
+from plugin.hooks import views as hooks
+from plugin.page import actions, trust_views
+from plugin.page import views as page
 from plugin.services import EXTENSION, Services
+from plugin.signed import MAX_BODY_BYTES
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
@@ -17,7 +23,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     manifest = load_manifest()
     app = Flask(__name__)
     app.secret_key = settings.secret_key
-    app.config["MAX_CONTENT_LENGTH"] = hooks.MAX_BODY_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions[EXTENSION] = Services(settings, database or Database(settings.database_url), manifest)
     i18n.init_app(app)
     app.register_blueprint(hooks.bp)

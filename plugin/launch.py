@@ -4,7 +4,7 @@ The LMS sends the browser to ``/integrations/outlook?launch=<token>`` (docs/HOST
 (signed with the host secret, salt ``lms-launch``, at most 300 s old) replaces the session with the
 account, user and role it names; the account comes from the session only, never from a form.
 
-A token opens the page once (:mod:`bridge.launches`); a reload goes to the clean address, which the
+A token opens the page once (:mod:`bridge.accounts.launches`); a reload goes to the clean address, which the
 session serves. The session ends after an hour without a request, or a working day after the launch;
 a new launch renews it. Every request checks the viewer against the LMS replica: a user the LMS has
 since deactivated or deleted has no session any more, and one whose role no longer manages the
@@ -40,13 +40,13 @@ from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.wrappers import Response
 
 from bridge import i18n as languages
-from bridge import launches
-from bridge.ingest import ensure_account
+from bridge.accounts import launches
+from bridge.lms.ingest import ensure_account
 from bridge.models import LmsUser
 from plugin import i18n
+from plugin.contract.manifest import MANAGE_CAPABILITY
+from plugin.contract.schemas import ROLES
 from plugin.host import LAUNCH_SALT
-from plugin.manifest import MANAGE_CAPABILITY
-from plugin.schemas import ROLES
 from plugin.services import EXTENSION, services
 
 LAUNCH_MAX_AGE = 300

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import DBAPIError
 
-from bridge import metrics
+from bridge.accounts import gauges
 from bridge.migrate import schema_problem
 from plugin.services import services
 
@@ -41,4 +41,4 @@ def readyz() -> ResponseReturnValue:
 @bp.get("/metrics")
 def prometheus() -> ResponseReturnValue:
     """Every process's counters and the database's gauges, for a Prometheus scrape."""
-    return metrics.exposition(services().database), 200, {"Content-Type": CONTENT_TYPE_LATEST}
+    return gauges.exposition(services().database), 200, {"Content-Type": CONTENT_TYPE_LATEST}

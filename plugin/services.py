@@ -11,7 +11,7 @@ from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.trust import credentials
-from plugin.manifest import Manifest
+from plugin.contract.manifest import Manifest
 
 EXTENSION = "outlook_sync"
 

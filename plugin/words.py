@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-# Connection states (bridge.connection) as the page's headline.
+# Connection states (bridge.accounts.connection) as the page's headline.
 CONNECTION_STATES = {
     "disconnected": _l("Not connected"),
     "consent_pending": _l("Waiting for admin consent"),
@@ -21,7 +21,7 @@ CONNECTION_STATES = {
     "disconnecting": _l("Disconnecting"),
 }
 
-# Per-user sync states (bridge.status.STATES).
+# Per-user sync states (bridge.accounts.status.STATES).
 USER_STATES = {
     "synced": _l("Synced"),
     "pending": _l("Pending"),
@@ -30,7 +30,7 @@ USER_STATES = {
     "failed": _l("Failed"),
 }
 
-# Why a user has no entries, or could not be written (bridge.eligibility, bridge.rules, bridge.sync,
+# Why a user has no entries, or could not be written (bridge.lms.eligibility, bridge.lms.rules, bridge.sync.run,
 # bridge.graph.errors).
 USER_REASONS = {
     "personal_email": _l("Personal e-mail address (not synced)"),
@@ -54,13 +54,13 @@ USER_REASONS = {
     "removal_held": _l("Removals on hold until the owner confirms them (many entries at once)"),
 }
 
-# What a user did to an entry in Outlook (bridge.outlook_store), with when the plugin saw it.
+# What a user did to an entry in Outlook (bridge.outlook_check.store), with when the plugin saw it.
 OUTLOOK_CHANGES = {
     "deleted": _l("Deleted in Outlook by the user (%(when)s)"),
     "moved": _l("Moved in Outlook by the user (%(when)s)"),
 }
 
-# The account's choice for an entry a user moved in Outlook (bridge.outlook_store), and the message once saved.
+# The account's choice for an entry a user moved in Outlook (bridge.outlook_check.store), and the message once saved.
 OUTLOOK_CHOICES = {
     "put_back": _l("Put it back to the LMS's time"),
     "leave": _l("Leave it where the user put it"),
@@ -70,7 +70,7 @@ OUTLOOK_SAVED = {
     "leave": _l("Entries moved in Outlook will be left where the user put them."),
 }
 
-# Why Connect integration failed or syncing stopped (bridge.graph.errors, bridge.connection.NotReady):
+# Why Connect integration failed or syncing stopped (bridge.graph.errors, bridge.accounts.connection.NotReady):
 # (what happened, what to do).
 CONNECTION_REASONS: dict[str, tuple[LazyString, LazyString]] = {
     "consent_not_given": (
@@ -111,7 +111,7 @@ CONNECTION_REASONS: dict[str, tuple[LazyString, LazyString]] = {
     ),
 }
 
-# The consent callback's outcomes (bridge.connection.CallbackResult.kind): (title, what it means).
+# The consent callback's outcomes (bridge.accounts.connection.CallbackResult.kind): (title, what it means).
 CONSENT_RESULTS: dict[str, tuple[LazyString, LazyString]] = {
     "accepted": (
         _l("Consent given"),

@@ -24,10 +24,13 @@ from typing import Any, Literal
 from bridge.graph import errors
 from bridge.graph.exchange import Exchange
 from bridge.graph.wire import IMMUTABLE_IDS, Request, odata_string, path
-from bridge.payload import TAG_PROPERTY_ID
 
 Answer = str | errors.GraphError
 UTC_IMMUTABLE = {"Prefer": 'IdType="ImmutableId", outlook.timezone="UTC"'}
+
+# The single-value extended property that tags each entry with the plugin's key for it (DESIGN §2.8;
+# https://learn.microsoft.com/graph/api/resources/singlevaluelegacyextendedproperty).
+TAG_PROPERTY_ID = "String {6f1c3b9e-2f4a-4c8e-9a51-0d7e5b1c2a47} Name OutlookCalendarForLmsKey"
 
 
 @dataclass(frozen=True)

@@ -68,3 +68,13 @@ class AuthFailed(GraphError):
     def __init__(self, message: str, reason: str, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.reason = reason
+
+
+def outcome_of(error: GraphError | None) -> str:
+    """``ok``, ``throttled``, ``transient`` (lost or 5xx: outcome unknown), ``not_found``,
+    ``mailbox_unreachable``, ``auth_failed`` or ``bad_request``."""
+    if error is None:
+        return "ok"
+    names = {Throttled: "throttled", Transient: "transient", NotFound: "not_found",
+             MailboxUnreachable: "mailbox_unreachable", AuthFailed: "auth_failed"}
+    return next((name for kind, name in names.items() if isinstance(error, kind)), "bad_request")

@@ -5,7 +5,7 @@
 - the per-mailbox limit: at most 4 requests in flight per mailbox across the process's threads;
 - ``Retry-After`` and throttle rounds: items answered 429 are not applied; they go again after the
   longest ``Retry-After`` of the round, for a few rounds, then come back as :class:`errors.Throttled`;
-- retries of reads after a 5xx, timeout or reset (full-jitter backoff); a write whose answer was
+- retries of reads after a 5xx, timeout or reset (backoff with equal jitter); a write whose answer was
   lost is not sent again here: its outcome is unknown and the caller resolves it;
 - typing of every answer (:func:`bridge.graph.wire.error_for`).
 """
@@ -20,8 +20,8 @@ from typing import Any
 
 from bridge import metrics
 from bridge.graph import errors
+from bridge.graph.backoff import backoff
 from bridge.graph.wire import Request, Transport, error_for
-from bridge.retry import backoff
 
 BATCH_LIMIT = 20  # Graph's limit of requests in one $batch
 PER_MAILBOX = 4  # Graph's concurrency limit per mailbox (facts.md)
@@ -106,7 +106,8 @@ class Exchange:
                         raise answer
                     answers[n] = answer
                     if not batch[n].reads:
-                        metrics.graph_write(batch[n].method, answer if isinstance(answer, errors.GraphError) else None)
+                        failed = answer if isinstance(answer, errors.GraphError) else None
+                        metrics.graph_write(batch[n].method, errors.outcome_of(failed))
                     if isinstance(answer, errors.Throttled):
                         metrics.throttled()
                         throttled.append(n)

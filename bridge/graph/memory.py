@@ -28,8 +28,8 @@ from zoneinfo import ZoneInfo
 from tzlocal.windows_tz import win_tz
 
 from bridge.graph import errors
+from bridge.graph.calendar import TAG_PROPERTY_ID
 from bridge.graph.wire import Reply, Request
-from bridge.payload import TAG_PROPERTY_ID
 
 
 @dataclass

@@ -1,24 +1,24 @@
 """The health panel: is the plugin keeping up? Read in one storage function, summarised by a pure one.
 
-Hook → Outlook latency comes from :class:`bridge.models.LatencySample` rows: when the worker settles a
-user whose pass created or updated an entry, it stores the seconds since the user's work became due
-(the arrival of the change that marked them, or, after a failure, the retry's time). Samples older
-than an hour are deleted as new ones come, so the table stays bounded by one hour of settled writes.
+Hook → Outlook latency comes from :class:`bridge.models.LatencySample` rows, which the sync stores
+(:func:`bridge.sync.store.record_latencies`): when the worker settles a user whose pass created or
+updated an entry, it stores the seconds since the user's work became due (the arrival of the change
+that marked them, or, after a failure, the retry's time). Samples older than an hour are deleted as
+new ones come, so the table stays bounded by one hour of settled writes.
 """
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from sqlalchemy import delete, exists, func, insert, or_, select, tuple_
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from bridge.models import Connection, Delivery, DirtyKey, Entry, LatencySample, UserState
-from bridge.queue import Claim
+from bridge.models import Connection, Delivery, DirtyKey, LatencySample, UserState
+from bridge.sync.store import LATENCY_WINDOW as WINDOW
 
-WINDOW = timedelta(hours=1)
 THROTTLE_MARKS = ("429", "TooManyRequests", "ApplicationThrottled")
 
 
@@ -91,22 +91,3 @@ def facts(session: Session, account_id: str, now: datetime) -> HealthInputs:
     return HealthInputs(last_hook, int(waiting), int(retrying), oldest, latencies, full_pass, failures, int(throttled))
 
 
-def record_latencies(session: Session, account_id: str, done: Sequence[Claim], started: datetime,
-                     now: datetime) -> int:
-    """Store a latency sample for each settled key whose pass wrote an entry (call before the keys are
-    completed); drops the account's samples older than the window. Returns the samples stored."""
-    if not done:
-        return 0
-    wrote = exists().where(Entry.account_id == DirtyKey.account_id, Entry.user_id == DirtyKey.user_id,
-                           Entry.updated_at >= started)
-    due = session.scalars(select(DirtyKey.due_at).where(
-        tuple_(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation).in_(
-            [(c.account_id, c.user_id, c.generation) for c in done]),
-        wrote)).all()
-    session.execute(delete(LatencySample).where(LatencySample.account_id == account_id,
-                                                LatencySample.settled_at <= now - WINDOW))
-    if due:
-        session.execute(insert(LatencySample), [
-            {"account_id": account_id, "settled_at": now, "seconds": max(0.0, (now - at).total_seconds())}
-            for at in due])
-    return len(due)

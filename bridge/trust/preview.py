@@ -1,6 +1,6 @@
 """The preview before connecting: what switching on will do, found with read-only look-ups.
 
-For every LMS user of the account: the rules (:func:`bridge.rules.decide`, with the tenant's verified
+For every LMS user of the account: the rules (:func:`bridge.lms.rules.decide`, with the tenant's verified
 domains read afresh) say how many entries they would get or why none (personal address, domain not
 verified, inactive, no session chosen…); each user who would get entries has their mailbox checked
 the way the sync meets it: Graph is asked for the address as a user principal name, then the
@@ -18,12 +18,13 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from bridge import rules, store
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
-from bridge.lms import User
+from bridge.lms import rules
+from bridge.lms.views import User
 from bridge.models import Connection, utcnow
+from bridge.sync import store
 from bridge.trust import preview_store
 
 log = logging.getLogger("outlook_sync.preview")

@@ -9,13 +9,13 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.graph.memory import Faults, MemoryTenant
-from bridge.guard import Guard
 from bridge.models import DirtyKey, utcnow
-from bridge.worker import Worker
+from bridge.sync.guard import Guard
+from bridge.worker.loop import Worker
 from tests.reliability.lms import Envelope, Lms, compare, deliver, memory_mailboxes, oracle
 
 ACCOUNT = "acme"

@@ -8,18 +8,19 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bridge import feed, feed_store
-from bridge.lms import Event, Session
+from bridge.feeds import ical
+from bridge.feeds import store as feed_store
+from bridge.lms.views import Event, Session
 from tests.feed_support import ZONES, around_transitions, parse
 
 STAMP = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
 SOON = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def item_at(zone: str, start: datetime, minutes: int = 60, **event: object) -> feed.Item:
+def item_at(zone: str, start: datetime, minutes: int = 60, **event: object) -> ical.Item:
     session = Session(id="s1", event_id="e1", position=0, start=start, end=start + timedelta(minutes=minutes))
     ev = Event(id="e1", title="Induction", timezone=zone, sessions=(session,), **event)  # type: ignore[arg-type]
-    return feed.item(ev, session, 15, uid=feed.uid("acme", "u1", "e1", f"{zone}{start}"), sequence=0,
+    return ical.item(ev, session, 15, uid=ical.uid("acme", "u1", "e1", f"{zone}{start}"), sequence=0,
                      changed_at=STAMP)
 
 
@@ -27,7 +28,7 @@ def item_at(zone: str, start: datetime, minutes: int = 60, **event: object) -> f
 def test_instants_either_side_of_dst_changes_read_back_exactly(zone: str) -> None:
     instants = around_transitions(zone, SOON, count=2)
     items = [item_at(zone, start) for start in instants]
-    body = feed.calendar(items, "LMS sessions")
+    body = ical.calendar(items, "LMS sessions")
     _, events = parse(body)
     assert sorted(e.start for e in events.values()) == sorted(instants)
     assert all(e.end - e.start == timedelta(hours=1) for e in events.values())
@@ -42,7 +43,7 @@ def test_instants_either_side_of_dst_changes_read_back_exactly(zone: str) -> Non
 def test_any_instant_near_a_dst_change_round_trips(zone: str, offset: int, minutes: int) -> None:
     edge = around_transitions("Europe/Berlin" if zone not in ZONES else zone, SOON, count=1)[2]
     start = edge + timedelta(minutes=offset)
-    _, events = parse(feed.calendar([item_at(zone, start, minutes)], "x"))
+    _, events = parse(ical.calendar([item_at(zone, start, minutes)], "x"))
     [event] = events.values()
     assert (event.start, event.end) == (start, start + timedelta(minutes=minutes))
 
@@ -50,7 +51,7 @@ def test_any_instant_near_a_dst_change_round_trips(zone: str, offset: int, minut
 def test_repeated_hour_is_written_in_utc_not_as_an_ambiguous_wall_time() -> None:
     repeated = around_transitions("America/New_York", datetime(2026, 10, 1, tzinfo=UTC), 1)
     fall_back = [i for i in repeated if i.month == 11][2]  # 30 min before clocks go back: 01:30 EDT
-    body = feed.calendar([item_at("America/New_York", fall_back)], "x")
+    body = ical.calendar([item_at("America/New_York", fall_back)], "x")
     assert f"DTSTART:{fall_back:%Y%m%dT%H%M%S}Z".encode() in body
 
 
@@ -58,7 +59,7 @@ def test_event_says_what_the_outlook_entry_says() -> None:
     start = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
     entry = item_at("Europe/Berlin", start, description="Bring <b>boots</b> & gloves.\nSecond line",
                     url="https://lms.example.com/e1", online_url="https://meet.example.com/x")
-    _, events = parse(feed.calendar([entry], "LMS sessions"))
+    _, events = parse(ical.calendar([entry], "LMS sessions"))
     [event] = events.values()
     assert event.summary == "Induction" and event.status == "CONFIRMED" and event.sequence == 0
     assert event.url == "https://lms.example.com/e1"
@@ -74,9 +75,9 @@ def test_event_says_what_the_outlook_entry_says() -> None:
 
 
 def test_calendar_properties_and_cancelled_events() -> None:
-    cancelled = feed.Item(uid="x@y", sequence=3, changed_at=STAMP, start=SOON, end=SOON + timedelta(hours=1),
+    cancelled = ical.Item(uid="x@y", sequence=3, changed_at=STAMP, start=SOON, end=SOON + timedelta(hours=1),
                           timezone="Europe/Berlin", summary="Gone", cancelled=True, reminder_minutes=10)
-    body = feed.calendar([cancelled], "LMS sessions")
+    body = ical.calendar([cancelled], "LMS sessions")
     calendar, events = parse(body)
     assert events["x@y"].status == "CANCELLED" and events["x@y"].sequence == 3
     assert events["x@y"].alarm_minutes is None  # nothing to be reminded of
@@ -90,10 +91,10 @@ def test_no_reminder_means_no_alarm_and_empty_feed_is_valid() -> None:
     start = datetime(2027, 2, 1, 9, 0, tzinfo=UTC)
     session = Session(id="s1", event_id="e1", position=0, start=start, end=start + timedelta(hours=1))
     ev = Event(id="e1", title="T", timezone="UTC", sessions=(session,))
-    entry = feed.item(ev, session, None, uid="u@x", sequence=0, changed_at=STAMP)
-    _, events = parse(feed.calendar([entry], "x"))
+    entry = ical.item(ev, session, None, uid="u@x", sequence=0, changed_at=STAMP)
+    _, events = parse(ical.calendar([entry], "x"))
     assert events["u@x"].alarm_minutes is None
-    _, none = parse(feed.calendar([], "x"))
+    _, none = parse(ical.calendar([], "x"))
     assert none == {}
 
 
@@ -104,13 +105,13 @@ def test_no_reminder_means_no_alarm_and_empty_feed_is_valid() -> None:
     ("", ""),
 ])
 def test_html_to_text(html: str, text: str) -> None:
-    assert feed.html_to_text(html) == text
+    assert ical.html_to_text(html) == text
 
 
 def test_uid_is_stable_and_names_no_id() -> None:
-    uid = feed.uid("acme", "user-42", "event-7", "session-9")
-    assert uid == feed.uid("acme", "user-42", "event-7", "session-9")
-    assert uid != feed.uid("acme", "user-43", "event-7", "session-9")
+    uid = ical.uid("acme", "user-42", "event-7", "session-9")
+    assert uid == ical.uid("acme", "user-42", "event-7", "session-9")
+    assert uid != ical.uid("acme", "user-43", "event-7", "session-9")
     assert not any(part in uid for part in ("acme", "user-42", "event-7", "session-9"))
 
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.db import Database
 from bridge.models import DirtyKey
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge import guard, store
 from bridge.db import Database
-from bridge.guard import Guard
-from bridge.sync import REMOVAL_HELD
+from bridge.sync import guard, store
+from bridge.sync.guard import Guard
+from bridge.sync.run import REMOVAL_HELD
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
 from tests.reliability.lms import soon
 
@@ -104,7 +104,7 @@ def test_removals_under_the_threshold_go_ahead(world: MemoryWorld) -> None:
 
 
 def test_removing_everything_on_disconnect_is_not_held(world: MemoryWorld) -> None:
-    from bridge import connection
+    from bridge.accounts import connection
 
     with world.database.session() as session:
         connection.disconnect(session, ACCOUNT, True)

@@ -6,10 +6,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bridge import ingest, store
 from bridge.db import Database
-from bridge.ingest import Outcome
+from bridge.lms import ingest
+from bridge.lms.ingest import Outcome
 from bridge.models import Delivery, DirtyKey, LmsSession
+from bridge.sync import store
 
 T = datetime(2026, 9, 1, 9, tzinfo=UTC)
 counter = iter(range(10**6))

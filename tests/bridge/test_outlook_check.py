@@ -1,4 +1,4 @@
-"""The Outlook-side check (bridge.outlook_check) over the in-memory tenant, on SQLite and PostgreSQL:
+"""The Outlook-side check (bridge.outlook_check.check) over the in-memory tenant, on SQLite and PostgreSQL:
 users delete and move entries in Outlook; one check sees it, the account's choice is followed, and
 the delta round survives a restart (a new worker and Graph go on from the stored deltaLink)."""
 from __future__ import annotations
@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bridge import outlook_check
-from bridge import outlook_store as store
 from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.graph.memory import MemoryTenant
 from bridge.graph.wire import Reply, Request
 from bridge.models import Entry, OutlookChange, OutlookCheck
-from bridge.reconcile import ACTIVE, DELETED_IN_OUTLOOK
-from bridge.worker import Worker
+from bridge.outlook_check import check as outlook_check
+from bridge.outlook_check import store
+from bridge.sync.reconcile import ACTIVE, DELETED_IN_OUTLOOK
+from bridge.worker.loop import Worker
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
 from tests.reliability.lms import soon
 

@@ -6,8 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bridge import payload, zones
-from bridge.lms import Event, Session
+from bridge.graph.calendar import TAG_PROPERTY_ID
+from bridge.lms.views import Event, Session
+from bridge.sync import payload, zones
 
 
 def make(zone: str, local_start: datetime, hours: float = 2, **event: object) -> tuple[Event, Session]:
@@ -132,7 +133,7 @@ def test_entry_fields() -> None:
     assert body["showAs"] == "busy"
     assert body["isReminderOn"] is True and body["reminderMinutesBeforeStart"] == 15
     assert body["location"] == {"displayName": "Room 1"}
-    assert body["singleValueExtendedProperties"] == [{"id": payload.TAG_PROPERTY_ID, "value": "tag-1"}]
+    assert body["singleValueExtendedProperties"] == [{"id": TAG_PROPERTY_ID, "value": "tag-1"}]
     assert "attendees" not in body
     silent = payload.entry_payload(event, session, None, "tag-1")
     assert silent["isReminderOn"] is False and "reminderMinutesBeforeStart" not in silent

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bridge import payload, reconcile
 from bridge.i18n import language
-from bridge.lms import Event, Session
-from bridge.rules import Decision, Wanted
+from bridge.lms.rules import Decision, Wanted
+from bridge.lms.views import Event, Session
+from bridge.sync import payload, reconcile
 
 MOSCOW = ZoneInfo("Europe/Moscow")
 

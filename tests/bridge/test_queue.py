@@ -5,10 +5,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bridge import queue
 from bridge.db import Database
-from bridge.ingest import ensure_account
+from bridge.lms.ingest import ensure_account
 from bridge.models import Connection, DirtyKey, utcnow
+from bridge.queue import dirty_keys
 
 
 def connected(database: Database, account: str = "acc") -> None:
@@ -25,9 +25,9 @@ def keys(database: Database) -> dict[str, DirtyKey]:
 def test_marking_twice_bumps_the_generation(database: Database) -> None:
     connected(database)
     with database.session() as session:
-        queue.mark_dirty(session, "acc", ["u1", "u2"])
+        dirty_keys.mark_dirty(session, "acc", ["u1", "u2"])
     with database.session() as session:
-        queue.mark_dirty(session, "acc", ["u1"])
+        dirty_keys.mark_dirty(session, "acc", ["u1"])
     found = keys(database)
     assert found["u1"].generation == 2 and found["u2"].generation == 1
 
@@ -35,38 +35,38 @@ def test_marking_twice_bumps_the_generation(database: Database) -> None:
 def test_claim_takes_each_key_once_until_its_lease_ends(database: Database) -> None:
     connected(database)
     with database.session() as session:
-        queue.mark_dirty(session, "acc", [f"u{i}" for i in range(5)])
+        dirty_keys.mark_dirty(session, "acc", [f"u{i}" for i in range(5)])
     with database.session() as session:
-        first = queue.claim(session, "w1", 3)
+        first = dirty_keys.claim(session, "w1", 3)
     with database.session() as session:
-        second = queue.claim(session, "w2", 10)
+        second = dirty_keys.claim(session, "w2", 10)
     assert len(first) == 3 and len(second) == 2
     assert not {c.user_id for c in first} & {c.user_id for c in second}
     with database.session() as session:
-        assert queue.claim(session, "w3", 10) == []
-        later = queue.claim(session, "w3", 10, now=utcnow() + queue.LEASE + timedelta(seconds=1))
+        assert dirty_keys.claim(session, "w3", 10) == []
+        later = dirty_keys.claim(session, "w3", 10, now=utcnow() + dirty_keys.LEASE + timedelta(seconds=1))
     assert len(later) == 5  # a dead worker's keys come back when its lease ends
 
 
 def test_claim_skips_accounts_that_are_not_connected(database: Database) -> None:
     with database.session() as session:
         ensure_account(session, "idle")
-        queue.mark_dirty(session, "idle", ["u1"])
+        dirty_keys.mark_dirty(session, "idle", ["u1"])
     with database.session() as session:
-        assert queue.claim(session, "w", 10) == []
+        assert dirty_keys.claim(session, "w", 10) == []
 
 
 def test_complete_keeps_a_key_marked_again_meanwhile(database: Database) -> None:
     connected(database)
     with database.session() as session:
-        queue.mark_dirty(session, "acc", ["u1", "u2"])
+        dirty_keys.mark_dirty(session, "acc", ["u1", "u2"])
     with database.session() as session:
-        claims = {c.user_id: c for c in queue.claim(session, "w", 10)}
+        claims = {c.user_id: c for c in dirty_keys.claim(session, "w", 10)}
     with database.session() as session:
-        queue.mark_dirty(session, "acc", ["u2"])  # a hook arrives while u2 is worked
+        dirty_keys.mark_dirty(session, "acc", ["u2"])  # a hook arrives while u2 is worked
     with database.session() as session:
         for claim in claims.values():
-            queue.complete(session, claim, "w")
+            dirty_keys.complete(session, claim, "w")
     found = keys(database)
     assert set(found) == {"u2"} and found["u2"].claimed_by is None
 
@@ -74,14 +74,14 @@ def test_complete_keeps_a_key_marked_again_meanwhile(database: Database) -> None
 def test_retry_sets_due_time_and_counts_attempts(database: Database) -> None:
     connected(database)
     with database.session() as session:
-        queue.mark_dirty(session, "acc", ["u1"])
+        dirty_keys.mark_dirty(session, "acc", ["u1"])
     with database.session() as session:
-        (claim,) = queue.claim(session, "w", 10)
+        (claim,) = dirty_keys.claim(session, "w", 10)
     later = utcnow() + timedelta(minutes=5)
     with database.session() as session:
-        queue.retry(session, claim, "w", later, "503 ServiceNotAvailable")
+        dirty_keys.retry(session, claim, "w", later, "503 ServiceNotAvailable")
     key = keys(database)["u1"]
     assert key.attempts == 1 and key.claimed_by is None and key.last_error == "503 ServiceNotAvailable"
     assert abs((key.due_at - later).total_seconds()) < 1
     with database.session() as session:
-        assert queue.claim(session, "w", 10) == []
+        assert dirty_keys.claim(session, "w", 10) == []

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge import reconcile as r
+from bridge.sync import reconcile as r
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from bridge import retry
 from bridge.graph import errors
+from bridge.queue import retry
 
 NOW = datetime(2026, 6, 1, tzinfo=UTC)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from bridge.richtext import description_html
+from bridge.sync.richtext import description_html
 
 # (what the LMS sends, what reaches Outlook)
 CASES = [

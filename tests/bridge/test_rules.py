@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bridge import eligibility, rules
-from bridge.lms import Enrollment, Event, Session, User, UserView
+from bridge.lms import eligibility, rules
+from bridge.lms.views import Enrollment, Event, Session, User, UserView
 
 NOW = datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
 H = timedelta(hours=1)

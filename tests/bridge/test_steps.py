@@ -1,4 +1,4 @@
-"""The pure parts of a pass beside the planner (bridge.steps), as tables: an action and what the
+"""The pure parts of a pass beside the planner (bridge.sync.steps), as tables: an action and what the
 look-up found → the writes; an action and its answers → the record change, the error, another pass;
 a user's settled actions → the user's outcome."""
 from __future__ import annotations
@@ -7,10 +7,11 @@ from typing import Any
 
 import pytest
 
-from bridge import reconcile as r
-from bridge import rules, steps
 from bridge.graph import errors
 from bridge.graph.calendar import Write
+from bridge.lms import rules
+from bridge.sync import reconcile as r
+from bridge.sync import steps
 from tests.bridge.test_reconcile import desired, made
 
 NEW = desired(payload_hash="p2")

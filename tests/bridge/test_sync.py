@@ -1,4 +1,4 @@
-"""The executor (bridge.sync.Pass) and the worker over the in-memory tenant: each test runs in
+"""The executor (bridge.sync.run.Pass) and the worker over the in-memory tenant: each test runs in
 milliseconds, on SQLite and PostgreSQL, and ends comparing the mailboxes with the oracle."""
 from __future__ import annotations
 
@@ -8,13 +8,14 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, update
 
-from bridge import connection, store
+from bridge.accounts import connection
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.memory import Faults
 from bridge.models import DirectoryEntry, Entry
-from bridge.steps import Outcome
-from bridge.sync import Pass
+from bridge.sync import store
+from bridge.sync.run import Pass
+from bridge.sync.steps import Outcome
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
 from tests.reliability.lms import soon
 

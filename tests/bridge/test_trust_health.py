@@ -6,10 +6,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from bridge import queue
 from bridge.db import Database
-from bridge.ingest import ensure_account
+from bridge.lms.ingest import ensure_account
 from bridge.models import DirtyKey, Entry, LatencySample, UserState
+from bridge.queue import dirty_keys
+from bridge.sync import store
 from bridge.trust import health
 
 NOW = datetime(2030, 3, 1, 12, 0, tzinfo=UTC)
@@ -41,7 +42,7 @@ def entry(user_id: str, updated_at: datetime) -> Entry:
 def test_latency_is_recorded_for_writes_only_and_kept_an_hour(database: Database) -> None:
     with database.session() as session:
         ensure_account(session, "a")
-        queue.mark_dirty(session, "a", ["wrote", "idle"], now=NOW - timedelta(seconds=4))
+        dirty_keys.mark_dirty(session, "a", ["wrote", "idle"], now=NOW - timedelta(seconds=4))
         session.add(entry("wrote", NOW - timedelta(seconds=1)))
         session.add(entry("idle", NOW - timedelta(days=1)))
         session.add(LatencySample(account_id="a", settled_at=NOW - timedelta(hours=2), seconds=99.0))
@@ -49,8 +50,8 @@ def test_latency_is_recorded_for_writes_only_and_kept_an_hour(database: Database
         session.execute(DirtyKey.__table__.update().where(DirtyKey.user_id == "idle")
                         .values(attempts=1, last_error="429 TooManyRequests: slow down"))
     with database.session() as session:
-        claims = [queue.Claim("a", "wrote", 1, 0), queue.Claim("a", "idle", 1, 1)]  # as the worker settles them
-        stored = health.record_latencies(session, "a", claims, NOW - timedelta(seconds=3), NOW)
+        claims = [dirty_keys.Claim("a", "wrote", 1, 0), dirty_keys.Claim("a", "idle", 1, 1)]  # as settled
+        stored = store.record_latencies(session, "a", claims, NOW - timedelta(seconds=3), NOW)
     assert stored == 1
     with database.session() as session:
         assert session.execute(select(func.count()).select_from(LatencySample)).scalar_one() == 1

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import threading
 
-from bridge import queue, wakeup
 from bridge.db import Database
-from bridge.ingest import ensure_account
+from bridge.lms.ingest import ensure_account
+from bridge.queue import dirty_keys, wakeup
 
 
 def test_a_committed_mark_wakes_listeners_on_postgresql(database: Database) -> None:
@@ -18,6 +18,6 @@ def test_a_committed_mark_wakes_listeners_on_postgresql(database: Database) -> N
             ensure_account(session, "acme")
         wake.clear()
         with database.session() as session:
-            queue.mark_dirty(session, "acme", ["u1"])
+            dirty_keys.mark_dirty(session, "acme", ["u1"])
             assert not wake.wait(0.3)  # not before the change commits
         assert wake.wait(10)  # liveness only: the notification arrives after the commit

@@ -14,11 +14,11 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
-from bridge import queue
 from bridge.db import Database
 from bridge.graph.memory import Faults
-from bridge.sync import Result
-from bridge.worker import Worker
+from bridge.queue import dirty_keys
+from bridge.sync.run import Result
+from bridge.worker.loop import Worker
 from tests.bridge.memory_world import MemoryWorld
 from tests.reliability.harness import Background
 from tests.reliability.lms import soon
@@ -33,12 +33,12 @@ class SpanWorker(Worker):
     spans: list[tuple[str, float, float, str]]
     lock: threading.Lock
 
-    def _work(self, group: list[queue.Claim]) -> None:
+    def _work(self, group: list[dirty_keys.Claim]) -> None:
         self._started = getattr(self, "_started", {})
         self._started[id(group)] = time.monotonic()
         super()._work(group)
 
-    def _settle(self, group: list[queue.Claim], results: dict[str, Result], now: datetime) -> None:
+    def _settle(self, group: list[dirty_keys.Claim], results: dict[str, Result], now: datetime) -> None:
         end = time.monotonic()
         with self.lock:
             self.spans.extend((c.user_id, self._started[id(group)], end, self.name) for c in group)

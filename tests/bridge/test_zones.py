@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import cache
 
-from bridge.zones import graph_datetime
+from bridge.sync.zones import graph_datetime
 from emulator.zones import Zones, load_iana_zones, load_windows_zones, parse_local, to_utc
 
 FROM = datetime(2026, 6, 1, tzinfo=UTC)
@@ -45,7 +45,7 @@ def instants(zone: zoneinfo.ZoneInfo) -> Iterator[datetime]:
 
 
 def test_every_accepted_zone_lands_at_the_lms_instant_for_two_years() -> None:
-    # the hook schema accepts exactly the names of the IANA database (plugin/schemas.py)
+    # the hook schema accepts exactly the names of the IANA database (plugin/contract/schemas.py)
     wrong: dict[str, tuple[datetime, dict[str, str]]] = {}
     for name in sorted(zoneinfo.available_timezones()):
         zone = zoneinfo.ZoneInfo(name)

@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.graph.client import Graph
-from bridge.worker import Worker
+from bridge.worker.loop import Worker
 from plugin.host import HostClient
 from tests.browser.conftest import ACCOUNT, CLIENT_ID, SCREENSHOTS, Stack
 from tests.page import lms_sample

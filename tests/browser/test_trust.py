@@ -10,7 +10,7 @@ import requests
 
 from bridge.graph.client import Graph
 from bridge.trust import credentials
-from bridge.worker import Worker
+from bridge.worker.loop import Worker
 from plugin.host import HostClient
 from tests.browser.conftest import ACCOUNT, CLIENT_ID, SCREENSHOTS, Stack
 from tests.page import lms_sample

@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, update
 
-from bridge import connection, store
+from bridge.accounts import connection
 from bridge.models import DirtyKey
+from bridge.sync import store
 from plugin.host import HostClient
 from tests.browser.conftest import ACCOUNT, SCREENSHOTS, Stack
 

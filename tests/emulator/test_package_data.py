@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.zones import graph_iana_zones
+from bridge.sync.zones import graph_iana_zones
 from emulator.csdl import PACKAGED_CSDL, find_csdl, load_schema
 from emulator.zones import load_iana_zones
 

@@ -13,10 +13,9 @@ import pytest
 
 from bridge.db import Database
 from bridge.graph import errors
-from bridge.graph.calendar import DeltaAsk, DeltaPage, Write
+from bridge.graph.calendar import TAG_PROPERTY_ID, DeltaAsk, DeltaPage, Write
 from bridge.graph.client import Graph
 from bridge.graph.memory import Faults, MemoryTenant
-from bridge.payload import TAG_PROPERTY_ID
 from emulator.testing import EmulatorHandle
 from tests.integration.world import DOMAIN, World
 

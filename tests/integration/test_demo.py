@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from plugin.demo import run_demo
+from plugin.demo.run import run_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import msal
 
-from bridge.payload import TAG_PROPERTY_ID
+from bridge.graph.calendar import TAG_PROPERTY_ID
 from emulator.testing import EmulatorHandle
 from tests.integration.world import World, at
 
@@ -66,7 +66,7 @@ def test_running_twice_changes_nothing(world: World, emulator: EmulatorHandle) -
     world.connect()
     world.sync()
     before = emulator.admin.counters()
-    from bridge import connection
+    from bridge.accounts import connection
     with world.database.session() as session:
         connection.mark_everyone(session, "acme")
     world.sync()

@@ -1,7 +1,7 @@
 """Accounts are isolated: two LMS accounts in two tenants, with the same ids, never mix."""
 from __future__ import annotations
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.db import Database
 from emulator.testing import EmulatorHandle
 from tests.integration.world import World, at

@@ -25,7 +25,7 @@ from bridge.models import LmsUser
 from emulator.client import EmulatorAdmin
 from emulator.seed import DOMAINS, USERS
 from plugin import create_app
-from plugin.cli import parser
+from plugin.cli.main import parser
 from tests.integration.test_cli import ENV, outlook_sync
 
 ROOT = Path(__file__).resolve().parents[2]

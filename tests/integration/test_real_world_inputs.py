@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from datetime import UTC, datetime, timedelta
 
-from bridge import connection
+from bridge.accounts import connection
 from tests.integration.world import ACCOUNT, DOMAIN, World, at
 
 ORG, LENA = f"org@{DOMAIN}", f"lena@{DOMAIN}"

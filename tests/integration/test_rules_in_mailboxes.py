@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bridge import connection
+from bridge.accounts import connection
 from tests.integration.world import DOMAIN, World, at
 
 Step = Callable[[World], None]

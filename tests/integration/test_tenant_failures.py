@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge import connection
-from bridge.worker import Worker
+from bridge.accounts import connection
+from bridge.worker.loop import Worker
 from tests.integration.world import ACCOUNT, DOMAIN, World, at
 
 LENA = f"lena@{DOMAIN}"

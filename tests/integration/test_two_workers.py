@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge import connection
+from bridge.accounts import connection
 from tests.integration.world import ACCOUNT, DOMAIN, World, at
 
 USERS = 60

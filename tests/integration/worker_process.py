@@ -12,11 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bridge import queue
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
-from bridge.worker import Worker
+from bridge.queue import dirty_keys
+from bridge.worker.loop import Worker
 
 
 class LoggingWorker(Worker):
@@ -29,11 +29,11 @@ class LoggingWorker(Worker):
     log: Path
     starts: dict[int, float]
 
-    def _work(self, group: list[queue.Claim]) -> None:
+    def _work(self, group: list[dirty_keys.Claim]) -> None:
         self.starts[id(group)] = time.time()
         super()._work(group)
 
-    def _settle(self, group: list[queue.Claim], results: dict[str, Any], now: datetime) -> None:
+    def _settle(self, group: list[dirty_keys.Claim], results: dict[str, Any], now: datetime) -> None:
         end = time.time()
         with self.log.open("a") as out:
             for claim in group:

@@ -15,12 +15,13 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bridge import connection, ingest, status
+from bridge.accounts import connection, status
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
+from bridge.lms import ingest
 from bridge.models import DirtyKey
-from bridge.worker import Worker
+from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 
 ACCOUNT = "acme"

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flask.testing import FlaskClient
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.db import Database
 from tests.page.conftest import ACCOUNT, Launch, csrf, user
 

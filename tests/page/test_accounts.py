@@ -12,7 +12,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.db import Database
 from bridge.models import Account, DirtyKey, LmsUser, UserState
 from tests.page.conftest import Launch, csrf, shown, user

@@ -7,7 +7,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.db import Database
 from bridge.models import Account, DirtyKey, Entry
 from tests.page.conftest import ACCOUNT, Launch, csrf, user

@@ -10,11 +10,11 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
-from bridge.worker import Worker
+from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from plugin import create_app
 from tests.page import lms_sample

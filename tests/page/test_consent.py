@@ -9,7 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.db import Database
 from bridge.models import ConsentRequest, Entry
 from tests.page.conftest import ACCOUNT, Launch, consent_state, csrf, make_launch

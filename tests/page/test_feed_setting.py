@@ -6,9 +6,10 @@ from collections.abc import Callable
 import pytest
 from flask.testing import FlaskClient
 
-from bridge import feed_store, store
 from bridge.db import Database
+from bridge.feeds import store as feed_store
 from bridge.models import Connection
+from bridge.sync import store
 from tests.page.conftest import ACCOUNT, Launch, csrf, user
 from tests.page.test_roles import connected
 

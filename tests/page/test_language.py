@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from itsdangerous import URLSafeTimedSerializer
 from sqlalchemy import select
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.db import Database
 from bridge.models import Account, DirtyKey, Entry, LmsUser, UserState
 from plugin.host import LAUNCH_SALT

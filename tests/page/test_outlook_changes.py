@@ -9,11 +9,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from flask.testing import FlaskClient
 
-from bridge import outlook_store
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
-from bridge.worker import Worker
+from bridge.outlook_check import store as outlook_store
+from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from tests.integration.world import World, at
 from tests.page.conftest import ACCOUNT, CLIENT_ID, DOMAIN, Launch, Tenant, csrf, emulator_settings

@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from bridge import status
-from plugin.page import breakable
+from bridge.accounts import status
+from plugin.page.views import breakable
 from tests.page.conftest import Launch
 
 PAGE = "/integrations/outlook"

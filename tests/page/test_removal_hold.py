@@ -7,9 +7,9 @@ from datetime import UTC, datetime
 
 from flask.testing import FlaskClient
 
-from bridge import guard
 from bridge.db import Database
 from bridge.models import AuditRecord, Entry, LmsUser, RemovalHold
+from bridge.sync import guard
 from tests.page.conftest import ACCOUNT, Launch, csrf
 from tests.page.test_actions import queued, ready  # noqa: F401  # the fixture
 

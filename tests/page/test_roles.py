@@ -9,9 +9,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import delete
 
-from bridge import connection, store
+from bridge.accounts import connection
 from bridge.db import Database
 from bridge.models import DirtyKey
+from bridge.sync import store
 from tests.page.conftest import ACCOUNT, Launch, csrf, shown, user
 
 PAGE = "/integrations/outlook"

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from bridge import connection
+from bridge.accounts import connection
 from bridge.db import Database
 from bridge.models import ConsentRequest
 from plugin import create_app

@@ -20,7 +20,7 @@ from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.trust import credentials, expiry
-from bridge.worker import Worker
+from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from tests.page import lms_sample
 from tests.page.conftest import ACCOUNT, CLIENT_ID, CLIENT_SECRET, Launch, Tenant, emulator_settings

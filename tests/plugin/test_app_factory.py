@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 
 from bridge.config import ConfigError, Settings
 from bridge.db import Database
-from plugin import create_app, manifest
+from plugin import create_app
+from plugin.contract import manifest
 from plugin.services import Services, services
 
 

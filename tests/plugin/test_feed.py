@@ -14,13 +14,16 @@ import requests
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from bridge import connection, feed, feed_service, feed_store
+from bridge.accounts import connection
 from bridge.config import Settings
 from bridge.db import Database
+from bridge.feeds import ical
+from bridge.feeds import service as feed_service
+from bridge.feeds import store as feed_store
 from bridge.models import Connection, FeedItem
-from plugin.feed_schemas import ACTIONS
+from plugin.contract.feed_schemas import ACTIONS
+from plugin.contract.openapi import SIGNED, document
 from plugin.host import FEED_ADDRESS_PATH, HostClient
-from plugin.openapi import SIGNED, document
 from tests.feed_support import ZONES, around_transitions, parse
 from tests.plugin.test_host import live_url  # noqa: F401  (the fixture: the app on a loopback port)
 
@@ -326,7 +329,7 @@ def test_inactive_learner_feed_cancels_their_sessions(
 
 
 def test_feed_uid_is_the_one_the_bridge_names() -> None:
-    assert feed.uid(ACCOUNT, "ada", "e1", "e1-s0").endswith("@" + feed.UID_DOMAIN)
+    assert ical.uid(ACCOUNT, "ada", "e1", "e1-s0").endswith("@" + ical.UID_DOMAIN)
 
 
 def test_host_helper_asks_over_http_and_the_feed_is_served(

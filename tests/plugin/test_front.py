@@ -5,7 +5,7 @@ import asyncio
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from plugin.front import BufferedFront
+from plugin.cli.front import BufferedFront
 
 Seen = list[tuple[str, bytes]]
 

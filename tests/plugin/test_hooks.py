@@ -14,9 +14,10 @@ from sqlalchemy.exc import OperationalError
 
 from bridge.config import Settings
 from bridge.db import Database
-from bridge.ingest import apply_delivery
+from bridge.lms.ingest import apply_delivery
 from bridge.models import Delivery, DirtyKey, LmsEnrollment, LmsEvent, LmsSession, LmsUser
-from plugin import create_app, hooks
+from plugin import create_app
+from plugin.hooks import views as hooks
 from plugin.host import HostClient, dumps
 from plugin.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
 

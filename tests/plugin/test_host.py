@@ -15,9 +15,9 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from werkzeug.serving import make_server
 
 from bridge.config import Settings
+from plugin.contract.manifest import load_manifest
+from plugin.contract.schemas import load_delivery
 from plugin.host import BATCH_PATH, HOOK_PATH, SETTINGS_PATH, HostClient, dumps, launch_url
-from plugin.manifest import load_manifest
-from plugin.schemas import load_delivery
 from plugin.signing import verify
 
 Sample = Callable[..., dict[str, Any]]

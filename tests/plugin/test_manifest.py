@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from bridge import ingest
-from plugin.manifest import MANIFEST_PATH, ManifestError, load_manifest
-from plugin.schemas import TOPICS
+from bridge.lms import ingest
+from plugin.contract.manifest import MANIFEST_PATH, ManifestError, load_manifest
+from plugin.contract.schemas import TOPICS
 
 PACKAGED: dict[str, Any] = json.loads(MANIFEST_PATH.read_text(encoding="utf-8"))
 

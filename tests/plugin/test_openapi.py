@@ -6,8 +6,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from plugin.openapi import document
-from plugin.schemas import MAX_BATCH, ROLES, TOPICS
+from plugin.contract.openapi import document
+from plugin.contract.schemas import MAX_BATCH, ROLES, TOPICS
 
 
 @pytest.fixture(scope="module")
@@ -55,11 +55,11 @@ def test_the_committed_document_is_the_generated_one() -> None:
     import json
     from pathlib import Path
 
-    from plugin.manifest import load_manifest
+    from plugin.contract.manifest import load_manifest
 
     committed = json.loads((Path(__file__).resolve().parents[2] / "docs" / "hooks-openapi.json").read_text())
     assert committed == document(load_manifest().version), \
-        "regenerate it: python -m plugin.openapi > docs/hooks-openapi.json"
+        "regenerate it: python -m plugin.contract.openapi > docs/hooks-openapi.json"
 
 
 def test_the_contract_says_descriptions_are_html_and_sanitized(spec: dict[str, Any]) -> None:

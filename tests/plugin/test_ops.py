@@ -10,10 +10,10 @@ from typing import Any
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from bridge import queue
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.models import Account, Connection, utcnow
+from bridge.queue import dirty_keys
 from plugin import create_app
 from plugin.host import HostClient, dumps
 from plugin.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -99,9 +99,9 @@ def test_work_waiting_its_age_and_accounts_by_state_come_from_the_database(
         session.flush()
         session.add_all([Connection(account_id="on", state="connected"),
                          Connection(account_id="off", state="suspended")])
-        queue.mark_dirty(session, "on", ["u1", "u2"], now=now - timedelta(seconds=90))
-        queue.mark_dirty(session, "on", ["u3"], now=now + timedelta(hours=1))  # a retry later: waiting, not due
-        queue.mark_dirty(session, "off", ["u9"], now=now - timedelta(hours=5))  # a suspended account's
+        dirty_keys.mark_dirty(session, "on", ["u1", "u2"], now=now - timedelta(seconds=90))
+        dirty_keys.mark_dirty(session, "on", ["u3"], now=now + timedelta(hours=1))  # a retry later: waiting, not due
+        dirty_keys.mark_dirty(session, "off", ["u9"], now=now - timedelta(hours=5))  # a suspended account's
     samples = scrape(client)
     assert value(samples, "outlook_sync_database_up") == 1
     assert value(samples, "outlook_sync_work_waiting") == 3

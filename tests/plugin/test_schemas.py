@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from plugin.schemas import MAX_BATCH, HookError, load_batch, load_delivery
+from plugin.contract.schemas import MAX_BATCH, HookError, load_batch, load_delivery
 
 Sample = Callable[..., dict[str, Any]]
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
-from bridge.worker import Worker
+from bridge.worker.loop import Worker
 
 
 class Background:

@@ -1,4 +1,4 @@
-"""Worker processes to be killed: a small fork server that starts real ``bridge.worker.Worker`` processes.
+"""Worker processes to be killed: a small fork server that starts real ``bridge.worker.loop.Worker`` processes.
 
 Usage: ``python -m tests.reliability.kill_worker SETTINGS_JSON``. It imports everything once, then
 for every ``spawn`` line on stdin forks a child that builds a fresh Worker (its own database engine,
@@ -17,7 +17,7 @@ import sys
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
-from bridge.worker import Worker
+from bridge.worker.loop import Worker
 
 
 def child(settings: Settings) -> None:

@@ -3,8 +3,8 @@
 `Lms` keeps the LMS's current state (users, events with their sessions, enrollments) and turns every
 change into a hook envelope with a fresh delivery id and a growing ``version``, as docs/HOST-CONTRACT.md says.
 
-`oracle` is written from docs/BEHAVIOUR.md alone (items 3–7), on purpose without ``bridge.rules``,
-``bridge.eligibility`` or ``bridge.payload``: the suites compare the product with a second reading
+`oracle` is written from docs/BEHAVIOUR.md alone (items 3–7), on purpose without ``bridge.lms.rules``,
+``bridge.lms.eligibility`` or ``bridge.sync.payload``: the suites compare the product with a second reading
 of the specification, not with itself. For every mailbox it gives the multiset of entries that
 must exist: (subject, start instant, end instant). `mailboxes` reads what the emulator's mailboxes
 really hold, in the same shape, and `compare` reports every difference (missing, extra, duplicated).
@@ -21,9 +21,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bridge import ingest
 from bridge.db import Database
 from bridge.graph.memory import MemoryTenant
+from bridge.lms import ingest
 from emulator.client import EmulatorAdmin
 
 # docs/BEHAVIOUR.md §3: consumer providers are never corporate (the product keeps its own list as data).

@@ -31,7 +31,7 @@ from sqlalchemy import func, select
 from bridge.db import Database
 from bridge.migrate import upgrade
 from bridge.models import Delivery, DirtyKey, LmsEnrollment, LmsEvent, LmsSession, LmsUser
-from bridge.worker import Worker
+from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from plugin import create_app
 from plugin.host import HostClient

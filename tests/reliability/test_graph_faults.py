@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 
 from bridge.db import Database
 from bridge.models import Entry, UserState
-from bridge.sync import Pass
-from bridge.worker import Worker
+from bridge.sync.run import Pass
+from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from tests.integration.world import ACCOUNT, DOMAIN, World
 from tests.reliability.harness import Background

@@ -7,7 +7,7 @@ none duplicated. 152 users; each worker runs two groups at a time, so that the b
 changes last long enough for the kills to land mid-work (the test requires a quarter of the kills to
 hit a worker holding keys). Runs on SQLite (a file, one worker) and on PostgreSQL (two workers).
 
-Each worker is a separate process running a real ``bridge.worker.Worker`` (production settings, lease
+Each worker is a separate process running a real ``bridge.worker.loop.Worker`` (production settings, lease
 included) against the same database (``kill_worker.py``); kill times come from a seeded RNG.
 
 Below it, the same window made deterministic: a worker "dies" right after Graph applied its writes
@@ -32,7 +32,7 @@ from sqlalchemy import func, select, update
 
 from bridge.db import Database
 from bridge.models import DirtyKey, Entry
-from bridge.sync import Pass
+from bridge.sync.run import Pass
 from emulator.client import EmulatorAdmin
 from emulator.testing import EmulatorHandle
 from tests.integration.world import ACCOUNT, DOMAIN, World
@@ -222,7 +222,7 @@ def test_killed_after_graph_applied_before_the_record(emulator: EmulatorHandle, 
         raise Killed
 
     with monkeypatch.context() as patch:  # the pass's write-back
-        patch.setattr("bridge.sync.Pass._write_back", die)
+        patch.setattr("bridge.sync.run.Pass._write_back", die)
         with pytest.raises(Killed):
             Pass(sqlite_database, world.graph, ACCOUNT, users, datetime.now(UTC)).run()
     deliver(sqlite_database, [back])

@@ -38,7 +38,7 @@ from bridge.db import Database
 from bridge.graph.auth import TokenSource
 from bridge.graph.client import Graph
 from bridge.models import DirtyKey
-from bridge.worker import Worker
+from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from plugin import create_app
 from plugin.host import HostClient, dumps, launch_url

@@ -1,0 +1,125 @@
+"""Every state and reason code the plugin stores, in one place.
+
+The database, the page, the CSV exports and ``outlook-sync status`` carry these short codes; the
+page's words for each are in ``plugin/words.py`` and the gettext catalogues. Each enum is a
+:class:`~enum.StrEnum`, so a member *is* its code: it is stored, compared and sent as that string,
+and a new code is one line here plus its words.
+"""
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class ConnectionState(StrEnum):
+    """Where an account's connection to its tenant stands (bridge.accounts.connection)."""
+
+    DISCONNECTED = "disconnected"
+    CONSENT_PENDING = "consent_pending"  # the consent link was issued
+    CONSENT_RECEIVED = "consent_received"  # the Azure AD administrator accepted; Connect integration next
+    CONNECTED = "connected"
+    SUSPENDED = "suspended"  # the tenant refused us; probed again with backoff
+    DISCONNECTING = "disconnecting"  # removing future entries, then disconnected
+
+
+# Connection states in which the worker passes users (the queue claims their keys).
+WORKING_STATES = (ConnectionState.CONNECTED, ConnectionState.DISCONNECTING)
+# Connection states in which Graph reaches the tenant (a feed is offered only to users Graph cannot reach).
+GRAPH_STATES = (ConnectionState.CONNECTED, ConnectionState.SUSPENDED)
+
+
+class UserState(StrEnum):
+    """A user's sync state as the page shows it: the outcome of their last pass, or their place in
+    the queue (pending, retrying: bridge.accounts.status)."""
+
+    SYNCED = "synced"
+    PENDING = "pending"
+    RETRYING = "retrying"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+
+
+class Reason(StrEnum):
+    """Why a user has no entries, or could not be written."""
+
+    # the LMS's side (bridge.lms.eligibility, bridge.lms.rules)
+    PERSONAL_EMAIL = "personal_email"
+    INACTIVE = "inactive"
+    DELETED = "deleted"
+    NO_EMAIL = "no_email"
+    DOMAIN_NOT_IN_TENANT = "domain_not_in_tenant"
+    NO_SESSION_CHOSEN = "no_session_chosen"
+    NO_UPCOMING_SESSIONS = "no_upcoming_sessions"
+    # the mailbox's side (bridge.graph.errors.MailboxUnreachable)
+    MAILBOX_NOT_IN_EXCHANGE_ONLINE = "mailbox_not_in_exchange_online"
+    USER_NOT_FOUND = "user_not_found"
+    ACCESS_DENIED_BY_POLICY = "access_denied_by_policy"
+    # the account's side (bridge.sync)
+    NOT_CONNECTED = "not_connected"
+    DISCONNECTED = "disconnected"  # entries removed on disconnect
+    REMOVAL_HELD = "removal_held"  # removals wait for the owner's confirmation (bridge.sync.guard)
+    ERROR = "error"  # gave up after retries; the detail says what Graph answered
+
+
+class TenantReason(StrEnum):
+    """Why a whole tenant refuses the plugin (bridge.graph.errors.AuthFailed): the connection's reason."""
+
+    CONSENT_MISSING = "consent_missing"
+    PERMISSION_MISSING = "permission_missing"
+    SECRET_INVALID = "secret_invalid"
+    SECRET_EXPIRED = "secret_expired"
+    TENANT_NOT_FOUND = "tenant_not_found"
+    APP_NOT_FOUND = "app_not_found"
+    AUTH_FAILED = "auth_failed"
+
+
+class ConsentReason(StrEnum):
+    """What became of a consent link and Connect integration (bridge.accounts.connection)."""
+
+    CONSENT_NOT_GIVEN = "consent_not_given"
+    ACCEPTED = "accepted"
+    INCOMPLETE = "incomplete"
+    ALREADY_CONNECTED = "already_connected"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    USED = "used"
+    SUPERSEDED = "superseded"
+    UNKNOWN = "unknown"
+    WRONG_TENANT = "wrong_tenant"
+
+
+class EntryState(StrEnum):
+    """An entry's record (bridge.sync.reconcile)."""
+
+    CREATING = "creating"  # written before the POST: outcome unknown until confirmed
+    ACTIVE = "active"
+    DELETED_IN_OUTLOOK = "deleted_in_outlook"  # the user deleted it; made again on a material change
+
+
+class OutlookChange(StrEnum):
+    """What a user did to an entry in Outlook (bridge.outlook_check)."""
+
+    DELETED = "deleted"
+    MOVED = "moved"
+
+
+class MovedChoice(StrEnum):
+    """The account's choice for an entry a user moved in Outlook."""
+
+    PUT_BACK = "put_back"  # put back to the LMS's time on the next pass (the default)
+    LEAVE = "leave"  # left where the user put it, until the LMS changes it
+
+
+class FeedMode(StrEnum):
+    """Who is offered a calendar feed (bridge.feeds)."""
+
+    OFF = "off"
+    UNREACHABLE = "unreachable"  # users Graph cannot reach
+    EVERYONE = "everyone"
+
+
+class PreviewState(StrEnum):
+    """A preview job (bridge.trust.preview)."""
+
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"

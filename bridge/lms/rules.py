@@ -1,0 +1,87 @@
+"""The product's rules as pure functions: which entries a user should have, and why not.
+
+(user's LMS view, tenant domains, now) → the sessions that should be in the user's calendar.
+Nothing here reads the database or calls Graph, so every rule is tested as a table.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+
+from bridge.lms import eligibility
+from bridge.lms.views import Event, Session, UserView
+
+ORGANIZER = "organizer"
+ASSIGNED = "assigned"
+NO_SESSION_CHOSEN = "no_session_chosen"
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """One entry the user should have: the session, its event, and why."""
+
+    event: Event
+    session: Session
+    because: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.event.id, self.session.id)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The rules' answer for one user: the entries wanted, or the reason there are none."""
+
+    wanted: dict[tuple[str, str], Wanted]
+    skip_reason: str | None = None
+
+
+def decide(view: UserView, verified_domains: Collection[str] | None, now: datetime) -> Decision:
+    """Entries the user should have now.
+
+    Ineligible users (deleted, inactive, personal or foreign address) get none, so their future
+    entries are removed. Only sessions whose end is still ahead are wanted: upcoming and in
+    progress ones at switch-on, and any not yet ended afterwards.
+    """
+    user = view.user
+    reason = eligibility.skip_reason(
+        exists=user is not None,
+        active=bool(user and user.active),
+        email=user.email if user else None,
+        verified_domains=verified_domains,
+    )
+    if reason is not None:
+        return Decision({}, reason)
+    return sessions_of(view, now)
+
+
+def sessions_of(view: UserView, now: datetime) -> Decision:
+    """The sessions the user organizes or chose whose end is still ahead, whoever can receive them.
+
+    :func:`decide` applies it to the users Graph may write to; the calendar feed applies it to
+    everyone it serves, so both give a user the same sessions.
+    """
+    wanted: dict[tuple[str, str], Wanted] = {}
+    for event in view.events.values():
+        if event.cancelled or event.organizer_id != view.user_id:
+            continue
+        for session in event.sessions:
+            wanted[(event.id, session.id)] = Wanted(event, session, ORGANIZER)
+
+    waiting_for_choice = False
+    for enrollment in view.enrollments:
+        enrolled_in = view.events.get(enrollment.event_id)
+        if enrolled_in is None or enrolled_in.cancelled:
+            continue
+        chosen = enrolled_in.session(enrollment.session_id)
+        if chosen is None:
+            waiting_for_choice = True
+            continue
+        wanted.setdefault((enrolled_in.id, chosen.id), Wanted(enrolled_in, chosen, ASSIGNED))
+
+    upcoming = {key: w for key, w in wanted.items() if w.session.end > now}
+    if not upcoming and waiting_for_choice:
+        return Decision({}, NO_SESSION_CHOSEN)
+    return Decision(upcoming)

@@ -1,0 +1,127 @@
+"""The mass-removal guard: when the LMS's changes would remove more than a share (default half) and more
+than a number (default 100) of an account's future entries at once, the removals wait for the owner's
+confirmation on the page; creations and updates go on meanwhile.
+
+What would be removed is counted in SQL from the records and the LMS rows, so the count covers the
+whole account, not only the users of one pass: future entries whose user was deleted or deactivated,
+whose event was deleted or cancelled, whose session is gone, or whose enrollment ended or moved.
+A hold lifts by itself when the LMS comes back (the count falls under the threshold), and after
+the owner confirms it (the confirmation covers the removals counted then, and the rest of that
+wave: it ends when the count falls under the threshold again).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, case, delete, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bridge.models import Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser, RemovalHold
+from bridge.queue import dirty_keys
+
+CAUSES = (  # (cause, English words for the command line): the first that applies to an entry is its cause
+    ("events_deleted", "deleted events"),
+    ("events_cancelled", "cancelled events"),
+    ("sessions_removed", "removed sessions"),
+    ("users_gone", "users deleted or deactivated"),
+    ("enrollments_ended", "enrollments ended or moved"),
+)
+
+
+@dataclass(frozen=True)
+class Guard:
+    """The threshold: more than ``percent`` % and more than ``minimum`` of the future entries."""
+
+    percent: int = 50
+    minimum: int = 100
+
+    def trips(self, removals: int, future: int) -> bool:
+        return removals > self.minimum and removals * 100 > self.percent * future
+
+
+@dataclass(frozen=True)
+class Count:
+    removals: int
+    future: int
+    users: int  # distinct users among the removals
+    by_cause: dict[str, list[int]]  # cause → [entries, distinct things: events, sessions, users or enrollments]
+
+
+def reason(hold: RemovalHold) -> str:
+    """The hold's causes in English, for the command line, e.g. "240 of 12 deleted events; 30 of 3
+    cancelled events (noticed at 2026-11-30 14:02 UTC)" (the page words them in its own language)."""
+    parts = [f"{entries} of {things} {words}" for cause, words in CAUSES
+             for entries, things in [hold.causes.get(cause, (0, 0))] if entries]
+    return f"{'; '.join(parts) or 'entries no longer wanted'} (noticed at {hold.held_at:%Y-%m-%d %H:%M} UTC)"
+
+
+def count(session: Session, account_id: str, now: datetime) -> Count:
+    """The account's future entries, and how many of them the LMS no longer wants, by cause; a cause's
+    things are the distinct events (deleted, cancelled), sessions, users or enrollments concerned."""
+    event_gone = or_(LmsEvent.id.is_(None), LmsEvent.deleted.is_(True))
+    cancelled = LmsEvent.cancelled.is_(True)
+    session_gone = LmsSession.id.is_(None)
+    user_gone = or_(LmsUser.id.is_(None), LmsUser.deleted.is_(True), LmsUser.active.is_(False))
+    enrollment_ended = and_(func.coalesce(LmsEvent.organizer_id, "") != Entry.user_id, or_(
+        LmsEnrollment.user_id.is_(None), LmsEnrollment.deleted.is_(True),
+        func.coalesce(LmsEnrollment.session_id, "") != Entry.session_id))
+    cause = case((event_gone, "events_deleted"), (cancelled, "events_cancelled"), (session_gone, "sessions_removed"),
+                 (user_gone, "users_gone"), (enrollment_ended, "enrollments_ended"), else_="").label("cause")
+    thing = case((or_(event_gone, cancelled), Entry.event_id),
+                 (session_gone, Entry.event_id + "\x1f" + Entry.session_id), (user_gone, Entry.user_id),
+                 else_=Entry.event_id + "\x1f" + Entry.user_id).label("thing")
+    entries = select(cause, thing, Entry.user_id).select_from(Entry).outerjoin(
+        LmsEvent, and_(LmsEvent.account_id == Entry.account_id, LmsEvent.id == Entry.event_id)).outerjoin(
+        LmsSession, and_(LmsSession.account_id == Entry.account_id, LmsSession.event_id == Entry.event_id,
+                         LmsSession.id == Entry.session_id)).outerjoin(
+        LmsUser, and_(LmsUser.account_id == Entry.account_id, LmsUser.id == Entry.user_id)).outerjoin(
+        LmsEnrollment, and_(LmsEnrollment.account_id == Entry.account_id, LmsEnrollment.event_id == Entry.event_id,
+                            LmsEnrollment.user_id == Entry.user_id)).where(
+        Entry.account_id == account_id, Entry.ends_at > now, Entry.state != "deleted_in_outlook").subquery()
+    rows = select(entries.c.cause, func.count(), func.count(entries.c.thing.distinct())).group_by(entries.c.cause)
+    by_cause = {str(c): [int(n), int(things)] for c, n, things in session.execute(rows)}
+    future = sum(n for n, _ in by_cause.values())
+    by_cause.pop("", None)
+    users = session.scalar(select(func.count(entries.c.user_id.distinct())).where(entries.c.cause != ""))
+    return Count(sum(n for n, _ in by_cause.values()), future, int(users or 0), by_cause)
+
+
+def removals_allowed(session: Session, guard: Guard, account_id: str, now: datetime) -> bool:
+    """Whether a pass may remove entries now; records (or lifts) the account's hold. Safe when
+    passes of the same account run at once (an upsert, not a read-then-insert)."""
+    counted = count(session, account_id, now)
+    if not guard.trips(counted.removals, counted.future):
+        session.execute(delete(RemovalHold).where(RemovalHold.account_id == account_id))
+        return True
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    session.execute(insert(RemovalHold).values(account_id=account_id, removals=counted.removals,
+                                               future_entries=counted.future, users=counted.users,
+                                               causes=counted.by_cause, held_at=now).on_conflict_do_nothing())
+    hold = session.get(RemovalHold, account_id, populate_existing=True)
+    assert hold is not None
+    if hold.confirmed_at is not None:
+        return True
+    hold.removals, hold.future_entries = counted.removals, counted.future
+    hold.users, hold.causes = counted.users, counted.by_cause
+    return False
+
+
+def current(session: Session, account_id: str) -> RemovalHold | None:
+    """The account's hold waiting for confirmation, if any."""
+    hold = session.get(RemovalHold, account_id)
+    return hold if hold is not None and hold.confirmed_at is None else None
+
+
+def confirm(session: Session, account_id: str, user_id: str, now: datetime) -> RemovalHold | None:
+    """The owner confirms the held removals: they go ahead; returns the hold confirmed (its
+    ``removals`` entries of ``users`` users), None when none was waiting."""
+    hold = current(session, account_id)
+    if hold is None:
+        return None
+    hold.confirmed_by, hold.confirmed_at = user_id, now
+    users = session.scalars(select(Entry.user_id).distinct().where(Entry.account_id == account_id,
+                                                                   Entry.ends_at > now))
+    dirty_keys.mark_dirty(session, account_id, list(users), now)
+    return hold

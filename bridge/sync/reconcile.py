@@ -1,0 +1,145 @@
+"""The pure planner: entries wanted vs. entries made → the actions that close the gap.
+
+Level-triggered: planning again after the actions ran yields nothing. Past entries are never
+touched, "past" judged by the session as the LMS describes it now (see :func:`plan`).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bridge.i18n import language
+from bridge.lms.rules import Decision
+from bridge.lms.views import Event
+from bridge.sync import payload as payloads
+
+Key = tuple[str, str]  # (event id, session id)
+
+CREATING = "creating"  # row written before the POST: outcome unknown until confirmed
+ACTIVE = "active"
+DELETED_IN_OUTLOOK = "deleted_in_outlook"
+
+
+@dataclass(frozen=True)
+class Desired:
+    key: Key
+    payload: dict[str, Any]
+    payload_hash: str
+    material_hash: str
+    starts_at: datetime
+    ends_at: datetime
+    tag: str
+
+
+@dataclass(frozen=True)
+class Made:
+    key: Key
+    mailbox_id: str
+    graph_event_id: str | None
+    transaction_id: str
+    state: str
+    payload_hash: str | None
+    material_hash: str | None
+    ends_at: datetime
+    tag: str
+
+
+@dataclass(frozen=True)
+class Create:
+    desired: Desired
+
+
+@dataclass(frozen=True)
+class Resume:
+    """A create whose outcome is unknown: look the tag up before creating again."""
+
+    desired: Desired
+    made: Made
+
+
+@dataclass(frozen=True)
+class Update:
+    desired: Desired
+    made: Made
+
+
+@dataclass(frozen=True)
+class Delete:
+    """Remove a made entry (looked up by tag when its id was never confirmed)."""
+
+    made: Made
+
+
+@dataclass(frozen=True)
+class Forget:
+    """Drop the record of an entry the user already deleted in Outlook."""
+
+    made: Made
+
+
+Action = Create | Resume | Update | Delete | Forget
+
+
+SharedPayloads = dict[tuple[Key, int | None, str | None], tuple[dict[str, Any], str, str]]
+
+
+def desired_entries(decision: Decision, account_id: str, user_id: str, reminder_minutes: int | None,
+                    shared: SharedPayloads | None = None, locale: str | None = None) -> dict[Key, Desired]:
+    """The payload of every wanted entry, with its hashes and tag, in the account's ``locale``
+    (a language code such as ``ru``; English when None or unknown).
+
+    ``shared`` keeps each session's payload and hashes across the users of one pass: everyone with
+    a session gets the same body, so it is built and hashed once.
+    """
+    shared = {} if shared is None else shared
+    result = {}
+    for key, wanted in decision.wanted.items():
+        if (key, reminder_minutes, locale) not in shared:
+            body = payloads.session_payload(wanted.event, wanted.session, reminder_minutes, language(locale))
+            shared[(key, reminder_minutes, locale)] = (body, payloads.payload_hash(body),
+                                                       payloads.material_hash(wanted.event, wanted.session))
+        body, body_hash, material = shared[(key, reminder_minutes, locale)]
+        tag = payloads.tag_value(account_id, user_id, *key)
+        result[key] = Desired(key=key, payload=payloads.with_tag(body, tag), payload_hash=body_hash,
+                              material_hash=material, starts_at=wanted.session.start, ends_at=wanted.session.end,
+                              tag=tag)
+    return result
+
+
+def plan(desired: dict[Key, Desired], made: dict[Key, Made], mailbox_id: str | None,
+         now: datetime, ends: Mapping[Key, datetime] | None = None) -> list[Action]:
+    """Actions for one user, deletions first (a moved learner loses the old session first).
+
+    Past entries are never touched, "past" as the LMS describes the session now: ``ends`` gives the
+    end of every session the LMS still has for this user (their events' sessions); a session moved
+    from the past into the future is wanted again and its entry follows it, one moved into the past
+    is left alone. For a session the LMS no longer has, the recorded end decides.
+    """
+    removals: list[Action] = []
+    writes: list[Action] = []
+    for key, entry in made.items():
+        wanted = desired.get(key)
+        if wanted is None and (ends or {}).get(key, entry.ends_at) <= now:
+            if entry.state == CREATING:
+                removals.append(Forget(entry))  # never confirmed, now past: only the record goes
+            continue  # past entries are never touched
+        if wanted is None or (mailbox_id is not None and entry.mailbox_id != mailbox_id):
+            # not wanted any more, or the user now has another mailbox (re-made on the next pass)
+            removals.append(Forget(entry) if entry.state == DELETED_IN_OUTLOOK else Delete(entry))
+        elif entry.state == CREATING:
+            writes.append(Resume(wanted, entry))
+        elif entry.state == DELETED_IN_OUTLOOK:
+            if wanted.material_hash != entry.material_hash:
+                writes.append(Create(wanted))  # a material change brings it back
+        elif wanted.payload_hash != entry.payload_hash:
+            writes.append(Update(wanted, entry))
+    if mailbox_id is not None:
+        writes.extend(Create(d) for key, d in desired.items() if key not in made)
+    return removals + writes
+
+
+def session_ends(events: Iterable[Event]) -> dict[Key, datetime]:
+    """The end of every session of these events, as the LMS describes it now (for :func:`plan`)."""
+    return {(event.id, session.id): session.end for event in events for session in event.sessions}

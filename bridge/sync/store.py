@@ -1,0 +1,312 @@
+"""Reads and writes the sync needs: the account's context, a user's LMS view, entries made.
+
+The reconciler and worker go through these functions only, so the SQL of the sync lives here.
+"""
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from sqlalchemy import Executable, Table, bindparam, case, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bridge.lms import views as lms
+from bridge.models import (
+    Account,
+    Connection,
+    DirectoryEntry,
+    DirtyKey,
+    Entry,
+    LatencySample,
+    LmsEnrollment,
+    LmsEvent,
+    LmsSession,
+    LmsUser,
+    UserState,
+    utcnow,
+)
+from bridge.queue.dirty_keys import Claim
+from bridge.sync.reconcile import CREATING, Desired, Key, Made
+
+FOUND_TTL = timedelta(hours=24)
+NOT_FOUND_TTL = timedelta(hours=1)
+LATENCY_WINDOW = timedelta(hours=1)  # latency samples kept for the health panel (bridge.trust.health)
+
+
+@dataclass(frozen=True)
+class AccountContext:
+    account_id: str
+    state: str
+    tenant_id: str | None
+    reminder_minutes: int | None
+    verified_domains: tuple[str, ...] | None
+    locale: str | None = None  # the language of the entries (None: English)
+
+
+def account_context(session: Session, account_id: str) -> AccountContext | None:
+    row = session.execute(
+        select(Account.reminder_minutes, Connection.state, Connection.tenant_id, Connection.verified_domains,
+               Account.locale)
+        .join(Connection, Connection.account_id == Account.id)
+        .where(Account.id == account_id)
+    ).first()
+    if row is None:
+        return None
+    reminder, state, tenant, domains, locale = row
+    return AccountContext(account_id, state, tenant, reminder, tuple(domains) if domains is not None else None,
+                          locale)
+
+
+def _event(row: Any, sessions: list[Any]) -> lms.Event:
+    return lms.Event(
+        id=row.id, title=row.title or "", timezone=row.timezone or "UTC", organizer_id=row.organizer_id,
+        description=row.description, url=row.url, location=row.location, online_url=row.online_url,
+        cancelled=row.cancelled,
+        sessions=tuple(
+            lms.Session(id=s.id, event_id=s.event_id, position=s.position, start=s.start, end=s.end,
+                        title=s.title, location=s.location, online_url=s.online_url)
+            for s in sorted(sessions, key=lambda s: (s.position, s.start))
+        ),
+    )
+
+
+def user_view(session: Session, account_id: str, user_id: str) -> lms.UserView:
+    """The user, every live event they organize or are enrolled in, and their enrollments."""
+    return user_views(session, account_id, [user_id])[user_id]
+
+
+
+
+def _made(row: Any) -> Made:
+    return Made(key=(row.event_id, row.session_id), mailbox_id=row.mailbox_id, graph_event_id=row.graph_event_id,
+                transaction_id=row.transaction_id, state=row.state, payload_hash=row.payload_hash,
+                material_hash=row.material_hash, ends_at=row.ends_at, tag=row.tag)
+
+
+
+
+
+
+
+
+def set_user_state(session: Session, account_id: str, user_id: str, state: str,
+                   reason: str | None = None, detail: str | None = None) -> None:
+    """Record one user's sync state."""
+    set_user_states(session, account_id, {user_id: (state, reason, detail)})
+
+
+
+
+def cache_mailbox(session: Session, account_id: str, tenant_id: str, address: str,
+                  graph_user_id: str | None, now: datetime) -> None:
+    ttl = FOUND_TTL if graph_user_id else NOT_FOUND_TTL
+    session.merge(DirectoryEntry(account_id=account_id, tenant_id=tenant_id, address=address.lower(),
+                                 graph_user_id=graph_user_id, expires_at=now + ttl))
+
+
+def _rows(session: Session, table: Any, *where: Any) -> list[Any]:
+    """Plain rows (attribute access by column name) rather than ORM objects: many, read once."""
+    return list(session.execute(select(*table.__table__.c).where(*where)))
+
+
+def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[str, lms.UserView]:
+    """:func:`user_view` for many users with one query per table."""
+    users = {u.id: u for u in _rows(session, LmsUser, LmsUser.account_id == account_id, LmsUser.id.in_(user_ids))}
+    enrollments: dict[str, list[Any]] = {u: [] for u in user_ids}
+    for e in _rows(session, LmsEnrollment, LmsEnrollment.account_id == account_id,
+                   LmsEnrollment.user_id.in_(user_ids), LmsEnrollment.deleted.is_(False)):
+        enrollments[e.user_id].append(e)
+    event_ids = {e.event_id for rows in enrollments.values() for e in rows}
+    events = {e.id: e for e in _rows(session, LmsEvent, LmsEvent.account_id == account_id,
+                                     LmsEvent.deleted.is_(False),
+                                     LmsEvent.organizer_id.in_(user_ids) | LmsEvent.id.in_(event_ids))}
+    sessions: dict[str, list[Any]] = {e: [] for e in events}
+    if events:
+        for s in _rows(session, LmsSession, LmsSession.account_id == account_id,
+                       LmsSession.event_id.in_(list(events))):
+            sessions[s.event_id].append(s)
+    built = {e.id: _event(e, sessions[e.id]) for e in events.values()}
+    organized: dict[str, set[str]] = {}
+    for e in events.values():
+        organized.setdefault(e.organizer_id, set()).add(e.id)
+    views = {}
+    for uid in user_ids:
+        row = users.get(uid)
+        user = lms.User(id=uid, email=row.email, active=row.active, name=row.name) \
+            if row is not None and not row.deleted else None
+        mine = {e.event_id for e in enrollments[uid]} | organized.get(uid, set())
+        views[uid] = lms.UserView(
+            user_id=uid, user=user, events={eid: built[eid] for eid in mine if eid in built},
+            enrollments=tuple(lms.Enrollment(e.event_id, e.session_id) for e in enrollments[uid]))
+    return views
+
+
+def sharers(session: Session, account_id: str, addresses: list[str]) -> dict[str, list[str]]:
+    """Active LMS users by address (lower-cased), for addresses that more than one of them carries:
+    several LMS accounts of one person share one mailbox."""
+    lowered = sorted({a.lower() for a in addresses})
+    found: dict[str, list[str]] = {}
+    if lowered:
+        for user_id, address in session.execute(select(LmsUser.id, func.lower(LmsUser.email)).where(
+                LmsUser.account_id == account_id, func.lower(LmsUser.email).in_(lowered),
+                LmsUser.deleted.is_(False), LmsUser.active.is_(True))):
+            found.setdefault(address, []).append(user_id)
+    return {address: sorted(ids) for address, ids in found.items() if len(ids) > 1}
+
+
+def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, dict[Key, Made]]:
+    """The records of the entries made for these users, by user and key, in one query."""
+    found: dict[str, dict[Key, Made]] = {u: {} for u in user_ids}
+    for row in _rows(session, Entry, Entry.account_id == account_id, Entry.user_id.in_(user_ids)):
+        found[row.user_id][(row.event_id, row.session_id)] = _made(row)
+    return found
+
+
+def cached_mailboxes(session: Session, account_id: str, tenant_id: str, addresses: list[str],
+                     now: datetime) -> dict[str, str | None]:
+    """Unexpired directory look-ups for these addresses (lower-cased): Graph id, or None if not found."""
+    rows = session.scalars(select(DirectoryEntry).where(
+        DirectoryEntry.account_id == account_id, DirectoryEntry.tenant_id == tenant_id,
+        DirectoryEntry.address.in_([a.lower() for a in addresses]), DirectoryEntry.expires_at > now))
+    return {r.address: r.graph_user_id for r in rows}
+
+
+def entry_row(account_id: str, user_id: str, tenant_id: str, mailbox_id: str, desired: Desired, *, state: str,
+              transaction_id: str, graph_event_id: str | None = None,
+              payload_hash: str | None = None) -> dict[str, object]:
+    """The columns of one entry record, for :func:`upsert_entries`."""
+    return {"account_id": account_id, "user_id": user_id, "event_id": desired.key[0], "session_id": desired.key[1],
+            "tenant_id": tenant_id, "mailbox_id": mailbox_id, "graph_event_id": graph_event_id,
+            "transaction_id": transaction_id, "tag": desired.tag, "state": state, "payload_hash": payload_hash,
+            "material_hash": desired.material_hash, "starts_at": desired.starts_at, "ends_at": desired.ends_at,
+            "updated_at": utcnow()}
+
+
+def _postgresql(session: Session) -> bool:
+    return session.get_bind().dialect.name == "postgresql"
+
+
+_ENTRY_KEYS = ("account_id", "user_id", "event_id", "session_id")
+_ENTRY_COLUMNS = ("tenant_id", "mailbox_id", "graph_event_id", "transaction_id", "tag", "state", "payload_hash",
+                  "material_hash", "starts_at", "ends_at", "updated_at")
+
+
+@functools.cache
+def _upsert_entries(postgresql_: bool) -> Executable:
+    """upsert_entries's statement, built once per dialect (building it costs more than running it)."""
+    table = cast(Table, Entry.__table__)
+    statement = (postgresql.insert if postgresql_ else sqlite.insert)(table)
+    return statement.on_conflict_do_update(index_elements=[table.c[k] for k in _ENTRY_KEYS],
+                                           set_={c: statement.excluded[c] for c in _ENTRY_COLUMNS})
+
+
+def upsert_entries(session: Session, rows: list[dict[str, object]]) -> None:
+    """Insert or replace entry records (one statement, executed for many rows; every column of
+    :func:`entry_row` given)."""
+    if rows:
+        session.execute(_upsert_entries(_postgresql(session)), rows)
+
+
+@functools.cache
+def _entry_update(*columns: str) -> Executable:
+    table = cast(Table, Entry.__table__)
+    return update(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in _ENTRY_KEYS)).values(
+        {c: bindparam(c) for c in columns})
+
+
+def mark_in_flight(session: Session, account_id: str, *, updates: list[tuple[str, Key]],
+                   deletions: list[tuple[str, Key]]) -> None:
+    """Entry records of writes about to be sent: an update's payload hash cleared; a deletion's entry
+    ``creating`` again, with no event id (found by its tag from now on) and a fresh transactionId
+    (see :meth:`bridge.sync.run.Pass._record`)."""
+    def pk(user_id: str, key: Key) -> dict[str, object]:
+        return {"k_account_id": account_id, "k_user_id": user_id, "k_event_id": key[0], "k_session_id": key[1]}
+
+    if updates:
+        session.execute(_entry_update("payload_hash"), [{**pk(u, k), "payload_hash": None} for u, k in updates])
+    if deletions:
+        session.execute(_entry_update("state", "graph_event_id", "transaction_id"), [
+            {**pk(u, k), "state": CREATING, "graph_event_id": None, "transaction_id": str(uuid.uuid4())}
+            for u, k in deletions])
+
+
+def move_entries(session: Session, account_id: str, moves: list[tuple[str, Key, str]]) -> None:
+    """Record (user id, key, mailbox): these entries' mailbox is now known by its Graph user id
+    rather than the address they were made under (one statement, executed for many)."""
+    if moves:
+        session.execute(_entry_update("mailbox_id"), [
+            {"k_account_id": account_id, "k_user_id": u, "k_event_id": k[0], "k_session_id": k[1], "mailbox_id": m}
+            for u, k, m in moves])
+
+
+def drop_entries(session: Session, account_id: str, keys: list[tuple[str, Key]]) -> None:
+    """Remove these entry records (one statement, executed for many)."""
+    if keys:
+        session.execute(_drop_entries(), [{"k_account_id": account_id, "k_user_id": u, "k_event_id": k[0],
+                                           "k_session_id": k[1]} for u, k in keys])
+
+
+@functools.cache
+def _drop_entries() -> Executable:
+    table = cast(Table, Entry.__table__)
+    return delete(table).where(*(table.c[k] == bindparam(f"k_{k}") for k in _ENTRY_KEYS))
+
+
+def user_states_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, tuple[str, str | None, int]]:
+    """Recorded (state, reason, active entries) of these users."""
+    rows = session.execute(select(UserState.user_id, UserState.state, UserState.reason, UserState.entries).where(
+        UserState.account_id == account_id, UserState.user_id.in_(user_ids)))
+    return {uid: (state, reason, entries) for uid, state, reason, entries in rows}
+
+
+@functools.cache
+def _upsert_states(postgresql_: bool) -> Executable:
+    table = cast(Table, UserState.__table__)
+    statement = (postgresql.insert if postgresql_ else sqlite.insert)(table)
+    new = statement.excluded
+    moved = (table.c.state != new.state) | (func.coalesce(table.c.reason, "") != func.coalesce(new.reason, ""))
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.account_id, table.c.user_id],
+        set_={"state": new.state, "reason": new.reason, "detail": new.detail, "entries": new.entries,
+              "changed_at": case((moved, new.changed_at), else_=table.c.changed_at)})
+
+
+def set_user_states(session: Session, account_id: str,
+                    states: dict[str, tuple[str, str | None, str | None]]) -> None:
+    """Record many users' states (one statement); ``changed_at`` moves only when state or reason change."""
+    if not states:
+        return
+    ids = list(states)
+    counts: dict[str, int] = {uid: n for uid, n in session.execute(
+        select(Entry.user_id, func.count()).where(Entry.account_id == account_id, Entry.user_id.in_(ids),
+                                                  Entry.state == "active").group_by(Entry.user_id))}
+    now = utcnow()
+    session.execute(_upsert_states(_postgresql(session)), [
+        {"account_id": account_id, "user_id": uid, "state": state, "reason": reason, "detail": detail,
+         "entries": counts.get(uid, 0), "changed_at": now} for uid, (state, reason, detail) in states.items()])
+
+
+def record_latencies(session: Session, account_id: str, done: Sequence[Claim], started: datetime,
+                     now: datetime) -> int:
+    """Store a latency sample for each settled key whose pass wrote an entry (call before the keys are
+    completed); drops the account's samples older than the window. Returns the samples stored."""
+    if not done:
+        return 0
+    wrote = exists().where(Entry.account_id == DirtyKey.account_id, Entry.user_id == DirtyKey.user_id,
+                           Entry.updated_at >= started)
+    due = session.scalars(select(DirtyKey.due_at).where(
+        tuple_(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation).in_(
+            [(c.account_id, c.user_id, c.generation) for c in done]),
+        wrote)).all()
+    session.execute(delete(LatencySample).where(LatencySample.account_id == account_id,
+                                                LatencySample.settled_at <= now - LATENCY_WINDOW))
+    if due:
+        session.execute(insert(LatencySample), [
+            {"account_id": account_id, "settled_at": now, "seconds": max(0.0, (now - at).total_seconds())}
+            for at in due])
+    return len(due)

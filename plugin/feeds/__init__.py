@@ -1,0 +1,1 @@
+"""Calendar feeds over HTTP: the signed address request from the LMS and the feed itself."""

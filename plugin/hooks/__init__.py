@@ -1,0 +1,1 @@
+"""``POST /hooks`` and ``POST /hooks/batch``: signed deliveries from the LMS, stored in one transaction."""

@@ -1,0 +1,107 @@
+"""The hook endpoints: check the signature, validate everything, then store in one transaction.
+
+Nothing is stored unless the whole request is signed and valid, and a database failure rolls the
+whole request back and answers 503 with ``Retry-After``, so the host's retry finishes the job.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from typing import Any
+
+from flask import Blueprint, g, request
+from flask.typing import ResponseReturnValue
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Response
+
+from bridge import logs, metrics
+from bridge.lms.ingest import Outcome, apply_delivery
+from plugin.contract import openapi
+from plugin.contract.schemas import HookError, load_batch, load_delivery
+from plugin.services import services
+from plugin.signed import MAX_BODY_BYTES, invalid, signed_json, unauthorized
+from plugin.signing import SignatureError
+
+RETRY_AFTER_SECONDS = 30
+
+log = logging.getLogger(__name__)
+bp = Blueprint("hooks", __name__)
+
+
+class DatabaseUnavailable(Exception):
+    """The store could not take the deliveries now; nothing was stored."""
+
+
+@bp.before_request
+def _started() -> None:
+    g.hook_started = time.perf_counter()
+
+
+@bp.after_request
+def _timed(response: Response) -> Response:
+    """Every answer to a hook request, refusals included, counts in the ingest latency."""
+    if request.method == "POST":
+        metrics.HOOK_INGEST.observe(time.perf_counter() - g.hook_started)
+    return response
+
+
+@bp.post("/hooks")
+def receive() -> ResponseReturnValue:
+    delivery = load_delivery(signed_json())
+    data = delivery["data"]
+    user = data.get("user_id") or (data.get("id") if delivery["topic"].startswith("user.") else None)
+    logs.add(account=delivery["account"], delivery=delivery["id"], user=user)
+    [outcome] = _apply([delivery])
+    metrics.hook(delivery["topic"], outcome.value)
+    return {"id": delivery["id"], "status": outcome.value}, _status([outcome])
+
+
+@bp.post("/hooks/batch")
+def receive_batch() -> ResponseReturnValue:
+    deliveries = load_batch(signed_json())
+    outcomes = _apply(deliveries)
+    for delivery, outcome in zip(deliveries, outcomes, strict=True):
+        metrics.hook(delivery["topic"], outcome.value)
+    results = [{"id": d["id"], "status": o.value} for d, o in zip(deliveries, outcomes, strict=True)]
+    return {"results": results}, _status(outcomes)
+
+
+@bp.get("/hooks/openapi.json")
+def openapi_document() -> ResponseReturnValue:
+    return openapi.document(services().manifest.version)
+
+
+def _apply(deliveries: Sequence[dict[str, Any]]) -> list[Outcome]:
+    try:
+        with services().database.session() as session:
+            return [apply_delivery(session, delivery) for delivery in deliveries]
+    except DBAPIError as error:
+        # Lost connections, locks and a concurrent copy of the same delivery clear on retry.
+        retryable = isinstance(error, OperationalError | InterfaceError | IntegrityError)
+        if retryable or error.connection_invalidated:
+            log.warning("hooks: database unavailable (%s); asked the host to retry", type(error).__name__)
+            raise DatabaseUnavailable from error
+        raise
+
+
+def _status(outcomes: Sequence[Outcome]) -> int:
+    return 202 if Outcome.APPLIED in outcomes else 200
+
+
+bp.register_error_handler(SignatureError, unauthorized)
+bp.register_error_handler(HookError, invalid)
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    metrics.hook_refused("too_large")
+    return {"error": f"body larger than {MAX_BODY_BYTES} bytes"}, 413
+
+
+@bp.errorhandler(DatabaseUnavailable)
+def _unavailable(error: DatabaseUnavailable) -> ResponseReturnValue:
+    metrics.hook_refused("database_unavailable")
+    body = {"error": "database unavailable; nothing was stored, retry later"}
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -1,0 +1,1 @@
+"""The Integrations page: its views, the managers' actions and panels, and their words."""

@@ -1,0 +1,211 @@
+"""The page's actions: Connect, Connect integration, Save (reminder, entries' language), Disconnect, Retry,
+Resynchronise, Apply (calendar feeds), Save (entries moved in Outlook).
+
+Every action is a POST that needs a launched manager (``outlook_calendar:manage`` in ``plugin.json``:
+others get 403) and the session's CSRF token (400 otherwise); the account is the session's, never a
+form field. A done action redirects back to the page with a message; a refused one shows the page
+again with the reason, a 4xx status, and nothing changed.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import get_locale, ngettext
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from werkzeug.wrappers import Response
+
+from bridge import i18n
+from bridge.accounts import connection
+from bridge.feeds import store as feed_store
+from bridge.graph import errors
+from bridge.lms.ingest import ensure_account
+from bridge.models import LmsUser, utcnow
+from bridge.outlook_check import store as outlook_store
+from bridge.queue import dirty_keys
+from bridge.sync import guard
+from bridge.trust import audit
+from plugin import launch, words
+from plugin.page import views as page
+from plugin.services import services
+
+MAX_REMINDER = 40320  # four weeks, the most Outlook allows
+_MINUTES = re.compile(r"[0-9]{1,6}")
+
+bp = launch.protect(Blueprint("outlook_actions", __name__, url_prefix="/integrations/outlook"))
+
+
+@bp.before_request
+def _guard() -> None:
+    g.viewer = launch.require_manager()
+    launch.check_csrf()
+
+
+def _done(message: str, **query: Any) -> Response:
+    flash(message, "ok")
+    return redirect(url_for("outlook_page.index", **query), 303)
+
+
+@bp.post("/connect")
+def connect() -> ResponseReturnValue:
+    """Make a new admin-consent link (earlier unused links stop working); 409 while connected or disconnecting."""
+    refusal = None
+    with services().database.session() as db:
+        if connection.connection(db, g.viewer.account).state == connection.DISCONNECTING:
+            refusal = _("The integration is still disconnecting: wait until it has finished removing entries, "
+                        "then press Connect.")
+        else:
+            try:
+                connection.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
+            except connection.AlreadyConnected:
+                refusal = _("The integration is connected, so no new consent link was made. To connect another "
+                            "Azure AD tenant, press Disconnect first, then Connect.")
+    if refusal:
+        return page.render(g.viewer, 409, refusal)
+    return _done(_("A new consent link is ready. Copy it and send it to your Azure AD administrator."))
+
+
+@bp.post("/activate")
+def activate() -> ResponseReturnValue:
+    """Connect integration: prove access to the tenant, then switch syncing on."""
+    try:
+        connection.activate(services().database, services().graph, g.viewer.account, g.viewer.user_id,
+                            utcnow(), str(get_locale() or i18n.SOURCE))
+    except connection.NotReady as exc:
+        return page.render(g.viewer, 409, " ".join(str(w) for w in words.CONNECTION_REASONS.get(
+            exc.reason, (str(exc), ""))))
+    except errors.AuthFailed as exc:
+        return page.render(g.viewer, 409, " ".join(words.connection_reason(exc.reason) or ()))
+    except errors.GraphError:
+        return page.render(g.viewer, 503, _("Microsoft could not be reached just now, so nothing changed. "
+                                            "Press Connect integration again in a minute."))
+    return _done(_("Connected. Outlook calendars are being filled; the table below shows each user's progress."))
+
+
+@bp.post("/reminder")
+def reminder() -> ResponseReturnValue:
+    """Save the reminder: a whole number of minutes (0 to four weeks), or empty / "none" for no reminder."""
+    raw = request.form.get("reminder_minutes", "").strip()
+    minutes: int | None
+    if raw.lower() in ("", "none"):
+        minutes = None
+    elif _MINUTES.fullmatch(raw) and int(raw) <= MAX_REMINDER:
+        minutes = int(raw)
+    else:
+        return page.render(g.viewer, 400, _("Reminder: enter a whole number of minutes from 0 to %(most)d "
+                                            "(four weeks), or leave it empty for no reminder. Nothing was saved.",
+                                            most=MAX_REMINDER),
+                           reminder_minutes=raw[:20])
+    with services().database.session() as db:
+        connection.set_reminder(db, g.viewer.account, minutes)
+        audit.record(db, g.viewer.account, g.viewer.user_id, audit.REMINDER_CHANGED, minutes=minutes)
+    return _done(_("Reminder saved: no reminder.") if minutes is None else
+                 ngettext("Reminder saved: %(num)d minute before the start. Existing entries follow shortly.",
+                          "Reminder saved: %(num)d minutes before the start. Existing entries follow shortly.",
+                          minutes))
+
+
+@bp.post("/language")
+def language() -> ResponseReturnValue:
+    """Save the language of the entries (one of the catalogues); existing future entries follow once."""
+    code = request.form.get("locale", "")
+    if code not in i18n.available():
+        return page.render(g.viewer, 400, _("Language of entries: choose one of the languages offered. "
+                                            "Nothing was saved."))
+    with services().database.session() as db:
+        connection.set_locale(db, g.viewer.account, code)
+    return _done(_("Language of entries saved: %(language)s. Existing entries follow shortly.",
+                   language=i18n.display_name(code)))
+
+
+@bp.post("/disconnect")
+def disconnect() -> ResponseReturnValue:
+    """Stop syncing, after the confirmation step; optionally remove the future entries made."""
+    if request.form.get("confirm") != "yes":
+        return page.render_disconnect(g.viewer, 400, _("Confirm with the Disconnect button on this page."))
+    remove = request.form.get("remove_entries") in ("yes", "on", "1", "true")
+    with services().database.session() as db:
+        already = connection.connection(db, g.viewer.account).state == connection.DISCONNECTED
+        if not already:
+            connection.disconnect(db, g.viewer.account, remove)
+            audit.record(db, g.viewer.account, g.viewer.user_id, audit.DISCONNECTED, remove_entries=remove)
+    if already:
+        return _done(_("The integration was already disconnected."))
+    return _done(_("Disconnected. The future entries it made are being removed from Outlook.") if remove else
+                 _("Disconnected. Entries already in Outlook stay there; nothing new is synced."))
+
+
+@bp.post("/removals/confirm")
+def confirm_removals() -> ResponseReturnValue:
+    """The owner confirms removals held by the mass-removal guard (bridge.sync.guard): they go ahead."""
+    with services().database.session() as db:
+        hold = guard.confirm(db, g.viewer.account, g.viewer.user_id, utcnow())
+        if hold is not None:
+            audit.record(db, g.viewer.account, g.viewer.user_id, audit.MASS_REMOVAL_CONFIRMED,
+                         entries=hold.removals, users=hold.users)
+    if hold is None:
+        return _done(_("No removals are waiting for confirmation."))
+    return _done(ngettext("Confirmed: %(num)d future entry will be removed from Outlook shortly.",
+                          "Confirmed: %(num)d future entries will be removed from Outlook shortly.", hold.removals))
+
+
+@bp.post("/users/<path:user_id>/retry")
+def retry(user_id: str) -> ResponseReturnValue:
+    """Queue one user of the session's account for another pass now."""
+    with services().database.session() as db:
+        user = db.get(LmsUser, (g.viewer.account, user_id))
+        if user is None or user.deleted:
+            launch.refuse(404, _("No such user"), _("This account has no such user in the LMS."))
+        dirty_keys.mark_dirty(db, g.viewer.account, [user_id])
+        audit.record(db, g.viewer.account, g.viewer.user_id, audit.USER_RETRIED, user_id=user_id)
+    back = page.Filters.parse(request.form).query()
+    return _done(_("%(name)s will be synchronised again shortly.", name=user.name or user_id), **back)
+
+
+@bp.post("/resync")
+def resync() -> ResponseReturnValue:
+    """Queue every user of the account for a full pass."""
+    with services().database.session() as db:
+        connected = connection.connection(db, g.viewer.account).state == connection.CONNECTED
+        count = connection.mark_everyone(db, g.viewer.account) if connected else 0
+        if connected:
+            audit.record(db, g.viewer.account, g.viewer.user_id, audit.RESYNCHRONISED, users_queued=count)
+    if not connected:
+        return page.render(g.viewer, 409, _("Resynchronise works while the integration is connected."))
+    return _done(ngettext("All %(num)d user will be synchronised again shortly.",
+                          "All %(num)d users will be synchronised again shortly.", count))
+
+
+FEED_SAVED = {
+    feed_store.OFF: _l("Calendar feeds are off: no feed address answers, and the LMS is told none is offered."),
+    feed_store.UNREACHABLE: _l("Calendar feeds are offered to the users Outlook cannot reach."),
+    feed_store.EVERYONE: _l("Calendar feeds are offered to everyone, in addition to Outlook."),
+}
+
+
+@bp.post("/feeds")
+def feeds() -> ResponseReturnValue:
+    """Save who is offered a calendar feed: nobody, the users Graph cannot reach, or everyone."""
+    chosen = request.form.get("feed_mode", "")
+    if chosen not in feed_store.MODES:
+        return page.render(g.viewer, 400, _("Calendar feeds: choose one of the options. Nothing was changed."))
+    with services().database.session() as db:
+        ensure_account(db, g.viewer.account)
+        feed_store.set_mode(db, g.viewer.account, chosen)
+    return _done(str(FEED_SAVED[chosen]))
+
+
+@bp.post("/outlook-changes")
+def outlook_changes() -> ResponseReturnValue:
+    """Save what happens to an entry a user moved in Outlook: put back to the LMS's time, or left."""
+    chosen = request.form.get("moved", "")
+    if chosen not in outlook_store.MOVED_CHOICES:
+        return page.render(g.viewer, 400, _("Entries moved in Outlook: choose one of the options. "
+                                            "Nothing was changed."))
+    with services().database.session() as db:
+        ensure_account(db, g.viewer.account)
+        outlook_store.set_moved_choice(db, g.viewer.account, chosen)
+    return _done(str(words.OUTLOOK_SAVED[chosen]))
