@@ -53,11 +53,21 @@ class Reason(StrEnum):
     MAILBOX_NOT_IN_EXCHANGE_ONLINE = "mailbox_not_in_exchange_online"
     USER_NOT_FOUND = "user_not_found"
     ACCESS_DENIED_BY_POLICY = "access_denied_by_policy"
+    OUTSIDE_EXCHANGE_SCOPE = "outside_exchange_scope"  # not in the app's RBAC scope (AccessGrant.EXCHANGE_SCOPE)
     # the account's side (bridge.sync)
     NOT_CONNECTED = "not_connected"
     DISCONNECTED = "disconnected"  # entries removed on disconnect
     REMOVAL_HELD = "removal_held"  # removals wait for the owner's confirmation (bridge.sync.guard)
     ERROR = "error"  # gave up after retries; the detail says what Graph answered
+
+
+class AccessGrant(StrEnum):
+    """How the tenant grants the plugin its access to calendars (the account's choice; facts.md,
+    "RBAC for Applications"). It decides what Graph's 403 ``ErrorAccessDenied`` on a mailbox means
+    (bridge.graph.wire.error_for)."""
+
+    ORGANISATION = "organisation"  # Calendars.ReadWrite consented in Entra ID: every mailbox
+    EXCHANGE_SCOPE = "exchange_scope"  # directory permissions only; Exchange RBAC scopes the mailboxes
 
 
 class TenantReason(StrEnum):

@@ -24,7 +24,7 @@ _FAULT_FLAGS = {
     "seed": int,
 }
 _LIMIT_FLAGS = {"window_seconds": float, "window_requests": int, "concurrency": int, "token_lifetime": int,
-                "token_format": str}
+                "token_format": str, "rbac_cache_idle_seconds": float, "rbac_cache_max_seconds": float}
 
 
 def parser() -> argparse.ArgumentParser:

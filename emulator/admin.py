@@ -160,7 +160,7 @@ async def consent(request: Request) -> Any:
     if roles is not None and (not isinstance(roles, list) or not all(isinstance(r, str) for r in roles)):
         raise StateError(400, "roles must be a list of strings")
     sp = emu.world.grant(tenant, client_id, roles)
-    return {"client_id": sp.client_id, "roles": sorted(sp.roles), "consented": sp.consented}
+    return {"client_id": sp.client_id, "object_id": sp.object_id, "roles": sorted(sp.roles), "consented": sp.consented}
 
 
 async def access_policy(request: Request) -> Any:

@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from . import admin, consent, graph, identity
+from . import admin, admin_rbac, consent, graph, identity
 from .config import Options, options_from_env
 from .core import Emulator
 from .csdl import load_schema
@@ -32,7 +32,7 @@ def create_app(options: Options | None = None, emulator: Emulator | None = None)
     """Starlette app; ``emulator`` lets a caller share or inspect the state directly."""
     emu = emulator or build_emulator(options)
     routes = [
-        Mount("/_emulator", routes=admin.routes),
+        Mount("/_emulator", routes=admin.routes + admin_rbac.routes),
         Route("/v1.0/{path:path}", graph.endpoint, methods=GRAPH_METHODS),
         *identity.routes,
         *consent.routes,

@@ -2,7 +2,8 @@
 
 `prepare` applies, in Graph's order, the refusals a product must tell apart: missing
 permission (403 ErrorAccessDenied), unknown user (404 ErrorInvalidUser), application access
-policy (403 "Access to OData is disabled."), mailbox Graph cannot reach (404
+policy (403 "Access to OData is disabled."), a mailbox outside the app's Exchange RBAC scope
+(403 ErrorAccessDenied, as a missing permission), mailbox Graph cannot reach (404
 MailboxNotEnabledForRESTAPI). Handlers are synchronous, so each write is atomic.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from dataclasses import dataclass
 from functools import partial
 from typing import Any
@@ -34,6 +36,7 @@ _ORDER_FIELDS = {
     "subject": "subject",
 }
 MAX_TOP = 1000
+DENIED = "Access is denied. Check credentials and try again."
 
 
 @dataclass
@@ -50,15 +53,24 @@ class Target:
 
 
 def prepare(emu: Emulator, call: Call, tenant: Tenant, params: dict[str, str]) -> Target:
-    roles = call.principal.roles
-    if "Calendars.ReadWrite" not in roles and (call.method != "GET" or "Calendars.Read" not in roles):
-        raise GraphError(403, "ErrorAccessDenied", "Access is denied. Check credentials and try again.")
+    """Who may reach this mailbox: the app's Entra grant (token roles), narrowed by an application
+    access policy, united with its Exchange RBAC for Applications grants as Graph's cache sees them
+    (emulator.rbac). Neither at all: 403 before the user is looked up; out of every reach: 403 again,
+    "Access to OData is disabled." when a policy refused the Entra grant."""
+    needed = {"Calendars.ReadWrite"} | ({"Calendars.Read"} if call.method == "GET" else set())
+    entra = bool(needed & call.principal.roles)
+    limits = emu.options.limits
+    exchange = emu.rbac(tenant.id).authorization(tenant, call.principal.client_id, time.time(),
+                                                 limits.rbac_cache_idle_seconds, limits.rbac_cache_max_seconds)
+    if not entra and not any(grant.permissions & needed for grant in exchange):
+        raise GraphError(403, "ErrorAccessDenied", DENIED)
     user = tenant.find_user(params["user"])
     if user is None:
         raise GraphError(404, "ErrorInvalidUser", f"The requested user '{params['user']}' is invalid.")
     policy = tenant.access_policies.get(call.principal.client_id)
-    if policy is not None and user.id not in policy:
-        raise GraphError(403, "ErrorAccessDenied", "Access to OData is disabled.")
+    by_entra = entra and (policy is None or user.id in policy)
+    if not by_entra and not any(grant.covers(needed, user.id) for grant in exchange):
+        raise GraphError(403, "ErrorAccessDenied", "Access to OData is disabled." if entra else DENIED)
     if user.mailbox != "exchange_online":
         raise GraphError(404, "MailboxNotEnabledForRESTAPI", "REST API is not yet supported for this mailbox.")
     return Target(tenant, user, tenant.mailboxes[user.id], params["user"], params.get("event"))

@@ -8,6 +8,7 @@ Uses its own ``requests.Session`` with ``trust_env=False`` so ``REQUESTS_CA_BUND
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -160,6 +161,65 @@ class EmulatorAdmin:
             return self._call("DELETE", path)
         return self._call("PUT", path, {"allowed_user_ids": allowed_user_ids})
 
+    # ---- groups and Exchange RBAC for Applications (emulator.rbac) -----------------------
+    def create_group(self, tenant_id: str, display_name: str, *, members: list[str] | None = None,
+                     kind: str = "mail_enabled_security", mail_nickname: str | None = None) -> dict[str, Any]:
+        """A group (``kind``: mail_enabled_security | microsoft365 | distribution | security) with direct
+        ``members`` (user ids, UPNs or group ids); returns it with ``id`` and ``distinguishedName``."""
+        spec: dict[str, Any] = {"displayName": display_name, "kind": kind, "members": members or []}
+        if mail_nickname is not None:
+            spec["mailNickname"] = mail_nickname
+        return self._call("POST", f"/tenants/{tenant_id}/groups", spec)
+
+    def groups(self, tenant_id: str) -> list[dict[str, Any]]:
+        return self._call("GET", f"/tenants/{tenant_id}/groups")["groups"]
+
+    def add_group_member(self, tenant_id: str, group: str, member: str) -> dict[str, Any]:
+        return self._call("POST", f"/tenants/{tenant_id}/groups/{quote(group, safe='')}/members", {"member": member})
+
+    def remove_group_member(self, tenant_id: str, group: str, member: str) -> dict[str, Any]:
+        return self._call("DELETE", f"/tenants/{tenant_id}/groups/{quote(group, safe='')}/members/"
+                                    f"{quote(member, safe='')}")
+
+    def exchange(self, tenant_id: str) -> dict[str, Any]:
+        """``{"service_principals", "management_scopes", "role_assignments"}`` of the tenant."""
+        return self._call("GET", f"/tenants/{tenant_id}/exchange")
+
+    def new_service_principal(self, tenant_id: str, app_id: str, object_id: str,
+                              display_name: str | None = None) -> dict[str, Any]:
+        """``New-ServicePrincipal``: ``object_id`` is the Entra service principal's (``grant_consent``)."""
+        body = {"AppId": app_id, "ObjectId": object_id, **({"DisplayName": display_name} if display_name else {})}
+        return self._call("POST", f"/tenants/{tenant_id}/exchange/service-principals", body)
+
+    def remove_service_principal(self, tenant_id: str, identity: str) -> None:
+        self._call("DELETE", f"/tenants/{tenant_id}/exchange/service-principals/{quote(identity, safe='')}")
+
+    def new_management_scope(self, tenant_id: str, name: str, recipient_restriction_filter: str) -> dict[str, Any]:
+        """``New-ManagementScope -Name -RecipientRestrictionFilter`` (OPATH, emulator.opath)."""
+        return self._call("POST", f"/tenants/{tenant_id}/exchange/management-scopes",
+                          {"Name": name, "RecipientRestrictionFilter": recipient_restriction_filter})
+
+    def remove_management_scope(self, tenant_id: str, name: str) -> None:
+        self._call("DELETE", f"/tenants/{tenant_id}/exchange/management-scopes/{quote(name, safe='')}")
+
+    def new_role_assignment(self, tenant_id: str, role: str, app: str, *, name: str | None = None,
+                            custom_resource_scope: str | None = None,
+                            recipient_group_scope: str | None = None) -> dict[str, Any]:
+        """``New-ManagementRoleAssignment -App -Role`` with a scope (none: the whole organisation)."""
+        body = {k: v for k, v in {"Name": name, "Role": role, "App": app, "CustomResourceScope": custom_resource_scope,
+                                  "RecipientGroupScope": recipient_group_scope}.items() if v is not None}
+        return self._call("POST", f"/tenants/{tenant_id}/exchange/role-assignments", body)
+
+    def remove_role_assignment(self, tenant_id: str, name: str) -> None:
+        self._call("DELETE", f"/tenants/{tenant_id}/exchange/role-assignments/{quote(name, safe='')}")
+
+    def test_service_principal_authorization(self, tenant_id: str, identity: str,
+                                             resource: str | None = None) -> list[dict[str, Any]]:
+        """``Test-ServicePrincipalAuthorization``: rows of RoleName, GrantedPermissions,
+        AllowedResourceScope, ScopeType, InScope (True/False, "Not Run" without ``resource``)."""
+        return self._call("GET", f"/tenants/{tenant_id}/exchange/service-principals/{quote(identity, safe='')}/"
+                                 "authorization", resource=resource)["results"]
+
     # ---- mailboxes ---------------------------------------------------------------------
     def mailboxes(self, tenant_id: str) -> dict[str, Any]:
         """``{user id: {"userPrincipalName", "mailbox", "events": [...]}}`` (extended props included)."""
@@ -184,7 +244,8 @@ class EmulatorAdmin:
         return self._call("PUT", "/faults", faults)
 
     def set_limits(self, **limits: Any) -> dict[str, Any]:
-        """window_seconds, window_requests, concurrency, token_lifetime, token_format, request_log_size."""
+        """window_seconds, window_requests, concurrency, token_lifetime, token_format, request_log_size,
+        rbac_cache_idle_seconds, rbac_cache_max_seconds."""
         return self._call("PUT", "/limits", limits)
 
     def requests_log(self, since: int | None = None, limit: int | None = None) -> list[dict[str, Any]]:

@@ -28,6 +28,10 @@ Environment variables (all optional):
 ``OUTLOOK_EMULATOR_TOKEN_FORMAT``          ``jwt`` (default) or ``opaque``: access tokens that are
                                            not JWTs, as Microsoft may issue (clients must not read them)
 ``OUTLOOK_EMULATOR_REQUEST_LOG_SIZE``      entries kept in the admin request log (default 10000)
+``OUTLOOK_EMULATOR_RBAC_CACHE_IDLE_SECONDS``  Exchange's cache of an app's RBAC for Applications grants
+                                           is renewed after the app was idle this long (default 1800)
+``OUTLOOK_EMULATOR_RBAC_CACHE_MAX_SECONDS``   ... and when it is this old (default 7200); 0 and 0:
+                                           changes apply at once (kinder than Exchange: tests only)
 ``OUTLOOK_EMULATOR_CSDL``                  another copy of Microsoft's ``v1.0-Prod.csdl`` (plain
                                            or .gz; default: the copy inside the package)
 =========================================  =======================================================
@@ -78,6 +82,8 @@ class LimitOptions:
     token_lifetime: int = 3600
     token_format: str = "jwt"
     request_log_size: int = 10_000
+    rbac_cache_idle_seconds: float = 1800.0  # application-rbac: "reset after 30 minutes" without calls
+    rbac_cache_max_seconds: float = 7200.0  # "kept alive for up to 2 hours" while the app is active
 
 
 @dataclass

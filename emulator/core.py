@@ -12,6 +12,7 @@ from .csdl import Schema
 from .events import EventRules
 from .faults import FaultInjector
 from .metrics import Metrics
+from .rbac import Rbac
 from .state import World
 from .throttle import MailboxKey, MailboxThrottle
 from .tokens import TokenService
@@ -27,6 +28,7 @@ class Emulator:
     zones: Zones
     world: World = field(default_factory=World)
     tokens: TokenService = field(default_factory=TokenService)
+    exchange: dict[str, Rbac] = field(default_factory=dict)  # each tenant's groups and RBAC for Applications
     started_at: float = field(default_factory=time.time)
 
     def __post_init__(self) -> None:
@@ -41,6 +43,10 @@ class Emulator:
         self._seq += 1
         return self._seq
 
+    def rbac(self, tenant_id: str) -> Rbac:
+        """A tenant's groups and Exchange RBAC for Applications (empty until set up)."""
+        return self.exchange.setdefault(tenant_id, Rbac())
+
     def reset(self, scope: str = "all") -> None:
         """``all``: everything back to start-up; ``faults``: faults+limits; ``counters``: metrics."""
         if scope in ("all", "faults"):
@@ -54,6 +60,7 @@ class Emulator:
             self.throttle.max_seen.clear()
         if scope == "all":
             self.world.clear()
+            self.exchange.clear()
             self.throttle.reset()
 
     @staticmethod

@@ -193,7 +193,7 @@ class Tenant:
             ],
             "user_count": len(self.users),
             "consents": {
-                sp.client_id: {"roles": sorted(sp.roles), "consented": sp.consented}
+                sp.client_id: {"object_id": sp.object_id, "roles": sorted(sp.roles), "consented": sp.consented}
                 for sp in self.service_principals.values()
             },
             "access_policies": {k: sorted(v) for k, v in self.access_policies.items()},

@@ -71,7 +71,8 @@ def running_emulator(
 
     ``options``: latency_ms, latency_jitter_ms, latency_distribution, rate_503, rate_429,
     rate_ambiguous, rate_reset, rate_concurrent_item_save, ambiguous_hold_ms, retry_after_s,
-    methods, seed, window_seconds, window_requests, concurrency, token_lifetime, token_format.
+    methods, seed, window_seconds, window_requests, concurrency, token_lifetime, token_format,
+    rbac_cache_idle_seconds, rbac_cache_max_seconds.
     """
     workdir = Path(tempfile.mkdtemp(prefix="outlook-emulator-run-"))
     certs = cert_dir or str(workdir / "certs")

@@ -47,12 +47,14 @@ PLUGIN = [
 ]
 EMULATOR = [
     "emulator.config", "emulator.errors", "emulator.zones", "emulator.csdl", "emulator.state",
-    "emulator.odata", "emulator.tokens", "emulator.throttle", "emulator.faults", "emulator.metrics",
+    "emulator.odata", "emulator.opath", "emulator.rbac", "emulator.tokens", "emulator.throttle", "emulator.faults",
+    "emulator.metrics",
     "emulator.certs", "emulator.events",
     "emulator.core",
     "emulator.calls",
     "emulator.calendar, emulator.directory, emulator.identity, emulator.consent",
     "emulator.delta, emulator.admin",
+    "emulator.admin_rbac",
     "emulator.batch",
     "emulator.graph",
     "emulator.app",

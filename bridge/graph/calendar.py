@@ -12,6 +12,9 @@ Its contract (tested against the emulator and against the in-memory tenant alike
 - :meth:`CalendarGateway.find` answers, for each (mailbox, tag), the ids of the entries carrying
   that tag (normally 0 or 1), or the typed error.
 - A tenant-wide refusal raises :class:`errors.AuthFailed` instead of answering.
+- Each method takes the tenant's ``grant`` (:class:`bridge.codes.AccessGrant`): with
+  ``EXCHANGE_SCOPE`` a mailbox outside the app's Exchange scope answers
+  :class:`errors.MailboxUnreachable` (:data:`errors.OUTSIDE_EXCHANGE_SCOPE`) and the others go on.
 
 Entries carry no attendees, so nobody receives an e-mail.
 """
@@ -21,11 +24,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bridge.codes import AccessGrant
 from bridge.graph import errors
 from bridge.graph.exchange import Exchange
 from bridge.graph.wire import IMMUTABLE_IDS, Request, odata_string, path
 
 Answer = str | errors.GraphError
+ORGANISATION = AccessGrant.ORGANISATION
 UTC_IMMUTABLE = {"Prefer": 'IdType="ImmutableId", outlook.timezone="UTC"'}
 
 # The single-value extended property that tags each entry with the plugin's key for it (DESIGN §2.8;
@@ -111,12 +116,13 @@ class CalendarGateway:
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
 
-    def apply(self, tenant_id: str, writes: Sequence[Write]) -> list[Answer]:
+    def apply(self, tenant_id: str, writes: Sequence[Write], grant: AccessGrant = ORGANISATION) -> list[Answer]:
         """Each write's answer in order (see the module); raises :class:`errors.AuthFailed`."""
-        answers = self._exchange.run(tenant_id, [w.request() for w in writes])
+        answers = self._exchange.run(tenant_id, [w.request() for w in writes], grant)
         return [_answer(write, answer) for write, answer in zip(writes, answers, strict=True)]
 
-    def find(self, tenant_id: str, wanted: Sequence[tuple[str, str]]) -> list[list[str] | errors.GraphError]:
+    def find(self, tenant_id: str, wanted: Sequence[tuple[str, str]],
+             grant: AccessGrant = ORGANISATION) -> list[list[str] | errors.GraphError]:
         """For each (mailbox, tag): ids of the entries carrying the plugin's tag, or the typed error."""
         requests = []
         for mailbox, tag in wanted:
@@ -126,18 +132,18 @@ class CalendarGateway:
                 mailbox=mailbox, headers=IMMUTABLE_IDS))
         return [answer if isinstance(answer, errors.GraphError)
                 else [str(item["id"]) for item in (answer or {}).get("value", [])]
-                for answer in self._exchange.run(tenant_id, requests)]
+                for answer in self._exchange.run(tenant_id, requests, grant)]
 
-    def probe(self, tenant_id: str, mailbox: str) -> None:
+    def probe(self, tenant_id: str, mailbox: str, grant: AccessGrant = ORGANISATION) -> None:
         """Read at most one entry's id: a read-only check that the mailbox can be reached.
 
         Raises :class:`errors.MailboxUnreachable` (with its reason) as a write would, nothing otherwise.
         """
         self._exchange.one(tenant_id, Request("GET", path("users", mailbox, "events", **{
-            "$top": "1", "$select": "id"}), mailbox=mailbox))
+            "$top": "1", "$select": "id"}), mailbox=mailbox), grant)
 
-    def delta(self, tenant_id: str, asks: Sequence[DeltaAsk],
-              page_size: int = 100) -> list[DeltaPage | errors.GraphError]:
+    def delta(self, tenant_id: str, asks: Sequence[DeltaAsk], page_size: int = 100,
+              grant: AccessGrant = ORGANISATION) -> list[DeltaPage | errors.GraphError]:
         """One page of ``calendarView/delta`` for each mailbox asked, or the typed error.
 
         As Graph documents it (https://learn.microsoft.com/graph/api/event-delta and
@@ -151,17 +157,18 @@ class CalendarGateway:
         gives the ids the plugin's entries are recorded by. An expired token answers 410
         (:class:`errors.BadRequest`): the caller starts a new round. Raises :class:`errors.AuthFailed`.
         """
-        answers = self._exchange.run(tenant_id, [ask.request(page_size) for ask in asks])
+        answers = self._exchange.run(tenant_id, [ask.request(page_size) for ask in asks], grant)
         return [answer if isinstance(answer, errors.GraphError) else _page(answer or {}) for answer in answers]
 
-    def when(self, tenant_id: str, wanted: Sequence[tuple[str, str]]) -> list[tuple[str, str] | errors.GraphError]:
+    def when(self, tenant_id: str, wanted: Sequence[tuple[str, str]],
+             grant: AccessGrant = ORGANISATION) -> list[tuple[str, str] | errors.GraphError]:
         """For each (mailbox, event id): the entry's (start, end) in UTC, or the typed error
         (:class:`errors.NotFound` when the user deleted it)."""
         requests = [Request("GET", path("users", mailbox, "events", event_id, **{"$select": "start,end"}),
                             mailbox=mailbox, headers=UTC_IMMUTABLE)
                     for mailbox, event_id in wanted]
         return [answer if isinstance(answer, errors.GraphError) else _times(answer)
-                for answer in self._exchange.run(tenant_id, requests)]
+                for answer in self._exchange.run(tenant_id, requests, grant)]
 
 
 def _answer(write: Write, answer: Any) -> Answer:

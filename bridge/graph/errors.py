@@ -4,6 +4,8 @@ The reconciler and worker branch on the type, never on message text.
 """
 from __future__ import annotations
 
+from bridge.codes import Reason
+
 
 class GraphError(Exception):
     """Base: ``code`` is Graph's error code (or ours), ``status`` the HTTP status if any."""
@@ -42,10 +44,12 @@ class BadRequest(GraphError):
 MAILBOX_NOT_IN_EXCHANGE_ONLINE = "mailbox_not_in_exchange_online"
 USER_NOT_FOUND = "user_not_found"
 ACCESS_DENIED_BY_POLICY = "access_denied_by_policy"
+OUTSIDE_EXCHANGE_SCOPE = Reason.OUTSIDE_EXCHANGE_SCOPE
 
 
 class MailboxUnreachable(GraphError):
-    """This user's mailbox cannot be written (on-premises, unlicensed, unknown, policy)."""
+    """This user's mailbox cannot be written (on-premises, unlicensed, unknown, policy, outside the
+    app's Exchange scope)."""
 
     def __init__(self, message: str, reason: str, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]

@@ -7,7 +7,8 @@
   longest ``Retry-After`` of the round, for a few rounds, then come back as :class:`errors.Throttled`;
 - retries of reads after a 5xx, timeout or reset (backoff with equal jitter); a write whose answer was
   lost is not sent again here: its outcome is unknown and the caller resolves it;
-- typing of every answer (:func:`bridge.graph.wire.error_for`).
+- typing of every answer (:func:`bridge.graph.wire.error_for`), as the tenant's
+  :class:`bridge.codes.AccessGrant` gives it meaning.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bridge import metrics
+from bridge.codes import AccessGrant
 from bridge.graph import errors
 from bridge.graph.backoff import backoff
 from bridge.graph.wire import Request, Transport, error_for
@@ -87,9 +89,12 @@ class Exchange:
         self._sleep = sleep
         self._slots = MailboxSlots()
 
-    def run(self, tenant_id: str, batch: Sequence[Request]) -> list[Answer]:
+    def run(self, tenant_id: str, batch: Sequence[Request],
+            grant: AccessGrant = AccessGrant.ORGANISATION) -> list[Answer]:
         """Each request's answer, in order: its JSON body, or its typed error.
 
+        ``grant`` is how the tenant grants calendar access: with an Exchange scope, a mailbox Graph
+        refuses is that user's (:data:`errors.OUTSIDE_EXCHANGE_SCOPE`), not the tenant's.
         Raises :class:`errors.AuthFailed` (the tenant as a whole refuses us) instead of answering.
         """
         answers: list[Answer] = [None] * len(batch)
@@ -101,7 +106,8 @@ class Exchange:
             wait = 0.0
             for chunk in chunks([batch[n] for n in pending]):
                 indexes = [pending[c] for c in chunk]
-                for n, answer in zip(indexes, self._send(tenant_id, [batch[n] for n in indexes]), strict=True):
+                sent = [batch[n] for n in indexes]
+                for n, answer in zip(indexes, self._send(tenant_id, sent, grant), strict=True):
                     if isinstance(answer, errors.AuthFailed):
                         raise answer
                     answers[n] = answer
@@ -130,20 +136,22 @@ class Exchange:
                 pending.sort()
         return answers
 
-    def one(self, tenant_id: str, request: Request) -> Any:
+    def one(self, tenant_id: str, request: Request, grant: AccessGrant = AccessGrant.ORGANISATION) -> Any:
         """A single request's body; its typed error raised."""
-        answer = self.run(tenant_id, [request])[0]
+        answer = self.run(tenant_id, [request], grant)[0]
         if isinstance(answer, errors.GraphError):
             raise answer
         return answer
 
-    def _send(self, tenant_id: str, batch: list[Request]) -> list[Answer]:
+    def _send(self, tenant_id: str, batch: list[Request], grant: AccessGrant) -> list[Answer]:
         with self._slots.held(tenant_id, Counter(r.mailbox or "" for r in batch)):
             try:
                 replies = self._transport.send(tenant_id, batch)
             except errors.Transient as exc:  # the envelope was lost: every write in it is in doubt
                 return [exc for _ in batch]
-        return [error_for(reply) or reply.body for reply in replies]
+        scoped = grant is AccessGrant.EXCHANGE_SCOPE
+        return [error_for(reply, scoped=scoped and request.mailbox is not None) or reply.body
+                for request, reply in zip(batch, replies, strict=True)]
 
     def close(self) -> None:
         self._transport.close()

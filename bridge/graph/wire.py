@@ -78,8 +78,16 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-def error_for(reply: Reply) -> errors.GraphError | None:
-    """The typed error for a Graph answer (a response or one item of a ``$batch``), or None if 2xx."""
+def error_for(reply: Reply, *, scoped: bool = False) -> errors.GraphError | None:
+    """The typed error for a Graph answer (a response or one item of a ``$batch``), or None if 2xx.
+
+    ``scoped``: the request reached a mailbox of a tenant that grants calendar access through an
+    Exchange scope (:attr:`bridge.codes.AccessGrant.EXCHANGE_SCOPE`). Graph answers a mailbox outside
+    that scope as it answers a missing permission, 403 ``ErrorAccessDenied`` "Access is denied. Check
+    credentials and try again." (facts.md, RBAC for Applications): there it is this user's mailbox
+    (:data:`errors.OUTSIDE_EXCHANGE_SCOPE`); otherwise the whole tenant lacks the permission.
+    An application access policy's refusal ("Access to OData is disabled.") is told apart by its text.
+    """
     status = reply.status
     if status < 400:
         return None
@@ -97,6 +105,8 @@ def error_for(reply: Reply) -> errors.GraphError | None:
         return errors.NotFound(text, code=code, status=status)
     if status == 403 and "OData is disabled" in message:
         return errors.MailboxUnreachable(text, errors.ACCESS_DENIED_BY_POLICY, code=code, status=status)
+    if status == 403 and scoped and code == "ErrorAccessDenied":
+        return errors.MailboxUnreachable(text, errors.OUTSIDE_EXCHANGE_SCOPE, code=code, status=status)
     if status in (401, 403):
         return errors.AuthFailed(text, errors.PERMISSION_MISSING, code=code, status=status)
     return errors.BadRequest(text, code=code, status=status)
