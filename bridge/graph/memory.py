@@ -5,6 +5,11 @@ It answers what the plugin asks, as Graph does (facts.md): events of a mailbox (
 ``transactionId`` dedup, update, delete, look-up by the plugin's tag), a user by UPN or id, users
 by ``mail`` / ``proxyAddresses``, verified domains; 404 ErrorInvalidUser for an unknown mailbox,
 404 MailboxNotEnabledForRESTAPI for one Graph cannot reach, 404 ErrorItemNotFound for an entry.
+Calendar access is granted as a tenant grants it (facts.md, RBAC for Applications): by Entra's
+Calendars.ReadWrite (``calendar_grant``, in the token's roles), and/or by an Exchange role assignment
+scoped to groups (:meth:`MemoryTenant.scope_to_group`) that reaches their direct members only; grants
+add up, so the Entra grant makes a scope restrict nothing; a mailbox reached by neither answers 403
+ErrorAccessDenied as Graph does. Unlike Exchange (and the emulator), changes apply at once: no cache.
 Faults are injected on purpose (:class:`Faults`): answers lost after the writes were applied,
 resets before anything is applied, 429 with ``Retry-After`` and 503 per request, and stalls.
 Every method is thread-safe (one lock; a stall waits outside it).
@@ -73,6 +78,9 @@ class User:
     changes: list[str] = field(default_factory=list)  # ids of entries made, changed or deleted, in order
 
 
+DENIED = "Access is denied. Check credentials and try again."
+
+
 def _error(status: int, code: str, message: str, **headers: str) -> Reply:
     return Reply(status, headers, {"error": {"code": code, "message": message}})
 
@@ -98,11 +106,14 @@ class MemoryTenant:
     """One tenant's directory and mailboxes, and the transport the plugin reaches them through."""
 
     def __init__(self, tenant_id: str = "memory-tenant", domains: Sequence[str] = ("contoso.example",),
-                 faults: Faults | None = None) -> None:
+                 faults: Faults | None = None, *, calendar_grant: bool = True) -> None:
         self.tenant_id = tenant_id
         self.domains = list(domains)
         self.faults = faults or Faults()
+        self.calendar_grant = calendar_grant  # Calendars.ReadWrite consented in Entra ID (every mailbox)
         self.users: dict[str, User] = {}
+        self.groups: dict[str, list[str]] = {}  # group id -> direct members (user or group ids)
+        self.scoped_groups: list[str] = []  # Exchange: Application Calendars.ReadWrite over these groups
         self.requests = 0
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
@@ -128,6 +139,33 @@ class MemoryTenant:
             kept = {found.mail} if found.mail else set()
             found.proxies = tuple(sorted((set(found.proxies) | kept) - {new}))
             found.upn, found.mail = upn.lower(), new
+
+    def add_group(self, members: Sequence[str] = ()) -> str:
+        """A mail-enabled security group with these direct members (user ids, UPNs or group ids); its id."""
+        with self._lock:
+            group = f"group-{next(self._ids)}"
+            self.groups[group] = []
+        for member in members:
+            self.add_member(group, member)
+        return group
+
+    def add_member(self, group: str, member: str) -> None:
+        """Make ``member`` (user id, UPN or group id) a direct member of ``group``."""
+        with self._lock:
+            found = self._user(member)
+            member_id = found.id if found else member
+            if member_id not in self.users and member_id not in self.groups:
+                raise KeyError(member)
+            if member_id not in self.groups[group]:
+                self.groups[group].append(member_id)
+
+    def scope_to_group(self, group: str) -> None:
+        """The Exchange administrator's role assignment: Application Calendars.ReadWrite over a
+        management scope ``MemberOfGroup -eq <group>`` (direct members only)."""
+        with self._lock:
+            if group not in self.groups:
+                raise KeyError(group)
+            self.scoped_groups.append(group)
 
     def events(self, user: str) -> list[dict[str, Any]]:
         """The entries of a mailbox (id or UPN), each with ``id``, ``tag``, ``start``/``end`` in UTC."""
@@ -169,9 +207,11 @@ class MemoryTenant:
         """Nothing to close."""
 
     def token(self, tenant_id: str) -> str:
-        """An app-only token carrying the calendar permission (unsigned: nobody checks it here)."""
+        """An app-only token carrying the Entra grants (unsigned: nobody checks it here); Exchange's
+        grants are never in it."""
+        roles = ["Calendars.ReadWrite"] if self.calendar_grant else []
         claims = base64.urlsafe_b64encode(json.dumps({"tid": tenant_id, "roles": [
-            "Calendars.ReadWrite", "User.Read.All", "Domain.Read.All"]}).encode()).decode().rstrip("=")
+            *roles, "User.Read.All", "Domain.Read.All"]}).encode()).decode().rstrip("=")
         return f"e30.{claims}.memory"
 
     def forget(self, tenant_id: str) -> None:
@@ -198,12 +238,17 @@ class MemoryTenant:
             return Reply(200, {}, {"value": [{"id": d, "isVerified": True} for d in self.domains]})
         if segments == ["users"]:
             return self._search(query.get("$filter", ""))
+        mailbox = len(segments) > 2
+        if mailbox and not self.calendar_grant and not self.scoped_groups:
+            return _error(403, "ErrorAccessDenied", DENIED)
         user = self._user(segments[1]) if len(segments) >= 2 and segments[0] == "users" else None
         if user is None:
-            code = "ErrorInvalidUser" if len(segments) > 2 else "Request_ResourceNotFound"
+            code = "ErrorInvalidUser" if mailbox else "Request_ResourceNotFound"
             return _error(404, code, f"The requested user '{segments[1:2]}' is invalid.")
-        if len(segments) == 2:
+        if not mailbox:
             return Reply(200, {}, {"id": user.id})
+        if not self.calendar_grant and not any(user.id in self.groups[g] for g in self.scoped_groups):
+            return _error(403, "ErrorAccessDenied", DENIED)  # outside the scope: nested members too
         if user.mailbox != "exchange_online":
             return _error(404, "MailboxNotEnabledForRESTAPI", "REST API is not yet supported for this mailbox.")
         if segments[2:] == ["calendarView", "delta"]:

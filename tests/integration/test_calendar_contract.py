@@ -11,13 +11,19 @@ from typing import Any, Protocol
 
 import pytest
 
+from bridge.codes import AccessGrant
 from bridge.db import Database
 from bridge.graph import errors
+from bridge.graph.auth import token_roles
 from bridge.graph.calendar import TAG_PROPERTY_ID, DeltaAsk, DeltaPage, Write
 from bridge.graph.client import Graph
 from bridge.graph.memory import Faults, MemoryTenant
 from emulator.testing import EmulatorHandle
 from tests.integration.world import DOMAIN, World
+
+DIRECTORY_ONLY = ["User.Read.All", "Domain.Read.All"]
+DENIED = "Access is denied. Check credentials and try again."
+SCOPED = AccessGrant.EXCHANGE_SCOPE
 
 
 class Backend(Protocol):
@@ -40,6 +46,12 @@ class Backend(Protocol):
     def lose_answers(self) -> None: ...
 
     def calm(self) -> None: ...
+
+    def directory_only(self) -> None: ...
+
+    def group(self, members: list[str]) -> str: ...
+
+    def scope_to(self, group: str) -> None: ...
 
 
 @dataclass
@@ -81,6 +93,24 @@ class EmulatorBackend:
     def calm(self) -> None:
         self.world.emulator.admin.set_faults(rate_429=0.0, rate_ambiguous=0.0, methods=None)
 
+    def directory_only(self) -> None:
+        self.world.emulator.admin.grant_consent(self.tenant_id, self.world.settings.client_id, DIRECTORY_ONLY)
+        self.graph.tokens.forget(self.tenant_id)
+
+    def group(self, members: list[str]) -> str:
+        made = self.world.emulator.admin.create_group(self.tenant_id, f"Group {uuid.uuid4().hex[:8]}", members=members)
+        return str(made["id"])
+
+    def scope_to(self, group: str) -> None:
+        """The Exchange administrator's PowerShell: pointer, scope on the group's DN, role assignment."""
+        admin, client_id = self.world.emulator.admin, self.world.settings.client_id
+        tenant = next(t for t in admin.tenants() if t["id"] == self.tenant_id)
+        dn = next(g["distinguishedName"] for g in admin.groups(self.tenant_id) if g["id"] == group)
+        admin.new_service_principal(self.tenant_id, client_id, tenant["consents"][client_id]["object_id"])
+        admin.new_management_scope(self.tenant_id, "LMS people", f"MemberOfGroup -eq '{dn}'")
+        admin.new_role_assignment(self.tenant_id, "Application Calendars.ReadWrite", client_id,
+                                  custom_resource_scope="LMS people")
+
 
 @dataclass
 class MemoryBackend:
@@ -117,6 +147,15 @@ class MemoryBackend:
 
     def calm(self) -> None:
         self.tenant.faults = Faults()
+
+    def directory_only(self) -> None:
+        self.tenant.calendar_grant = False
+
+    def group(self, members: list[str]) -> str:
+        return self.tenant.add_group(members)
+
+    def scope_to(self, group: str) -> None:
+        self.tenant.scope_to_group(group)
 
 
 @pytest.fixture(params=["emulator", "memory"])
@@ -241,6 +280,63 @@ class TestCalendarContract:
         renamed_write = Write.update(graph_id, str(made), {"subject": "Two"})
         assert backend.graph.calendar.apply(backend.tenant_id, [renamed_write]) == [made]
         assert backend.subjects(renamed) == ["Two"]
+
+
+class TestAccessScopedInExchange:
+    """Only the LMS's people: Entra grants the directory permissions, an Exchange role assignment the
+    calendars of a group's direct members (facts.md, RBAC for Applications)."""
+
+    @staticmethod
+    def scoped(backend: Backend) -> tuple[str, str, str]:
+        """Ann in the group, Bob not, Cid only through a nested group; the scope set up before any call."""
+        ann, bob, cid = backend.user("ann"), backend.user("bob"), backend.user("cid")
+        backend.directory_only()
+        backend.scope_to(backend.group([ann, backend.group([cid])]))
+        return ann, bob, cid
+
+    def test_the_token_carries_no_calendar_role(self, backend: Backend) -> None:
+        self.scoped(backend)
+        assert token_roles(backend.graph.tokens.token(backend.tenant_id)) == set(DIRECTORY_ONLY)
+
+    def test_in_scope_writes_work_and_the_others_are_refused_per_user(self, backend: Backend) -> None:
+        ann, bob, cid = self.scoped(backend)
+        answers = backend.graph.calendar.apply(backend.tenant_id, [
+            Write.create(box, payload("One", f"t-{box}"), fresh()) for box in (ann, bob, cid)], SCOPED)
+        assert isinstance(answers[0], str)
+        for refused in answers[1:]:
+            assert isinstance(refused, errors.MailboxUnreachable), refused
+            assert (refused.reason, refused.status, refused.code) == (
+                errors.OUTSIDE_EXCHANGE_SCOPE, 403, "ErrorAccessDenied")
+            assert DENIED in str(refused)
+        assert (backend.subjects(ann), backend.subjects(bob), backend.subjects(cid)) == (["One"], [], [])
+        found = backend.graph.calendar.find(backend.tenant_id, [(ann, f"t-{ann}"), (bob, f"t-{bob}")], SCOPED)
+        assert found[0] == [answers[0]]
+        assert isinstance(found[1], errors.MailboxUnreachable) and found[1].reason == errors.OUTSIDE_EXCHANGE_SCOPE
+        with pytest.raises(errors.MailboxUnreachable):
+            backend.graph.calendar.probe(backend.tenant_id, bob, SCOPED)
+        backend.graph.calendar.probe(backend.tenant_id, ann, SCOPED)
+        assert backend.graph.directory.find_user(backend.tenant_id, bob)  # the directory: Entra's grant
+
+    def test_read_as_the_whole_organisation_the_same_answer_stops_the_tenant(self, backend: Backend) -> None:
+        _, bob, _ = self.scoped(backend)
+        with pytest.raises(errors.AuthFailed) as refused:
+            backend.graph.calendar.apply(backend.tenant_id, [Write.create(bob, payload("One", "t1"), fresh())])
+        assert refused.value.reason == errors.PERMISSION_MISSING
+
+    def test_the_broad_grant_makes_the_scope_restrict_nothing(self, backend: Backend) -> None:
+        ann, bob, cid = backend.user("ann"), backend.user("bob"), backend.user("cid")
+        backend.scope_to(backend.group([ann, backend.group([cid])]))  # Calendars.ReadWrite still consented
+        answers = backend.graph.calendar.apply(backend.tenant_id, [
+            Write.create(box, payload("One", f"t-{box}"), fresh()) for box in (ann, bob, cid)], SCOPED)
+        assert all(isinstance(a, str) for a in answers), answers
+        assert "Calendars.ReadWrite" in (token_roles(backend.graph.tokens.token(backend.tenant_id)) or set())
+
+    def test_with_no_grant_at_all_every_mailbox_is_refused(self, backend: Backend) -> None:
+        ann = backend.user("ann")
+        backend.directory_only()
+        [refused] = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), fresh())],
+                                                 SCOPED)
+        assert isinstance(refused, errors.MailboxUnreachable) and refused.reason == errors.OUTSIDE_EXCHANGE_SCOPE
 
 
 def whole_round(backend: Backend, ask: DeltaAsk, page_size: int) -> tuple[list[DeltaPage], str]:
