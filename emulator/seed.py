@@ -4,14 +4,18 @@ So ``outlook-sync serve`` can be tried against it without its admin API: the app
 with the redirect URI ``<public URL>/integrations/outlook/consent`` and the three application
 permissions the plugin asks for; the tenant has verified domains and users with each kind of
 mailbox. Consent is not granted: the plugin's page makes the link, and the consent page accepts
-any address at a tenant domain as the Azure AD administrator.
+any address at a tenant domain as the Azure AD administrator. For "only the LMS's people" (RBAC for
+Applications, emulator.rbac) the tenant has a mail-enabled security group of the LMS's people, one of
+them only through a nested group (out of any Exchange scope on it, as Microsoft documents).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+from .rbac import Rbac
 from .state import World
 
 SEEDS = ("demo",)
@@ -28,6 +32,12 @@ USERS = [
     ("otto@contoso.example", "Otto Onprem", "on_premises"),
 ]
 
+# Mail-enabled security groups: (display name, direct members: UPNs or earlier groups' names).
+GROUPS = [
+    ("Instructors", ["ingrid@contoso.example"]),
+    ("LMS people", ["olivia@contoso.example", "lena@contoso.example", "lars@contoso-learning.example", "Instructors"]),
+]
+
 
 @dataclass(frozen=True)
 class Seeded:
@@ -38,10 +48,12 @@ class Seeded:
     redirect_uri: str
     tenant_id: str
     users: list[str]
+    groups: dict[str, str]  # display name -> distinguished name (what a MemberOfGroup filter needs)
 
 
-def seed(world: World, name: str, public_url: str) -> Seeded:
-    """Put seed ``name`` (one of SEEDS) into ``world``; the app redirects to ``public_url``'s consent path.
+def seed(world: World, exchange: dict[str, Rbac], name: str, public_url: str) -> Seeded:
+    """Put seed ``name`` (one of SEEDS) into ``world`` (groups into ``exchange``, the emulator's
+    per-tenant :class:`emulator.rbac.Rbac`); the app redirects to ``public_url``'s consent path.
 
     Raises ValueError for an unknown seed name.
     """
@@ -54,7 +66,14 @@ def seed(world: World, name: str, public_url: str) -> Seeded:
     tenant = world.create_tenant("Contoso", list(DOMAINS))
     for upn, display_name, kind in USERS:
         world.add_user(tenant, {"userPrincipalName": upn, "displayName": display_name, "mailbox": kind})
-    return Seeded(CLIENT_ID, secret, redirect_uri, tenant.id, [upn for upn, _, _ in USERS])
+    rbac = exchange.setdefault(tenant.id, Rbac())
+    made: dict[str, str] = {}
+    for group_name, members in GROUPS:
+        group = rbac.add_group(tenant, {"displayName": group_name, "members": [made.get(m, m) for m in members]},
+                               dt.datetime.now(dt.UTC))
+        made[group_name] = group.id
+    dns = {g.display_name: g.distinguished_name or "" for g in rbac.groups.values()}
+    return Seeded(CLIENT_ID, secret, redirect_uri, tenant.id, [upn for upn, _, _ in USERS], dns)
 
 
 def settings_text(seeded: Seeded, base_url: str, ca_path: str, public_url: str) -> str:
@@ -63,7 +82,10 @@ def settings_text(seeded: Seeded, base_url: str, ca_path: str, public_url: str) 
     lines = [
         f"Seeded: app {seeded.client_id} (redirect URI {seeded.redirect_uri}; {', '.join(PERMISSIONS)}),",
         f"        tenant Contoso {seeded.tenant_id} (verified domains {', '.join(DOMAINS)}),",
-        f"        users {', '.join(seeded.users)} (otto's mailbox is on-premises).",
+        f"        users {', '.join(seeded.users)} (otto's mailbox is on-premises),",
+        "        mail-enabled security groups " + "; ".join(
+            f"{name} ({', '.join(members)})" for name, members in GROUPS) + ",",
+        f"        LMS people's distinguished name: {seeded.groups['LMS people']}",
         "Consent is not granted yet: the plugin's page makes the link; sign in on the consent page as",
         f"{seeded.users[0]}. To try the plugin against this emulator, in another shell:",
         "",

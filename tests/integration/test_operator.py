@@ -179,7 +179,9 @@ def test_the_seeded_emulator_prints_settings_that_work(tmp_path: Path) -> None:
     try:
         assert emulator.stdout is not None
         exports: dict[str, str] = {}
+        printed_dn = ""
         for line in emulator.stdout:
+            printed_dn = line.partition("distinguished name: ")[2].strip() or printed_dn
             if line.startswith("export "):
                 name, _, value = line.removeprefix("export ").strip().partition("=")
                 exports[name] = value
@@ -193,6 +195,9 @@ def test_the_seeded_emulator_prints_settings_that_work(tmp_path: Path) -> None:
         assert sorted(app["required_roles"]) == ["Calendars.ReadWrite", "Domain.Read.All", "User.Read.All"]
         [tenant] = admin.tenants()
         admin.grant_consent(tenant["id"], settings.client_id)  # what the consent page does on Accept
+        groups = {g["displayName"]: g for g in admin.groups(tenant["id"])}
+        assert groups["LMS people"]["distinguishedName"] == printed_dn != ""
+        assert groups["Instructors"]["id"] in groups["LMS people"]["members"]  # a nested group, for the trap
         graph = Graph.from_settings(settings)  # real MSAL with the printed client secret
         assert set(graph.directory.verified_domains(tenant["id"]) or []) == {*DOMAINS, "contoso.onmicrosoft.com"}
         assert graph.directory.find_user(tenant["id"], USERS[2][0]) is not None
