@@ -13,9 +13,8 @@ from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
 
-from .admin import _emu, _json, _tenant, _wrap
+from .admin import _emu, _json, _r, _tenant
 from .rbac import Rbac
 from .state import Tenant
 
@@ -88,10 +87,6 @@ async def test_authorization(request: Request) -> Any:
     """``Test-ServicePrincipalAuthorization -Identity <id> [-Resource <mailbox>]`` → ``{"results": [...]}``."""
     tenant, rbac = _rbac(request)
     return {"results": rbac.test(tenant, request.path_params["identity"], request.query_params.get("resource"))}
-
-
-def _r(path: str, handler: Any, methods: list[str]) -> Route:
-    return Route(path, _wrap(handler), methods=methods)
 
 
 routes = [

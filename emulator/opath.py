@@ -60,7 +60,7 @@ Node = Compare | Join | Not
 
 
 def _tokens(text: str) -> list[tuple[str, str]]:
-    out: list[tuple[str, str]] = []
+    out = []
     at = 0
     while at < len(text):
         if text[at:].strip() == "":
@@ -97,27 +97,28 @@ def parse(text: str) -> Node:
     return node
 
 
-def _or(tokens: list[tuple[str, str]]) -> tuple[Node, list[tuple[str, str]]]:
-    parts = []
-    node, tokens = _and(tokens)
-    parts.append(node)
-    while tokens and tokens[0] == ("op", "-or"):
-        node, tokens = _and(tokens[1:])
+Tokens = list[tuple[str, str]]
+
+
+def _or(tokens: Tokens) -> tuple[Node, Tokens]:
+    return _joined(tokens, "or", _and)
+
+
+def _and(tokens: Tokens) -> tuple[Node, Tokens]:
+    return _joined(tokens, "and", _unary)
+
+
+def _joined(tokens: Tokens, op: str, part: Callable[[Tokens], tuple[Node, Tokens]]) -> tuple[Node, Tokens]:
+    """``part (-op part)*``: one node, or a :class:`Join` of them."""
+    node, tokens = part(tokens)
+    parts = [node]
+    while tokens and tokens[0] == ("op", f"-{op}"):
+        node, tokens = part(tokens[1:])
         parts.append(node)
-    return (parts[0] if len(parts) == 1 else Join("or", tuple(parts))), tokens
+    return (parts[0] if len(parts) == 1 else Join(op, tuple(parts))), tokens
 
 
-def _and(tokens: list[tuple[str, str]]) -> tuple[Node, list[tuple[str, str]]]:
-    parts = []
-    node, tokens = _unary(tokens)
-    parts.append(node)
-    while tokens and tokens[0] == ("op", "-and"):
-        node, tokens = _unary(tokens[1:])
-        parts.append(node)
-    return (parts[0] if len(parts) == 1 else Join("and", tuple(parts))), tokens
-
-
-def _unary(tokens: list[tuple[str, str]]) -> tuple[Node, list[tuple[str, str]]]:
+def _unary(tokens: Tokens) -> tuple[Node, Tokens]:
     if not tokens:
         raise FilterError("the filter ends too early")
     if tokens[0] == ("op", "-not"):
