@@ -58,6 +58,7 @@ class Reason(StrEnum):
     DISCONNECTED = "disconnected"  # entries removed on disconnect
     REMOVAL_HELD = "removal_held"  # removals wait for the owner's confirmation (bridge.sync.guard)
     ERROR = "error"  # gave up after retries; the detail says what Graph answered
+    GRAPH_ERROR = "graph_error"  # a preview stopped on a Graph failure that was not the tenant's refusal
 
 
 class TenantReason(StrEnum):
@@ -115,6 +116,14 @@ class FeedMode(StrEnum):
     OFF = "off"
     UNREACHABLE = "unreachable"  # users Graph cannot reach
     EVERYONE = "everyone"
+
+
+class FeedReason(StrEnum):
+    """Why a user is not offered a feed, beside the reasons Graph cannot reach them (bridge.feeds); one
+    offered to everyone is offered for :attr:`FeedMode.EVERYONE`."""
+
+    FEEDS_OFF = "feeds_off"
+    IN_OUTLOOK = "in_outlook"  # their sessions go to Outlook
 
 
 class PreviewState(StrEnum):

@@ -19,7 +19,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from bridge import i18n
-from bridge.accounts import connection
+from bridge.accounts import connection, consent, schedule
+from bridge.codes import ConnectionState, FeedMode
 from bridge.feeds import store as feed_store
 from bridge.graph import errors
 from bridge.lms.ingest import ensure_account
@@ -54,13 +55,13 @@ def connect() -> ResponseReturnValue:
     """Make a new admin-consent link (earlier unused links stop working); 409 while connected or disconnecting."""
     refusal = None
     with services().database.session() as db:
-        if connection.connection(db, g.viewer.account).state == connection.DISCONNECTING:
+        if connection.connection(db, g.viewer.account).state == ConnectionState.DISCONNECTING:
             refusal = _("The integration is still disconnecting: wait until it has finished removing entries, "
                         "then press Connect.")
         else:
             try:
-                connection.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
-            except connection.AlreadyConnected:
+                consent.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
+            except consent.AlreadyConnected:
                 refusal = _("The integration is connected, so no new consent link was made. To connect another "
                             "Azure AD tenant, press Disconnect first, then Connect.")
     if refusal:
@@ -72,8 +73,8 @@ def connect() -> ResponseReturnValue:
 def activate() -> ResponseReturnValue:
     """Connect integration: prove access to the tenant, then switch syncing on."""
     try:
-        connection.activate(services().database, services().graph, g.viewer.account, g.viewer.user_id,
-                            utcnow(), str(get_locale() or i18n.SOURCE))
+        consent.connect(services().database, services().graph, g.viewer.account, g.viewer.user_id,
+                        utcnow(), str(get_locale() or i18n.SOURCE))
     except connection.NotReady as exc:
         return page.render(g.viewer, 409, " ".join(str(w) for w in words.CONNECTION_REASONS.get(
             exc.reason, (str(exc), ""))))
@@ -128,7 +129,7 @@ def disconnect() -> ResponseReturnValue:
         return page.render_disconnect(g.viewer, 400, _("Confirm with the Disconnect button on this page."))
     remove = request.form.get("remove_entries") in ("yes", "on", "1", "true")
     with services().database.session() as db:
-        already = connection.connection(db, g.viewer.account).state == connection.DISCONNECTED
+        already = connection.connection(db, g.viewer.account).state == ConnectionState.DISCONNECTED
         if not already:
             connection.disconnect(db, g.viewer.account, remove)
             audit.record(db, g.viewer.account, g.viewer.user_id, audit.DISCONNECTED, remove_entries=remove)
@@ -169,8 +170,8 @@ def retry(user_id: str) -> ResponseReturnValue:
 def resync() -> ResponseReturnValue:
     """Queue every user of the account for a full pass."""
     with services().database.session() as db:
-        connected = connection.connection(db, g.viewer.account).state == connection.CONNECTED
-        count = connection.mark_everyone(db, g.viewer.account) if connected else 0
+        connected = connection.connection(db, g.viewer.account).state == ConnectionState.CONNECTED
+        count = schedule.mark_everyone(db, g.viewer.account) if connected else 0
         if connected:
             audit.record(db, g.viewer.account, g.viewer.user_id, audit.RESYNCHRONISED, users_queued=count)
     if not connected:
@@ -179,10 +180,10 @@ def resync() -> ResponseReturnValue:
                           "All %(num)d users will be synchronised again shortly.", count))
 
 
-FEED_SAVED = {
-    feed_store.OFF: _l("Calendar feeds are off: no feed address answers, and the LMS is told none is offered."),
-    feed_store.UNREACHABLE: _l("Calendar feeds are offered to the users Outlook cannot reach."),
-    feed_store.EVERYONE: _l("Calendar feeds are offered to everyone, in addition to Outlook."),
+FEED_SAVED: dict[str, Any] = {
+    FeedMode.OFF: _l("Calendar feeds are off: no feed address answers, and the LMS is told none is offered."),
+    FeedMode.UNREACHABLE: _l("Calendar feeds are offered to the users Outlook cannot reach."),
+    FeedMode.EVERYONE: _l("Calendar feeds are offered to everyone, in addition to Outlook."),
 }
 
 
