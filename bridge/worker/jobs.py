@@ -22,9 +22,11 @@ from sqlalchemy.orm import Session
 
 from bridge.accounts import connection, schedule
 from bridge.db import Database
+from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.lms import ingest
 from bridge.models import utcnow
+from bridge.outlook_check import check as outlook_check
 from bridge.queue import dirty_keys
 
 log = logging.getLogger("outlook_sync.worker")
@@ -34,8 +36,9 @@ log = logging.getLogger("outlook_sync.worker")
 class Job:
     """A housekeeping job: its ``name``, its period ``every`` (seconds), and ``run(now)`` (``now`` in UTC).
 
-    ``first`` is how long after the worker starts it first falls due (seconds); a job with
-    ``own_thread`` runs on a timer thread of its own while the worker works, whatever the loop is doing.
+    ``first`` is how long after the worker starts it first falls due (seconds). A job with
+    ``own_thread`` runs instead on a timer thread of its own, every ``every`` seconds while the worker
+    works (the first time one period in), whatever the loop is doing.
     """
 
     name: str
@@ -46,19 +49,19 @@ class Job:
 
 
 class Timetable:
-    """When each job of a worker falls due next (monotonic clock, seconds)."""
+    """When each job of a worker falls due next, in seconds of ``clock`` (monotonic)."""
 
-    def __init__(self, jobs: Sequence[Job]) -> None:
-        start = time.monotonic()
-        self.jobs = list(jobs)
+    def __init__(self, jobs: Sequence[Job], clock: Callable[[], float] = time.monotonic) -> None:
+        self.jobs, self._clock = list(jobs), clock
+        start = clock()
         self._next = {job.name: start + job.first for job in self.jobs if not job.own_thread}
 
     def run_due(self) -> None:
         """Run, in table order, each loop job that has fallen due; its next time is set before it runs,
         so a job that raises (the database is away) waits its period like one that succeeded."""
         for job in self.jobs:
-            if not job.own_thread and time.monotonic() >= self._next[job.name]:
-                self._next[job.name] = time.monotonic() + job.every
+            if not job.own_thread and self._clock() >= self._next[job.name]:
+                self._next[job.name] = self._clock() + job.every
                 job.run(utcnow())
 
     @contextmanager
@@ -120,3 +123,18 @@ def check_tenants(db: Database, graph: Graph, which: Callable[[Session, datetime
         due = which(session, now)
     for account_id in due:
         connection.check_tenant(db, graph, account_id, now)
+
+
+def check_outlook(db: Database, graph: Graph, mailboxes: int, now: datetime) -> outlook_check.Report:
+    """Outlook-side check: what users did to their entries in Outlook, in at most ``mailboxes``
+    mailboxes, those checked longest ago first (:mod:`bridge.outlook_check.check`); a Graph or
+    database failure is logged and the next check tries again."""
+    try:
+        report = outlook_check.check(db, graph, now, mailboxes)
+    except (errors.GraphError, DBAPIError) as exc:
+        log.warning("outlook check failed: %s", type(exc).__name__)
+        return outlook_check.Report(failed=1)
+    if report.deleted or report.moved:
+        log.info("outlook check: %d mailboxes, %d entries deleted and %d moved in Outlook",
+                 report.mailboxes, report.deleted, report.moved)
+    return report

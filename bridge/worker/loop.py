@@ -83,14 +83,14 @@ class Worker:
         """
         db, graph = self.db, self.graph
         return [
-            Job("lease heartbeat", self.lease.total_seconds() / 5,
+            Job("lease-heartbeat", self.lease.total_seconds() / 5,
                 partial(jobs.renew_leases, db, self.name, self.lease), own_thread=True),
-            Job("disconnect finishing", HOUSEKEEPING_EVERY, partial(jobs.finish_disconnects, db)),
-            Job("full-pass scheduling", HOUSEKEEPING_EVERY, partial(jobs.start_full_passes, db, self.full_reconcile)),
-            Job("delivery clean-up", self.full_reconcile.total_seconds(), partial(jobs.forget_deliveries, db)),
-            Job("tenant probe", HOUSEKEEPING_EVERY, partial(jobs.check_tenants, db, graph, connection.probes_due)),
-            Job("domain refresh", HOUSEKEEPING_EVERY, partial(jobs.check_tenants, db, graph, connection.domains_due)),
-            Job("outlook check", self.outlook_every.total_seconds(), self._start_outlook_check,
+            Job("disconnect-finishing", HOUSEKEEPING_EVERY, partial(jobs.finish_disconnects, db)),
+            Job("full-pass-scheduling", HOUSEKEEPING_EVERY, partial(jobs.start_full_passes, db, self.full_reconcile)),
+            Job("delivery-clean-up", self.full_reconcile.total_seconds(), partial(jobs.forget_deliveries, db)),
+            Job("tenant-probe", HOUSEKEEPING_EVERY, partial(jobs.check_tenants, db, graph, connection.probes_due)),
+            Job("domain-refresh", HOUSEKEEPING_EVERY, partial(jobs.check_tenants, db, graph, connection.domains_due)),
+            Job("outlook-check", self.outlook_every.total_seconds(), self._start_outlook_check,
                 first=self.outlook_every.total_seconds()),
         ]
 
@@ -224,14 +224,5 @@ class Worker:
             self._outlook.start()
 
     def check_outlook(self, now: datetime) -> outlook_check.Report:
-        """The Outlook-side check of the mailboxes checked longest ago (at most ``outlook_mailboxes``,
-        :mod:`bridge.outlook_check.check`); a Graph or database failure is logged and the next check tries again."""
-        try:
-            report = outlook_check.check(self.db, self.graph, now, self.outlook_mailboxes)
-        except (errors.GraphError, DBAPIError) as exc:
-            log.warning("outlook check failed: %s", type(exc).__name__)
-            return outlook_check.Report(failed=1)
-        if report.deleted or report.moved:
-            log.info("outlook check: %d mailboxes, %d entries deleted and %d moved in Outlook",
-                     report.mailboxes, report.deleted, report.moved)
-        return report
+        """The Outlook-side check of at most ``outlook_mailboxes`` mailboxes (:func:`jobs.check_outlook`)."""
+        return jobs.check_outlook(self.db, self.graph, self.outlook_mailboxes, now)
