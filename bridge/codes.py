@@ -126,6 +126,29 @@ class FeedReason(StrEnum):
     IN_OUTLOOK = "in_outlook"  # their sessions go to Outlook
 
 
+class AuditAction(StrEnum):
+    """What a manager (or the plugin itself) did, as the audit log records it (bridge.trust.audit)."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    REMINDER_CHANGED = "reminder_changed"
+    USER_RETRIED = "user_retried"
+    RESYNCHRONISED = "resynchronised"
+    MASS_REMOVAL_CONFIRMED = "mass_removal_confirmed"
+    CREDENTIAL_ROTATED = "credential_rotated"
+
+
+class CredentialLevel(StrEnum):
+    """How loudly to warn about a credential's end date (bridge.trust.expiry)."""
+
+    OK = "ok"
+    NOTICE = "30_days"
+    WARNING = "7_days"
+    CRITICAL = "1_day"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"  # no end date known
+
+
 class PreviewState(StrEnum):
     """A preview job (bridge.trust.preview)."""
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.accounts import connection
-from bridge.codes import ConnectionState, ConsentReason
+from bridge.codes import AuditAction, ConnectionState, ConsentReason
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph import errors
@@ -178,4 +178,4 @@ def connect(db: Database, graph: Graph, account_id: str, user_id: str, now: date
         if account is not None and account.locale is None:
             account.locale = locale
         _retire_links(session, account_id, now)
-        audit.record(session, account_id, user_id, audit.CONNECTED, at=now, tenant=tenant, users_queued=queued)
+        audit.record(session, account_id, user_id, AuditAction.CONNECTED, at=now, tenant=tenant, users_queued=queued)

@@ -13,7 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bridge.codes import ConnectionState
+from bridge.codes import AuditAction, ConnectionState
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph import errors
@@ -110,7 +110,7 @@ def note_rotation(session: Session, configured: dict[str, str], now: datetime) -
             Connection.state.in_((ConnectionState.CONNECTED, ConnectionState.SUSPENDED,
                                   ConnectionState.CONSENT_RECEIVED, ConnectionState.DISCONNECTING))))
         for account_id in accounts:
-            audit.record(session, account_id, None, audit.CREDENTIAL_ROTATED, at=now, slots=rotated)
+            audit.record(session, account_id, None, AuditAction.CREDENTIAL_ROTATED, at=now, slots=rotated)
     return rotated
 
 

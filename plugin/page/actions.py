@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from bridge import i18n
 from bridge.accounts import connection, consent, schedule
-from bridge.codes import ConnectionState, FeedMode
+from bridge.codes import AuditAction, ConnectionState, FeedMode
 from bridge.feeds import store as feed_store
 from bridge.graph import errors
 from bridge.lms.ingest import ensure_account
@@ -102,7 +102,7 @@ def reminder() -> ResponseReturnValue:
                            reminder_minutes=raw[:20])
     with services().database.session() as db:
         connection.set_reminder(db, g.viewer.account, minutes)
-        audit.record(db, g.viewer.account, g.viewer.user_id, audit.REMINDER_CHANGED, minutes=minutes)
+        audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.REMINDER_CHANGED, minutes=minutes)
     return _done(_("Reminder saved: no reminder.") if minutes is None else
                  ngettext("Reminder saved: %(num)d minute before the start. Existing entries follow shortly.",
                           "Reminder saved: %(num)d minutes before the start. Existing entries follow shortly.",
@@ -132,7 +132,7 @@ def disconnect() -> ResponseReturnValue:
         already = connection.connection(db, g.viewer.account).state == ConnectionState.DISCONNECTED
         if not already:
             connection.disconnect(db, g.viewer.account, remove)
-            audit.record(db, g.viewer.account, g.viewer.user_id, audit.DISCONNECTED, remove_entries=remove)
+            audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.DISCONNECTED, remove_entries=remove)
     if already:
         return _done(_("The integration was already disconnected."))
     return _done(_("Disconnected. The future entries it made are being removed from Outlook.") if remove else
@@ -145,7 +145,7 @@ def confirm_removals() -> ResponseReturnValue:
     with services().database.session() as db:
         hold = guard.confirm(db, g.viewer.account, g.viewer.user_id, utcnow())
         if hold is not None:
-            audit.record(db, g.viewer.account, g.viewer.user_id, audit.MASS_REMOVAL_CONFIRMED,
+            audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.MASS_REMOVAL_CONFIRMED,
                          entries=hold.removals, users=hold.users)
     if hold is None:
         return _done(_("No removals are waiting for confirmation."))
@@ -161,7 +161,7 @@ def retry(user_id: str) -> ResponseReturnValue:
         if user is None or user.deleted:
             launch.refuse(404, _("No such user"), _("This account has no such user in the LMS."))
         dirty_keys.mark_dirty(db, g.viewer.account, [user_id])
-        audit.record(db, g.viewer.account, g.viewer.user_id, audit.USER_RETRIED, user_id=user_id)
+        audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.USER_RETRIED, user_id=user_id)
     back = page.Filters.parse(request.form).query()
     return _done(_("%(name)s will be synchronised again shortly.", name=user.name or user_id), **back)
 
@@ -173,7 +173,7 @@ def resync() -> ResponseReturnValue:
         connected = connection.connection(db, g.viewer.account).state == ConnectionState.CONNECTED
         count = schedule.mark_everyone(db, g.viewer.account) if connected else 0
         if connected:
-            audit.record(db, g.viewer.account, g.viewer.user_id, audit.RESYNCHRONISED, users_queued=count)
+            audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.RESYNCHRONISED, users_queued=count)
     if not connected:
         return page.render(g.viewer, 409, _("Resynchronise works while the integration is connected."))
     return _done(ngettext("All %(num)d user will be synchronised again shortly.",

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from flask.testing import FlaskClient
 
-from bridge.codes import PreviewState
+from bridge.codes import AuditAction, PreviewState
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.trust import audit, preview_store
@@ -97,7 +97,7 @@ def test_preview_before_connecting_writes_nothing_and_says_why(
     assert "Connected the integration" in page and "9 users queued for their first sync" in page
     with database.session() as session:
         recorded, _ = audit.lines(session, ACCOUNT)
-    assert [r.action for r in recorded] == [audit.CONNECTED]
+    assert [r.action for r in recorded] == [AuditAction.CONNECTED]
 
 
 def test_preview_is_for_managers_after_consent(client: FlaskClient, launch: Launch, database: Database,
