@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bridge.accounts import schedule
@@ -161,10 +161,9 @@ def probes_due(session: Session, now: datetime) -> list[str]:
 def domains_due(session: Session, now: datetime) -> list[str]:
     """Connected accounts whose verified domains were read before their latest full pass began (``now``
     is unused: the full pass decides when)."""
-    rows = session.execute(select(Connection.account_id, Connection.domains_checked_at, Connection.full_reconcile_at)
-                           .where(Connection.state == ConnectionState.CONNECTED))
-    return [account_id for account_id, checked, began in rows
-            if checked is None or (began is not None and checked < began)]
+    return list(session.scalars(select(Connection.account_id).where(
+        Connection.state == ConnectionState.CONNECTED,
+        or_(Connection.domains_checked_at.is_(None), Connection.domains_checked_at < Connection.full_reconcile_at))))
 
 
 def check_tenant(db: Database, graph: Graph, account_id: str, now: datetime) -> None:

@@ -47,20 +47,17 @@ def mark_due(session: Session, account_id: str, since: datetime | None, now: dat
     return dirty_keys.mark_dirty(session, account_id, [u for (u,) in session.execute(users)], now)
 
 
-def due(last: datetime | None, every: timedelta, now: datetime) -> bool:
-    """Whether a full pass that last began at ``last`` (None: never) is due again at ``now``."""
-    return last is None or last + every <= now
-
-
 def start_due(session: Session, every: timedelta, now: datetime) -> list[str]:
-    """Begin the full pass of every connected account whose last one began ``every`` ago or more
-    (:func:`mark_due` since then); returns those accounts."""
+    """Begin the full pass of every connected account whose last one began ``every`` ago or more, or
+    never (:func:`mark_due` since then); returns those accounts. Only they are loaded."""
+    due = session.scalars(select(Connection).where(
+        Connection.state == codes.ConnectionState.CONNECTED,
+        or_(Connection.full_reconcile_at.is_(None), Connection.full_reconcile_at <= now - every)))
     started = []
-    for row in session.scalars(select(Connection).where(Connection.state == codes.ConnectionState.CONNECTED)):
-        if due(row.full_reconcile_at, every, now):
-            mark_due(session, row.account_id, row.full_reconcile_at, now)
-            row.full_reconcile_at = now
-            started.append(row.account_id)
+    for row in due:
+        mark_due(session, row.account_id, row.full_reconcile_at, now)
+        row.full_reconcile_at = now
+        started.append(row.account_id)
     return started
 
 
