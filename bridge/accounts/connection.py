@@ -7,7 +7,7 @@ Every transition is a function here, taking the caller's session::
     disconnected ─consent_requested→ consent_pending ─consent_received→ consent_received ─activate→ connected
     consent_pending ─consent_declined→ disconnected
     connected ─suspend→ suspended ─resume→ connected            (the tenant refused us / answers again)
-    connected|suspended ─disconnect→ disconnecting ─finish_disconnect→ disconnected   (or at once)
+    connected|suspended ─disconnect→ disconnecting ─finish_disconnects→ disconnected   (or at once)
 
 The consent link and its single-use ``state`` are :mod:`bridge.accounts.consent`'s, which calls the
 consent transitions. :func:`check_tenant` is the worker's one way to look at a tenant again: the probe
