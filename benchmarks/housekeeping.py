@@ -12,16 +12,13 @@ from __future__ import annotations
 
 import os
 import statistics
-import tempfile
-from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import cast
 
 from sqlalchemy import insert
 
 from benchmarks.common import timed
-from benchmarks.ingest import scratch_database
+from benchmarks.ingest import bench_database
 from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.graph.client import Graph, Tokens
@@ -33,10 +30,7 @@ from bridge.worker.loop import Worker
 
 def run(size: str, runs: int, server_url: str | None) -> list[str]:
     accounts = {"small": 1_000, "full": 10_000}[size]
-    with ExitStack() as stack:
-        folder = stack.enter_context(tempfile.TemporaryDirectory())
-        url = stack.enter_context(scratch_database(server_url, "bench_housekeeping")) if server_url \
-            else f"sqlite:///{Path(folder) / 'b9.sqlite3'}"
+    with bench_database(server_url, "bench_housekeeping") as url:
         database = Database(url)
         upgrade(database.engine)
         now = datetime.now(UTC)
