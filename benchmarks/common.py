@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bridge.accounts import connection
+from bridge.accounts import connection, consent
+from bridge.codes import ConnectionState
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
@@ -76,9 +77,9 @@ def prepare(emulator: EmulatorHandle, database_url: str, users: int, concurrency
         for number, delivery in enumerate(deliveries):
             ingest.apply_delivery(session, {"id": f"d{number}", "account": ACCOUNT, **delivery})
         row = connection.connection(session, ACCOUNT)
-        row.tenant_id, row.state = tenant, connection.CONSENT_RECEIVED
+        row.tenant_id, row.state = tenant, ConnectionState.CONSENT_RECEIVED
     graph = Graph.from_settings(settings)
-    connection.activate(database, graph, ACCOUNT, "bench", datetime.now(UTC))
+    consent.connect(database, graph, ACCOUNT, "bench", datetime.now(UTC))
     return Workload(settings, database, graph, tenant, users, users * sessions_per_event)
 
 

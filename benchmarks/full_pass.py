@@ -20,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from bridge.accounts import connection
+from bridge.accounts import schedule
 from bridge.db import Database
 from bridge.lms import rules
 from bridge.lms.views import Enrollment, Event, Session, User, UserView
@@ -101,9 +101,9 @@ def one_pass(database: Database, settings_json: str, processes: int, everyone: b
     with database.session() as session:
         now = datetime.now(UTC)
         if everyone:
-            connection.mark_everyone(session, ACCOUNT)
+            schedule.mark_everyone(session, ACCOUNT)
         else:
-            connection.mark_due(session, ACCOUNT, now - timedelta(hours=1), now)
+            schedule.mark_due(session, ACCOUNT, now - timedelta(hours=1), now)
     selection = time.perf_counter() - start
     workers = [subprocess.Popen([sys.executable, "-m", "benchmarks.full_pass", settings_json],
                                 stdout=subprocess.PIPE, text=True) for _ in range(processes)]

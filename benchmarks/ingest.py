@@ -71,6 +71,18 @@ def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def bench_database(server_url: str | None, prefix: str) -> Iterator[str]:
+    """The URL of a benchmark's own empty database: a :func:`scratch_database` on the PostgreSQL of
+    ``server_url``, or (None) a SQLite file in a temporary folder; both gone when the block ends."""
+    if server_url:
+        with scratch_database(server_url, prefix) as url:
+            yield url
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / f'{prefix}.sqlite3'}"
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -59,6 +59,7 @@ class Reason(StrEnum):
     DISCONNECTED = "disconnected"  # entries removed on disconnect
     REMOVAL_HELD = "removal_held"  # removals wait for the owner's confirmation (bridge.sync.guard)
     ERROR = "error"  # gave up after retries; the detail says what Graph answered
+    GRAPH_ERROR = "graph_error"  # a preview stopped on a Graph failure that was not the tenant's refusal
 
 
 class AccessGrant(StrEnum):
@@ -125,6 +126,37 @@ class FeedMode(StrEnum):
     OFF = "off"
     UNREACHABLE = "unreachable"  # users Graph cannot reach
     EVERYONE = "everyone"
+
+
+class FeedReason(StrEnum):
+    """Why a user is not offered a feed, beside the reasons Graph cannot reach them (bridge.feeds); one
+    offered to everyone is offered for :attr:`FeedMode.EVERYONE`."""
+
+    FEEDS_OFF = "feeds_off"
+    IN_OUTLOOK = "in_outlook"  # their sessions go to Outlook
+
+
+class AuditAction(StrEnum):
+    """What a manager (or the plugin itself) did, as the audit log records it (bridge.trust.audit)."""
+
+    CONNECTED = "connected"
+    DISCONNECTED = "disconnected"
+    REMINDER_CHANGED = "reminder_changed"
+    USER_RETRIED = "user_retried"
+    RESYNCHRONISED = "resynchronised"
+    MASS_REMOVAL_CONFIRMED = "mass_removal_confirmed"
+    CREDENTIAL_ROTATED = "credential_rotated"
+
+
+class CredentialLevel(StrEnum):
+    """How loudly to warn about a credential's end date (bridge.trust.expiry)."""
+
+    OK = "ok"
+    NOTICE = "30_days"
+    WARNING = "7_days"
+    CRITICAL = "1_day"
+    EXPIRED = "expired"
+    UNKNOWN = "unknown"  # no end date known
 
 
 class PreviewState(StrEnum):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
-# Connection states (bridge.accounts.connection) as the page's headline.
+# Connection states (bridge.codes.ConnectionState) as the page's headline.
 CONNECTION_STATES = {
     "disconnected": _l("Not connected"),
     "consent_pending": _l("Waiting for admin consent"),
@@ -21,7 +21,7 @@ CONNECTION_STATES = {
     "disconnecting": _l("Disconnecting"),
 }
 
-# Per-user sync states (bridge.accounts.status.STATES).
+# Per-user sync states (bridge.codes.UserState).
 USER_STATES = {
     "synced": _l("Synced"),
     "pending": _l("Pending"),
@@ -111,7 +111,7 @@ CONNECTION_REASONS: dict[str, tuple[LazyString, LazyString]] = {
     ),
 }
 
-# The consent callback's outcomes (bridge.accounts.connection.CallbackResult.kind): (title, what it means).
+# The consent callback's outcomes (bridge.accounts.consent.CallbackResult.kind): (title, what it means).
 CONSENT_RESULTS: dict[str, tuple[LazyString, LazyString]] = {
     "accepted": (
         _l("Consent given"),

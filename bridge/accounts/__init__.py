@@ -1,3 +1,5 @@
-"""An LMS account's side: consent and the connection's state machine
-(:mod:`~bridge.accounts.connection`), per-user status (:mod:`~bridge.accounts.status`), single-use
-launches, and the gauges read at each scrape. May import everything up to :mod:`bridge.trust`."""
+"""An LMS account's side: consent and Connect integration (:mod:`~bridge.accounts.consent`), the
+connection's state machine (:mod:`~bridge.accounts.connection`), the periodic full pass
+(:mod:`~bridge.accounts.schedule`), per-user status (:mod:`~bridge.accounts.status`), single-use
+launches, and the gauges read at each scrape. Within it, ``consent`` → ``connection`` → ``schedule``.
+May import everything up to :mod:`bridge.trust`."""

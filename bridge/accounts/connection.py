@@ -1,74 +1,44 @@
-"""Connecting an account to its Azure AD tenant, and keeping that connection's state true.
+"""The connection's state machine: where an account's link to its Azure AD tenant stands, and why.
 
-Three steps (docs/BEHAVIOUR.md §2): Connect makes the admin-consent link with a single-use ``state`` bound to
-the account (not while connected: Disconnect first); the callback checks ``error``, then
-``admin_consent=True``, then ``state``, and keeps the tenant it names as a claim; Connect integration
-proves the claim with an app-only token and a Graph call, and only then stores the tenant as the
-account's and switches syncing on. So no callback, forged or real, changes a connected account's tenant.
+The only writer of the connection's state columns (``connections``: state, tenant, claim, reason,
+failures, probe time, verified domains; the full pass's clock is :mod:`bridge.accounts.schedule`'s).
+Every transition is a function here, taking the caller's session::
+
+    disconnected ─consent_requested→ consent_pending ─consent_received→ consent_received ─activate→ connected
+    consent_pending ─consent_declined→ disconnected
+    connected ─suspend→ suspended ─resume→ connected            (the tenant refused us / answers again)
+    connected|suspended ─disconnect→ disconnecting ─finish_disconnects→ disconnected   (or at once)
+
+The consent link and its single-use ``state`` are :mod:`bridge.accounts.consent`'s, which calls the
+consent transitions. :func:`check_tenant` is the worker's one way to look at a tenant again: the probe
+of a suspended one, and the refresh of a connected one's verified domains.
 """
 from __future__ import annotations
 
-import secrets
-from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from urllib.parse import urlencode
+from datetime import datetime
 
-from sqlalchemy import and_, or_, select, union
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bridge.config import Settings
+from bridge.accounts import schedule
+from bridge.codes import ConnectionState, ConsentReason, TenantReason
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.auth import token_roles
 from bridge.graph.client import Graph
 from bridge.lms.ingest import ensure_account
-from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, UserState
+from bridge.models import Account, Connection, Entry
 from bridge.queue import dirty_keys, retry
-from bridge.trust import audit
 
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 REQUIRED_ROLE = "Calendars.ReadWrite"
-CALLBACK_PATH = "/integrations/outlook/consent"
-
-DISCONNECTED = "disconnected"
-CONSENT_PENDING = "consent_pending"
-CONSENT_RECEIVED = "consent_received"
-CONNECTED = "connected"
-SUSPENDED = "suspended"
-DISCONNECTING = "disconnecting"
-STATES = (DISCONNECTED, CONSENT_PENDING, CONSENT_RECEIVED, CONNECTED, SUSPENDED, DISCONNECTING)
-
-
-class AlreadyConnected(Exception):
-    """A new consent link is refused while the account is connected: Disconnect first."""
 
 
 class NotReady(Exception):
     """An action is not possible in the connection's current state; ``reason`` says why."""
 
-    def __init__(self, reason: str, message: str) -> None:
+    def __init__(self, reason: ConsentReason, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class ConsentLink:
-    url: str
-    state: str
-    expires_at: datetime
-
-
-@dataclass(frozen=True)
-class CallbackResult:
-    """What the consent callback found: ``kind`` is accepted, declined, incomplete (no
-    ``admin_consent=True``), expired, used, superseded (a newer link replaced it), unknown,
-    wrong_tenant or already_connected. ``tenant_id`` is the tenant the answer claims."""
-
-    kind: str
-    account_id: str | None = None
-    tenant_id: str | None = None
-    detail: str | None = None
 
 
 def connection(session: Session, account_id: str) -> Connection:
@@ -76,114 +46,92 @@ def connection(session: Session, account_id: str) -> Connection:
     ensure_account(session, account_id)
     row = session.get(Connection, account_id)
     if row is None:
-        row = Connection(account_id=account_id, state=DISCONNECTED, failures=0)
+        row = Connection(account_id=account_id, state=ConnectionState.DISCONNECTED, failures=0)
         session.add(row)
         session.flush()
     return row
 
 
-def last_request(session: Session, account_id: str) -> ConsentRequest | None:
-    """The account's latest consent link, used or not."""
-    return session.scalars(select(ConsentRequest).where(ConsentRequest.account_id == account_id)
-                           .order_by(ConsentRequest.created_at.desc()).limit(1)).first()
+def consent_requested(session: Session, account_id: str, user_id: str, now: datetime) -> None:
+    """A consent link was issued by ``user_id``: consent is pending unless the account is further on."""
+    row = connection(session, account_id)
+    if row.state in (ConnectionState.DISCONNECTED, ConnectionState.CONSENT_PENDING, ConnectionState.CONSENT_RECEIVED):
+        row.state = ConnectionState.CONSENT_PENDING
+    row.requested_by, row.requested_at = user_id, now
 
 
-def live(session: Session) -> list[Connection]:
-    """Connections the worker looks after: connected, suspended (to probe) and disconnecting."""
-    return list(session.scalars(select(Connection).where(Connection.state.in_((SUSPENDED, DISCONNECTING,
-                                                                                CONNECTED)))))
+def consent_declined(session: Session, account_id: str) -> None:
+    """The administrator declined the pending consent: back to disconnected."""
+    row = connection(session, account_id)
+    if row.state == ConnectionState.CONSENT_PENDING:
+        row.state = ConnectionState.DISCONNECTED
 
 
-def consent_url(settings: Settings, state: str) -> str:
-    query = urlencode({"client_id": settings.client_id, "scope": GRAPH_SCOPE,
-                       "redirect_uri": settings.public_url + CALLBACK_PATH, "state": state})
-    return f"{settings.authority_url}/organizations/v2.0/adminconsent?{query}"
+def consent_received(session: Session, account_id: str, tenant_id: str, now: datetime) -> None:
+    """The administrator consented for ``tenant_id``: kept as a claim until Connect integration proves it."""
+    row = connection(session, account_id)
+    row.claimed_tenant_id, row.consent_at, row.state = tenant_id, now, ConnectionState.CONSENT_RECEIVED
 
 
-def start_consent(session: Session, settings: Settings, account_id: str, user_id: str,
-                  now: datetime) -> ConsentLink:
-    """Issue a fresh admin-consent link; earlier unused links of the account stop working.
+def tenant_to_prove(session: Session, account_id: str) -> str:
+    """The tenant Connect integration proves: the claimed one, else the account's own.
 
-    Raises :class:`AlreadyConnected` while the account is connected: its tenant is changed only by
-    Disconnect and a new consent.
+    Raises :class:`NotReady` before consent (or while disconnecting).
     """
     row = connection(session, account_id)
-    if row.state == CONNECTED:
-        raise AlreadyConnected
-    _retire_links(session, account_id, now)
-    state = secrets.token_urlsafe(32)
-    expires = now + timedelta(days=settings.consent_link_days)
-    session.add(ConsentRequest(state=state, account_id=account_id, created_by=user_id, created_at=now,
-                               expires_at=expires))
-    if row.state in (DISCONNECTED, CONSENT_PENDING, CONSENT_RECEIVED):
-        row.state = CONSENT_PENDING
-    row.requested_by, row.requested_at = user_id, now
-    return ConsentLink(consent_url(settings, state), state, expires)
+    tenant = row.claimed_tenant_id or row.tenant_id
+    if tenant is None or row.state in (ConnectionState.DISCONNECTED, ConnectionState.CONSENT_PENDING,
+                                       ConnectionState.DISCONNECTING):
+        raise NotReady(ConsentReason.CONSENT_NOT_GIVEN, "Admin consent has not been given yet.")
+    return tenant
 
 
-def _retire_links(session: Session, account_id: str, now: datetime) -> None:
-    """The account's unused consent links stop working (they answer "superseded")."""
-    for old in session.scalars(select(ConsentRequest).where(ConsentRequest.account_id == account_id,
-                                                            ConsentRequest.used_at.is_(None))):
-        old.used_at, old.outcome = now, "superseded"
+def refused(session: Session, account_id: str, failure: errors.AuthFailed) -> None:
+    """Connect integration was refused by the tenant: say why, without changing the state."""
+    row = connection(session, account_id)
+    row.reason, row.detail = failure.reason, str(failure)
 
 
-def pending_link(session: Session, settings: Settings, account_id: str, now: datetime) -> ConsentLink | None:
-    """The account's link still waiting to be used, if any."""
-    request = session.scalars(
-        select(ConsentRequest).where(ConsentRequest.account_id == account_id, ConsentRequest.used_at.is_(None),
-                                     ConsentRequest.expires_at > now)
-        .order_by(ConsentRequest.created_at.desc())
-    ).first()
-    return ConsentLink(consent_url(settings, request.state), request.state, request.expires_at) if request else None
+def activate(session: Session, account_id: str, tenant_id: str, domains: list[str] | None, user_id: str,
+             now: datetime) -> int:
+    """Connect integration proved ``tenant_id`` (with its verified ``domains``): store it as the
+    account's and switch syncing on for every user of the account; returns how many were queued.
 
-
-def consent_callback(session: Session, params: Mapping[str, str], now: datetime) -> CallbackResult:
-    """Check the redirect from the consent endpoint and keep the tenant it names as a claim.
-
-    In order: ``error`` (it comes with ``admin_consent=True``), then ``admin_consent=True``, then a
-    live ``state``; a link is used up by an answer from Azure AD (accepted or declined) only.
+    Raises :class:`NotReady` when the consent changed while it was being proved.
     """
-    request = session.get(ConsentRequest, params.get("state", ""), with_for_update=True) \
-        if params.get("state") else None
-    if params.get("error"):
-        if request is not None and request.used_at is None and request.expires_at > now:
-            request.used_at, request.outcome = now, "declined"
-            row = connection(session, request.account_id)
-            if row.state == CONSENT_PENDING:
-                row.state = DISCONNECTED
-        return CallbackResult("declined", request.account_id if request else None,
-                              detail=params.get("error_description"))
-    if params.get("admin_consent") != "True":
-        return CallbackResult("incomplete", request.account_id if request else None)
-    if request is None:
-        return CallbackResult("unknown")
-    if request.used_at is not None:  # an expired or replaced link keeps saying so when opened again
-        kind = request.outcome if request.outcome in ("expired", "superseded") else "used"
-        return CallbackResult(kind, request.account_id)
-    if request.expires_at <= now:
-        request.used_at, request.outcome = now, "expired"
-        return CallbackResult("expired", request.account_id)
-    request.used_at = now
-    tenant = params.get("tenant", "").strip()
-    if not tenant:
-        request.outcome = "declined"
-        return CallbackResult("declined", request.account_id, detail="no tenant in the answer")
-    row = connection(session, request.account_id)
-    if row.state == CONNECTED:
-        request.outcome = "already_connected"
-        return CallbackResult("already_connected", request.account_id, tenant, detail=row.tenant_id)
-    if row.tenant_id and row.tenant_id != tenant and _has_entries(session, request.account_id, row.tenant_id):
-        request.outcome = "wrong_tenant"
-        return CallbackResult("wrong_tenant", request.account_id, tenant, detail=row.tenant_id)
-    request.outcome, request.tenant_id = "accepted", tenant
-    row.claimed_tenant_id, row.consent_at, row.state = tenant, now, CONSENT_RECEIVED
-    return CallbackResult("accepted", request.account_id, tenant)
+    row = connection(session, account_id)
+    if (row.claimed_tenant_id or row.tenant_id) != tenant_id or row.state in (ConnectionState.DISCONNECTED,
+                                                                               ConnectionState.DISCONNECTING):
+        raise NotReady(ConsentReason.CONSENT_NOT_GIVEN, "The consent changed while it was being checked.")
+    row.tenant_id, row.claimed_tenant_id = tenant_id, None
+    row.connected_by, row.connected_at = user_id, now
+    _working(row, domains, now)
+    return schedule.everyone_now(session, account_id, now)
 
 
-def _has_entries(session: Session, account_id: str, tenant_id: str) -> bool:
-    return session.scalars(select(Entry.user_id).where(Entry.account_id == account_id,
-                                                       Entry.tenant_id == tenant_id).limit(1)).first() is not None
+def _working(row: Connection, domains: list[str] | None, now: datetime) -> None:
+    """Connected, nothing wrong, with the domains just read."""
+    row.state, row.reason, row.detail, row.failures, row.retry_at = ConnectionState.CONNECTED, None, None, 0, None
+    row.verified_domains, row.domains_checked_at = domains, now
+
+
+def resume(session: Session, account_id: str, domains: list[str] | None, now: datetime) -> None:
+    """A suspended tenant answers again (:func:`check_tenant`): connected, and everyone queued."""
+    row = connection(session, account_id)
+    if row.state == ConnectionState.SUSPENDED:
+        _working(row, domains, now)
+        schedule.mark_everyone(session, account_id)
+
+
+def domains_changed(session: Session, account_id: str, domains: list[str] | None, now: datetime) -> bool:
+    """Record the tenant's verified domains read again; a change queues everyone (a domain removed
+    takes entries away, one added brings them)."""
+    row = connection(session, account_id)
+    changed = (sorted(row.verified_domains) if row.verified_domains is not None else None) != domains
+    row.verified_domains, row.domains_checked_at = domains, now
+    if changed:
+        schedule.mark_everyone(session, account_id)
+    return changed
 
 
 def prove_access(graph: Graph, tenant_id: str) -> list[str] | None:
@@ -200,117 +148,79 @@ def prove_access(graph: Graph, tenant_id: str) -> list[str] | None:
     roles = token_roles(token)
     if roles is not None and REQUIRED_ROLE not in roles:
         raise errors.AuthFailed(f"the app lacks the {REQUIRED_ROLE} application permission",
-                                errors.PERMISSION_MISSING)
+                                TenantReason.PERMISSION_MISSING)
     return graph.directory.verified_domains(tenant_id)
 
 
-def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: datetime,
-             locale: str | None = None) -> None:
-    """Connect integration: prove access to the claimed tenant (or, when none is claimed, the
-    account's own), store it as the account's, then switch syncing on for every user of the account.
+def probes_due(session: Session, now: datetime) -> list[str]:
+    """Suspended accounts whose next probe (the back-off's ``retry_at``) has come."""
+    return list(session.scalars(select(Connection.account_id).where(
+        Connection.state == ConnectionState.SUSPENDED, Connection.retry_at <= now)))
 
-    ``locale`` is the language of the manager who connects: the entries' language unless the
-    account already has one. Raises :class:`NotReady` before consent, :class:`errors.AuthFailed`
-    when the tenant refuses us (nothing is stored as the account's then), or another
-    :class:`errors.GraphError`.
-    """
+
+def domains_due(session: Session, now: datetime) -> list[str]:
+    """Connected accounts whose verified domains were read before their latest full pass began (``now``
+    is unused: the full pass decides when)."""
+    return list(session.scalars(select(Connection.account_id).where(
+        Connection.state == ConnectionState.CONNECTED,
+        or_(Connection.domains_checked_at.is_(None), Connection.domains_checked_at < Connection.full_reconcile_at))))
+
+
+def check_tenant(db: Database, graph: Graph, account_id: str, now: datetime) -> None:
+    """Look at the account's tenant again, each step in its own transaction: a suspended one is probed
+    (:func:`prove_access`; it resumes when it answers, else backs off further), a connected one has
+    its verified domains read again (:func:`domains_changed`). A refusal suspends the account; another
+    Graph failure changes nothing (the next probe, or the next look at the domains, tries again)."""
     with db.session() as session:
         row = connection(session, account_id)
-        tenant = row.claimed_tenant_id or row.tenant_id
-        if tenant is None or row.state in (DISCONNECTED, CONSENT_PENDING, DISCONNECTING):
-            raise NotReady("consent_not_given", "Admin consent has not been given yet.")
+        tenant, suspended = row.tenant_id, row.state == ConnectionState.SUSPENDED
+    if tenant is None:
+        return
     try:
-        domains = prove_access(graph, tenant)
+        domains = prove_access(graph, tenant) if suspended else graph.directory.verified_domains(tenant)
     except errors.AuthFailed as exc:
         with db.session() as session:
-            row = connection(session, account_id)
-            row.reason, row.detail = exc.reason, str(exc)
-        raise
+            suspend(session, account_id, exc, now)
+        return
+    except errors.GraphError:
+        return
     with db.session() as session:
-        row = connection(session, account_id)
-        if (row.claimed_tenant_id or row.tenant_id) != tenant or row.state in (DISCONNECTED, DISCONNECTING):
-            raise NotReady("consent_not_given", "The consent changed while it was being checked.")
-        row.tenant_id, row.claimed_tenant_id = tenant, None
-        row.state, row.reason, row.detail, row.failures, row.retry_at = CONNECTED, None, None, 0, None
-        row.connected_by, row.connected_at = user_id, now
-        row.verified_domains, row.domains_checked_at = domains, now
-        row.full_reconcile_at = now
-        account = session.get(Account, account_id)
-        if account is not None and account.locale is None:
-            account.locale = locale
-        _retire_links(session, account_id, now)
-        queued = mark_everyone(session, account_id)
-        audit.record(session, account_id, user_id, audit.CONNECTED, at=now, tenant=tenant, users_queued=queued)
-
-
-def mark_everyone(session: Session, account_id: str) -> int:
-    """Queue every user the account knows of (LMS users and holders of entries)."""
-    users = union(select(LmsUser.id).where(LmsUser.account_id == account_id),
-                  select(Entry.user_id).where(Entry.account_id == account_id))
-    return dirty_keys.mark_dirty(session, account_id, [u for (u,) in session.execute(users)])
-
-
-def mark_due(session: Session, account_id: str, since: datetime | None, now: datetime) -> int:
-    """The periodic full pass: queue only the users whose inputs may have changed without a change
-    marking them — selected in SQL, nobody else is read or planned.
-
-    A change in the LMS (hooks), in the account's settings (the reminder) or in the tenant's domains
-    (:func:`domains_changed`) queues its users in its own transaction. What changes by itself is
-    time: users holding an entry whose session started or ended in (``since``, ``now``] are queued;
-    so are users whose last pass failed (the mailbox may work now) and users never passed. With no
-    earlier full pass (``since`` None) everyone is queued. Returns how many were.
-    """
-    if since is None:
-        return mark_everyone(session, account_id)
-    window = or_(and_(Entry.starts_at > since, Entry.starts_at <= now),
-                 and_(Entry.ends_at > since, Entry.ends_at <= now))
-    users = union(
-        select(Entry.user_id).where(Entry.account_id == account_id, window),
-        select(UserState.user_id).where(UserState.account_id == account_id, UserState.state == "failed"),
-        select(LmsUser.id).outerjoin(UserState, and_(UserState.account_id == LmsUser.account_id,
-                                                     UserState.user_id == LmsUser.id))
-        .where(LmsUser.account_id == account_id, LmsUser.deleted.is_(False), UserState.user_id.is_(None)))
-    return dirty_keys.mark_dirty(session, account_id, [u for (u,) in session.execute(users)], now)
-
-
-def domains_changed(session: Session, account_id: str, domains: list[str] | None, now: datetime) -> bool:
-    """Record the tenant's verified domains read again; a change queues everyone (a domain removed
-    takes entries away, one added brings them)."""
-    row = connection(session, account_id)
-    changed = (sorted(row.verified_domains) if row.verified_domains is not None else None) != domains
-    row.verified_domains, row.domains_checked_at = domains, now
-    if changed:
-        mark_everyone(session, account_id)
-    return changed
+        if suspended:
+            resume(session, account_id, domains, now)
+        else:
+            domains_changed(session, account_id, domains, now)
 
 
 def disconnect(session: Session, account_id: str, remove_entries: bool) -> None:
     """Stop syncing; with ``remove_entries`` the worker first removes the future entries made."""
     row = connection(session, account_id)
     if remove_entries and row.tenant_id:
-        row.state = DISCONNECTING
+        row.state = ConnectionState.DISCONNECTING
         users = [u for (u,) in session.execute(select(Entry.user_id).where(Entry.account_id == account_id))]
         dirty_keys.mark_dirty(session, account_id, users)
     else:
-        row.state = DISCONNECTED
+        row.state = ConnectionState.DISCONNECTED
     row.reason, row.detail, row.claimed_tenant_id = None, None, None
 
 
-def finish_disconnect(session: Session, account_id: str) -> None:
-    """Called when a disconnecting account has no work left."""
-    row = connection(session, account_id)
-    if row.state == DISCONNECTING:
-        row.state = DISCONNECTED
+def finish_disconnects(session: Session) -> list[str]:
+    """Disconnecting accounts with no work left become disconnected; returns them."""
+    finished = []
+    for row in session.scalars(select(Connection).where(Connection.state == ConnectionState.DISCONNECTING)):
+        if not dirty_keys.pending(session, row.account_id):
+            row.state = ConnectionState.DISCONNECTED
+            finished.append(row.account_id)
+    return finished
 
 
 def suspend(session: Session, account_id: str, failure: errors.AuthFailed, now: datetime) -> None:
     """The tenant refuses us: stop the account's work, say why, and probe again later."""
     row = connection(session, account_id)
-    if row.state not in (CONNECTED, SUSPENDED):
+    if row.state not in (ConnectionState.CONNECTED, ConnectionState.SUSPENDED):
         return
-    if row.state == CONNECTED:
+    if row.state == ConnectionState.CONNECTED:
         row.failures = 0
-    row.state, row.reason, row.detail = SUSPENDED, failure.reason, str(failure)
+    row.state, row.reason, row.detail = ConnectionState.SUSPENDED, failure.reason, str(failure)
     row.retry_at = retry.after_tenant_failure(row.failures, now)
     row.failures += 1
 

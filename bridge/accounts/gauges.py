@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bridge.accounts import status
-from bridge.accounts.connection import STATES
+from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.metrics import MULTIPROC_ENV
 from bridge.models import utcnow
@@ -44,7 +44,7 @@ class DatabaseCollector(Collector):
                                 "How long the longest-waiting user that is due has waited (0 if none)",
                                 value=backlog.oldest_age)
         accounts = GaugeMetricFamily("outlook_sync_accounts", "Accounts by connection state", labels=["state"])
-        for state in STATES:
+        for state in ConnectionState:
             accounts.add_metric([state], backlog.accounts.get(state, 0))
         yield accounts
 

@@ -12,15 +12,16 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from bridge import codes
+from bridge.codes import WORKING_STATES, ConnectionState, Reason
 from bridge.models import Account, Connection, DirtyKey, Entry, LmsUser, UserState
-from bridge.queue.dirty_keys import WORKING_STATES
 
-STATES = ("synced", "pending", "retrying", "skipped", "failed")
 # Failures that someone can fix outside the LMS (move the mailbox to Exchange Online, change the
 # application access policy, create the user in Azure AD), or that were unexpected: after the fix, a
 # pass now helps. A skip (personal or unverified domain, inactive, no session chosen…) changes only
 # when the LMS or the tenant's domains change, and such a change is synced by itself.
-RETRY_HELPS = frozenset({"mailbox_not_in_exchange_online", "access_denied_by_policy", "user_not_found", "error"})
+RETRY_HELPS = frozenset({Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE, Reason.ACCESS_DENIED_BY_POLICY, Reason.USER_NOT_FOUND,
+                         Reason.ERROR})
 
 
 @dataclass(frozen=True)
@@ -39,15 +40,16 @@ def retry_helps(state: str, reason: str | None) -> bool:
     """Whether retrying one user now can change anything: a user waiting for a retry (it runs at once
     instead of after its back-off) or failed for a reason in :data:`RETRY_HELPS`; never a user who is
     synced, skipped or already pending."""
-    return state == "retrying" or (state == "failed" and (reason is None or reason in RETRY_HELPS))
+    return state == codes.UserState.RETRYING or (
+        state == codes.UserState.FAILED and (reason is None or reason in RETRY_HELPS))
 
 
 def _rows(account_id: str) -> Select[Any]:
     state = case(
-        (and_(DirtyKey.user_id.is_not(None), DirtyKey.attempts > 0), "retrying"),
-        (DirtyKey.user_id.is_not(None), "pending"),
+        (and_(DirtyKey.user_id.is_not(None), DirtyKey.attempts > 0), codes.UserState.RETRYING.value),
+        (DirtyKey.user_id.is_not(None), codes.UserState.PENDING.value),
         (UserState.state.is_not(None), UserState.state),
-        else_="pending",
+        else_=codes.UserState.PENDING.value,
     ).label("state")
     return (
         select(LmsUser.id, LmsUser.name, LmsUser.email, state, UserState.reason,
@@ -60,11 +62,11 @@ def _rows(account_id: str) -> Select[Any]:
 
 
 def counts(session: Session, account_id: str) -> dict[str, int]:
-    """How many users are in each state (every state present, zero or not)."""
+    """How many users are in each state (every :class:`~bridge.codes.UserState` present, zero or not)."""
     inner = _rows(account_id).subquery()
     grouped = select(inner.c.state, func.count()).group_by(inner.c.state)
     found: dict[str, int] = {state: n for state, n in session.execute(grouped)}
-    return {state: int(found.get(state, 0)) for state in STATES}
+    return {state: int(found.get(state, 0)) for state in codes.UserState}
 
 
 def users(session: Session, account_id: str, *, state: str | None = None, search: str | None = None,
@@ -98,7 +100,7 @@ def backlog(session: Session, now: datetime) -> Backlog:
                .join(Connection, Connection.account_id == DirtyKey.account_id)
                .where(Connection.state.in_(WORKING_STATES)))
     waiting, oldest = session.execute(working).one()
-    state = func.coalesce(Connection.state, literal_column("'disconnected'"))
+    state = func.coalesce(Connection.state, literal_column(f"'{ConnectionState.DISCONNECTED.value}'"))
     grouped = (select(state, func.count()).select_from(Account)
                .outerjoin(Connection, Connection.account_id == Account.id).group_by(state))
     states = {state: int(count) for state, count in session.execute(grouped)}

@@ -16,7 +16,7 @@ from datetime import datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from bridge.graph import errors
+from bridge.codes import GRAPH_STATES, FeedMode, FeedReason, Reason
 from bridge.lms import eligibility
 from bridge.models import (
     Account,
@@ -30,19 +30,15 @@ from bridge.models import (
     UserState,
 )
 
-OFF = "off"
-UNREACHABLE = "unreachable"
-EVERYONE = "everyone"
-MODES = (OFF, UNREACHABLE, EVERYONE)
-DEFAULT_MODE = UNREACHABLE
+MODES = tuple(FeedMode)
+DEFAULT_MODE = FeedMode.UNREACHABLE
 MAX_TOKEN_CHARS = 128  # longer than any token issued: refused without a look-up
 
 # Why Graph cannot put a user's sessions into Outlook (bridge.lms.eligibility, bridge.graph.errors).
 UNREACHABLE_REASONS = frozenset({
-    eligibility.PERSONAL_EMAIL, eligibility.DOMAIN_NOT_IN_TENANT, eligibility.NO_EMAIL,
-    errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE, errors.USER_NOT_FOUND,
+    Reason.PERSONAL_EMAIL, Reason.DOMAIN_NOT_IN_TENANT, Reason.NO_EMAIL, Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE,
+    Reason.USER_NOT_FOUND,
 })
-GRAPH_STATES = ("connected", "suspended")  # connection states in which Graph reaches the tenant
 
 
 def token_hash(token: str) -> str:
@@ -150,13 +146,13 @@ def unreachable(*, connection_state: str | None, email: str | None, verified_dom
     if reason in UNREACHABLE_REASONS:
         return reason
     if connection_state not in GRAPH_STATES:
-        return "not_connected"
+        return Reason.NOT_CONNECTED
     return recorded_reason if recorded_reason in UNREACHABLE_REASONS else None
 
 
 def offer(feed_mode: str, unreachable_reason: str | None) -> bool:
     """Whether the account offers this user a feed."""
-    return feed_mode == EVERYONE or (feed_mode == UNREACHABLE and unreachable_reason is not None)
+    return feed_mode == FeedMode.EVERYONE or (feed_mode == FeedMode.UNREACHABLE and unreachable_reason is not None)
 
 
 @dataclass(frozen=True)
@@ -173,25 +169,25 @@ def offer_for(session: Session, account_id: str, user_id: str) -> Offer | None:
     if user is None or user.deleted:
         return None
     feed_mode = mode(session, account_id)
-    if feed_mode == OFF:
-        return Offer(False, "feeds_off")
+    if feed_mode == FeedMode.OFF:
+        return Offer(False, FeedReason.FEEDS_OFF)
     if not user.active:
-        return Offer(False, eligibility.INACTIVE)
+        return Offer(False, Reason.INACTIVE)
     conn = session.get(Connection, account_id)
     state = session.get(UserState, (account_id, user_id))
     why = unreachable(connection_state=conn.state if conn else None, email=user.email,
                       verified_domains=conn.verified_domains if conn else None,
                       recorded_reason=state.reason if state else None)
     if offer(feed_mode, why):
-        return Offer(True, why or EVERYONE)
-    return Offer(False, "in_outlook")
+        return Offer(True, why or FeedMode.EVERYONE)
+    return Offer(False, FeedReason.IN_OUTLOOK)
 
 
 def offered_among(session: Session, account_id: str, rows: Collection[tuple[str, str | None, str | None]]
                   ) -> set[str]:
     """Which of these users (id, e-mail, recorded reason) the account offers a feed (for the page)."""
     feed_mode = mode(session, account_id)
-    if feed_mode == OFF or not rows:
+    if feed_mode == FeedMode.OFF or not rows:
         return set()
     conn = session.get(Connection, account_id)
     return {user_id for user_id, email, reason in rows if offer(feed_mode, unreachable(

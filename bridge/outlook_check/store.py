@@ -10,14 +10,12 @@ from datetime import datetime
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 
+from bridge import codes
+from bridge.codes import ConnectionState, EntryState, MovedChoice
 from bridge.models import Connection, Entry, OutlookChange, OutlookCheck, OutlookSetting
 from bridge.queue import dirty_keys
-from bridge.sync.reconcile import ACTIVE, DELETED_IN_OUTLOOK
 
-PUT_BACK = "put_back"  # a moved entry is put back to the LMS's time on the next pass (the default)
-LEAVE = "leave"  # a moved entry is left where the user put it (until the LMS changes it)
-MOVED_CHOICES = (PUT_BACK, LEAVE)
-DELETED, MOVED = "deleted", "moved"
+MOVED_CHOICES = tuple(MovedChoice)
 
 
 @dataclass
@@ -51,8 +49,9 @@ def due(session: Session, limit: int) -> list[Box]:
     checked longest ago first."""
     holding = (select(Entry.account_id, Entry.tenant_id, Entry.mailbox_id)
                .join(Connection, and_(Connection.account_id == Entry.account_id,
-                                      Connection.tenant_id == Entry.tenant_id, Connection.state == "connected"))
-               .where(Entry.state == ACTIVE).distinct().subquery())
+                                      Connection.tenant_id == Entry.tenant_id,
+                                      Connection.state == ConnectionState.CONNECTED))
+               .where(Entry.state == EntryState.ACTIVE).distinct().subquery())
     rows = session.execute(
         select(holding.c.account_id, holding.c.tenant_id, holding.c.mailbox_id, OutlookCheck)
         .outerjoin(OutlookCheck, and_(OutlookCheck.account_id == holding.c.account_id,
@@ -90,7 +89,7 @@ def judged(session: Session, boxes: list[Box], before: datetime) -> dict[tuple[s
             Entry.starts_at, Entry.ends_at).where(
             Entry.account_id == account_id, Entry.mailbox_id.in_([b.mailbox_id for b in boxes
                                                                   if b.account_id == account_id]),
-            Entry.state == ACTIVE, Entry.graph_event_id.is_not(None), Entry.payload_hash.is_not(None),
+            Entry.state == EntryState.ACTIVE, Entry.graph_event_id.is_not(None), Entry.payload_hash.is_not(None),
             Entry.updated_at < before))
         tenants = {b.mailbox_id: b.tenant_id for b in boxes if b.account_id == account_id}
         for row in rows:
@@ -105,9 +104,10 @@ def record_deleted(session: Session, account_id: str, entry: Judged, now: dateti
     session.execute(update(Entry).where(
         Entry.account_id == account_id, Entry.user_id == entry.user_id, Entry.event_id == entry.event_id,
         Entry.session_id == entry.session_id, Entry.graph_event_id == entry.graph_event_id,
-    ).values(state=DELETED_IN_OUTLOOK, graph_event_id=None, payload_hash=None))
+    ).values(state=EntryState.DELETED_IN_OUTLOOK, graph_event_id=None, payload_hash=None))
     session.merge(OutlookChange(account_id=account_id, user_id=entry.user_id, event_id=entry.event_id,
-                                session_id=entry.session_id, kind=DELETED, seen_at=now, starts_at=None, ends_at=None))
+                                session_id=entry.session_id, kind=codes.OutlookChange.DELETED, seen_at=now,
+                                starts_at=None, ends_at=None))
 
 
 def record_moved(session: Session, account_id: str, entry: Judged, starts_at: datetime, ends_at: datetime,
@@ -117,13 +117,13 @@ def record_moved(session: Session, account_id: str, entry: Judged, starts_at: da
     recorded and left (a new round lists a left entry again)."""
     key = (account_id, entry.user_id, entry.event_id, entry.session_id)
     known = session.get(OutlookChange, key)
-    if choice == LEAVE and known is not None and known.kind == MOVED and (known.starts_at, known.ends_at) == (
-            starts_at, ends_at):
+    if choice == MovedChoice.LEAVE and known is not None and known.kind == codes.OutlookChange.MOVED and (
+            known.starts_at, known.ends_at) == (starts_at, ends_at):
         return False
     session.merge(OutlookChange(account_id=account_id, user_id=entry.user_id, event_id=entry.event_id,
-                                session_id=entry.session_id, kind=MOVED, seen_at=now, starts_at=starts_at,
-                                ends_at=ends_at))
-    if choice == PUT_BACK:
+                                session_id=entry.session_id, kind=codes.OutlookChange.MOVED, seen_at=now,
+                                starts_at=starts_at, ends_at=ends_at))
+    if choice == MovedChoice.PUT_BACK:
         session.execute(update(Entry).where(
             Entry.account_id == account_id, Entry.user_id == entry.user_id, Entry.event_id == entry.event_id,
             Entry.session_id == entry.session_id, Entry.graph_event_id == entry.graph_event_id,
@@ -133,9 +133,9 @@ def record_moved(session: Session, account_id: str, entry: Judged, starts_at: da
 
 
 def moved_choice(session: Session, account_id: str) -> str:
-    """The account's choice for moved entries: :data:`PUT_BACK` (default) or :data:`LEAVE`."""
+    """The account's choice for moved entries: ``MovedChoice.PUT_BACK`` (default) or ``MovedChoice.LEAVE``."""
     row = session.get(OutlookSetting, account_id)
-    return row.moved if row is not None else PUT_BACK
+    return row.moved if row is not None else MovedChoice.PUT_BACK
 
 
 def set_moved_choice(session: Session, account_id: str, choice: str) -> None:
@@ -146,7 +146,7 @@ def set_moved_choice(session: Session, account_id: str, choice: str) -> None:
 
 
 def latest_changes(session: Session, account_id: str, user_ids: Iterable[str]) -> dict[str, tuple[str, datetime]]:
-    """Each user's latest Outlook-side change: (``deleted`` | ``moved``, when seen)."""
+    """Each user's latest Outlook-side change: (a :class:`~bridge.codes.OutlookChange`, when seen)."""
     wanted = list(user_ids)
     latest: dict[str, tuple[str, datetime]] = {}
     for start in range(0, len(wanted), 500):

@@ -11,17 +11,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from bridge.codes import AuditAction
 from bridge.models import AuditRecord, LmsUser, utcnow
-
-CONNECTED = "connected"
-DISCONNECTED = "disconnected"
-REMINDER_CHANGED = "reminder_changed"
-USER_RETRIED = "user_retried"
-RESYNCHRONISED = "resynchronised"
-MASS_REMOVAL_CONFIRMED = "mass_removal_confirmed"
-CREDENTIAL_ROTATED = "credential_rotated"
-ACTIONS = (CONNECTED, DISCONNECTED, REMINDER_CHANGED, USER_RETRIED, RESYNCHRONISED, MASS_REMOVAL_CONFIRMED,
-           CREDENTIAL_ROTATED)
 
 
 @dataclass(frozen=True)
@@ -43,10 +34,10 @@ def record(session: Session, account_id: str, actor_id: str | None, action: str,
     reminder_changed ``minutes``; user_retried ``user_id``; resynchronised ``users_queued``;
     mass_removal_confirmed ``entries`` and ``users``; credential_rotated ``slots``.
 
-    Raises ``ValueError`` for an action not in :data:`ACTIONS`.
+    Raises ``ValueError`` for an action not in :class:`~bridge.codes.AuditAction`.
     """
-    if action not in ACTIONS:
-        raise ValueError(f"unknown audit action {action!r}; expected one of {', '.join(ACTIONS)}")
+    if action not in tuple(AuditAction):
+        raise ValueError(f"unknown audit action {action!r}; expected one of {', '.join(AuditAction)}")
     session.add(AuditRecord(account_id=account_id, at=at or utcnow(), actor_id=actor_id, action=action,
                             detail=detail or None))
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bridge.codes import AuditAction, ConnectionState
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph import errors
@@ -106,9 +107,10 @@ def note_rotation(session: Session, configured: dict[str, str], now: datetime) -
         row.fingerprint = print_
     if rotated:
         accounts = session.scalars(select(Connection.account_id).where(
-            Connection.state.in_(("connected", "suspended", "consent_received", "disconnecting"))))
+            Connection.state.in_((ConnectionState.CONNECTED, ConnectionState.SUSPENDED,
+                                  ConnectionState.CONSENT_RECEIVED, ConnectionState.DISCONNECTING))))
         for account_id in accounts:
-            audit.record(session, account_id, None, audit.CREDENTIAL_ROTATED, at=now, slots=rotated)
+            audit.record(session, account_id, None, AuditAction.CREDENTIAL_ROTATED, at=now, slots=rotated)
     return rotated
 
 

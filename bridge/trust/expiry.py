@@ -15,30 +15,24 @@ from pathlib import Path
 
 from cryptography import x509
 
+from bridge.codes import CredentialLevel
 from bridge.config import Settings
 
-OK = "ok"
-NOTICE = "30_days"
-WARNING = "7_days"
-CRITICAL = "1_day"
-EXPIRED = "expired"
-UNKNOWN = "unknown"
 
-
-def level(days_left: float | None) -> str:
+def level(days_left: float | None) -> CredentialLevel:
     """How to warn for a credential with ``days_left`` days (fractional) before it expires.
 
     ``None`` (end date not given) → unknown; ≤ 0 → expired; ≤ 1 → 1_day; ≤ 7 → 7_days;
     ≤ 30 → 30_days; otherwise ok.
     """
     if days_left is None:
-        return UNKNOWN
+        return CredentialLevel.UNKNOWN
     if days_left <= 0:
-        return EXPIRED
-    for limit, name in ((1, CRITICAL), (7, WARNING), (30, NOTICE)):
+        return CredentialLevel.EXPIRED
+    for limit, name in ((1, CredentialLevel.CRITICAL), (7, CredentialLevel.WARNING), (30, CredentialLevel.NOTICE)):
         if days_left <= limit:
             return name
-    return OK
+    return CredentialLevel.OK
 
 
 @dataclass(frozen=True)
@@ -59,7 +53,7 @@ class CredentialExpiry:
         days = self.days_left(now)
         return None if days is None else math.floor(days)
 
-    def level(self, now: datetime) -> str:
+    def level(self, now: datetime) -> CredentialLevel:
         return level(self.days_left(now))
 
 

@@ -16,6 +16,8 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from bridge import codes
+from bridge.codes import Reason
 from bridge.models import Connection, Delivery, DirtyKey, LatencySample, UserState
 from bridge.sync.store import LATENCY_WINDOW as WINDOW
 
@@ -82,8 +84,9 @@ def facts(session: Session, account_id: str, now: datetime) -> HealthInputs:
         LatencySample.account_id == account_id, LatencySample.settled_at > now - WINDOW)))
     full_pass = session.execute(select(Connection.full_reconcile_at)
                                 .where(Connection.account_id == account_id)).scalar_one_or_none()
-    failures = {reason or "error": int(n) for reason, n in session.execute(
-        select(UserState.reason, func.count()).where(UserState.account_id == account_id, UserState.state == "failed")
+    failures = {reason or Reason.ERROR: int(n) for reason, n in session.execute(
+        select(UserState.reason, func.count()).where(UserState.account_id == account_id,
+                                                     UserState.state == codes.UserState.FAILED)
         .group_by(UserState.reason))}
     throttled = session.execute(select(func.count()).select_from(DirtyKey).where(
         DirtyKey.account_id == account_id,

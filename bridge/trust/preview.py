@@ -18,6 +18,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from bridge.codes import ConsentReason, Reason
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
@@ -48,11 +49,12 @@ class PreviewRun:
         except errors.GraphError as exc:
             log.warning("preview of account %s stopped: %s", self.account_id, type(exc).__name__)
             with self.db.session() as session:
-                preview_store.finish(session, self.account_id, utcnow(), getattr(exc, "reason", None) or "graph_error")
+                preview_store.finish(session, self.account_id, utcnow(),
+                                     getattr(exc, "reason", None) or Reason.GRAPH_ERROR)
         except Exception:
             log.exception("preview of account %s failed", self.account_id)
             with self.db.session() as session:
-                preview_store.finish(session, self.account_id, utcnow(), "error")
+                preview_store.finish(session, self.account_id, utcnow(), Reason.ERROR)
             raise
 
     def _run(self, now: datetime) -> None:
@@ -62,7 +64,7 @@ class PreviewRun:
             user_ids = preview_store.user_ids(session, self.account_id)
         if tenant is None:
             with self.db.session() as session:
-                preview_store.finish(session, self.account_id, utcnow(), "consent_not_given")
+                preview_store.finish(session, self.account_id, utcnow(), ConsentReason.CONSENT_NOT_GIVEN)
             return
         self.tenant = tenant
         domains = self.graph.directory.verified_domains(tenant)
@@ -97,17 +99,17 @@ class PreviewRun:
                 self.graph.calendar.probe(self.tenant, address)
                 return None, None
             except errors.MailboxUnreachable as exc:
-                if exc.reason != errors.USER_NOT_FOUND:
+                if exc.reason != Reason.USER_NOT_FOUND:
                     raise
             found = self.graph.directory.find_user(self.tenant, address)
             if found is None:
-                return errors.USER_NOT_FOUND, None
+                return Reason.USER_NOT_FOUND, None
             self.graph.calendar.probe(self.tenant, found)
             return None, None
         except errors.MailboxUnreachable as exc:
             return exc.reason, exc.code or None
         except (errors.Throttled, errors.Transient) as exc:
-            return "error", f"{type(exc).__name__}: {exc.code or exc.status}"
+            return Reason.ERROR, f"{type(exc).__name__}: {exc.code or exc.status}"
 
 
 def _address(user: User | None) -> str:

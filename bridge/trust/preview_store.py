@@ -8,11 +8,9 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from bridge.codes import PreviewState
 from bridge.models import LmsUser, PreviewJob, PreviewUser
 
-RUNNING = "running"
-DONE = "done"
-FAILED = "failed"
 STALE = timedelta(minutes=30)  # a running job not updated for this long died with its process
 
 
@@ -48,7 +46,7 @@ class PreviewSummary:
 def start(session: Session, account_id: str, user_id: str, now: datetime) -> bool:
     """Begin a new preview (earlier lines dropped); False when one is already running."""
     job = session.get(PreviewJob, account_id, with_for_update=True)
-    if job is not None and job.state == RUNNING and job.started_at > now - STALE:
+    if job is not None and job.state == PreviewState.RUNNING and job.started_at > now - STALE:
         return False
     total = session.execute(select(func.count()).select_from(LmsUser).where(
         LmsUser.account_id == account_id, LmsUser.deleted.is_(False))).scalar_one()
@@ -56,7 +54,7 @@ def start(session: Session, account_id: str, user_id: str, now: datetime) -> boo
     if job is None:
         job = PreviewJob(account_id=account_id)
         session.add(job)
-    job.state, job.started_by, job.started_at, job.finished_at = RUNNING, user_id, now, None
+    job.state, job.started_by, job.started_at, job.finished_at = PreviewState.RUNNING, user_id, now, None
     job.total, job.done, job.error = int(total), 0, None
     return True
 
@@ -78,7 +76,7 @@ def add_lines(session: Session, account_id: str, lines: list[tuple[str, int, str
 
 def finish(session: Session, account_id: str, now: datetime, error: str | None = None) -> None:
     session.execute(update(PreviewJob).where(PreviewJob.account_id == account_id)
-                    .values(state=FAILED if error else DONE, finished_at=now, error=error))
+                    .values(state=PreviewState.FAILED if error else PreviewState.DONE, finished_at=now, error=error))
 
 
 def _lines() -> Any:

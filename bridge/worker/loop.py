@@ -1,7 +1,8 @@
-"""The worker: claims dirty users, reconciles them in parallel, and keeps accounts healthy.
+"""The worker: claims dirty users, reconciles them in parallel, and runs its housekeeping jobs.
 
 It only orchestrates: the queue's SQL is in :mod:`bridge.queue.dirty_keys`, the rules in :mod:`bridge.lms.rules`,
-the Graph calls behind :mod:`bridge.graph`, and what to do after a failure in :mod:`bridge.queue.retry`.
+the Graph calls behind :mod:`bridge.graph`, what to do after a failure in :mod:`bridge.queue.retry`, and
+each housekeeping job, named with its period in :meth:`Worker.jobs`, in :mod:`bridge.worker.jobs`.
 """
 from __future__ import annotations
 
@@ -10,28 +11,29 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
 from bridge import logs, metrics
 from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
-from bridge.lms import ingest
 from bridge.models import utcnow
 from bridge.outlook_check import check as outlook_check
 from bridge.queue import dirty_keys, wakeup
 from bridge.sync import run as sync
 from bridge.sync.guard import Guard
+from bridge.worker import jobs
+from bridge.worker.jobs import Job
 
 log = logging.getLogger("outlook_sync.worker")
 
-HOUSEKEEPING_EVERY = 15.0
+HOUSEKEEPING_EVERY = 15.0  # seconds: finishing disconnects, starting full passes, probing and refreshing tenants
 IDLE_SLEEP = 0.1  # an idle look for work is one indexed claim; it bounds how long a hook waits for a worker
 GROUPS_PER_CLAIM = 2  # a worker takes a little at a time, so that several share one account's backlog
 
@@ -67,10 +69,30 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
         self._stop = threading.Event()
         self._wake = threading.Event()  # a group finished, or work was queued
-        self._housekeeping_at = 0.0
         self.outlook_every, self.outlook_mailboxes = outlook_every, outlook_mailboxes
-        self._outlook_at = time.monotonic() + outlook_every.total_seconds()  # not on every restart
         self._outlook: threading.Thread | None = None
+        self._timetable = jobs.Timetable(self.jobs())
+
+    def jobs(self) -> list[Job]:
+        """The housekeeping, one place: each job with its period in seconds (:mod:`bridge.worker.jobs`).
+
+        The lease heartbeat runs on its own thread (a fifth of the lease) whatever the work and Graph
+        are doing; the others run from the loop between claims, in this order, when due; the
+        Outlook-side check starts one period after the worker (not on every restart) and then runs
+        beside the loop, one at a time.
+        """
+        db, graph = self.db, self.graph
+        return [
+            Job("lease-heartbeat", self.lease.total_seconds() / 5,
+                partial(jobs.renew_leases, db, self.name, self.lease), own_thread=True),
+            Job("disconnect-finishing", HOUSEKEEPING_EVERY, partial(jobs.finish_disconnects, db)),
+            Job("full-pass-scheduling", HOUSEKEEPING_EVERY, partial(jobs.start_full_passes, db, self.full_reconcile)),
+            Job("delivery-clean-up", self.full_reconcile.total_seconds(), partial(jobs.forget_deliveries, db)),
+            Job("tenant-probe", HOUSEKEEPING_EVERY, partial(jobs.check_tenants, db, graph, connection.probes_due)),
+            Job("domain-refresh", HOUSEKEEPING_EVERY, partial(jobs.check_tenants, db, graph, connection.domains_due)),
+            Job("outlook-check", self.outlook_every.total_seconds(), self._start_outlook_check,
+                first=self.outlook_every.total_seconds()),
+        ]
 
     def stop(self) -> None:
         self._stop.set()
@@ -82,7 +104,7 @@ class Worker:
         Idle, it waits for a group to finish or, on PostgreSQL, for a notification that work was
         queued (bridge.queue.wakeup), and else polls every ``idle_sleep`` seconds (every second when
         notifications come: the poll then only finds retries that fell due)."""
-        with self._heartbeat(), wakeup.listening(self.db.url, self._wake) as notified, \
+        with self._timetable.threads(), wakeup.listening(self.db.url, self._wake) as notified, \
                 ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
             outages = 0
@@ -109,7 +131,7 @@ class Worker:
         returns the keys worked."""
         done = 0
         deadline = time.monotonic() + timeout
-        with self._heartbeat(), ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+        with self._timetable.threads(), ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
             while time.monotonic() < deadline:
                 started = self._fill(pool, running)
@@ -129,28 +151,6 @@ class Worker:
         """Wait for an Outlook-side check under way (drain and run end only after it)."""
         if self._outlook is not None:
             self._outlook.join()
-
-    @contextmanager
-    def _heartbeat(self) -> Iterator[None]:
-        """Renew the lease of the keys this worker holds, on a timer of its own (a fifth of the lease),
-        whatever the work and Graph are doing; a dead worker's keys are free within one lease."""
-        done = threading.Event()
-
-        def beat() -> None:
-            while not done.wait(self.lease.total_seconds() / 5):
-                try:
-                    with self.db.session() as session:
-                        dirty_keys.extend(session, self.name, self.lease)
-                except DBAPIError as exc:  # the loop pauses on its own; the next beat tries again
-                    log.warning("worker: lease not renewed (%s)", type(exc).__name__)
-
-        thread = threading.Thread(target=beat, name="lease-heartbeat", daemon=True)
-        thread.start()
-        try:
-            yield
-        finally:
-            done.set()
-            thread.join()
 
     def _fill(self, pool: ThreadPoolExecutor, running: set[Future[None]]) -> int:
         """Claim what the free threads are about to work (a few groups at a time) and start them."""
@@ -191,7 +191,7 @@ class Worker:
                 for claim in group:
                     dirty_keys.release(session, claim, self.name)
             for _ in group:
-                metrics.settled("suspended", None)
+                metrics.settled(ConnectionState.SUSPENDED, None)
             return
         except Exception as exc:  # a bug must not stop the other users: record and retry slowly
             log.exception("reconcile of a group of users failed unexpectedly")
@@ -213,88 +213,16 @@ class Worker:
         sync.settle_keys(self.db, self.name, group, results, now)
 
     def _housekeeping(self) -> None:
-        """Every few seconds: probe suspended tenants, finish disconnects, and run the periodic full
-        pass (the users whose inputs may have changed by themselves, and a fresh look at the tenant's
-        domains: everyone when they changed); every ``outlook_every``, the Outlook-side check, in a
-        thread of its own (one at a time)."""
-        if time.monotonic() < self._housekeeping_at:
-            return
-        self._housekeeping_at = time.monotonic() + HOUSEKEEPING_EVERY
-        now = utcnow()
-        refresh: list[str] = []
-        with self.db.session() as session:
-            rows = connection.live(session)
-            for row in rows:
-                if row.state == connection.DISCONNECTING and not dirty_keys.pending(session, row.account_id):
-                    connection.finish_disconnect(session, row.account_id)
-                elif row.state == connection.CONNECTED and (
-                    row.full_reconcile_at is None or row.full_reconcile_at + self.full_reconcile <= now
-                ):
-                    connection.mark_due(session, row.account_id, row.full_reconcile_at, now)
-                    row.full_reconcile_at = now
-                    refresh.append(row.account_id)
-            if refresh:
-                ingest.forget_old_deliveries(session, now)
-            suspended = [r.account_id for r in rows if r.state == connection.SUSPENDED
-                         and r.retry_at is not None and r.retry_at <= now]
-        for account_id in suspended:
-            self._probe(account_id, now)
-        for account_id in refresh:
-            self._refresh_domains(account_id, now)
-        if time.monotonic() >= self._outlook_at and not (self._outlook and self._outlook.is_alive()):
-            self._outlook_at = time.monotonic() + self.outlook_every.total_seconds()
+        """Run the loop's housekeeping jobs that have fallen due (:meth:`jobs`)."""
+        self._timetable.run_due()
+
+    def _start_outlook_check(self, now: datetime) -> None:
+        """Start the Outlook-side check in a thread of its own, unless one is under way: a check takes
+        seconds, and hooks must not wait for it."""
+        if not (self._outlook and self._outlook.is_alive()):
             self._outlook = threading.Thread(target=self.check_outlook, args=(now,), name="outlook-check", daemon=True)
-            self._outlook.start()  # beside the loop: a check takes seconds, hooks must not wait for it
+            self._outlook.start()
 
     def check_outlook(self, now: datetime) -> outlook_check.Report:
-        """The Outlook-side check of the mailboxes checked longest ago (at most ``outlook_mailboxes``,
-        :mod:`bridge.outlook_check.check`); a Graph or database failure is logged and the next check tries again."""
-        try:
-            report = outlook_check.check(self.db, self.graph, now, self.outlook_mailboxes)
-        except (errors.GraphError, DBAPIError) as exc:
-            log.warning("outlook check failed: %s", type(exc).__name__)
-            return outlook_check.Report(failed=1)
-        if report.deleted or report.moved:
-            log.info("outlook check: %d mailboxes, %d entries deleted and %d moved in Outlook",
-                     report.mailboxes, report.deleted, report.moved)
-        return report
-
-    def _refresh_domains(self, account_id: str, now: datetime) -> None:
-        """Read the tenant's verified domains again: a domain added or removed changes who is synced."""
-        with self.db.session() as session:
-            tenant = connection.connection(session, account_id).tenant_id
-        if tenant is None:
-            return
-        try:
-            domains = self.graph.directory.verified_domains(tenant)
-        except errors.AuthFailed as exc:
-            with self.db.session() as session:
-                connection.suspend(session, account_id, exc, now)
-            return
-        except errors.GraphError:
-            return  # the next full pass tries again
-        with self.db.session() as session:
-            connection.domains_changed(session, account_id, domains, now)
-
-    def _probe(self, account_id: str, now: datetime) -> None:
-        """Try a suspended tenant again; resume it when it answers, else back off further."""
-        with self.db.session() as session:
-            row = connection.connection(session, account_id)
-            tenant = row.tenant_id
-        if tenant is None:
-            return
-        try:
-            domains = connection.prove_access(self.graph, tenant)
-        except errors.AuthFailed as exc:
-            with self.db.session() as session:
-                connection.suspend(session, account_id, exc, now)
-            return
-        except errors.GraphError:
-            return
-        with self.db.session() as session:
-            row = connection.connection(session, account_id)
-            if row.state == connection.SUSPENDED:
-                row.state, row.reason, row.detail, row.failures, row.retry_at = (
-                    connection.CONNECTED, None, None, 0, None)
-                row.verified_domains, row.domains_checked_at = domains, now
-                connection.mark_everyone(session, account_id)
+        """The Outlook-side check of at most ``outlook_mailboxes`` mailboxes (:func:`jobs.check_outlook`)."""
+        return jobs.check_outlook(self.db, self.graph, self.outlook_mailboxes, now)

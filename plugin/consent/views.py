@@ -1,9 +1,9 @@
 """The admin-consent callback: where Azure AD sends the administrator after Accept (or Cancel).
 
 No launch is needed: the Azure AD administrator is often someone else, in another browser. The
-single-use ``state`` (:mod:`bridge.accounts.connection`) says which LMS account the answer is for, so a
+single-use ``state`` (:mod:`bridge.accounts.consent`) says which LMS account the answer is for, so a
 session for another account changes nothing here. The answer's tenant is only a claim until Connect
-integration proves it (:func:`bridge.accounts.connection.consent_callback`). Each outcome is a page in plain
+integration proves it (:func:`bridge.accounts.consent.consent_callback`). Each outcome is a page in plain
 words that says what happens next and how to get back to the LMS.
 """
 from __future__ import annotations
@@ -15,7 +15,7 @@ from flask import Blueprint, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from bridge.accounts import connection
+from bridge.accounts import consent
 from bridge.models import utcnow
 from plugin import launch, words
 from plugin.services import services
@@ -41,7 +41,7 @@ def callback() -> ResponseReturnValue:
         "error_description": _clean(args.get("error_description", ""), 500),
     }
     with services().database.session() as db:
-        result = connection.consent_callback(db, params, utcnow())
+        result = consent.consent_callback(db, params, utcnow())
     g.locale_account = result.account_id  # without the page's session: the account's language
     title, text = words.CONSENT_RESULTS[result.kind]
     viewer = None

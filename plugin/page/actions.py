@@ -19,7 +19,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from bridge import i18n
-from bridge.accounts import connection
+from bridge.accounts import connection, consent, schedule
+from bridge.codes import AuditAction, ConnectionState, FeedMode
 from bridge.feeds import store as feed_store
 from bridge.graph import errors
 from bridge.lms.ingest import ensure_account
@@ -54,13 +55,13 @@ def connect() -> ResponseReturnValue:
     """Make a new admin-consent link (earlier unused links stop working); 409 while connected or disconnecting."""
     refusal = None
     with services().database.session() as db:
-        if connection.connection(db, g.viewer.account).state == connection.DISCONNECTING:
+        if connection.connection(db, g.viewer.account).state == ConnectionState.DISCONNECTING:
             refusal = _("The integration is still disconnecting: wait until it has finished removing entries, "
                         "then press Connect.")
         else:
             try:
-                connection.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
-            except connection.AlreadyConnected:
+                consent.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
+            except consent.AlreadyConnected:
                 refusal = _("The integration is connected, so no new consent link was made. To connect another "
                             "Azure AD tenant, press Disconnect first, then Connect.")
     if refusal:
@@ -72,8 +73,8 @@ def connect() -> ResponseReturnValue:
 def activate() -> ResponseReturnValue:
     """Connect integration: prove access to the tenant, then switch syncing on."""
     try:
-        connection.activate(services().database, services().graph, g.viewer.account, g.viewer.user_id,
-                            utcnow(), str(get_locale() or i18n.SOURCE))
+        consent.connect(services().database, services().graph, g.viewer.account, g.viewer.user_id,
+                        utcnow(), str(get_locale() or i18n.SOURCE))
     except connection.NotReady as exc:
         return page.render(g.viewer, 409, " ".join(str(w) for w in words.CONNECTION_REASONS.get(
             exc.reason, (str(exc), ""))))
@@ -101,7 +102,7 @@ def reminder() -> ResponseReturnValue:
                            reminder_minutes=raw[:20])
     with services().database.session() as db:
         connection.set_reminder(db, g.viewer.account, minutes)
-        audit.record(db, g.viewer.account, g.viewer.user_id, audit.REMINDER_CHANGED, minutes=minutes)
+        audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.REMINDER_CHANGED, minutes=minutes)
     return _done(_("Reminder saved: no reminder.") if minutes is None else
                  ngettext("Reminder saved: %(num)d minute before the start. Existing entries follow shortly.",
                           "Reminder saved: %(num)d minutes before the start. Existing entries follow shortly.",
@@ -128,10 +129,10 @@ def disconnect() -> ResponseReturnValue:
         return page.render_disconnect(g.viewer, 400, _("Confirm with the Disconnect button on this page."))
     remove = request.form.get("remove_entries") in ("yes", "on", "1", "true")
     with services().database.session() as db:
-        already = connection.connection(db, g.viewer.account).state == connection.DISCONNECTED
+        already = connection.connection(db, g.viewer.account).state == ConnectionState.DISCONNECTED
         if not already:
             connection.disconnect(db, g.viewer.account, remove)
-            audit.record(db, g.viewer.account, g.viewer.user_id, audit.DISCONNECTED, remove_entries=remove)
+            audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.DISCONNECTED, remove_entries=remove)
     if already:
         return _done(_("The integration was already disconnected."))
     return _done(_("Disconnected. The future entries it made are being removed from Outlook.") if remove else
@@ -144,7 +145,7 @@ def confirm_removals() -> ResponseReturnValue:
     with services().database.session() as db:
         hold = guard.confirm(db, g.viewer.account, g.viewer.user_id, utcnow())
         if hold is not None:
-            audit.record(db, g.viewer.account, g.viewer.user_id, audit.MASS_REMOVAL_CONFIRMED,
+            audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.MASS_REMOVAL_CONFIRMED,
                          entries=hold.removals, users=hold.users)
     if hold is None:
         return _done(_("No removals are waiting for confirmation."))
@@ -160,7 +161,7 @@ def retry(user_id: str) -> ResponseReturnValue:
         if user is None or user.deleted:
             launch.refuse(404, _("No such user"), _("This account has no such user in the LMS."))
         dirty_keys.mark_dirty(db, g.viewer.account, [user_id])
-        audit.record(db, g.viewer.account, g.viewer.user_id, audit.USER_RETRIED, user_id=user_id)
+        audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.USER_RETRIED, user_id=user_id)
     back = page.Filters.parse(request.form).query()
     return _done(_("%(name)s will be synchronised again shortly.", name=user.name or user_id), **back)
 
@@ -169,20 +170,20 @@ def retry(user_id: str) -> ResponseReturnValue:
 def resync() -> ResponseReturnValue:
     """Queue every user of the account for a full pass."""
     with services().database.session() as db:
-        connected = connection.connection(db, g.viewer.account).state == connection.CONNECTED
-        count = connection.mark_everyone(db, g.viewer.account) if connected else 0
+        connected = connection.connection(db, g.viewer.account).state == ConnectionState.CONNECTED
+        count = schedule.mark_everyone(db, g.viewer.account) if connected else 0
         if connected:
-            audit.record(db, g.viewer.account, g.viewer.user_id, audit.RESYNCHRONISED, users_queued=count)
+            audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.RESYNCHRONISED, users_queued=count)
     if not connected:
         return page.render(g.viewer, 409, _("Resynchronise works while the integration is connected."))
     return _done(ngettext("All %(num)d user will be synchronised again shortly.",
                           "All %(num)d users will be synchronised again shortly.", count))
 
 
-FEED_SAVED = {
-    feed_store.OFF: _l("Calendar feeds are off: no feed address answers, and the LMS is told none is offered."),
-    feed_store.UNREACHABLE: _l("Calendar feeds are offered to the users Outlook cannot reach."),
-    feed_store.EVERYONE: _l("Calendar feeds are offered to everyone, in addition to Outlook."),
+FEED_SAVED: dict[str, Any] = {
+    FeedMode.OFF: _l("Calendar feeds are off: no feed address answers, and the LMS is told none is offered."),
+    FeedMode.UNREACHABLE: _l("Calendar feeds are offered to the users Outlook cannot reach."),
+    FeedMode.EVERYONE: _l("Calendar feeds are offered to everyone, in addition to Outlook."),
 }
 
 

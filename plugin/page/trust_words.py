@@ -12,29 +12,29 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
+from bridge.codes import AuditAction, CredentialLevel
 from bridge.sync import guard
-from bridge.trust import audit, expiry
 from plugin import words
 from plugin.i18n import number
 
 AUDIT_ACTIONS = {
-    audit.CONNECTED: _l("Connected the integration"),
-    audit.DISCONNECTED: _l("Disconnected"),
-    audit.REMINDER_CHANGED: _l("Changed the reminder"),
-    audit.USER_RETRIED: _l("Retried a user"),
-    audit.RESYNCHRONISED: _l("Resynchronised everyone"),
-    audit.MASS_REMOVAL_CONFIRMED: _l("Confirmed a mass removal"),
-    audit.CREDENTIAL_ROTATED: _l("A credential of the plugin was changed"),
+    AuditAction.CONNECTED: _l("Connected the integration"),
+    AuditAction.DISCONNECTED: _l("Disconnected"),
+    AuditAction.REMINDER_CHANGED: _l("Changed the reminder"),
+    AuditAction.USER_RETRIED: _l("Retried a user"),
+    AuditAction.RESYNCHRONISED: _l("Resynchronised everyone"),
+    AuditAction.MASS_REMOVAL_CONFIRMED: _l("Confirmed a mass removal"),
+    AuditAction.CREDENTIAL_ROTATED: _l("A credential of the plugin was changed"),
 }
 
 CREDENTIAL_LEVELS = {
-    expiry.OK: "",
-    expiry.NOTICE: _l("Expires within 30 days: plan the rotation."),
-    expiry.WARNING: _l("Expires within 7 days: rotate it now."),
-    expiry.CRITICAL: _l("Expires within a day: syncing stops when it does."),
-    expiry.EXPIRED: _l("Expired: Azure AD refuses it."),
-    expiry.UNKNOWN: _l("End date not set (OUTLOOK_SYNC_CLIENT_SECRET_EXPIRES): the plugin cannot warn before "
-                       "it expires."),
+    CredentialLevel.OK: "",
+    CredentialLevel.NOTICE: _l("Expires within 30 days: plan the rotation."),
+    CredentialLevel.WARNING: _l("Expires within 7 days: rotate it now."),
+    CredentialLevel.CRITICAL: _l("Expires within a day: syncing stops when it does."),
+    CredentialLevel.EXPIRED: _l("Expired: Azure AD refuses it."),
+    CredentialLevel.UNKNOWN: _l("End date not set (OUTLOOK_SYNC_CLIENT_SECRET_EXPIRES): the plugin cannot warn "
+                                "before it expires."),
 }
 
 # Translators: a credential's slot, followed by its kind ("Current client secret", "Next (tried first) certificate").
@@ -44,27 +44,27 @@ KINDS = {"secret": _l("client secret"), "certificate": _l("certificate")}
 
 def audit_detail(action: str, detail: dict[str, Any]) -> str:
     """What an audited action caused, in words."""
-    if action == audit.CONNECTED:
+    if action == AuditAction.CONNECTED:
         return ngettext("%(num)d user queued for their first sync", "%(num)d users queued for their first sync",
                         int(detail.get("users_queued", 0)))
-    if action == audit.DISCONNECTED:
+    if action == AuditAction.DISCONNECTED:
         return _("future entries removed from Outlook") if detail.get("remove_entries") else \
             _("entries left in Outlook")
-    if action == audit.REMINDER_CHANGED:
+    if action == AuditAction.REMINDER_CHANGED:
         minutes = detail.get("minutes")
         return _("no reminder") if minutes is None else \
             ngettext("%(num)d minute before the start", "%(num)d minutes before the start", int(minutes))
-    if action == audit.USER_RETRIED:
+    if action == AuditAction.USER_RETRIED:
         return _("user %(user)s queued again", user=detail.get("user_id", "?"))
-    if action == audit.RESYNCHRONISED:
+    if action == AuditAction.RESYNCHRONISED:
         return ngettext("%(num)d user queued", "%(num)d users queued", int(detail.get("users_queued", 0)))
-    if action == audit.MASS_REMOVAL_CONFIRMED:
+    if action == AuditAction.MASS_REMOVAL_CONFIRMED:
         if "users" not in detail:  # recorded before the users were counted
             return ngettext("%(num)d entry removed from Outlook", "%(num)d entries removed from Outlook",
                             int(detail.get("entries", 0)))
         return _("%(entries)s entries of %(users)s users removed from Outlook",
                  entries=detail.get("entries", "?"), users=detail["users"])
-    if action == audit.CREDENTIAL_ROTATED:
+    if action == AuditAction.CREDENTIAL_ROTATED:
         return _("credential changed: %(slots)s",
                  slots=", ".join(str(SLOTS.get(s, s)).lower() for s in detail.get("slots", [])))
     return ", ".join(f"{k}: {v}" for k, v in sorted(detail.items()))

@@ -21,7 +21,8 @@ from flask_babel import pgettext
 from markupsafe import Markup, escape
 
 from bridge import i18n
-from bridge.accounts import connection, status
+from bridge.accounts import connection, consent, status
+from bridge.codes import ConnectionState, MovedChoice, UserState
 from bridge.feeds import store as feed_store
 from bridge.models import Account, Connection, ConsentRequest, RemovalHold, utcnow
 from bridge.outlook_check import store as outlook_store
@@ -34,7 +35,7 @@ from plugin.services import services
 
 PAGE_SIZE = 50
 CSV_CHUNK = 1000
-TABLE_STATES = (connection.CONNECTED, connection.SUSPENDED, connection.DISCONNECTING)
+TABLE_STATES = (ConnectionState.CONNECTED, ConnectionState.SUSPENDED, ConnectionState.DISCONNECTING)
 _FORMULA = re.compile(r"^[=+\-@\t\r]")  # spreadsheet formula starters: neutralised in the CSV
 
 bp = launch.protect(Blueprint("outlook_page", __name__, url_prefix="/integrations/outlook"))
@@ -52,7 +53,7 @@ class Filters:
     def parse(cls, args: Any) -> Filters:
         state = args.get("state", "")
         page = args.get("page", "1")
-        return cls(state if state in status.STATES else "", args.get("q", "").strip()[:100],
+        return cls(state if state in tuple(UserState) else "", args.get("q", "").strip()[:100],
                    int(page) if page.isascii() and page.isdigit() and 0 < int(page) < 10**6 else 1)
 
     def query(self, **changes: Any) -> dict[str, Any]:
@@ -69,7 +70,7 @@ class PageView:
     reminder: int | None
     locale: str | None
     filters: Filters
-    link: connection.ConsentLink | None = None
+    link: consent.ConsentLink | None = None
     hold: RemovalHold | None = None
     last_request: ConsentRequest | None = None
     names: dict[str, str] = field(default_factory=dict)
@@ -80,7 +81,7 @@ class PageView:
     feed_mode: str = feed_store.DEFAULT_MODE
     feed_offered: set[str] = field(default_factory=set)  # users on this page offered a calendar feed
     outlook_changes: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # user → (kind, seen at)
-    moved_choice: str = outlook_store.PUT_BACK
+    moved_choice: str = MovedChoice.PUT_BACK
 
     @property
     def pages(self) -> int:
@@ -102,8 +103,8 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
         account = db.get(Account, viewer.account)
         view = PageView(viewer, conn, account.reminder_minutes if account else 15,
                         account.locale if account else None, filters)
-        view.link = connection.pending_link(db, settings, viewer.account, utcnow())
-        view.last_request = connection.last_request(db, viewer.account)
+        view.link = consent.pending_link(db, settings, viewer.account, utcnow())
+        view.last_request = consent.last_request(db, viewer.account)
         view.names = status.names(db, viewer.account, [conn.requested_by, conn.connected_by])
         if conn.state in TABLE_STATES:
             view.hold = guard.current(db, viewer.account)
@@ -126,7 +127,7 @@ def render(viewer: Viewer, code: int = 200, error: str | None = None, **form: An
     """The page, optionally with an error (an action refused: shown in place, nothing changed)."""
     view = load(viewer, Filters.parse(request.args))
     return render_template("page.html", v=view, words=words, trust_words=trust_words,
-                           states=status.STATES, error=error,
+                           states=tuple(UserState), error=error,
                            form=form, who_manages=launch.who_manages(), page_size=PAGE_SIZE,
                            languages=i18n.available(), retry_helps=status.retry_helps), code
 

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 
-from bridge.accounts import connection
+from bridge.accounts import connection, consent
+from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.graph.memory import Faults, MemoryTenant
@@ -43,8 +44,8 @@ class MemoryWorld:
     def connect(self) -> None:
         with self.database.session() as session:
             row = connection.connection(session, ACCOUNT)
-            row.tenant_id, row.state = self.tenant.tenant_id, connection.CONSENT_RECEIVED
-        connection.activate(self.database, self.graph, ACCOUNT, "owner", datetime.now(UTC))
+            row.tenant_id, row.state = self.tenant.tenant_id, ConnectionState.CONSENT_RECEIVED
+        consent.connect(self.database, self.graph, ACCOUNT, "owner", datetime.now(UTC))
 
     def worker(self, concurrency: int = 4) -> Worker:
         return Worker(self.database, self.graph, concurrency=concurrency, full_reconcile=timedelta(days=1),

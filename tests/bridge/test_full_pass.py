@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bridge.accounts import connection
+from bridge.accounts import connection, schedule
 from bridge.db import Database
 from bridge.models import DirtyKey
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
@@ -44,7 +44,7 @@ def queued(world: MemoryWorld) -> list[str]:
 
 def full_pass(world: MemoryWorld, since: datetime, now: datetime) -> int:
     with world.database.session() as session:
-        return connection.mark_due(session, ACCOUNT, since, now)
+        return schedule.mark_due(session, ACCOUNT, since, now)
 
 
 def test_nothing_changed_nobody_but_the_failed_is_queued(world: MemoryWorld) -> None:

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
+from bridge.codes import MovedChoice
 from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.graph.memory import MemoryTenant
@@ -85,7 +86,7 @@ def move_an_hour_later(world: MemoryWorld, uid: str) -> tuple[str, str]:
     return later[0], later[1]
 
 
-@pytest.mark.parametrize("choice", [store.PUT_BACK, store.LEAVE])
+@pytest.mark.parametrize("choice", [MovedChoice.PUT_BACK, MovedChoice.LEAVE])
 def test_a_deletion_and_a_move_are_seen_in_one_check_and_the_choice_is_followed(
         world: MemoryWorld, choice: str) -> None:
     first, _ = restarted(world)
@@ -111,7 +112,7 @@ def test_a_deletion_and_a_move_are_seen_in_one_check_and_the_choice_is_followed(
 
     world.sync()
     assert world.tenant.events(f"ann@{DOMAIN}") == []  # a deletion is not put back (BEHAVIOUR §9)
-    expected = lms_time if choice == store.PUT_BACK else moved_to
+    expected = lms_time if choice == MovedChoice.PUT_BACK else moved_to
     assert (event(world, "bob")["start"], event(world, "bob")["end"]) == expected
     assert entry(world, "bob").state == ACTIVE
     again = restarted(world)[0].check_outlook(BASE)
@@ -167,7 +168,7 @@ def test_an_unknown_choice_is_refused_and_nothing_stored(world: MemoryWorld) -> 
     with world.database.session() as session, pytest.raises(ValueError, match="'sometimes' is not one of"):
         store.set_moved_choice(session, ACCOUNT, "sometimes")
     with world.database.session() as session:
-        assert store.moved_choice(session, ACCOUNT) == store.PUT_BACK
+        assert store.moved_choice(session, ACCOUNT) == MovedChoice.PUT_BACK
 
 
 def test_the_worker_checks_outlook_as_part_of_its_housekeeping(world: MemoryWorld) -> None:
@@ -181,7 +182,7 @@ def test_the_worker_checks_outlook_as_part_of_its_housekeeping(world: MemoryWorl
 def test_a_move_left_as_the_user_made_it_is_not_seen_again_by_a_new_round(world: MemoryWorld) -> None:
     restarted(world)[0].check_outlook(BASE)
     with world.database.session() as session:
-        store.set_moved_choice(session, ACCOUNT, store.LEAVE)
+        store.set_moved_choice(session, ACCOUNT, MovedChoice.LEAVE)
     move_an_hour_later(world, "bob")
     assert restarted(world)[0].check_outlook(BASE).moved == 1
     with world.database.session() as session:  # as when Graph refuses a token: a new round lists it all

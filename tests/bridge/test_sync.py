@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.memory import Faults
@@ -122,7 +123,7 @@ def test_a_tenant_refusing_us_suspends_the_account(world: MemoryWorld) -> None:
     world.worker().drain(timeout=10, due_within=0)
     assert world.backlog() == 3  # kept for when the owner reconnects
     with world.database.session() as session:
-        assert connection.connection(session, ACCOUNT).state == connection.SUSPENDED
+        assert connection.connection(session, ACCOUNT).state == ConnectionState.SUSPENDED
 
 
 def test_a_renamed_user_keeps_one_entry_recorded_under_the_mailbox_id(world: MemoryWorld) -> None:

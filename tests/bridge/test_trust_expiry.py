@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from bridge.codes import CredentialLevel
 from bridge.config import ConfigError, Settings
 from bridge.trust import expiry
 
@@ -13,17 +14,17 @@ BASE = {"OUTLOOK_SYNC_HOST_SECRET": "h" * 20, "OUTLOOK_SYNC_SECRET_KEY": "k" * 2
         "OUTLOOK_SYNC_CLIENT_ID": "11111111-2222-3333-4444-555555555555", "OUTLOOK_SYNC_CLIENT_SECRET": "s" * 20}
 
 LEVELS = [  # days left, level
-    (None, expiry.UNKNOWN),
-    (400, expiry.OK),
-    (30.01, expiry.OK),
-    (30, expiry.NOTICE),
-    (7.5, expiry.NOTICE),
-    (7, expiry.WARNING),
-    (5, expiry.WARNING),
-    (1, expiry.CRITICAL),
-    (0.2, expiry.CRITICAL),
-    (0, expiry.EXPIRED),
-    (-3, expiry.EXPIRED),
+    (None, CredentialLevel.UNKNOWN),
+    (400, CredentialLevel.OK),
+    (30.01, CredentialLevel.OK),
+    (30, CredentialLevel.NOTICE),
+    (7.5, CredentialLevel.NOTICE),
+    (7, CredentialLevel.WARNING),
+    (5, CredentialLevel.WARNING),
+    (1, CredentialLevel.CRITICAL),
+    (0.2, CredentialLevel.CRITICAL),
+    (0, CredentialLevel.EXPIRED),
+    (-3, CredentialLevel.EXPIRED),
 ]
 
 

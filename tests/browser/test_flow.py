@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.graph.client import Graph
 from bridge.worker.loop import Worker
 from plugin.host import HostClient
@@ -146,7 +147,7 @@ def test_owner_connects_syncs_changes_the_reminder_and_disconnects(stack: Stack,
     assert host.send("event.upserted", ACCOUNT, {**event, "title": "Safety training (new room)",
                                                  "version": 2}).status_code == 202
     drain(stack)
-    assert state(stack) == connection.SUSPENDED
+    assert state(stack) == ConnectionState.SUSPENDED
     page.reload()
     expect(plugin.locator(".badge")).to_have_text("State: Suspended")
     expect(plugin.get_by_text("Consent was revoked in Azure AD")).to_be_visible()
@@ -171,7 +172,7 @@ def test_owner_connects_syncs_changes_the_reminder_and_disconnects(stack: Stack,
     expect(plugin.get_by_role("status").first).to_contain_text("Disconnected.")
     drain(stack)
     drain(stack)  # a new worker's first housekeeping finishes the disconnect
-    assert state(stack) == connection.DISCONNECTED
+    assert state(stack) == ConnectionState.DISCONNECTED
     assert all(not entries for entries in events(stack).values())
     page.reload()
     expect(plugin.locator(".badge")).to_have_text("State: Not connected")

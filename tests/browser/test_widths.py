@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import delete, update
 
 from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.models import DirtyKey
 from bridge.sync import store
 from plugin.host import HostClient
@@ -65,7 +66,7 @@ def populate(stack: Stack) -> None:
     now = datetime.now(UTC)
     with stack.database.session() as session:
         row = connection.connection(session, ACCOUNT)
-        row.state, row.tenant_id = connection.CONNECTED, stack.tenant_id
+        row.state, row.tenant_id = ConnectionState.CONNECTED, stack.tenant_id
         row.connected_by, row.connected_at = "u-owner", now
         session.execute(delete(DirtyKey).where(DirtyKey.user_id.not_in(["u-rita", "u-pat"])))
         session.execute(update(DirtyKey).where(DirtyKey.user_id == "u-rita").values(
@@ -79,7 +80,7 @@ def populate(stack: Stack) -> None:
                                                        (1280, 900, None)])
 def test_the_page_reads_at_every_width(stack: Stack, browser: Any, width: int, height: int, name: str | None) -> None:
     with stack.database.session() as session:
-        populated = connection.connection(session, ACCOUNT).state == connection.CONNECTED
+        populated = connection.connection(session, ACCOUNT).state == ConnectionState.CONNECTED
     if not populated:
         populate(stack)
     context = browser.new_context(viewport={"width": width, "height": height})

@@ -66,9 +66,9 @@ def test_running_twice_changes_nothing(world: World, emulator: EmulatorHandle) -
     world.connect()
     world.sync()
     before = emulator.admin.counters()
-    from bridge.accounts import connection
+    from bridge.accounts import schedule
     with world.database.session() as session:
-        connection.mark_everyone(session, "acme")
+        schedule.mark_everyone(session, "acme")
     world.sync()
     after = emulator.admin.counters()
     writes = ("creates", "updates", "deletes")

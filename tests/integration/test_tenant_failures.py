@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bridge.accounts import connection
+from bridge.accounts import connection, consent
 from bridge.worker.loop import Worker
 from tests.integration.world import ACCOUNT, DOMAIN, World, at
 
@@ -68,7 +68,7 @@ def test_reconnecting_resumes_from_the_current_state(world: World) -> None:
     assert connection_state(world)[0] == "suspended"
 
     world.emulator.admin.grant_consent(world.tenant_id, world.settings.client_id)
-    connection.activate(world.database, world.graph, ACCOUNT, "owner", datetime.now(UTC))
+    consent.connect(world.database, world.graph, ACCOUNT, "owner", datetime.now(UTC))
     world.sync()
     assert connection_state(world) == ("connected", None)
     assert world.subjects(LENA) == ["Renamed"]

@@ -15,7 +15,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bridge.accounts import connection, status
+from bridge.accounts import connection, consent, status
+from bridge.codes import ConnectionState
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
@@ -90,8 +91,8 @@ class World:
         """Consent is granted in the emulator; this is Connect integration (access proven for real)."""
         with self.database.session() as session:
             row = connection.connection(session, self.account)
-            row.tenant_id, row.state = self.tenant_id, connection.CONSENT_RECEIVED
-        connection.activate(self.database, self.graph, self.account, "owner", datetime.now(UTC))
+            row.tenant_id, row.state = self.tenant_id, ConnectionState.CONSENT_RECEIVED
+        consent.connect(self.database, self.graph, self.account, "owner", datetime.now(UTC))
 
     # -- the LMS ----------------------------------------------------------------------------
     def deliver(self, topic: str, data: dict[str, Any]) -> ingest.Outcome:

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import insert, select
 
 from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.models import Account, DirtyKey, LmsUser, UserState
 from tests.page.conftest import Launch, csrf, shown, user
@@ -45,8 +46,8 @@ def test_a_session_acts_only_on_its_own_account(client: FlaskClient, launch: Lau
         a, b = session.get(Account, "acct-a"), session.get(Account, "acct-b")
         assert a is not None and b is not None
         assert (a.reminder_minutes, b.reminder_minutes) == (5, 15)
-        assert connection.connection(session, "acct-a").state == connection.DISCONNECTED
-        assert connection.connection(session, "acct-b").state == connection.CONNECTED
+        assert connection.connection(session, "acct-a").state == ConnectionState.DISCONNECTED
+        assert connection.connection(session, "acct-b").state == ConnectionState.CONNECTED
         assert session.scalars(select(DirtyKey)).all() == []
 
 

@@ -8,6 +8,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.models import Account, DirtyKey, Entry
 from tests.page.conftest import ACCOUNT, Launch, csrf, user
@@ -103,10 +104,11 @@ def test_disconnect_needs_the_confirmation_step(client: FlaskClient, launch: Lau
     answer = client.post(f"{PAGE}/disconnect", data={"csrf_token": csrf(client)})
     assert answer.status_code == 400 and "Confirm" in answer.get_data(as_text=True)
     with database.session() as session:
-        assert connection.connection(session, ACCOUNT).state == connection.CONNECTED
+        assert connection.connection(session, ACCOUNT).state == ConnectionState.CONNECTED
 
 
-@pytest.mark.parametrize(("remove", "state"), [(True, connection.DISCONNECTING), (False, connection.DISCONNECTED)])
+@pytest.mark.parametrize(("remove", "state"), [(True, ConnectionState.DISCONNECTING),
+                                               (False, ConnectionState.DISCONNECTED)])
 def test_disconnect_with_or_without_removing_entries(client: FlaskClient, launch: Launch, database: Database,
                                                      ready: None, remove: bool, state: str) -> None:
     launch("owner")
@@ -141,7 +143,7 @@ def test_resync_queues_everyone_only_while_connected(client: FlaskClient, launch
     assert client.post(f"{PAGE}/resync", data={"csrf_token": token}).status_code == 303
     assert queued(database) == ["u-ada", "u-bob"]
     with database.session() as session:
-        connection.connection(session, ACCOUNT).state = connection.SUSPENDED
+        connection.connection(session, ACCOUNT).state = ConnectionState.SUSPENDED
     answer = client.post(f"{PAGE}/resync", data={"csrf_token": token})
     assert answer.status_code == 409 and "while the integration is connected" in answer.get_data(as_text=True)
 

@@ -11,9 +11,11 @@ import pytest
 from flask.testing import FlaskClient
 
 from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
+from bridge.models import Connection
 from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from plugin import create_app
@@ -63,7 +65,7 @@ def activate(client: FlaskClient) -> tuple[int, str]:
     return answer.status_code, html.unescape(answer.get_data(as_text=True))
 
 
-def conn(database: Database) -> connection.Connection:
+def conn(database: Database) -> Connection:
     with database.session() as session:
         return connection.connection(session, ACCOUNT)
 
@@ -100,10 +102,10 @@ def test_the_whole_flow_over_the_page(client: FlaskClient, launch: Launch, datab
     assert {e["isReminderOn"] for e in events["ada@contoso.example"]} == {False}
 
     client.post(f"{PAGE}/disconnect", data={"csrf_token": csrf(client), "confirm": "yes", "remove_entries": "yes"})
-    assert conn(database).state == connection.DISCONNECTING
+    assert conn(database).state == ConnectionState.DISCONNECTING
     drain(database, settings)
     drain(database, settings)  # a new worker's first housekeeping finishes the disconnect
-    assert conn(database).state == connection.DISCONNECTED
+    assert conn(database).state == ConnectionState.DISCONNECTED
     assert all(not m["events"] for m in emulator.admin.mailboxes(tenant.id).values())
 
 
@@ -112,7 +114,7 @@ def test_connect_integration_before_consent_says_so(client: FlaskClient, launch:
     client.post(f"{PAGE}/connect", data={"csrf_token": csrf(client)})
     status, page = activate(client)
     assert status == 409 and "Admin consent has not been given yet." in page
-    assert conn(database).state == connection.CONSENT_PENDING
+    assert conn(database).state == ConnectionState.CONSENT_PENDING
 
 
 def test_declined_on_the_emulator(client: FlaskClient, launch: Launch, database: Database, tenant: Tenant,
@@ -120,7 +122,7 @@ def test_declined_on_the_emulator(client: FlaskClient, launch: Launch, database:
     launch("owner")
     page = consent(client, emulator, action="cancel")
     assert page.startswith("200") and "Consent was not given" in page and "AADSTS65004" in page
-    assert conn(database).state == connection.DISCONNECTED
+    assert conn(database).state == ConnectionState.DISCONNECTED
 
 
 def test_consent_revoked_before_connect_integration(client: FlaskClient, launch: Launch, database: Database,
@@ -131,7 +133,7 @@ def test_consent_revoked_before_connect_integration(client: FlaskClient, launch:
     status, page = activate(client)
     assert status == 409 and "Consent was revoked in Azure AD" in page
     assert "Press Connect for a new consent link" in page
-    assert conn(database).state == connection.CONSENT_RECEIVED and conn(database).reason == "consent_missing"
+    assert conn(database).state == ConnectionState.CONSENT_RECEIVED and conn(database).reason == "consent_missing"
     again = client.get(PAGE).get_data(as_text=True)  # the page keeps saying why
     assert "Consent was revoked in Azure AD" in again
 
@@ -153,7 +155,7 @@ def test_connect_integration_with_opaque_tokens(client: FlaskClient, launch: Lau
     launch("owner", user_id="u-owner")
     consent(client, emulator)
     status, _ = activate(client)
-    assert status == 303 and conn(database).state == connection.CONNECTED
+    assert status == 303 and conn(database).state == ConnectionState.CONNECTED
     drain(database, settings)
     events = {m["userPrincipalName"]: m["events"] for m in emulator.admin.mailboxes(tenant.id).values()}
     assert len(events["olivia@contoso.example"]) == 2 and len(events["ada@contoso.example"]) == 1
@@ -172,7 +174,7 @@ def test_a_missing_permission_behind_an_opaque_token_is_proven_by_graph(
     status, _ = activate(client)
     assert status == 303
     drain(database, settings)
-    assert (conn(database).state, conn(database).reason) == (connection.SUSPENDED, "permission_missing")
+    assert (conn(database).state, conn(database).reason) == (ConnectionState.SUSPENDED, "permission_missing")
     assert "ErrorAccessDenied" in (conn(database).detail or "")
     page = html.unescape(client.get(PAGE).get_data(as_text=True))
     assert "Syncing is suspended" in page and "Calendars.ReadWrite application permission" in page
@@ -225,7 +227,7 @@ def test_a_suspended_connection_says_why_and_how_to_resume(client: FlaskClient, 
                                                            database: Database, reason: str, words: str) -> None:
     with database.session() as session:
         row = connection.connection(session, ACCOUNT)
-        row.state, row.reason, row.tenant_id = connection.SUSPENDED, reason, "t-1"
+        row.state, row.reason, row.tenant_id = ConnectionState.SUSPENDED, reason, "t-1"
         row.detail = "AADSTS7000222: The provided client secret keys are expired."
     launch("owner")
     page = html.unescape(client.get(PAGE).get_data(as_text=True))

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.models import ConsentRequest, Entry
 from tests.page.conftest import ACCOUNT, Launch, consent_state, csrf, make_launch
@@ -45,13 +46,13 @@ def accept(client: FlaskClient, state: str, tenant: str = TENANT) -> str:
 def test_accepted_consent_says_so_and_points_back_to_the_lms(client: FlaskClient, launch: Launch,
                                                              database: Database) -> None:
     state = issue(client, launch)
-    assert conn(database) == (connection.CONSENT_PENDING, None)
+    assert conn(database) == (ConnectionState.CONSENT_PENDING, None)
     fresh = client.application.test_client()  # the Azure AD admin, in another browser
     page = accept(fresh, state)
     assert page.startswith("200") and "Consent given" in page and TENANT in page
     assert "Settings → Integrations → Microsoft Outlook Calendar" in page and "Connect integration" in page
     assert "Back to the settings page" not in page  # that browser has no session for the account
-    assert conn(database) == (connection.CONSENT_RECEIVED, None) and claimed(database) == TENANT
+    assert conn(database) == (ConnectionState.CONSENT_RECEIVED, None) and claimed(database) == TENANT
     owner_page = client.get(PAGE).get_data(as_text=True)
     assert "Consent received" in owner_page and TENANT in owner_page and ">Connect integration<" in owner_page
 
@@ -66,7 +67,7 @@ def test_a_link_works_once(client: FlaskClient, launch: Launch, database: Databa
     assert accept(client, state).startswith("200")
     again = accept(client, state, tenant="11111111-2222-3333-4444-555555555555")
     assert again.startswith("409") and "already been used" in again
-    assert conn(database) == (connection.CONSENT_RECEIVED, None) and claimed(database) == TENANT
+    assert conn(database) == (ConnectionState.CONSENT_RECEIVED, None) and claimed(database) == TENANT
 
 
 def test_an_expired_link_is_refused_every_time(client: FlaskClient, launch: Launch, database: Database) -> None:
@@ -79,7 +80,7 @@ def test_an_expired_link_is_refused_every_time(client: FlaskClient, launch: Laun
     for _ in range(2):
         page = accept(client, state)
         assert page.startswith("410") and "This consent link has expired" in page
-    assert conn(database) == (connection.CONSENT_PENDING, None)
+    assert conn(database) == (ConnectionState.CONSENT_PENDING, None)
     assert "The consent link has expired" in client.get(PAGE).get_data(as_text=True)
 
 
@@ -97,7 +98,7 @@ def test_a_tampered_state_is_unknown_and_changes_nothing(client: FlaskClient, la
     state = issue(client, launch)
     page = accept(client, tamper(state))
     assert page.startswith("400") and "This consent link is not valid" in page
-    assert conn(database) == (connection.CONSENT_PENDING, None)
+    assert conn(database) == (ConnectionState.CONSENT_PENDING, None)
     assert accept(client, state).startswith("200")  # the real link still works
 
 
@@ -122,7 +123,7 @@ def test_declined_consent_shows_azure_words_escaped(client: FlaskClient, launch:
     assert answer.status_code == 200 and "Consent was not given" in page
     assert "AADSTS65004: User declined" in page
     assert "<script>alert(1)" not in page and "&lt;script&gt;" in page
-    assert conn(database) == (connection.DISCONNECTED, None)
+    assert conn(database) == (ConnectionState.DISCONNECTED, None)
     again = client.get(PAGE).get_data(as_text=True)
     assert "was declined by the Azure AD administrator" in again
 
@@ -134,8 +135,9 @@ def test_state_is_bound_to_the_account_that_made_it(client: FlaskClient, launch:
     make_launch(other)("owner", account="acct-b")  # an owner of another account opens A's link
     page = accept(other, state_a)
     assert page.startswith("200") and "Back to the settings page" not in page
-    assert conn(database, "acct-a") == (connection.CONSENT_RECEIVED, None) and claimed(database, "acct-a") == TENANT
-    assert conn(database, "acct-b") == (connection.DISCONNECTED, None)
+    assert conn(database, "acct-a") == (ConnectionState.CONSENT_RECEIVED, None)
+    assert claimed(database, "acct-a") == TENANT
+    assert conn(database, "acct-b") == (ConnectionState.DISCONNECTED, None)
     with database.session() as session:
         assert session.scalars(select(ConsentRequest.account_id)).all() == ["acct-a"]
 
@@ -144,7 +146,7 @@ def test_consent_from_another_tenant_is_refused_while_entries_live_in_the_first(
         client: FlaskClient, launch: Launch, database: Database) -> None:
     with database.session() as session:
         row = connection.connection(session, ACCOUNT)
-        row.state, row.tenant_id = connection.SUSPENDED, TENANT
+        row.state, row.tenant_id = ConnectionState.SUSPENDED, TENANT
         session.add(Entry(account_id=ACCOUNT, user_id="u", event_id="e", session_id="s", tenant_id=TENANT,
                           mailbox_id="m", transaction_id="x", tag="t", state="active",
                           starts_at=datetime(2030, 1, 1, tzinfo=UTC), ends_at=datetime(2030, 1, 1, 1, tzinfo=UTC)))
@@ -152,4 +154,4 @@ def test_consent_from_another_tenant_is_refused_while_entries_live_in_the_first(
     page = accept(client, issue(client, launch), tenant=other_tenant)
     assert page.startswith("409") and "Consent came from a different organisation" in page
     assert other_tenant in page and TENANT in page
-    assert conn(database) == (connection.SUSPENDED, TENANT)
+    assert conn(database) == (ConnectionState.SUSPENDED, TENANT)

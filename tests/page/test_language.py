@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from bridge.accounts import connection
 from bridge.db import Database
-from bridge.models import Account, DirtyKey, Entry, LmsUser, UserState
+from bridge.models import Account, ConsentRequest, DirtyKey, Entry, LmsUser, UserState
 from plugin.host import LAUNCH_SALT
 from tests.page.conftest import ACCOUNT, HOST_SECRET, Launch, csrf, shown
 from tests.page.test_actions import queued, ready  # noqa: F401 (a fixture)
@@ -95,7 +95,7 @@ def test_consent_callback_speaks_the_accounts_language_without_a_session(app: Fl
     launch("owner", locale="en")
     client.post(f"{PAGE}/connect", data={"csrf_token": csrf(client)})
     with database.session() as session:
-        state = session.scalars(select(connection.ConsentRequest.state)).one()
+        state = session.scalars(select(ConsentRequest.state)).one()
     admin = app.test_client()  # the Azure AD administrator, in another browser
     answer = admin.get(f"{PAGE}/consent", query_string={"state": state, "error": "access_denied",
                                                         "error_description": "AADSTS65004: отказано 🙅"},

@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from bridge.codes import AuditAction
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph import errors
@@ -56,9 +57,10 @@ def busy(client: FlaskClient, database: Database, settings: Settings,
         session.add_all([LatencySample(account_id=ACCOUNT, settled_at=now, seconds=s) for s in (1.5, 2.25, 4.0)])
         session.execute(update(Connection).where(Connection.account_id == ACCOUNT).values(full_reconcile_at=now))
         credentials.store(session, "next", errors.AuthFailed("refused", errors.SECRET_INVALID, code="7000215"), now)
-        for action, detail in ((audit.CONNECTED, {"users_queued": 2}), (audit.REMINDER_CHANGED, {"minutes": 30}),
-                               (audit.USER_RETRIED, {"user_id": "u-ada"}),
-                               (audit.MASS_REMOVAL_CONFIRMED, {"entries": 120, "users": 61})):
+        for action, detail in ((AuditAction.CONNECTED, {"users_queued": 2}),
+                               (AuditAction.REMINDER_CHANGED, {"minutes": 30}),
+                               (AuditAction.USER_RETRIED, {"user_id": "u-ada"}),
+                               (AuditAction.MASS_REMOVAL_CONFIRMED, {"entries": 120, "users": 61})):
             audit.record(session, ACCOUNT, "u-owner", action, at=now - timedelta(minutes=1), **detail)
 
 
@@ -144,7 +146,7 @@ def test_the_preview_and_audit_exports_have_russian_headers(client: FlaskClient,
     audit_rows = list(csv.reader(io.StringIO(client.get(f"{PAGE}/audit.csv").data.decode("utf-8"))))
     assert audit_rows[0] == ["когда", "id автора", "автор", "код действия", "последствия"]
     caused = {row[3]: row[4] for row in audit_rows[1:]}
-    assert caused[audit.REMINDER_CHANGED] == "за 30 минут до начала"  # the code stays, the words follow the page
+    assert caused[AuditAction.REMINDER_CHANGED] == "за 30 минут до начала"  # the code stays, the words follow the page
     preview_rows = list(csv.reader(io.StringIO(client.get(f"{PAGE}/preview.csv").data.decode("utf-8"))))
     assert preview_rows[0] == ["id пользователя", "имя", "почта", "записей", "код причины", "причина"]
     assert ["u-gina", "Gina Gmail", "gina@gmail.com", "0", "personal_email",

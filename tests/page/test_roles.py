@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import delete
 
 from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.models import DirtyKey
 from bridge.sync import store
@@ -33,7 +34,7 @@ def connected(database: Database, account: str = ACCOUNT) -> None:
     """Put the account in the connected state, as Connect integration would."""
     with database.session() as session:
         row = connection.connection(session, account)
-        row.state, row.tenant_id = connection.CONNECTED, "00000000-0000-0000-0000-00000000c0de"
+        row.state, row.tenant_id = ConnectionState.CONNECTED, "00000000-0000-0000-0000-00000000c0de"
         row.connected_by, row.connected_at = "u-owner", datetime(2030, 1, 2, 9, 30, tzinfo=UTC)
 
 

@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from bridge.accounts import connection
+from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.models import ConsentRequest
 from plugin import create_app
@@ -41,7 +41,7 @@ def test_while_connected_no_consent_link_is_made(client: FlaskClient, launch: La
     assert answer.status_code == 409
     assert "The integration is connected, so no new consent link was made" in answer.get_data(as_text=True)
     assert links(database) == 0
-    assert conn(database) == (connection.CONNECTED, "00000000-0000-0000-0000-00000000c0de")
+    assert conn(database) == (ConnectionState.CONNECTED, "00000000-0000-0000-0000-00000000c0de")
 
 
 def test_no_consent_answer_changes_a_connected_accounts_tenant(client: FlaskClient, launch: Launch,
@@ -50,7 +50,7 @@ def test_no_consent_answer_changes_a_connected_accounts_tenant(client: FlaskClie
     connected(database)
     page = accept(client.application.test_client(), state, tenant=OTHER_TENANT)
     assert page.startswith("409") and "The integration is already connected" in page
-    assert conn(database) == (connection.CONNECTED, "00000000-0000-0000-0000-00000000c0de")
+    assert conn(database) == (ConnectionState.CONNECTED, "00000000-0000-0000-0000-00000000c0de")
     assert claimed(database) is None
 
 
@@ -64,14 +64,14 @@ def test_an_answer_without_admin_consent_true_stores_nothing_and_the_link_still_
         answer = client.get(CALLBACK, query_string=query)
         assert answer.status_code == 400
         assert "Consent given" not in answer.get_data(as_text=True)
-        assert conn(database) == (connection.CONSENT_PENDING, None) and claimed(database) is None
+        assert conn(database) == (ConnectionState.CONSENT_PENDING, None) and claimed(database) is None
     assert accept(client, state).startswith("200")
 
 
 def test_the_accepted_tenant_is_a_claim_until_connect_integration_proves_it(
         client: FlaskClient, launch: Launch, database: Database) -> None:
     accept(client, issue(client, launch))
-    assert conn(database) == (connection.CONSENT_RECEIVED, None)
+    assert conn(database) == (ConnectionState.CONSENT_RECEIVED, None)
     assert claimed(database) == TENANT
     assert TENANT in client.get(PAGE).get_data(as_text=True)
 
@@ -82,7 +82,7 @@ def test_an_error_comes_first_even_with_admin_consent_true(client: FlaskClient, 
     answer = client.get(CALLBACK, query_string={"admin_consent": "True", "tenant": TENANT, "state": state,
                                                 "error": "access_denied"})
     assert "Consent was not given" in answer.get_data(as_text=True)
-    assert conn(database) == (connection.DISCONNECTED, None) and claimed(database) is None
+    assert conn(database) == (ConnectionState.DISCONNECTED, None) and claimed(database) is None
 
 
 # 4. Every action checks the user's current role and active flag.

@@ -11,6 +11,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
+from bridge.codes import AuditAction
 from bridge.db import Database
 from bridge.models import AuditRecord
 from bridge.trust import audit
@@ -41,10 +42,10 @@ def test_each_action_is_recorded_with_who_and_what_it_caused(client: FlaskClient
                          ("disconnect", {"confirm": "yes", "remove_entries": "yes"})):
         assert client.post(f"{PAGE}/{action}", data={"csrf_token": token, **form}).status_code == 303
     assert records(database) == [
-        ("u-owner", audit.REMINDER_CHANGED, {"minutes": 30}),
-        ("u-owner", audit.USER_RETRIED, {"user_id": "u-ada"}),
-        ("u-owner", audit.RESYNCHRONISED, {"users_queued": 2}),
-        ("u-owner", audit.DISCONNECTED, {"remove_entries": True}),
+        ("u-owner", AuditAction.REMINDER_CHANGED, {"minutes": 30}),
+        ("u-owner", AuditAction.USER_RETRIED, {"user_id": "u-ada"}),
+        ("u-owner", AuditAction.RESYNCHRONISED, {"users_queued": 2}),
+        ("u-owner", AuditAction.DISCONNECTED, {"remove_entries": True}),
     ]
 
 
@@ -58,7 +59,7 @@ def test_a_refused_action_records_nothing(client: FlaskClient, launch: Launch, d
 
 def test_the_record_rolls_back_with_its_action(database: Database, ready: None) -> None:
     with pytest.raises(RuntimeError), database.session() as session:
-        audit.record(session, ACCOUNT, "u-owner", audit.RESYNCHRONISED, users_queued=2)
+        audit.record(session, ACCOUNT, "u-owner", AuditAction.RESYNCHRONISED, users_queued=2)
         raise RuntimeError("the action failed after recording")
     assert records(database) == []
 
@@ -73,7 +74,7 @@ def test_managers_see_it_paged_and_others_do_not(client: FlaskClient, launch: La
     start = datetime(2030, 1, 1, tzinfo=UTC)
     with database.session() as session:
         for n in range(25):
-            audit.record(session, ACCOUNT, "u-owner", audit.USER_RETRIED, at=start + timedelta(minutes=n),
+            audit.record(session, ACCOUNT, "u-owner", AuditAction.USER_RETRIED, at=start + timedelta(minutes=n),
                          user_id=f"user-{n:02d}")
     launch("owner", user_id="u-owner")
     first = client.get(PAGE).get_data(as_text=True)
@@ -90,7 +91,7 @@ def test_csv_lists_everything_with_formulas_neutralised(client: FlaskClient, lau
                                                         ready: None) -> None:
     with database.session() as session:
         for n in range(1200):  # more than one chunk
-            audit.record(session, ACCOUNT, "u-owner", audit.REMINDER_CHANGED, minutes=n)
+            audit.record(session, ACCOUNT, "u-owner", AuditAction.REMINDER_CHANGED, minutes=n)
         total = session.execute(select(func.count()).select_from(AuditRecord)).scalar_one()
     launch("owner", user_id="u-owner")
     answer = client.get(f"{PAGE}/audit.csv")
@@ -98,13 +99,13 @@ def test_csv_lists_everything_with_formulas_neutralised(client: FlaskClient, lau
     rows = list(csv.reader(io.StringIO(answer.get_data(as_text=True))))
     assert rows[0] == ["at", "actor_id", "actor", "action", "what_it_caused"]
     assert len(rows) - 1 == total == 1200
-    assert rows[1][2] == "'=HYPERLINK(\"http://x\")" and rows[1][3] == audit.REMINDER_CHANGED
+    assert rows[1][2] == "'=HYPERLINK(\"http://x\")" and rows[1][3] == AuditAction.REMINDER_CHANGED
 
 
 def test_a_confirmed_mass_removal_reads_as_what_it_removed(client: FlaskClient, launch: Launch,
                                                            database: Database, ready: None) -> None:
     with database.session() as session:  # as the mass-removal guard's confirm action records it
-        audit.record(session, ACCOUNT, "u-owner", audit.MASS_REMOVAL_CONFIRMED, entries=120, users=60)
+        audit.record(session, ACCOUNT, "u-owner", AuditAction.MASS_REMOVAL_CONFIRMED, entries=120, users=60)
     launch("owner", user_id="u-owner")
     page = client.get(PAGE).get_data(as_text=True)
     assert "Confirmed a mass removal" in page and "120 entries of 60 users removed from Outlook" in page
@@ -113,7 +114,7 @@ def test_a_confirmed_mass_removal_reads_as_what_it_removed(client: FlaskClient, 
 def test_a_mass_removal_recorded_without_its_users_reads_without_them(client: FlaskClient, launch: Launch,
                                                                       database: Database, ready: None) -> None:
     with database.session() as session:  # as recorded before the users were counted
-        audit.record(session, ACCOUNT, "u-owner", audit.MASS_REMOVAL_CONFIRMED, entries=1)
+        audit.record(session, ACCOUNT, "u-owner", AuditAction.MASS_REMOVAL_CONFIRMED, entries=1)
     launch("owner", user_id="u-owner", locale="ru")
     page = client.get(PAGE).get_data(as_text=True)
     assert "из Outlook удалена 1 запись" in page and "?" not in page.split("Подтвердил(а) массовое удаление")[1][:300]

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 import pytest
 from flask.testing import FlaskClient
 
+from bridge.codes import AuditAction, PreviewState
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.trust import audit, preview_store
@@ -96,7 +97,7 @@ def test_preview_before_connecting_writes_nothing_and_says_why(
     assert "Connected the integration" in page and "9 users queued for their first sync" in page
     with database.session() as session:
         recorded, _ = audit.lines(session, ACCOUNT)
-    assert [r.action for r in recorded] == [audit.CONNECTED]
+    assert [r.action for r in recorded] == [AuditAction.CONNECTED]
 
 
 def test_preview_is_for_managers_after_consent(client: FlaskClient, launch: Launch, database: Database,
@@ -122,6 +123,6 @@ def test_a_tenant_refusal_stops_the_preview_and_says_why(
     assert client.post(f"{PAGE}/preview", data={"csrf_token": csrf(client)}).status_code == 303
     with database.session() as session:
         summary = preview_store.summary(session, ACCOUNT)
-    assert summary is not None and summary.state == preview_store.FAILED and summary.error == "consent_missing"
+    assert summary is not None and summary.state == PreviewState.FAILED and summary.error == "consent_missing"
     page = html.unescape(client.get(PAGE).get_data(as_text=True))
     assert "The preview stopped: " + " ".join(words.connection_reason("consent_missing") or ()) in page

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
 from bridge.accounts import connection
+from bridge.codes import FeedMode
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.feeds import ical
@@ -290,14 +291,14 @@ def test_who_is_offered_a_feed(
     assert (address("eve")["offered"], address("eve")["reason"]) == (False, "inactive")
 
     with database.session() as session:
-        feed_store.set_mode(session, ACCOUNT, feed_store.EVERYONE)
+        feed_store.set_mode(session, ACCOUNT, FeedMode.EVERYONE)
     everyone = address("cy")
     assert (everyone["offered"], everyone["reason"]) == (True, "everyone") and everyone["url"]
     ada_url = address("ada", "rotate")["url"]
     assert client.get(path_of(ada_url)).status_code == 200
 
     with database.session() as session:
-        feed_store.set_mode(session, ACCOUNT, feed_store.OFF)
+        feed_store.set_mode(session, ACCOUNT, FeedMode.OFF)
     off = address("ada", "rotate")
     assert (off["offered"], off["reason"], off["url"]) == (False, "feeds_off", None)
     assert client.get(path_of(ada_url)).status_code == 404  # feeds off: no feed answers
