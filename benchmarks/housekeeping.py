@@ -1,4 +1,4 @@
-"""B9: one housekeeping look of the worker over N connected accounts with nothing due.
+"""B11: one housekeeping look of the worker over N connected accounts with nothing due.
 
 A worker looks at its housekeeping between claims (:meth:`bridge.worker.loop.Worker.jobs`); when a
 job is due (every 15 s) it asks the database which accounts need it: disconnects to finish, full
@@ -45,6 +45,6 @@ def run(size: str, runs: int, server_url: str | None) -> list[str]:
         looks = [timed(Worker(database, graph)._housekeeping) for _ in range(max(runs, 5))]
         assert tenant.requests == 0, "nothing was due, so nothing may have asked Graph"
         database.dispose()
-    return [f"B9 housekeeping ({'PostgreSQL' if server_url else 'SQLite'}): {accounts} connected accounts, "
+    return [f"B11 housekeeping ({'PostgreSQL' if server_url else 'SQLite'}): {accounts} connected accounts, "
             f"nothing due: one look {statistics.median(looks) * 1000:.1f} ms (median of {len(looks)}); "
             f"load average {os.getloadavg()[0]:.2f}"]
