@@ -17,13 +17,15 @@ from urllib.parse import urlencode
 from sqlalchemy import and_, or_, select, union
 from sqlalchemy.orm import Session
 
+from bridge.codes import TenantReason
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.auth import token_roles
 from bridge.graph.client import Graph
+from bridge.lms import settings
 from bridge.lms.ingest import ensure_account
-from bridge.models import Account, Connection, ConsentRequest, Entry, LmsUser, UserState
+from bridge.models import Connection, ConsentRequest, Entry, LmsUser, UserState
 from bridge.queue import dirty_keys, retry
 from bridge.trust import audit
 
@@ -200,7 +202,7 @@ def prove_access(graph: Graph, tenant_id: str) -> list[str] | None:
     roles = token_roles(token)
     if roles is not None and REQUIRED_ROLE not in roles:
         raise errors.AuthFailed(f"the app lacks the {REQUIRED_ROLE} application permission",
-                                errors.PERMISSION_MISSING)
+                                TenantReason.PERMISSION_MISSING)
     return graph.directory.verified_domains(tenant_id)
 
 
@@ -235,9 +237,7 @@ def activate(db: Database, graph: Graph, account_id: str, user_id: str, now: dat
         row.connected_by, row.connected_at = user_id, now
         row.verified_domains, row.domains_checked_at = domains, now
         row.full_reconcile_at = now
-        account = session.get(Account, account_id)
-        if account is not None and account.locale is None:
-            account.locale = locale
+        settings.adopt_locale(session, account_id, locale)
         _retire_links(session, account_id, now)
         queued = mark_everyone(session, account_id)
         audit.record(session, account_id, user_id, audit.CONNECTED, at=now, tenant=tenant, users_queued=queued)
@@ -313,36 +313,3 @@ def suspend(session: Session, account_id: str, failure: errors.AuthFailed, now: 
     row.state, row.reason, row.detail = SUSPENDED, failure.reason, str(failure)
     row.retry_at = retry.after_tenant_failure(row.failures, now)
     row.failures += 1
-
-
-def reminder(session: Session, account_id: str) -> int | None:
-    """The account's reminder in minutes (None: no reminder; 15 for an account not seen yet)."""
-    account = session.get(Account, account_id)
-    return account.reminder_minutes if account is not None else 15
-
-
-def set_reminder(session: Session, account_id: str, minutes: int | None) -> None:
-    """Change the reminder; existing future entries follow on the next pass."""
-    ensure_account(session, account_id)
-    account = session.get(Account, account_id)
-    assert account is not None
-    if account.reminder_minutes != minutes:
-        account.reminder_minutes = minutes
-        _mark_entry_holders(session, account_id)
-
-
-def set_locale(session: Session, account_id: str, locale: str) -> None:
-    """Change the entries' language (a code such as ``ru``); existing future entries follow on the next
-    pass, like a reminder change: each is rewritten once, and nobody is e-mailed."""
-    ensure_account(session, account_id)
-    account = session.get(Account, account_id)
-    assert account is not None
-    if account.locale != locale:
-        account.locale = locale
-        _mark_entry_holders(session, account_id)
-
-
-def _mark_entry_holders(session: Session, account_id: str) -> None:
-    """Queue every user who has entries, so their entries are rewritten with the account's settings."""
-    users = [u for (u,) in session.execute(select(Entry.user_id).where(Entry.account_id == account_id))]
-    dirty_keys.mark_dirty(session, account_id, users)

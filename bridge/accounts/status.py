@@ -12,8 +12,8 @@ from typing import Any
 from sqlalchemy import Select, and_, case, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
+from bridge.codes import WORKING_STATES
 from bridge.models import Account, Connection, DirtyKey, Entry, LmsUser, UserState
-from bridge.queue.dirty_keys import WORKING_STATES
 
 STATES = ("synced", "pending", "retrying", "skipped", "failed")
 # Failures that someone can fix outside the LMS (move the mailbox to Exchange Online, change the

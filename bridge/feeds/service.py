@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bridge.codes import FeedMode
 from bridge.db import Database
 from bridge.feeds import ical
 from bridge.feeds import store as feed_store
@@ -55,7 +56,7 @@ def fetch(db: Database, token: str, matches: Callable[[str], bool], now: datetim
 
 def _answer(session: Session, token: str, matches: Callable[[str], bool], now: datetime) -> Answer | None:
     found = feed_store.holder(session, token)
-    if found is None or found.mode == feed_store.OFF:
+    if found is None or found.mode == FeedMode.OFF:
         return None
     fingerprint = feed_store.fingerprint(session, found)
     current = found.fingerprint == fingerprint and (found.valid_until is None or now < found.valid_until)

@@ -1,6 +1,6 @@
 """The records behind the Outlook-side check (:mod:`bridge.outlook_check.check`): which mailboxes are due,
 each one's place in its ``calendarView/delta`` round, the entries a check may judge, what users did
-in Outlook, and the account's choice for a moved entry."""
+in Outlook (the account's choice for a moved entry is one of its settings: bridge.lms.settings)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -10,13 +10,10 @@ from datetime import datetime
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from bridge.models import Connection, Entry, OutlookChange, OutlookCheck, OutlookSetting
+from bridge.codes import EntryState, MovedChoice
+from bridge.models import Connection, Entry, OutlookChange, OutlookCheck
 from bridge.queue import dirty_keys
-from bridge.sync.reconcile import ACTIVE, DELETED_IN_OUTLOOK
 
-PUT_BACK = "put_back"  # a moved entry is put back to the LMS's time on the next pass (the default)
-LEAVE = "leave"  # a moved entry is left where the user put it (until the LMS changes it)
-MOVED_CHOICES = (PUT_BACK, LEAVE)
 DELETED, MOVED = "deleted", "moved"
 
 
@@ -52,7 +49,7 @@ def due(session: Session, limit: int) -> list[Box]:
     holding = (select(Entry.account_id, Entry.tenant_id, Entry.mailbox_id)
                .join(Connection, and_(Connection.account_id == Entry.account_id,
                                       Connection.tenant_id == Entry.tenant_id, Connection.state == "connected"))
-               .where(Entry.state == ACTIVE).distinct().subquery())
+               .where(Entry.state == EntryState.ACTIVE).distinct().subquery())
     rows = session.execute(
         select(holding.c.account_id, holding.c.tenant_id, holding.c.mailbox_id, OutlookCheck)
         .outerjoin(OutlookCheck, and_(OutlookCheck.account_id == holding.c.account_id,
@@ -90,7 +87,7 @@ def judged(session: Session, boxes: list[Box], before: datetime) -> dict[tuple[s
             Entry.starts_at, Entry.ends_at).where(
             Entry.account_id == account_id, Entry.mailbox_id.in_([b.mailbox_id for b in boxes
                                                                   if b.account_id == account_id]),
-            Entry.state == ACTIVE, Entry.graph_event_id.is_not(None), Entry.payload_hash.is_not(None),
+            Entry.state == EntryState.ACTIVE, Entry.graph_event_id.is_not(None), Entry.payload_hash.is_not(None),
             Entry.updated_at < before))
         tenants = {b.mailbox_id: b.tenant_id for b in boxes if b.account_id == account_id}
         for row in rows:
@@ -105,44 +102,31 @@ def record_deleted(session: Session, account_id: str, entry: Judged, now: dateti
     session.execute(update(Entry).where(
         Entry.account_id == account_id, Entry.user_id == entry.user_id, Entry.event_id == entry.event_id,
         Entry.session_id == entry.session_id, Entry.graph_event_id == entry.graph_event_id,
-    ).values(state=DELETED_IN_OUTLOOK, graph_event_id=None, payload_hash=None))
+    ).values(state=EntryState.DELETED_IN_OUTLOOK, graph_event_id=None, payload_hash=None))
     session.merge(OutlookChange(account_id=account_id, user_id=entry.user_id, event_id=entry.event_id,
                                 session_id=entry.session_id, kind=DELETED, seen_at=now, starts_at=None, ends_at=None))
 
 
 def record_moved(session: Session, account_id: str, entry: Judged, starts_at: datetime, ends_at: datetime,
-                 now: datetime, choice: str) -> bool:
+                 now: datetime, choice: MovedChoice) -> bool:
     """The user moved the entry; put back (its hash cleared, the user queued: the next pass updates
     it to the LMS's time) or left, as the account chose. Returns False when this move was already
     recorded and left (a new round lists a left entry again)."""
     key = (account_id, entry.user_id, entry.event_id, entry.session_id)
     known = session.get(OutlookChange, key)
-    if choice == LEAVE and known is not None and known.kind == MOVED and (known.starts_at, known.ends_at) == (
-            starts_at, ends_at):
+    if choice == MovedChoice.LEAVE and known is not None and known.kind == MOVED and (
+            known.starts_at, known.ends_at) == (starts_at, ends_at):
         return False
     session.merge(OutlookChange(account_id=account_id, user_id=entry.user_id, event_id=entry.event_id,
                                 session_id=entry.session_id, kind=MOVED, seen_at=now, starts_at=starts_at,
                                 ends_at=ends_at))
-    if choice == PUT_BACK:
+    if choice == MovedChoice.PUT_BACK:
         session.execute(update(Entry).where(
             Entry.account_id == account_id, Entry.user_id == entry.user_id, Entry.event_id == entry.event_id,
             Entry.session_id == entry.session_id, Entry.graph_event_id == entry.graph_event_id,
         ).values(payload_hash=None))
         dirty_keys.mark_dirty(session, account_id, [entry.user_id], now)
     return True
-
-
-def moved_choice(session: Session, account_id: str) -> str:
-    """The account's choice for moved entries: :data:`PUT_BACK` (default) or :data:`LEAVE`."""
-    row = session.get(OutlookSetting, account_id)
-    return row.moved if row is not None else PUT_BACK
-
-
-def set_moved_choice(session: Session, account_id: str, choice: str) -> None:
-    """Set the account's choice; raises ValueError naming the allowed values for anything else."""
-    if choice not in MOVED_CHOICES:
-        raise ValueError(f"moved entries: {choice!r} is not one of {', '.join(MOVED_CHOICES)}")
-    session.merge(OutlookSetting(account_id=account_id, moved=choice))
 
 
 def latest_changes(session: Session, account_id: str, user_ids: Iterable[str]) -> dict[str, tuple[str, datetime]]:

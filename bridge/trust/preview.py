@@ -18,6 +18,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
+from bridge.codes import Reason
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
@@ -97,11 +98,11 @@ class PreviewRun:
                 self.graph.calendar.probe(self.tenant, address)
                 return None, None
             except errors.MailboxUnreachable as exc:
-                if exc.reason != errors.USER_NOT_FOUND:
+                if exc.reason != Reason.USER_NOT_FOUND:
                     raise
             found = self.graph.directory.find_user(self.tenant, address)
             if found is None:
-                return errors.USER_NOT_FOUND, None
+                return Reason.USER_NOT_FOUND, None
             self.graph.calendar.probe(self.tenant, found)
             return None, None
         except errors.MailboxUnreachable as exc:

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bridge.codes import FeedMode
 from bridge.feeds import ical
 from bridge.feeds import store as feed_store
 from bridge.lms.views import Event, Session
@@ -129,6 +130,6 @@ def test_uid_is_stable_and_names_no_id() -> None:
 def test_who_graph_cannot_reach(state: str | None, email: str | None, recorded: str | None, why: str | None) -> None:
     assert feed_store.unreachable(connection_state=state, email=email, verified_domains=["corp.example"],
                                   recorded_reason=recorded) == why
-    assert feed_store.offer(feed_store.UNREACHABLE, why) is (why is not None)
-    assert feed_store.offer(feed_store.EVERYONE, why) is True
-    assert feed_store.offer(feed_store.OFF, why) is False
+    assert feed_store.offer(FeedMode.UNREACHABLE, why) is (why is not None)
+    assert feed_store.offer(FeedMode.EVERYONE, why) is True
+    assert feed_store.offer(FeedMode.OFF, why) is False

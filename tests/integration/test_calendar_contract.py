@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import pytest
 
+from bridge.codes import Reason
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.calendar import TAG_PROPERTY_ID, DeltaAsk, DeltaPage, Write
@@ -181,10 +182,10 @@ class TestCalendarContract:
         answers = backend.graph.calendar.apply(backend.tenant_id, [
             Write.create(unknown, payload("One", "t1"), fresh()), Write.create(onprem, payload("One", "t2"), fresh())])
         assert [(type(a), getattr(a, "reason", None)) for a in answers] == [
-            (errors.MailboxUnreachable, errors.USER_NOT_FOUND),
-            (errors.MailboxUnreachable, errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE)]
+            (errors.MailboxUnreachable, Reason.USER_NOT_FOUND),
+            (errors.MailboxUnreachable, Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE)]
         [found] = backend.graph.calendar.find(backend.tenant_id, [(unknown, "t1")])
-        assert isinstance(found, errors.MailboxUnreachable) and found.reason == errors.USER_NOT_FOUND
+        assert isinstance(found, errors.MailboxUnreachable) and found.reason == Reason.USER_NOT_FOUND
 
     def test_many_writes_of_many_mailboxes_at_once(self, backend: Backend) -> None:
         """More than one envelope (20) and more than four writes of one mailbox: each answered once."""
@@ -234,7 +235,7 @@ class TestCalendarContract:
         [made] = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), fresh())])
         backend.rename(ann, renamed)
         [lost] = backend.graph.calendar.apply(backend.tenant_id, [Write.update(ann, str(made), {"subject": "X"})])
-        assert isinstance(lost, errors.MailboxUnreachable) and lost.reason == errors.USER_NOT_FOUND
+        assert isinstance(lost, errors.MailboxUnreachable) and lost.reason == Reason.USER_NOT_FOUND
         assert backend.graph.directory.find_user(backend.tenant_id, ann) == graph_id  # by proxyAddresses
         assert backend.graph.directory.find_user(backend.tenant_id, renamed) == graph_id
         assert backend.graph.calendar.find(backend.tenant_id, [(graph_id, "t1")]) == [[made]]

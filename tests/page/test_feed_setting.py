@@ -6,8 +6,9 @@ from collections.abc import Callable
 import pytest
 from flask.testing import FlaskClient
 
+from bridge.codes import FeedMode
 from bridge.db import Database
-from bridge.feeds import store as feed_store
+from bridge.lms import settings as account_settings
 from bridge.models import Connection
 from bridge.sync import store
 from tests.page.conftest import ACCOUNT, Launch, csrf, user
@@ -18,7 +19,7 @@ PAGE = "/integrations/outlook"
 
 def mode(database: Database) -> str:
     with database.session() as session:
-        return feed_store.mode(session, ACCOUNT)
+        return account_settings.read(session, ACCOUNT).feed_mode
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_a_bad_choice_or_missing_csrf_changes_nothing(
     bad = client.post(f"{PAGE}/feeds", data={"feed_mode": "all", "csrf_token": csrf(client)})
     assert bad.status_code == 400 and "Nothing was changed" in bad.get_data(as_text=True)
     assert client.post(f"{PAGE}/feeds", data={"feed_mode": "off"}).status_code == 400
-    assert mode(database) == feed_store.UNREACHABLE
+    assert mode(database) == FeedMode.UNREACHABLE
 
 
 def test_only_managers_change_it(client: FlaskClient, launch: Launch, database: Database, ready: None) -> None:
@@ -80,4 +81,4 @@ def test_only_managers_change_it(client: FlaskClient, launch: Launch, database: 
     html = client.get(PAGE).get_data(as_text=True)
     assert 'id="feeds-title"' not in html
     refused = client.post(f"{PAGE}/feeds", data={"feed_mode": "off", "csrf_token": csrf(client)})
-    assert refused.status_code == 403 and mode(database) == feed_store.UNREACHABLE
+    assert refused.status_code == 403 and mode(database) == FeedMode.UNREACHABLE

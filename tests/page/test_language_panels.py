@@ -14,6 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
+from bridge.codes import TenantReason
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph import errors
@@ -55,7 +56,8 @@ def busy(client: FlaskClient, database: Database, settings: Settings,
                               reason="mailbox_not_in_exchange_online", entries=0, changed_at=now))
         session.add_all([LatencySample(account_id=ACCOUNT, settled_at=now, seconds=s) for s in (1.5, 2.25, 4.0)])
         session.execute(update(Connection).where(Connection.account_id == ACCOUNT).values(full_reconcile_at=now))
-        credentials.store(session, "next", errors.AuthFailed("refused", errors.SECRET_INVALID, code="7000215"), now)
+        refused = errors.AuthFailed("refused", TenantReason.SECRET_INVALID, code="7000215")
+        credentials.store(session, "next", refused, now)
         for action, detail in ((audit.CONNECTED, {"users_queued": 2}), (audit.REMINDER_CHANGED, {"minutes": 30}),
                                (audit.USER_RETRIED, {"user_id": "u-ada"}),
                                (audit.MASS_REMOVAL_CONFIRMED, {"entries": 120, "users": 61})):
