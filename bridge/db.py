@@ -2,10 +2,9 @@
 ``INSERT … ON CONFLICT`` both dialects share (:class:`Upsert`)."""
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Executable, Select, Table, create_engine, event, text
@@ -109,14 +108,18 @@ class Upsert:
     where: Callable[[Table, Any], Any] | None = None
     rows: Callable[[Table], Select[Any]] | None = None
     returning: tuple[str, ...] = ()
+    _built: dict[bool, Executable] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def statement(self, session: Session) -> Executable:
         """The statement for the session's dialect, built once per dialect."""
-        return _built(self, session.get_bind().dialect.name == "postgresql")
+        postgresql_ = session.get_bind().dialect.name == "postgresql"
+        built = self._built.get(postgresql_)
+        if built is None:
+            built = self._built[postgresql_] = _build(self, postgresql_)
+        return built
 
 
-@functools.cache
-def _built(upsert: Upsert, postgresql_: bool) -> Executable:
+def _build(upsert: Upsert, postgresql_: bool) -> Executable:
     table: Table = upsert.table if isinstance(upsert.table, Table) else upsert.table.__table__
     statement = (postgresql.insert if postgresql_ else sqlite.insert)(table)
     if upsert.rows is not None:
