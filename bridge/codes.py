@@ -71,6 +71,13 @@ class AccessGrant(StrEnum):
     EXCHANGE_SCOPE = "exchange_scope"  # directory permissions only; Exchange RBAC scopes the mailboxes
 
 
+class Because(StrEnum):
+    """Why the rules want an entry for a user (bridge.lms.rules.Wanted)."""
+
+    ORGANIZER = "organizer"  # the user organizes the event
+    ASSIGNED = "assigned"  # the user is enrolled in the session
+
+
 class TenantReason(StrEnum):
     """Why a whole tenant refuses the plugin (bridge.graph.errors.AuthFailed): the connection's reason."""
 
@@ -165,3 +172,45 @@ class PreviewState(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+
+
+class RemovalCause(StrEnum):
+    """Why the LMS no longer wants a future entry, as the mass-removal guard counts it (bridge.sync.guard)."""
+
+    EVENTS_DELETED = "events_deleted"
+    EVENTS_CANCELLED = "events_cancelled"
+    SESSIONS_REMOVED = "sessions_removed"
+    USERS_GONE = "users_gone"  # deleted or deactivated
+    ENROLLMENTS_ENDED = "enrollments_ended"  # ended, or moved to another session
+
+
+class HookOutcome(StrEnum):
+    """What became of one hook delivery (bridge.lms.ingest): its status in the answer and its metric."""
+
+    APPLIED = "applied"
+    DUPLICATE = "duplicate"  # its id was seen before
+    STALE = "stale"  # what is stored is as new or newer
+
+
+class WriteOutcome(StrEnum):
+    """How one Graph request ended, by the kind of its error (bridge.graph.errors.outcome_of): a metric label."""
+
+    OK = "ok"
+    THROTTLED = "throttled"
+    TRANSIENT = "transient"  # lost or 5xx: the outcome is unknown
+    NOT_FOUND = "not_found"
+    MAILBOX_UNREACHABLE = "mailbox_unreachable"
+    AUTH_FAILED = "auth_failed"
+    BAD_REQUEST = "bad_request"
+
+
+class PassOutcome(StrEnum):
+    """How a user's pass is counted (bridge.metrics.PASSES): the user's state after it, or what became
+    of their key."""
+
+    SYNCED = "synced"
+    SKIPPED = "skipped"
+    FAILED = "failed"
+    RETRY = "retry"  # put back for a later attempt
+    GAVE_UP = "gave_up"  # failed after every attempt
+    SUSPENDED = "suspended"  # the tenant refused the plugin

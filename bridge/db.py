@@ -1,11 +1,14 @@
-"""Engine and transactions for SQLite (embedded default) and PostgreSQL."""
+"""Engine and transactions for SQLite (embedded default) and PostgreSQL, and the one
+``INSERT … ON CONFLICT`` both dialects share (:class:`Upsert`)."""
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import create_engine, event, text
+from sqlalchemy import Executable, Select, Table, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
@@ -77,3 +80,55 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+@dataclass(frozen=True)
+class Upsert:
+    """An ``INSERT … ON CONFLICT`` for PostgreSQL and SQLite alike, described once (a module's constant);
+    :meth:`statement` builds each dialect's statement on first use and keeps it: building a statement
+    costs more CPU than running it, and these run on the hook and pass paths.
+
+    - ``table``: a mapped class or a :class:`~sqlalchemy.Table`;
+    - ``conflict``: the unique columns whose clash means "already there" (empty: any clash);
+    - ``update``: the columns a clash takes from the new row; with none (and no ``also``) a clash does nothing;
+    - ``also``: further assignments on a clash, ``(table, excluded) → {column: expression}``
+      (``excluded``: the new row), e.g. a counter bumped;
+    - ``where``: ``(table, excluded) → condition`` under which a clash updates (else the row stays);
+    - ``rows``: ``table → SELECT`` whose columns, labelled with the table's column names, are the rows
+      to insert (without it, the parameters the statement is executed with);
+    - ``returning``: the columns returned for each row inserted or updated.
+
+    Raises nothing itself; the database raises on a clash with a constraint other than ``conflict``.
+    """
+
+    table: Any
+    conflict: tuple[str, ...] = ()
+    update: tuple[str, ...] = ()
+    also: Callable[[Table, Any], Mapping[str, Any]] | None = None
+    where: Callable[[Table, Any], Any] | None = None
+    rows: Callable[[Table], Select[Any]] | None = None
+    returning: tuple[str, ...] = ()
+    _built: dict[bool, Executable] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def statement(self, session: Session) -> Executable:
+        """The statement for the session's dialect, built once per dialect."""
+        postgresql_ = session.get_bind().dialect.name == "postgresql"
+        built = self._built.get(postgresql_)
+        if built is None:
+            built = self._built[postgresql_] = _build(self, postgresql_)
+        return built
+
+
+def _build(upsert: Upsert, postgresql_: bool) -> Executable:
+    table: Table = upsert.table if isinstance(upsert.table, Table) else upsert.table.__table__
+    statement = (postgresql.insert if postgresql_ else sqlite.insert)(table)
+    if upsert.rows is not None:
+        rows = upsert.rows(table)
+        statement = statement.from_select([c.name for c in rows.selected_columns], rows)
+    new = statement.excluded
+    assignments = {**{c: new[c] for c in upsert.update}, **(upsert.also(table, new) if upsert.also else {})}
+    target = [table.c[c] for c in upsert.conflict] or None
+    done = statement.on_conflict_do_update(
+        index_elements=target, set_=assignments, where=upsert.where(table, new) if upsert.where else None,
+    ) if assignments else statement.on_conflict_do_nothing(index_elements=target)
+    return done.returning(*(table.c[c] for c in upsert.returning)) if upsert.returning else done

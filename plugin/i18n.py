@@ -16,7 +16,7 @@ from flask_babel import Babel, get_locale
 from flask_babel import gettext as _
 
 from bridge import i18n
-from bridge.models import Account
+from bridge.lms import settings as account_settings
 from plugin.services import services
 
 SESSION_KEY = "locale"
@@ -42,8 +42,8 @@ def select_locale() -> str:
     account = g.get("locale_account") or session.get("account")
     if isinstance(account, str):
         with services().database.session() as db:
-            row = db.get(Account, account)
-        chosen = i18n.supported(row.locale if row is not None else None)
+            locale = account_settings.read(db, account).locale
+        chosen = i18n.supported(locale)
         if chosen:
             return chosen
     return request.accept_languages.best_match(i18n.available()) or i18n.SOURCE

@@ -27,7 +27,7 @@ from bridge.graph import errors
 from bridge.graph.auth import token_roles
 from bridge.graph.client import Graph
 from bridge.lms.ingest import ensure_account
-from bridge.models import Account, Connection, Entry
+from bridge.models import Connection, Entry
 from bridge.queue import dirty_keys, retry
 
 REQUIRED_ROLE = "Calendars.ReadWrite"
@@ -223,36 +223,3 @@ def suspend(session: Session, account_id: str, failure: errors.AuthFailed, now: 
     row.state, row.reason, row.detail = ConnectionState.SUSPENDED, failure.reason, str(failure)
     row.retry_at = retry.after_tenant_failure(row.failures, now)
     row.failures += 1
-
-
-def reminder(session: Session, account_id: str) -> int | None:
-    """The account's reminder in minutes (None: no reminder; 15 for an account not seen yet)."""
-    account = session.get(Account, account_id)
-    return account.reminder_minutes if account is not None else 15
-
-
-def set_reminder(session: Session, account_id: str, minutes: int | None) -> None:
-    """Change the reminder; existing future entries follow on the next pass."""
-    ensure_account(session, account_id)
-    account = session.get(Account, account_id)
-    assert account is not None
-    if account.reminder_minutes != minutes:
-        account.reminder_minutes = minutes
-        _mark_entry_holders(session, account_id)
-
-
-def set_locale(session: Session, account_id: str, locale: str) -> None:
-    """Change the entries' language (a code such as ``ru``); existing future entries follow on the next
-    pass, like a reminder change: each is rewritten once, and nobody is e-mailed."""
-    ensure_account(session, account_id)
-    account = session.get(Account, account_id)
-    assert account is not None
-    if account.locale != locale:
-        account.locale = locale
-        _mark_entry_holders(session, account_id)
-
-
-def _mark_entry_holders(session: Session, account_id: str) -> None:
-    """Queue every user who has entries, so their entries are rewritten with the account's settings."""
-    users = [u for (u,) in session.execute(select(Entry.user_id).where(Entry.account_id == account_id))]
-    dirty_keys.mark_dirty(session, account_id, users)

@@ -26,7 +26,8 @@ from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
-from bridge.models import Account, ConsentRequest, Entry
+from bridge.lms import settings
+from bridge.models import ConsentRequest, Entry
 from bridge.trust import audit
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
@@ -174,8 +175,6 @@ def connect(db: Database, graph: Graph, account_id: str, user_id: str, now: date
         raise
     with db.session() as session:
         queued = connection.activate(session, account_id, tenant, domains, user_id, now)
-        account = session.get(Account, account_id)
-        if account is not None and account.locale is None:
-            account.locale = locale
+        settings.adopt_locale(session, account_id, locale)
         _retire_links(session, account_id, now)
         audit.record(session, account_id, user_id, AuditAction.CONNECTED, at=now, tenant=tenant, users_queued=queued)

@@ -17,12 +17,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from bridge.codes import GRAPH_STATES, FeedMode, FeedReason, Reason
-from bridge.lms import eligibility
+from bridge.lms import eligibility, settings
 from bridge.models import (
-    Account,
     Connection,
     FeedItem,
-    FeedSetting,
     FeedToken,
     LmsEnrollment,
     LmsEvent,
@@ -30,8 +28,6 @@ from bridge.models import (
     UserState,
 )
 
-MODES = tuple(FeedMode)
-DEFAULT_MODE = FeedMode.UNREACHABLE
 MAX_TOKEN_CHARS = 128  # longer than any token issued: refused without a look-up
 
 # Why Graph cannot put a user's sessions into Outlook (bridge.lms.eligibility, bridge.graph.errors).
@@ -44,22 +40,6 @@ UNREACHABLE_REASONS = frozenset({
 def token_hash(token: str) -> str:
     """The stored form of a token (hex SHA-256)."""
     return hashlib.sha256(token.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def mode(session: Session, account_id: str) -> str:
-    """Who the account offers feeds to (:data:`MODES`)."""
-    row = session.get(FeedSetting, account_id)
-    return row.mode if row is not None else DEFAULT_MODE
-
-
-def set_mode(session: Session, account_id: str, value: str) -> None:
-    """Change who is offered feeds; raises ValueError for a value not in :data:`MODES`.
-
-    The account must exist (it does once the page has been launched for it).
-    """
-    if value not in MODES:
-        raise ValueError(f"feed mode must be one of {', '.join(MODES)}, not {value!r}")
-    session.merge(FeedSetting(account_id=account_id, mode=value))
 
 
 def issue(session: Session, account_id: str, user_id: str, now: datetime) -> str:
@@ -88,7 +68,7 @@ class Holder:
 
     account_id: str
     user_id: str
-    mode: str
+    mode: FeedMode
     reminder_minutes: int | None
     fingerprint: str | None
     etag: str | None
@@ -98,17 +78,14 @@ class Holder:
 def holder(session: Session, token: str) -> Holder | None:
     """The feed a token opens, or None (unknown, revoked, rotated or malformed: all alike)."""
     wanted = token_hash(token[:MAX_TOKEN_CHARS + 1])
-    row = session.execute(
-        select(FeedToken.account_id, FeedToken.user_id, FeedSetting.mode, Account.reminder_minutes,
-               FeedToken.fingerprint, FeedToken.etag, FeedToken.valid_until)
-        .join(Account, Account.id == FeedToken.account_id)
-        .outerjoin(FeedSetting, FeedSetting.account_id == FeedToken.account_id)
-        .where(FeedToken.token_hash == wanted)
-    ).first()
+    row = session.execute(settings.joined(
+        select(FeedToken.account_id, FeedToken.user_id, FeedToken.fingerprint, FeedToken.etag, FeedToken.valid_until),
+        FeedToken.account_id).where(FeedToken.token_hash == wanted)).first()
     if row is None or len(token) > MAX_TOKEN_CHARS:
         return None
-    account_id, user_id, mode_, reminder, fingerprint, etag, valid_until = row
-    return Holder(account_id, user_id, mode_ or DEFAULT_MODE, reminder, fingerprint, etag, valid_until)
+    chosen = settings.from_row(row)
+    return Holder(row.account_id, row.user_id, chosen.feed_mode, chosen.reminder_minutes, row.fingerprint, row.etag,
+                  row.valid_until)
 
 
 def fingerprint(session: Session, found: Holder) -> str:
@@ -150,7 +127,7 @@ def unreachable(*, connection_state: str | None, email: str | None, verified_dom
     return recorded_reason if recorded_reason in UNREACHABLE_REASONS else None
 
 
-def offer(feed_mode: str, unreachable_reason: str | None) -> bool:
+def offer(feed_mode: FeedMode, unreachable_reason: str | None) -> bool:
     """Whether the account offers this user a feed."""
     return feed_mode == FeedMode.EVERYONE or (feed_mode == FeedMode.UNREACHABLE and unreachable_reason is not None)
 
@@ -168,7 +145,7 @@ def offer_for(session: Session, account_id: str, user_id: str) -> Offer | None:
     user = session.get(LmsUser, (account_id, user_id))
     if user is None or user.deleted:
         return None
-    feed_mode = mode(session, account_id)
+    feed_mode = settings.read(session, account_id).feed_mode
     if feed_mode == FeedMode.OFF:
         return Offer(False, FeedReason.FEEDS_OFF)
     if not user.active:
@@ -186,7 +163,7 @@ def offer_for(session: Session, account_id: str, user_id: str) -> Offer | None:
 def offered_among(session: Session, account_id: str, rows: Collection[tuple[str, str | None, str | None]]
                   ) -> set[str]:
     """Which of these users (id, e-mail, recorded reason) the account offers a feed (for the page)."""
-    feed_mode = mode(session, account_id)
+    feed_mode = settings.read(session, account_id).feed_mode
     if feed_mode == FeedMode.OFF or not rows:
         return set()
     conn = session.get(Connection, account_id)

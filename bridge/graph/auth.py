@@ -18,6 +18,7 @@ from typing import Any
 import msal
 import requests
 
+from bridge.codes import TenantReason
 from bridge.graph import errors
 
 SCOPE = ["https://graph.microsoft.com/.default"]
@@ -28,13 +29,13 @@ OutcomeHandler = Callable[[str, "errors.AuthFailed | None"], None]
 
 # AADSTS codes → why the tenant refuses us (facts.md; never branch on description text).
 _REASONS = {
-    7000229: errors.CONSENT_MISSING,
-    65001: errors.CONSENT_MISSING,
-    700016: errors.APP_NOT_FOUND,
-    7000215: errors.SECRET_INVALID,
-    7000222: errors.SECRET_EXPIRED,
-    90002: errors.TENANT_NOT_FOUND,
-    900023: errors.TENANT_NOT_FOUND,
+    7000229: TenantReason.CONSENT_MISSING,
+    65001: TenantReason.CONSENT_MISSING,
+    700016: TenantReason.APP_NOT_FOUND,
+    7000215: TenantReason.SECRET_INVALID,
+    7000222: TenantReason.SECRET_EXPIRED,
+    90002: TenantReason.TENANT_NOT_FOUND,
+    900023: TenantReason.TENANT_NOT_FOUND,
 }
 # Refusals of the credential itself (bad, expired or unknown secret or certificate assertion), as
 # opposed to the tenant's (consent, tenant unknown): only these are reported per credential.
@@ -103,7 +104,7 @@ class TokenSource:
                     # MSAL raises ValueError when the tenant's discovery document is refused.
                     raise errors.AuthFailed(
                         f"tenant {tenant_id} is not known to the identity platform",
-                        errors.TENANT_NOT_FOUND,
+                        TenantReason.TENANT_NOT_FOUND,
                     ) from exc
                 except requests.RequestException as exc:
                     raise errors.Transient(f"identity platform unreachable: {type(exc).__name__}") from exc
@@ -150,7 +151,7 @@ class TokenSource:
         if "access_token" in result:
             return str(result["access_token"])
         codes = result.get("error_codes") or []
-        reason = next((_REASONS[c] for c in codes if c in _REASONS), errors.AUTH_FAILED)
+        reason = next((_REASONS[c] for c in codes if c in _REASONS), TenantReason.AUTH_FAILED)
         first_line = str(result.get("error_description", "")).split("\r\n")[0].split(" Trace ID")[0]
         raise errors.AuthFailed(f"{result.get('error', 'error')}: {first_line}", reason,
                                 code=str(codes[0]) if codes else "")

@@ -14,7 +14,7 @@ Its contract (tested against the emulator and against the in-memory tenant alike
 - A tenant-wide refusal raises :class:`errors.AuthFailed` instead of answering.
 - Each method takes the tenant's ``grant`` (:class:`bridge.codes.AccessGrant`): with
   ``EXCHANGE_SCOPE`` a mailbox outside the app's Exchange scope answers
-  :class:`errors.MailboxUnreachable` (:data:`errors.OUTSIDE_EXCHANGE_SCOPE`) and the others go on.
+  :class:`errors.MailboxUnreachable` (:data:`Reason.OUTSIDE_EXCHANGE_SCOPE`) and the others go on.
 
 Entries carry no attendees, so nobody receives an e-mail.
 """

@@ -1,6 +1,7 @@
 """Finding a user's mailbox in the tenant, and the tenant's verified domains."""
 from __future__ import annotations
 
+from bridge.codes import TenantReason
 from bridge.graph import errors
 from bridge.graph.exchange import Exchange
 from bridge.graph.wire import Request, odata_string, path
@@ -27,7 +28,7 @@ class Directory:
         try:
             by_upn, by_mail, by_proxy = self._exchange.run(tenant_id, asked)
         except errors.AuthFailed as exc:
-            if exc.reason == errors.PERMISSION_MISSING and exc.status == 403:
+            if exc.reason == TenantReason.PERMISSION_MISSING and exc.status == 403:
                 return address
             raise
         if not isinstance(by_upn, errors.MailboxUnreachable):

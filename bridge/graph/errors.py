@@ -1,10 +1,29 @@
-"""Every non-2xx answer from Graph or the identity platform becomes one of these.
+"""Every non-2xx answer from Graph or the identity platform becomes one of these
+(:func:`bridge.graph.wire.error_for`; the token source in :mod:`bridge.graph.auth`).
 
-The reconciler and worker branch on the type, never on message text.
+The tree, and what the caller does with each::
+
+    GraphError              base: Graph's error ``code`` (or ours) and the HTTP ``status``
+    ├── Throttled           429, after the gateway's own rounds of waiting: nothing was applied;
+    │                       the user is retried after ``retry_after`` seconds (bridge.queue.retry)
+    ├── Transient           5xx, timeout, reset: a write's outcome is unknown; its record stays "in
+    │                       flight", the next pass finds the entry by its tag; retried with backoff
+    ├── NotFound            404 on an entry: an update's entry was deleted in Outlook (kept gone until
+    │                       a material change); a deletion's is already gone (done)
+    ├── BadRequest          any other 4xx: a bug on our side; retried slowly, then given up
+    ├── MailboxUnreachable  the user's mailbox cannot be written (``reason``: a
+    │                       :class:`~bridge.codes.Reason` such as on-premises, no such user, policy):
+    │                       the user fails with that reason, shown on the page; others go on
+    └── AuthFailed          the tenant as a whole refuses us (``reason``: a
+                            :class:`~bridge.codes.TenantReason`): the account is suspended, its
+                            keys put back, and the tenant probed again with backoff; it resumes
+                            when the tenant answers (the owner's fix: consent, a new secret)
+
+The reconciler and worker branch on the type (and the reason codes), never on message text.
 """
 from __future__ import annotations
 
-from bridge.codes import Reason
+from bridge.codes import Reason, TenantReason, WriteOutcome
 
 
 class GraphError(Exception):
@@ -40,45 +59,31 @@ class BadRequest(GraphError):
     """Graph refused the body or query: a bug on our side, not worth retrying soon."""
 
 
-# Why a user's mailbox cannot be reached; shown per user on the page.
-MAILBOX_NOT_IN_EXCHANGE_ONLINE = "mailbox_not_in_exchange_online"
-USER_NOT_FOUND = "user_not_found"
-ACCESS_DENIED_BY_POLICY = "access_denied_by_policy"
-OUTSIDE_EXCHANGE_SCOPE = Reason.OUTSIDE_EXCHANGE_SCOPE
-
-
 class MailboxUnreachable(GraphError):
     """This user's mailbox cannot be written (on-premises, unlicensed, unknown, policy, outside the
-    app's Exchange scope)."""
+    app's Exchange scope); ``reason`` says which, per user on the page."""
 
-    def __init__(self, message: str, reason: str, **kw: object) -> None:
+    def __init__(self, message: str, reason: Reason, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.reason = reason
-
-
-# Why a whole tenant stopped working; shown on the page as the connection's reason.
-CONSENT_MISSING = "consent_missing"
-PERMISSION_MISSING = "permission_missing"
-SECRET_INVALID = "secret_invalid"
-SECRET_EXPIRED = "secret_expired"
-TENANT_NOT_FOUND = "tenant_not_found"
-APP_NOT_FOUND = "app_not_found"
-AUTH_FAILED = "auth_failed"
 
 
 class AuthFailed(GraphError):
-    """The tenant as a whole refuses us: stop its work until the owner reconnects."""
+    """The tenant as a whole refuses us: stop its work until the owner reconnects; ``reason`` is the
+    connection's reason on the page."""
 
-    def __init__(self, message: str, reason: str, **kw: object) -> None:
+    def __init__(self, message: str, reason: TenantReason, **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.reason = reason
 
 
-def outcome_of(error: GraphError | None) -> str:
-    """``ok``, ``throttled``, ``transient`` (lost or 5xx: outcome unknown), ``not_found``,
-    ``mailbox_unreachable``, ``auth_failed`` or ``bad_request``."""
+_OUTCOMES = {Throttled: WriteOutcome.THROTTLED, Transient: WriteOutcome.TRANSIENT, NotFound: WriteOutcome.NOT_FOUND,
+             MailboxUnreachable: WriteOutcome.MAILBOX_UNREACHABLE, AuthFailed: WriteOutcome.AUTH_FAILED}
+
+
+def outcome_of(error: GraphError | None) -> WriteOutcome:
+    """How a request ended, for its metric: ``ok``, or the kind of its error (``bad_request`` for any
+    other)."""
     if error is None:
-        return "ok"
-    names = {Throttled: "throttled", Transient: "transient", NotFound: "not_found",
-             MailboxUnreachable: "mailbox_unreachable", AuthFailed: "auth_failed"}
-    return next((name for kind, name in names.items() if isinstance(error, kind)), "bad_request")
+        return WriteOutcome.OK
+    return next((outcome for kind, outcome in _OUTCOMES.items() if isinstance(error, kind)), WriteOutcome.BAD_REQUEST)

@@ -94,7 +94,7 @@ class Exchange:
         """Each request's answer, in order: its JSON body, or its typed error.
 
         ``grant`` is how the tenant grants calendar access: with an Exchange scope, a mailbox Graph
-        refuses is that user's (:data:`errors.OUTSIDE_EXCHANGE_SCOPE`), not the tenant's.
+        refuses is that user's (:data:`Reason.OUTSIDE_EXCHANGE_SCOPE`), not the tenant's.
         Raises :class:`errors.AuthFailed` (the tenant as a whole refuses us) instead of answering.
         """
         answers: list[Answer] = [None] * len(batch)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
+from bridge.codes import Reason, TenantReason
 from bridge.graph import errors
 
 IMMUTABLE_IDS = {"Prefer": 'IdType="ImmutableId"'}
@@ -85,7 +86,7 @@ def error_for(reply: Reply, *, scoped: bool = False) -> errors.GraphError | None
     Exchange scope (:attr:`bridge.codes.AccessGrant.EXCHANGE_SCOPE`). Graph answers a mailbox outside
     that scope as it answers a missing permission, 403 ``ErrorAccessDenied`` "Access is denied. Check
     credentials and try again." (facts.md, RBAC for Applications): there it is this user's mailbox
-    (:data:`errors.OUTSIDE_EXCHANGE_SCOPE`); otherwise the whole tenant lacks the permission.
+    (:data:`Reason.OUTSIDE_EXCHANGE_SCOPE`); otherwise the whole tenant lacks the permission.
     An application access policy's refusal ("Access to OData is disabled.") is told apart by its text.
     """
     status = reply.status
@@ -98,15 +99,15 @@ def error_for(reply: Reply, *, scoped: bool = False) -> errors.GraphError | None
     if status >= 500:
         return errors.Transient(text, retry_after(reply.headers), code=code, status=status)
     if status == 404 and code in ("MailboxNotEnabledForRESTAPI", "MailboxNotSupportedForRESTAPI"):
-        return errors.MailboxUnreachable(text, errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE, code=code, status=status)
+        return errors.MailboxUnreachable(text, Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE, code=code, status=status)
     if status == 404 and code in ("ErrorInvalidUser", "Request_ResourceNotFound"):
-        return errors.MailboxUnreachable(text, errors.USER_NOT_FOUND, code=code, status=status)
+        return errors.MailboxUnreachable(text, Reason.USER_NOT_FOUND, code=code, status=status)
     if status == 404:
         return errors.NotFound(text, code=code, status=status)
     if status == 403 and "OData is disabled" in message:
-        return errors.MailboxUnreachable(text, errors.ACCESS_DENIED_BY_POLICY, code=code, status=status)
+        return errors.MailboxUnreachable(text, Reason.ACCESS_DENIED_BY_POLICY, code=code, status=status)
     if status == 403 and scoped and code == "ErrorAccessDenied":
-        return errors.MailboxUnreachable(text, errors.OUTSIDE_EXCHANGE_SCOPE, code=code, status=status)
+        return errors.MailboxUnreachable(text, Reason.OUTSIDE_EXCHANGE_SCOPE, code=code, status=status)
     if status in (401, 403):
-        return errors.AuthFailed(text, errors.PERMISSION_MISSING, code=code, status=status)
+        return errors.AuthFailed(text, TenantReason.PERMISSION_MISSING, code=code, status=status)
     return errors.BadRequest(text, code=code, status=status)

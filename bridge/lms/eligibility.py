@@ -5,11 +5,7 @@ from collections.abc import Collection
 from functools import cache
 from importlib import resources
 
-PERSONAL_EMAIL = "personal_email"
-INACTIVE = "inactive"
-DELETED = "deleted"
-NO_EMAIL = "no_email"
-DOMAIN_NOT_IN_TENANT = "domain_not_in_tenant"
+from bridge.codes import Reason
 
 
 @cache
@@ -31,21 +27,21 @@ def skip_reason(
     active: bool,
     email: str | None,
     verified_domains: Collection[str] | None,
-) -> str | None:
+) -> Reason | None:
     """Why a user is not synced, or ``None`` when they are eligible.
 
     ``verified_domains`` is the tenant's list when the permission to read it was granted;
     ``None`` means unknown, and then only the consumer list applies.
     """
     if not exists:
-        return DELETED
+        return Reason.DELETED
     if not active:
-        return INACTIVE
+        return Reason.INACTIVE
     if not email or "@" not in email:
-        return NO_EMAIL
+        return Reason.NO_EMAIL
     domain = domain_of(email)
     if domain in consumer_domains():
-        return PERSONAL_EMAIL
+        return Reason.PERSONAL_EMAIL
     if verified_domains is not None and domain not in {d.lower() for d in verified_domains}:
-        return DOMAIN_NOT_IN_TENANT
+        return Reason.DOMAIN_NOT_IN_TENANT
     return None

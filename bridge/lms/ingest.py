@@ -6,69 +6,61 @@ change marks the users it may concern dirty in the same transaction, so no chang
 """
 from __future__ import annotations
 
-import enum
-import functools
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, delete, exists, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, Table, bindparam, delete, exists, select
 from sqlalchemy.orm import Session
 
+from bridge.codes import HookOutcome
+from bridge.db import Upsert
 from bridge.models import Account, Delivery, Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser, utcnow
 from bridge.queue import dirty_keys
 
 Data = Mapping[str, Any]
 
 
-class Outcome(enum.Enum):
-    APPLIED = "applied"
-    DUPLICATE = "duplicate"
-    STALE = "stale"
-
-
 def ensure_account(session: Session, account_id: str) -> None:
-    """Create the account row on first sight (a hook or a launch); no registration step."""
-    session.execute(_statement(_dialect(session), "account"), {"id": account_id})
+    """Create the account row on first sight (a hook or a launch), with the default settings; no
+    registration step."""
+    session.execute(_ACCOUNT.statement(session), {"id": account_id})
 
 
-def _dialect(session: Session) -> str:
-    return "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+def _new_delivery(deliveries: Table) -> Select[Any]:
+    """The delivery's row, if its account is known (a parameter for each column)."""
+    account = bindparam("account_id", type_=deliveries.c.account_id.type)
+    return select(account.label("account_id"), bindparam("id", type_=deliveries.c.id.type).label("id"),
+                  bindparam("received_at", type_=deliveries.c.received_at.type).label("received_at"),
+                  ).where(exists().where(_table(Account).c.id == account))
 
 
-@functools.cache
-def _statement(dialect: str, name: str) -> Executable:
-    """A statement of the hook path, built once per dialect with bound parameters: building a
-    statement costs more CPU than running it."""
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    if name == "account":
-        return insert(_table(Account)).values(id=bindparam("id"), reminder_minutes=15).on_conflict_do_nothing()
-    if name == "delivery":  # recorded if the account is known and the id is new, in one statement
-        deliveries, accounts = _table(Delivery), _table(Account)
-        account = bindparam("account_id", type_=deliveries.c.account_id.type)
-        row = select(account, bindparam("id", type_=deliveries.c.id.type),
-                     bindparam("received_at", type_=deliveries.c.received_at.type))
-        return (insert(deliveries)
-                .from_select(["account_id", "id", "received_at"], row.where(exists().where(accounts.c.id == account)))
-                .on_conflict_do_nothing().returning(deliveries.c.id))
-    # a versioned row: inserted, or updated only where the stored version is older
-    table, keys = _VERSIONED[name]
-    upsert = insert(table).values({c.name: bindparam(c.name) for c in table.columns})
-    return upsert.on_conflict_do_update(
-        index_elements=list(keys),
-        set_={c.name: upsert.excluded[c.name] for c in table.columns if c.name not in keys},
-        where=table.c.version < upsert.excluded.version,
-    ).returning(table.c.version)
+def _older(table: Table, new: Any) -> Any:
+    return table.c.version < new.version
+
+
+def _versioned(model: Any, *keys: str) -> Upsert:
+    """A versioned row: inserted, or updated only where the stored version is older; returns the
+    version when written."""
+    table = _table(model)
+    return Upsert(table, conflict=keys, update=tuple(c.name for c in table.columns if c.name not in keys),
+                  where=_older, returning=("version",))
 
 
 def _table(model: Any) -> Table:
     return cast(Table, model.__table__)
 
 
+# The statements of the hook path (bridge.db.Upsert builds each once per dialect).
+_ACCOUNT = Upsert(Account)
+_DELIVERY = Upsert(Delivery, rows=_new_delivery, returning=("id",))  # recorded if the account is known and the id new
+_VERSIONED = {"user": _versioned(LmsUser, "account_id", "id"),
+              "enrollment": _versioned(LmsEnrollment, "account_id", "event_id", "user_id")}
+
+
 def _store_if_newer(session: Session, name: str, row: dict[str, Any]) -> bool:
     """Write ``row`` unless the stored version is as new; whether it was written."""
-    return session.execute(_statement(_dialect(session), name), row).first() is not None
+    return session.execute(_VERSIONED[name].statement(session), row).first() is not None
 
 
 DELIVERY_MEMORY = timedelta(days=30)
@@ -80,14 +72,14 @@ def forget_old_deliveries(session: Session, now: datetime) -> int:
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
 
-def apply_delivery(session: Session, delivery: Data) -> Outcome:
+def apply_delivery(session: Session, delivery: Data) -> HookOutcome:
     """Record the delivery id, apply the change if newer, and mark the users it concerns."""
     account_id = delivery["account"]
     record = {"account_id": account_id, "id": delivery["id"], "received_at": utcnow()}
-    if session.execute(_statement(_dialect(session), "delivery"), record).first() is None:
+    if session.execute(_DELIVERY.statement(session), record).first() is None:
         ensure_account(session, account_id)  # the account's first delivery, or a duplicate
-        if session.execute(_statement(_dialect(session), "delivery"), record).first() is None:
-            return Outcome.DUPLICATE
+        if session.execute(_DELIVERY.statement(session), record).first() is None:
+            return HookOutcome.DUPLICATE
     return _APPLY[delivery["topic"]](session, account_id, delivery["data"])
 
 
@@ -95,22 +87,22 @@ def _newer(row: Any, data: Data) -> bool:
     return row is None or data["version"] > row.version
 
 
-def _upsert_user(session: Session, account_id: str, data: Data) -> Outcome:
+def _upsert_user(session: Session, account_id: str, data: Data) -> HookOutcome:
     fields = {k: data.get(k) for k in ("email", "name", "role", "timezone")}
     if not _store_if_newer(session, "user", dict(account_id=account_id, id=data["id"], version=data["version"],
                                                  deleted=False, active=bool(data["active"]), **fields)):
-        return Outcome.STALE
+        return HookOutcome.STALE
     dirty_keys.mark_dirty(session, account_id, [data["id"]])
-    return Outcome.APPLIED
+    return HookOutcome.APPLIED
 
 
-def _delete_user(session: Session, account_id: str, data: Data) -> Outcome:
+def _delete_user(session: Session, account_id: str, data: Data) -> HookOutcome:
     if not _store_if_newer(session, "user", dict(account_id=account_id, id=data["id"], version=data["version"],
                                                  deleted=True, active=False, email=None, name=None, role=None,
                                                  timezone=None)):
-        return Outcome.STALE
+        return HookOutcome.STALE
     dirty_keys.mark_dirty(session, account_id, [data["id"]])
-    return Outcome.APPLIED
+    return HookOutcome.APPLIED
 
 
 def event_audience(session: Session, account_id: str, event_id: str) -> set[str]:
@@ -126,10 +118,10 @@ def event_audience(session: Session, account_id: str, event_id: str) -> set[str]
     return users
 
 
-def _replace_event(session: Session, account_id: str, data: Data, deleted: bool) -> Outcome:
+def _replace_event(session: Session, account_id: str, data: Data, deleted: bool) -> HookOutcome:
     row = session.get(LmsEvent, (account_id, data["id"]))
     if not _newer(row, data):
-        return Outcome.STALE
+        return HookOutcome.STALE
     concerned = event_audience(session, account_id, data["id"])
     session.execute(
         delete(LmsSession).where(LmsSession.account_id == account_id, LmsSession.event_id == data["id"])
@@ -153,19 +145,19 @@ def _replace_event(session: Session, account_id: str, data: Data, deleted: bool)
     session.flush()
     concerned |= event_audience(session, account_id, data["id"])
     dirty_keys.mark_dirty(session, account_id, concerned)
-    return Outcome.APPLIED
+    return HookOutcome.APPLIED
 
 
-def _enrollment(session: Session, account_id: str, data: Data, deleted: bool) -> Outcome:
+def _enrollment(session: Session, account_id: str, data: Data, deleted: bool) -> HookOutcome:
     if not _store_if_newer(session, "enrollment", dict(
             account_id=account_id, event_id=data["event_id"], user_id=data["user_id"], version=data["version"],
             deleted=deleted, session_id=None if deleted else data.get("session_id"))):
-        return Outcome.STALE
+        return HookOutcome.STALE
     dirty_keys.mark_dirty(session, account_id, [data["user_id"]])
-    return Outcome.APPLIED
+    return HookOutcome.APPLIED
 
 
-_APPLY: dict[str, Callable[[Session, str, Data], Outcome]] = {
+_APPLY: dict[str, Callable[[Session, str, Data], HookOutcome]] = {
     "user.upserted": _upsert_user,
     "user.deleted": _delete_user,
     "event.upserted": lambda s, a, d: _replace_event(s, a, d, deleted=False),
@@ -174,7 +166,3 @@ _APPLY: dict[str, Callable[[Session, str, Data], Outcome]] = {
     "enrollment.deleted": lambda s, a, d: _enrollment(s, a, d, deleted=True),
 }
 TOPICS = tuple(_APPLY)
-_VERSIONED: dict[str, tuple[Table, tuple[str, ...]]] = {
-    "user": (_table(LmsUser), ("account_id", "id")),
-    "enrollment": (_table(LmsEnrollment), ("account_id", "event_id", "user_id")),
-}

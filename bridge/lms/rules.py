@@ -9,12 +9,9 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime
 
+from bridge.codes import Because, Reason
 from bridge.lms import eligibility
 from bridge.lms.views import Event, Session, UserView
-
-ORGANIZER = "organizer"
-ASSIGNED = "assigned"
-NO_SESSION_CHOSEN = "no_session_chosen"
 
 
 @dataclass(frozen=True)
@@ -23,7 +20,7 @@ class Wanted:
 
     event: Event
     session: Session
-    because: str
+    because: Because
 
     @property
     def key(self) -> tuple[str, str]:
@@ -35,7 +32,7 @@ class Decision:
     """The rules' answer for one user: the entries wanted, or the reason there are none."""
 
     wanted: dict[tuple[str, str], Wanted]
-    skip_reason: str | None = None
+    skip_reason: Reason | None = None
 
 
 def decide(view: UserView, verified_domains: Collection[str] | None, now: datetime) -> Decision:
@@ -68,7 +65,7 @@ def sessions_of(view: UserView, now: datetime) -> Decision:
         if event.cancelled or event.organizer_id != view.user_id:
             continue
         for session in event.sessions:
-            wanted[(event.id, session.id)] = Wanted(event, session, ORGANIZER)
+            wanted[(event.id, session.id)] = Wanted(event, session, Because.ORGANIZER)
 
     waiting_for_choice = False
     for enrollment in view.enrollments:
@@ -79,9 +76,9 @@ def sessions_of(view: UserView, now: datetime) -> Decision:
         if chosen is None:
             waiting_for_choice = True
             continue
-        wanted.setdefault((enrolled_in.id, chosen.id), Wanted(enrolled_in, chosen, ASSIGNED))
+        wanted.setdefault((enrolled_in.id, chosen.id), Wanted(enrolled_in, chosen, Because.ASSIGNED))
 
     upcoming = {key: w for key, w in wanted.items() if w.session.end > now}
     if not upcoming and waiting_for_choice:
-        return Decision({}, NO_SESSION_CHOSEN)
+        return Decision({}, Reason.NO_SESSION_CHOSEN)
     return Decision(upcoming)

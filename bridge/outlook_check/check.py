@@ -33,6 +33,7 @@ from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.calendar import DeltaAsk, DeltaPage
 from bridge.graph.client import Graph
+from bridge.lms import settings
 from bridge.models import utcnow
 from bridge.outlook_check import store
 
@@ -176,7 +177,7 @@ def _settle(db: Database, graph: Graph, tenant_id: str, rounds: list[_Round], be
     """Judge what was seen against the records, ask Graph about the entries reported gone, record."""
     with db.session() as session:
         judged = store.judged(session, [r.box for r in rounds if not r.failed], began)
-        choices = {a: store.moved_choice(session, a) for a in {r.box.account_id for r in rounds}}
+        choices = {a: settings.read(session, a).moved_choice for a in {r.box.account_id for r in rounds}}
     gone: list[tuple[_Round, store.Judged]] = []
     deleted: list[tuple[_Round, store.Judged]] = []
     moved: list[tuple[_Round, store.Judged, tuple[str, str]]] = []

@@ -1,6 +1,6 @@
 """The records behind the Outlook-side check (:mod:`bridge.outlook_check.check`): which mailboxes are due,
 each one's place in its ``calendarView/delta`` round, the entries a check may judge, what users did
-in Outlook, and the account's choice for a moved entry."""
+in Outlook (the account's choice for a moved entry is one of its settings: bridge.lms.settings)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -12,10 +12,8 @@ from sqlalchemy.orm import Session
 
 from bridge import codes
 from bridge.codes import ConnectionState, EntryState, MovedChoice
-from bridge.models import Connection, Entry, OutlookChange, OutlookCheck, OutlookSetting
+from bridge.models import Connection, Entry, OutlookChange, OutlookCheck
 from bridge.queue import dirty_keys
-
-MOVED_CHOICES = tuple(MovedChoice)
 
 
 @dataclass
@@ -111,7 +109,7 @@ def record_deleted(session: Session, account_id: str, entry: Judged, now: dateti
 
 
 def record_moved(session: Session, account_id: str, entry: Judged, starts_at: datetime, ends_at: datetime,
-                 now: datetime, choice: str) -> bool:
+                 now: datetime, choice: MovedChoice) -> bool:
     """The user moved the entry; put back (its hash cleared, the user queued: the next pass updates
     it to the LMS's time) or left, as the account chose. Returns False when this move was already
     recorded and left (a new round lists a left entry again)."""
@@ -130,19 +128,6 @@ def record_moved(session: Session, account_id: str, entry: Judged, starts_at: da
         ).values(payload_hash=None))
         dirty_keys.mark_dirty(session, account_id, [entry.user_id], now)
     return True
-
-
-def moved_choice(session: Session, account_id: str) -> str:
-    """The account's choice for moved entries: ``MovedChoice.PUT_BACK`` (default) or ``MovedChoice.LEAVE``."""
-    row = session.get(OutlookSetting, account_id)
-    return row.moved if row is not None else MovedChoice.PUT_BACK
-
-
-def set_moved_choice(session: Session, account_id: str, choice: str) -> None:
-    """Set the account's choice; raises ValueError naming the allowed values for anything else."""
-    if choice not in MOVED_CHOICES:
-        raise ValueError(f"moved entries: {choice!r} is not one of {', '.join(MOVED_CHOICES)}")
-    session.merge(OutlookSetting(account_id=account_id, moved=choice))
 
 
 def latest_changes(session: Session, account_id: str, user_ids: Iterable[str]) -> dict[str, tuple[str, datetime]]:

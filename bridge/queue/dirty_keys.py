@@ -6,22 +6,20 @@ processes never work one key at once and a dead worker's keys come back when its
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Executable, Table, bindparam, case, delete, literal, or_, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Table, case, delete, literal, or_, select, tuple_, update
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from bridge.codes import WORKING_STATES
+from bridge.db import Upsert
 from bridge.models import Connection, DirtyKey, UTCDateTime, utcnow
 from bridge.queue import wakeup
 
 LEASE = timedelta(seconds=10)  # kept alive by the worker's heartbeat (every 2 s): a dead worker's keys return fast
-WORKING_STATES = ("connected", "disconnecting")
 
 
 @dataclass(frozen=True)
@@ -41,25 +39,18 @@ def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: 
     if not ids:
         return 0
     now = now or utcnow()
-    statement = _mark(session.get_bind().dialect.name == "postgresql")
-    session.execute(statement, [{"account_id": account_id, "user_id": u, "now": now} for u in ids])
+    session.execute(_MARK.statement(session), [
+        {"account_id": account_id, "user_id": u, "generation": 1, "due_at": now, "attempts": 0} for u in ids])
     wakeup.notify(session)
     return len(ids)
 
 
-@functools.cache
-def _mark(postgresql_: bool) -> Executable:
-    """mark_dirty's statement, built once: a hook marks one user, and building costs more than running."""
-    insert = postgresql.insert if postgresql_ else sqlite.insert
-    keys = cast(Table, DirtyKey.__table__)
-    statement = insert(keys).values(
-        account_id=bindparam("account_id"), user_id=bindparam("user_id"), generation=1, due_at=bindparam("now"),
-        attempts=0,
-    )
-    return statement.on_conflict_do_update(
-        index_elements=[keys.c.account_id, keys.c.user_id],
-        set_={"generation": keys.c.generation + 1, "due_at": statement.excluded.due_at, "attempts": 0},
-    )
+def _bumped(keys: Table, _new: object) -> dict[str, object]:
+    return {"generation": keys.c.generation + 1}
+
+
+# A key queued again is bumped (its pass sees it was marked meanwhile), due now, its attempts reset.
+_MARK = Upsert(DirtyKey, conflict=("account_id", "user_id"), update=("due_at", "attempts"), also=_bumped)
 
 
 def claim(session: Session, worker: str, limit: int, now: datetime | None = None,

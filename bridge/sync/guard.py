@@ -14,20 +14,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, delete, func, or_, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import String, and_, case, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 
+from bridge.codes import EntryState, RemovalCause
+from bridge.db import Upsert
 from bridge.models import Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser, RemovalHold
 from bridge.queue import dirty_keys
 
 CAUSES = (  # (cause, English words for the command line): the first that applies to an entry is its cause
-    ("events_deleted", "deleted events"),
-    ("events_cancelled", "cancelled events"),
-    ("sessions_removed", "removed sessions"),
-    ("users_gone", "users deleted or deactivated"),
-    ("enrollments_ended", "enrollments ended or moved"),
+    (RemovalCause.EVENTS_DELETED, "deleted events"),
+    (RemovalCause.EVENTS_CANCELLED, "cancelled events"),
+    (RemovalCause.SESSIONS_REMOVED, "removed sessions"),
+    (RemovalCause.USERS_GONE, "users deleted or deactivated"),
+    (RemovalCause.ENROLLMENTS_ENDED, "enrollments ended or moved"),
 )
+_HOLD = Upsert(RemovalHold)  # a hold is recorded once; passes of the account at once all find it
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,10 @@ def count(session: Session, account_id: str, now: datetime) -> Count:
     enrollment_ended = and_(func.coalesce(LmsEvent.organizer_id, "") != Entry.user_id, or_(
         LmsEnrollment.user_id.is_(None), LmsEnrollment.deleted.is_(True),
         func.coalesce(LmsEnrollment.session_id, "") != Entry.session_id))
-    cause = case((event_gone, "events_deleted"), (cancelled, "events_cancelled"), (session_gone, "sessions_removed"),
-                 (user_gone, "users_gone"), (enrollment_ended, "enrollments_ended"), else_="").label("cause")
+    whens = ((event_gone, RemovalCause.EVENTS_DELETED), (cancelled, RemovalCause.EVENTS_CANCELLED),
+             (session_gone, RemovalCause.SESSIONS_REMOVED), (user_gone, RemovalCause.USERS_GONE),
+             (enrollment_ended, RemovalCause.ENROLLMENTS_ENDED))
+    cause = case(*((when, literal(code, String)) for when, code in whens), else_="").label("cause")
     thing = case((or_(event_gone, cancelled), Entry.event_id),
                  (session_gone, Entry.event_id + "\x1f" + Entry.session_id), (user_gone, Entry.user_id),
                  else_=Entry.event_id + "\x1f" + Entry.user_id).label("thing")
@@ -79,7 +83,7 @@ def count(session: Session, account_id: str, now: datetime) -> Count:
         LmsUser, and_(LmsUser.account_id == Entry.account_id, LmsUser.id == Entry.user_id)).outerjoin(
         LmsEnrollment, and_(LmsEnrollment.account_id == Entry.account_id, LmsEnrollment.event_id == Entry.event_id,
                             LmsEnrollment.user_id == Entry.user_id)).where(
-        Entry.account_id == account_id, Entry.ends_at > now, Entry.state != "deleted_in_outlook").subquery()
+        Entry.account_id == account_id, Entry.ends_at > now, Entry.state != EntryState.DELETED_IN_OUTLOOK).subquery()
     rows = select(entries.c.cause, func.count(), func.count(entries.c.thing.distinct())).group_by(entries.c.cause)
     by_cause = {str(c): [int(n), int(things)] for c, n, things in session.execute(rows)}
     future = sum(n for n, _ in by_cause.values())
@@ -95,10 +99,9 @@ def removals_allowed(session: Session, guard: Guard, account_id: str, now: datet
     if not guard.trips(counted.removals, counted.future):
         session.execute(delete(RemovalHold).where(RemovalHold.account_id == account_id))
         return True
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    session.execute(insert(RemovalHold).values(account_id=account_id, removals=counted.removals,
-                                               future_entries=counted.future, users=counted.users,
-                                               causes=counted.by_cause, held_at=now).on_conflict_do_nothing())
+    session.execute(_HOLD.statement(session), {"account_id": account_id, "removals": counted.removals,
+                                               "future_entries": counted.future, "users": counted.users,
+                                               "causes": counted.by_cause, "held_at": now})
     hold = session.get(RemovalHold, account_id, populate_existing=True)
     assert hold is not None
     if hold.confirmed_at is not None:

@@ -10,16 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from bridge.codes import EntryState
 from bridge.i18n import language
 from bridge.lms.rules import Decision
 from bridge.lms.views import Event
 from bridge.sync import payload as payloads
 
 Key = tuple[str, str]  # (event id, session id)
-
-CREATING = "creating"  # row written before the POST: outcome unknown until confirmed
-ACTIVE = "active"
-DELETED_IN_OUTLOOK = "deleted_in_outlook"
 
 
 @dataclass(frozen=True)
@@ -39,7 +36,7 @@ class Made:
     mailbox_id: str
     graph_event_id: str | None
     transaction_id: str
-    state: str
+    state: EntryState
     payload_hash: str | None
     material_hash: str | None
     ends_at: datetime
@@ -122,15 +119,15 @@ def plan(desired: dict[Key, Desired], made: dict[Key, Made], mailbox_id: str | N
     for key, entry in made.items():
         wanted = desired.get(key)
         if wanted is None and (ends or {}).get(key, entry.ends_at) <= now:
-            if entry.state == CREATING:
+            if entry.state == EntryState.CREATING:
                 removals.append(Forget(entry))  # never confirmed, now past: only the record goes
             continue  # past entries are never touched
         if wanted is None or (mailbox_id is not None and entry.mailbox_id != mailbox_id):
             # not wanted any more, or the user now has another mailbox (re-made on the next pass)
-            removals.append(Forget(entry) if entry.state == DELETED_IN_OUTLOOK else Delete(entry))
-        elif entry.state == CREATING:
+            removals.append(Forget(entry) if entry.state == EntryState.DELETED_IN_OUTLOOK else Delete(entry))
+        elif entry.state == EntryState.CREATING:
             writes.append(Resume(wanted, entry))
-        elif entry.state == DELETED_IN_OUTLOOK:
+        elif entry.state == EntryState.DELETED_IN_OUTLOOK:
             if wanted.material_hash != entry.material_hash:
                 writes.append(Create(wanted))  # a material change brings it back
         elif wanted.payload_hash != entry.payload_hash:

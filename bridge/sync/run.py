@@ -1,16 +1,19 @@
 """One reconcile pass over a group of claimed users of one account (one user is a group of one).
 
+Named phases, each taking the value of the one before and returning its own (bridge.sync.phases)::
+
     read         one transaction: the account, the users' LMS views, their entries, cached mailboxes
-    plan         pure: rules → wanted entries → actions (bridge.lms.rules, bridge.sync.reconcile)
+    plan         rules → wanted entries → actions, per user (bridge.lms.rules, bridge.sync.reconcile);
+                 the directory is asked first when a wanted entry seems to be in another mailbox
+    hold         when the account's removals trip the mass-removal guard, deletions wait (bridge.sync.guard)
     look up      entries whose id is not known, by their tag, all at once (one gateway call)
     record       one transaction: creates recorded ``creating`` with a fresh transactionId, updates
                  and deletions marked in flight, before anything is sent
     apply        every write through the calendar gateway at once ($batch, limits, Retry-After there)
-    hold         when the account's removals trip the mass-removal guard, deletions wait (bridge.sync.guard)
-    settle       pure: each action's answers → the change to its record and the user's outcome
+    settle       each action's answers → the change to its record and the user's outcome
                  (bridge.sync.steps); an address Graph does not know is looked up in the directory
     write back   one transaction: records, users' states, directory cache
-    keys         one transaction: each claimed key completed, retried later or given up
+    keys         one transaction: each claimed key completed, retried later or given up (:func:`settle_keys`)
 
 A mailbox is the Graph user, known by its id once the directory was asked: entries recorded under
 an address the directory resolved are written by the id, and a wanted entry is judged to be in
@@ -24,39 +27,27 @@ answer is lost stays "in flight" in its record and the next pass resolves it by 
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import replace
 from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from bridge import metrics
+from bridge.codes import EntryState, PassOutcome, Reason, UserState
 from bridge.db import Database
 from bridge.graph import errors
-from bridge.graph.calendar import Write
 from bridge.graph.client import Graph
 from bridge.lms import rules
+from bridge.lms.views import UserView
 from bridge.models import utcnow
 from bridge.queue import dirty_keys, retry
 from bridge.sync import guard, reconcile, steps, store
 from bridge.sync.guard import Guard
-from bridge.sync.reconcile import CREATING, Action, Create, Delete, Update
-from bridge.sync.steps import FAILED, LookUpAddress, Outcome
+from bridge.sync.phases import Applied, Found, Plan, Planned, Read, Result, Settlement, UserPlan
+from bridge.sync.reconcile import Create, Delete, Update
+from bridge.sync.steps import LookUpAddress, Outcome
 
-Result = Outcome | Exception
-REMOVAL_HELD = "removal_held"  # the user's removals wait for the owner's confirmation (bridge.sync.guard)
-
-
-@dataclass
-class _User:
-    """One user's pass: the plan, then the writes and what came of them."""
-
-    user_id: str
-    decision: rules.Decision
-    mailbox: str | None
-    actions: list[Action]
-    findable: set[str]
-    transaction_ids: list[str] = field(default_factory=list)
-    writes: list[list[Write]] = field(default_factory=list)
-    look_up_errors: list[errors.GraphError | None] = field(default_factory=list)
+__all__ = ["Pass", "Result", "settle_keys"]
 
 
 class Pass:
@@ -71,10 +62,25 @@ class Pass:
     def run(self) -> dict[str, Result]:
         """Each user's outcome, or the error to retry it for; a tenant-wide refusal raises
         :class:`errors.AuthFailed`."""
-        with self.db.session() as session:  # read
+        read = self._read()
+        if read is None:
+            return {u: Outcome(UserState.SKIPPED, Reason.NOT_CONNECTED) for u in self.user_ids}
+        self.tenant_id = str(read.context.tenant_id)
+        plan = self._plan(read)
+        if not read.context.disconnecting:  # a disconnect removes everything: nothing to hold
+            plan = self._hold_mass_removals(plan)
+        planned = self._look_up(plan)
+        self._record(planned)
+        settled = self._settle(read, plan, self._apply(planned))
+        self._write_back(plan, settled)
+        return settled.results
+
+    def _read(self) -> Read | None:
+        """Everything the pass reads, in one transaction; None when the account has no tenant."""
+        with self.db.session() as session:
             context = store.account_context(session, self.account_id)
             if context is None or context.tenant_id is None:
-                return {u: Outcome(steps.SKIPPED, "not_connected") for u in self.user_ids}
+                return None
             views = store.user_views(session, self.account_id, self.user_ids)
             made = store.made_entries_of(session, self.account_id, self.user_ids)
             emails = [v.user.email for v in views.values() if v.user and v.user.email]
@@ -83,142 +89,103 @@ class Pass:
             views.update(store.user_views(session, self.account_id, others) if others else {})
             recorded_at = [m.mailbox_id for by_key in made.values() for m in by_key.values()
                            if steps.by_address(m.mailbox_id)]
-            cache = store.cached_mailboxes(session, self.account_id, context.tenant_id, emails + recorded_at,
-                                           self.now)
+            cached = store.cached_mailboxes(session, self.account_id, context.tenant_id, emails + recorded_at,
+                                            self.now)
             recorded = store.user_states_of(session, self.account_id, self.user_ids)
-        self.tenant_id = context.tenant_id
-        results: dict[str, Result] = {}
-        users: list[_User] = []
+        return Read(context, views, made, shared, cached, recorded)
+
+    def _plan(self, read: Read) -> Plan:
+        """Each user's plan; the directory look-ups made on the way are kept (to be cached)."""
+        cache = dict(read.cached)  # grows with each look-up: a later user sees an earlier user's
         payloads: reconcile.SharedPayloads = {}
-        quiet: set[str] = set()
-        self.nudge: set[str] = set()
-        directory: list[tuple[str, str | None]] = []
-        moves: list[tuple[str, reconcile.Key, str]] = []
-        for uid in self.user_ids:  # plan
-            view = views[uid]
-            decision = rules.Decision({}, "disconnected") if context.state == "disconnecting" else rules.decide(
-                view, context.verified_domains, self.now)
-            holding = decision
-            sharing = shared.get(view.user.email.lower(), []) if view.user and view.user.email else []
-            if sharing and context.state != "disconnecting":
-                holding = self._one_entry_per_mailbox(uid, decision, sharing, views, context.verified_domains)
-                decision = holding if uid == sharing[0] else decision
-            desired = reconcile.desired_entries(holding, self.account_id, uid, context.reminder_minutes, payloads,
-                                                context.locale)
-            address = view.user.email if desired and view.user else None
-            try:
-                mine, forgotten = self._by_id(made[uid], desired, address, cache, directory)
-            except errors.AuthFailed:
-                raise
-            except errors.GraphError as exc:
-                results[uid] = exc
-                continue
-            mailbox = cache.get(address.lower(), address) if address else None
-            if address and mailbox is None:
-                results[uid] = Outcome(FAILED, errors.USER_NOT_FOUND)
-                continue
-            moves += [(uid, key, m.mailbox_id) for key, m in mine.items() if m.mailbox_id != made[uid][key].mailbox_id]
-            ends = reconcile.session_ends(view.events.values())  # "past" as the LMS says now
-            actions = [*forgotten, *reconcile.plan(desired, mine, mailbox, self.now, ends)]
-            if actions:
-                boxes = [mailbox, *(m.mailbox_id for m in mine.values())]
-                users.append(_User(uid, decision, mailbox, actions, steps.findable(boxes, cache)))
-                continue
-            outcome = results[uid] = steps.settled(decision)
-            active = sum(1 for m in made[uid].values() if m.state == reconcile.ACTIVE)
-            if recorded.get(uid) == (outcome.state, outcome.reason, active):
-                quiet.add(uid)  # a pass that changes nothing writes nothing
-        held = set() if context.state == "disconnecting" else self._hold_mass_removals(users)
-        self._look_up(users)
-        self._record(users)
-        writes = [w for u in users for ws in u.writes for w in ws]
-        answers = self.graph.calendar.apply(self.tenant_id, writes) if writes else []
-        saves: list[tuple[str, steps.Save]] = []
-        drops: list[tuple[str, reconcile.Key]] = []
-        position = 0
-        for user in users:  # settle
-            done = []
-            for action, writes, transaction, looked in zip(user.actions, user.writes, user.transaction_ids,
-                                                            user.look_up_errors, strict=True):
-                settled = steps.settle(action, answers[position:position + len(writes)], user.mailbox,
-                                       transaction, looked, user.findable)
-                position += len(writes)
-                done.append(settled)
-                if isinstance(settled.change, steps.Save):
-                    saves.append((user.user_id, settled.change))
-                elif isinstance(settled.change, steps.Drop):
-                    drops.append((user.user_id, settled.change.key))
-            result = steps.outcome(user.decision, done)
-            if isinstance(result, LookUpAddress):
-                result = self._find_addresses(views[user.user_id], user.decision, result.addresses, directory)
-            if user.user_id in held and isinstance(result, Outcome) and result.state != FAILED:
-                result = Outcome(result.state, REMOVAL_HELD, again=result.again)
-            results[user.user_id] = result
-        self._write_back(saves, drops, directory, moves, {u: r for u, r in results.items() if u not in quiet})
-        return results
+        users = tuple(self._plan_user(uid, read, cache, payloads) for uid in self.user_ids)
+        return Plan(users, {address: cache[address] for address in cache.keys() - read.cached.keys()})
+
+    def _plan_user(self, uid: str, read: Read, cache: Found, payloads: reconcile.SharedPayloads) -> UserPlan:
+        """One user's plan: what the rules want, the actions that bring the records there; or the
+        user's result when no write is needed, or when a look-up failed or their address is nobody's."""
+        view, context = read.views[uid], read.context
+        decision = rules.Decision({}, Reason.DISCONNECTED) if context.disconnecting else rules.decide(
+            view, context.verified_domains, self.now)
+        holding, nudge = decision, None
+        sharing = read.shared.get(view.user.email.lower(), []) if view.user and view.user.email else []
+        if sharing and not context.disconnecting:
+            holding, nudge = self._one_entry_per_mailbox(uid, decision, sharing, read)
+            decision = holding if uid == sharing[0] else decision
+        plan = UserPlan(uid, decision, nudge=nudge)
+        desired = reconcile.desired_entries(holding, self.account_id, uid, context.settings.reminder_minutes,
+                                            payloads, context.settings.locale)
+        address = view.user.email if desired and view.user else None
+        try:
+            mine, forgotten = self._by_id(read.made[uid], desired, address, cache)
+        except errors.AuthFailed:
+            raise
+        except errors.GraphError as exc:
+            return replace(plan, result=exc)
+        mailbox = cache.get(address.lower(), address) if address else None
+        if address and mailbox is None:
+            return replace(plan, result=Outcome(UserState.FAILED, Reason.USER_NOT_FOUND))
+        moves = tuple((key, m.mailbox_id) for key, m in mine.items() if m.mailbox_id != read.made[uid][key].mailbox_id)
+        ends = reconcile.session_ends(view.events.values())  # "past" as the LMS says now
+        actions = (*forgotten, *reconcile.plan(desired, mine, mailbox, self.now, ends))
+        if actions:
+            boxes = [mailbox, *(m.mailbox_id for m in mine.values())]
+            return replace(plan, mailbox=mailbox, actions=actions, findable=frozenset(steps.findable(boxes, cache)),
+                           moves=moves)
+        outcome = steps.settled(decision)
+        active = sum(1 for m in read.made[uid].values() if m.state == EntryState.ACTIVE)
+        quiet = read.recorded.get(uid) == (outcome.state, outcome.reason, active)  # changes nothing: writes nothing
+        return replace(plan, moves=moves, result=outcome, quiet=quiet)
 
     def _one_entry_per_mailbox(self, uid: str, decision: rules.Decision, sharing: list[str],
-                               views: dict[str, Any], domains: tuple[str, ...] | None) -> rules.Decision:
+                               read: Read) -> tuple[rules.Decision, str | None]:
         """Several LMS users carry one address (``sharing``, sorted): the first holds the mailbox's
         entries, for every session any of them wants; the others hold none, and a pass of one of
-        them passes the holder again (what they want may have changed)."""
+        them passes the holder again (what they want may have changed). Returns the decision the
+        user's entries follow, and the holder to pass again."""
         if uid != sharing[0]:
-            self.nudge.add(sharing[0])
-            return rules.Decision({}, decision.skip_reason)
+            return rules.Decision({}, decision.skip_reason), sharing[0]
         wanted = dict(decision.wanted)
         for other in sharing[1:]:
-            wanted.update(rules.decide(views[other], domains, self.now).wanted)
-        return rules.Decision(wanted, decision.skip_reason)
+            wanted.update(rules.decide(read.views[other], read.context.verified_domains, self.now).wanted)
+        return rules.Decision(wanted, decision.skip_reason), None
 
     def _by_id(self, made: dict[reconcile.Key, reconcile.Made], desired: dict[reconcile.Key, reconcile.Desired],
-               address: str | None, cache: dict[str, str | None], directory: list[tuple[str, str | None]],
-               ) -> tuple[dict[reconcile.Key, reconcile.Made], list[reconcile.Forget]]:
+               address: str | None, cache: Found) -> tuple[dict[reconcile.Key, reconcile.Made], list[reconcile.Forget]]:
         """A user's entries by their mailbox's Graph id where the directory knows it (steps.by_id);
         first, when a wanted entry seems to be in another mailbox than the one at the user's
-        ``address``, the addresses involved are looked up (two addresses may be one user: a rename,
-        an alias). Raises the error of a look-up that could not be answered."""
+        ``address``, the addresses involved are looked up (into ``cache``: two addresses may be one
+        user, after a rename or through an alias). Raises the error of a look-up that could not be
+        answered."""
         mine, forgotten = steps.by_id(made, cache)
         unsure = steps.to_find(desired, mine, cache.get(address.lower(), address) if address else None, cache)
         if not unsure:
             return mine, forgotten
-        self._look_up_addresses(unsure, cache, directory)
+        self._ask_directory(unsure, cache)
         return steps.by_id(made, cache)
 
-    def _hold_mass_removals(self, users: list[_User]) -> set[str]:
-        """When the account's removals trip the guard (bridge.sync.guard), hold this pass's deletions (the
-        other writes go on); returns the users whose deletions are held."""
-        deleting = any(isinstance(a, Delete) for user in users for a in user.actions)
+    def _hold_mass_removals(self, plan: Plan) -> Plan:
+        """When the account's removals trip the guard (bridge.sync.guard), the plan without this pass's
+        deletions (the other writes go on), the users concerned marked ``held``."""
+        deleting = any(isinstance(a, Delete) for user in plan.users for a in user.actions)
         with self.db.session() as session:
             if not deleting and guard.current(session, self.account_id) is None:
-                return set()
+                return plan
             allowed = guard.removals_allowed(session, self.guard, self.account_id, self.now)  # lifts a hold, too
         if allowed or not deleting:
-            return set()
-        held = set()
-        for user in users:
-            kept: list[Action] = [a for a in user.actions if not isinstance(a, Delete)]
-            if len(kept) < len(user.actions):
-                held.add(user.user_id)
-                user.actions = kept
-        return held
+            return plan
+        return replace(plan, users=tuple(_without_deletions(user) for user in plan.users))
 
-    def _look_up(self, users: list[_User]) -> None:
-        """Find entries whose id is not known by their tag (one gateway call); then the writes."""
-        wanted = [(user, n, steps.look_up_for(a)) for user in users for n, a in enumerate(user.actions)]
-        asked = [(user, n, where) for user, n, where in wanted if where is not None]
-        found = self.graph.calendar.find(self.tenant_id, [where for _, _, where in asked]) if asked else []
-        by_action: dict[tuple[str, int], list[str] | errors.GraphError] = {
-            (user.user_id, n): answer for (user, n, _), answer in zip(asked, found, strict=True)}
-        for user in users:
-            for n, action in enumerate(user.actions):
-                hit = by_action.get((user.user_id, n), [])
-                transaction = str(uuid.uuid4()) if isinstance(action, Create) else ""
-                user.transaction_ids.append(transaction)
-                user.look_up_errors.append(hit if isinstance(hit, errors.GraphError) else None)
-                user.writes.append([] if isinstance(hit, errors.GraphError)
-                                   else steps.writes_for(action, user.mailbox, transaction, hit))
+    def _look_up(self, plan: Plan) -> tuple[Planned, ...]:
+        """Find the entries whose id is not known by their tag (one gateway call); then each action's
+        writes."""
+        pairs = [(user, action) for user in plan.users for action in user.actions]
+        asked = {n: where for n, (_, action) in enumerate(pairs) if (where := steps.look_up_for(action)) is not None}
+        found = self.graph.calendar.find(self.tenant_id, list(asked.values())) if asked else []
+        hits = dict(zip(asked, found, strict=True))
+        return tuple(_planned(user, action, hits.get(n, [])) for n, (user, action) in enumerate(pairs))
 
-    def _record(self, users: list[_User]) -> None:
+    def _record(self, planned: tuple[Planned, ...]) -> None:
         """Before anything is sent: creates recorded ``creating`` with their transactionId, and the
         updates and deletions about to be sent marked in flight (their outcome is not known until
         their answer is recorded: an update's hash is cleared, a deletion's entry becomes
@@ -226,62 +193,97 @@ class Pass:
         rows: list[dict[str, Any]] = []
         updates: list[tuple[str, reconcile.Key]] = []
         deletions: list[tuple[str, reconcile.Key]] = []
-        for user in users:
-            for action, transaction in zip(user.actions, user.transaction_ids, strict=True):
-                if isinstance(action, Create):
-                    assert user.mailbox is not None
-                    rows.append(store.entry_row(self.account_id, user.user_id, self.tenant_id, user.mailbox,
-                                                action.desired, state=CREATING, transaction_id=transaction))
-                elif isinstance(action, Update):
-                    updates.append((user.user_id, action.made.key))
-                elif isinstance(action, Delete):
-                    deletions.append((user.user_id, action.made.key))
+        for item in planned:
+            user, action = item.user, item.action
+            if isinstance(action, Create):
+                assert user.mailbox is not None
+                rows.append(store.entry_row(self.account_id, user.user_id, self.tenant_id, user.mailbox,
+                                            action.desired, state=EntryState.CREATING,
+                                            transaction_id=item.transaction_id))
+            elif isinstance(action, Update):
+                updates.append((user.user_id, action.made.key))
+            elif isinstance(action, Delete):
+                deletions.append((user.user_id, action.made.key))
         if rows or updates or deletions:
             with self.db.session() as session:
                 store.upsert_entries(session, rows)
                 store.mark_in_flight(session, self.account_id, updates=updates, deletions=deletions)
 
-    def _look_up_addresses(self, addresses: list[str], cache: dict[str, str | None],
-                           directory: list[tuple[str, str | None]]) -> None:
-        """Each address's Graph user id (None: no user has it) into ``cache`` and ``directory`` (to
-        be cached); raises the error of a look-up that could not be answered."""
-        for address in addresses:
-            graph_id = self.graph.directory.find_user(self.tenant_id, address)
-            cache[address.lower()] = graph_id
-            directory.append((address, graph_id))
+    def _apply(self, planned: tuple[Planned, ...]) -> tuple[Applied, ...]:
+        """Every write at once; each action with the answers to its own writes (the gateway answers
+        each write, in order)."""
+        writes = [w for item in planned for w in item.writes]
+        answers = iter(self.graph.calendar.apply(self.tenant_id, writes) if writes else [])
+        return tuple(Applied(item, tuple(islice(answers, len(item.writes)))) for item in planned)
 
-    def _find_addresses(self, view: Any, decision: rules.Decision, addresses: tuple[str, ...],
-                        directory: list[tuple[str, str | None]]) -> Result:
+    def _settle(self, read: Read, plan: Plan, applied: tuple[Applied, ...]) -> Settlement:
+        """Each action's record change, then each user's result (addresses Graph does not know looked
+        up in the directory first; held removals said)."""
+        done: dict[str, list[steps.Settled]] = {user.user_id: [] for user in plan.users}
+        saves: list[tuple[str, steps.Save]] = []
+        drops: list[tuple[str, reconcile.Key]] = []
+        for item in applied:
+            user = item.planned.user
+            settled = steps.settle(item.planned.action, item.answers, user.mailbox, item.planned.transaction_id,
+                                   item.planned.look_up_error, user.findable)
+            done[user.user_id].append(settled)
+            if isinstance(settled.change, steps.Save):
+                saves.append((user.user_id, settled.change))
+            elif isinstance(settled.change, steps.Drop):
+                drops.append((user.user_id, settled.change.key))
+        results: dict[str, Result] = {}
+        found = dict(plan.found)
+        for user in plan.users:
+            result = user.result if user.result is not None else steps.outcome(user.decision, done[user.user_id])
+            if isinstance(result, LookUpAddress):
+                result = self._find_addresses(read.views[user.user_id], user.decision, result.addresses, found)
+            if user.held and isinstance(result, Outcome) and result.state != UserState.FAILED:
+                result = Outcome(result.state, Reason.REMOVAL_HELD, again=result.again)
+            results[user.user_id] = result
+        return Settlement(results, tuple(saves), tuple(drops), found)
+
+    def _ask_directory(self, addresses: list[str], into: Found) -> None:
+        """Each address's Graph user id (None: no user has it) into ``into``, one by one, so what was
+        found before a failure is kept; raises the error of a look-up that could not be answered."""
+        for address in addresses:
+            into[address.lower()] = self.graph.directory.find_user(self.tenant_id, address)
+
+    def _find_addresses(self, view: UserView, decision: rules.Decision, addresses: tuple[str, ...],
+                        found: Found) -> Result:
         """Addresses that are not UPNs Graph knows (the user's own, or the one an entry was made
-        under): look them up by ``mail``/``proxyAddresses``; the user is passed again with the
-        mailboxes found. The user's own address found nowhere fails the user."""
-        found: dict[str, str | None] = {}
+        under): look them up by ``mail``/``proxyAddresses`` (into ``found``); the user is passed again
+        with the mailboxes found. The user's own address found nowhere fails the user."""
+        asked: Found = {}
         try:
-            self._look_up_addresses(list(addresses), found, directory)
+            self._ask_directory(list(addresses), asked)
         except errors.AuthFailed:
             raise
         except errors.GraphError as exc:
             return exc
+        finally:
+            found.update(asked)
         own = view.user.email.lower() if view.user and view.user.email else None
-        if own in found and found[own] is None:
-            return Outcome(FAILED, errors.USER_NOT_FOUND)
+        if own in asked and asked[own] is None:
+            return Outcome(UserState.FAILED, Reason.USER_NOT_FOUND)
         return steps.settled(decision, again=True)
 
-    def _write_back(self, saves: list[tuple[str, steps.Save]], drops: list[tuple[str, reconcile.Key]],
-                    directory: list[tuple[str, str | None]], moves: list[tuple[str, reconcile.Key, str]],
-                    results: dict[str, Result]) -> None:
+    def _write_back(self, plan: Plan, settled: Settlement) -> None:
         """Record every answer in one transaction: entries now known by their mailbox's id, made,
-        changed, gone; states; look-ups."""
-        rows = [self._row(user_id, save) for user_id, save in saves]
+        changed, gone; states (not those planned as recorded); look-ups; holders to pass again."""
+        moves = [(user.user_id, key, mailbox) for user in plan.users for key, mailbox in user.moves]
+        rows = [self._row(user_id, save) for user_id, save in settled.saves]
+        quiet = {user.user_id for user in plan.users if user.quiet}
+        nudge = {user.nudge for user in plan.users if user.nudge} - set(self.user_ids)
         with self.db.session() as session:
             store.move_entries(session, self.account_id, moves)
             store.upsert_entries(session, rows)
-            store.drop_entries(session, self.account_id, drops)
-            for address, graph_id in directory:
+            store.drop_entries(session, self.account_id, list(settled.drops))
+            for address, graph_id in settled.found.items():
                 store.cache_mailbox(session, self.account_id, self.tenant_id, address, graph_id, self.now)
             store.set_user_states(session, self.account_id, {
-                uid: (o.state, o.reason, o.detail) for uid, o in results.items() if isinstance(o, Outcome)})
-            dirty_keys.mark_dirty(session, self.account_id, sorted(self.nudge - set(self.user_ids)), self.now)
+                uid: (o.state, o.reason, o.detail) for uid, o in settled.results.items()
+                if isinstance(o, Outcome) and uid not in quiet})
+            dirty_keys.mark_dirty(session, self.account_id, sorted(nudge), self.now)
 
     def _row(self, user_id: str, save: steps.Save) -> dict[str, Any]:
         row = store.entry_row(self.account_id, user_id, self.tenant_id, save.mailbox, save.desired,
@@ -291,11 +293,25 @@ class Pass:
         return row
 
 
+def _without_deletions(user: UserPlan) -> UserPlan:
+    """The user's plan with its deletions held back (marked ``held`` when it had any)."""
+    kept = tuple(a for a in user.actions if not isinstance(a, Delete))
+    return replace(user, actions=kept, held=True) if len(kept) < len(user.actions) else user
+
+
+def _planned(user: UserPlan, action: reconcile.Action, hit: list[str] | errors.GraphError) -> Planned:
+    """An action's writes, given what its look-up by tag found (ids, or the error: then no write)."""
+    transaction = str(uuid.uuid4()) if isinstance(action, Create) else ""
+    if isinstance(hit, errors.GraphError):
+        return Planned(user, action, transaction, (), hit)
+    return Planned(user, action, transaction, tuple(steps.writes_for(action, user.mailbox, transaction, hit)))
+
+
 def settle_keys(db: Database, worker: str, group: list[dirty_keys.Claim], results: dict[str, Result],
                 now: datetime) -> None:
     """Complete, retry or give up each key of a worked group, in one transaction."""
     account_id = group[0].account_id
-    outcomes: list[tuple[str, datetime | None]] = []
+    outcomes: list[tuple[PassOutcome, datetime | None]] = []
     with db.session() as session:
         done = [c for c in group if isinstance(results[c.user_id], Outcome)]
         store.record_latencies(session, account_id, done, now, utcnow())
@@ -304,16 +320,17 @@ def settle_keys(db: Database, worker: str, group: list[dirty_keys.Claim], result
         for claim in group:
             result = results[claim.user_id]
             if isinstance(result, Outcome):
-                outcomes.append((result.state, claim.marked_at))
+                outcomes.append((PassOutcome(result.state), claim.marked_at))
                 continue
             decision = retry.after_user_failure(result, claim.attempts, now)
             if isinstance(decision, retry.GiveUp):
-                store.set_user_state(session, claim.account_id, claim.user_id, FAILED, "error", decision.reason)
+                store.set_user_state(session, claim.account_id, claim.user_id, UserState.FAILED, Reason.ERROR,
+                                     decision.reason)
                 dirty_keys.complete(session, claim, worker)
-                outcomes.append(("gave_up", claim.marked_at))
+                outcomes.append((PassOutcome.GAVE_UP, claim.marked_at))
             else:
                 dirty_keys.retry(session, claim, worker, decision.at, decision.reason)
-                outcomes.append(("retry", None))
+                outcomes.append((PassOutcome.RETRY, None))
     settled_at = utcnow()
     for outcome, marked_at in outcomes:
         metrics.settled(outcome, marked_at, settled_at)

@@ -19,12 +19,11 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from bridge.codes import EntryState, Reason, UserState
 from bridge.graph import errors
 from bridge.graph.calendar import Answer, Write
 from bridge.lms import rules
 from bridge.sync.reconcile import (
-    ACTIVE,
-    DELETED_IN_OUTLOOK,
     Action,
     Create,
     Delete,
@@ -36,18 +35,13 @@ from bridge.sync.reconcile import (
     Update,
 )
 
-SYNCED = "synced"
-SKIPPED = "skipped"
-FAILED = "failed"
-NO_UPCOMING = "no_upcoming_sessions"
-
 
 @dataclass(frozen=True)
 class Outcome:
     """How a user's pass ended; ``again`` asks for another pass (e.g. a mailbox moved)."""
 
-    state: str
-    reason: str | None = None
+    state: UserState
+    reason: Reason | None = None
     detail: str | None = None
     again: bool = False
 
@@ -63,8 +57,8 @@ class LookUpAddress:
 def settled(decision: rules.Decision, again: bool = False) -> Outcome:
     """The state of a user whose pass went through."""
     if decision.skip_reason:
-        return Outcome(SKIPPED, decision.skip_reason, again=again)
-    return Outcome(SYNCED, None if decision.wanted else NO_UPCOMING, again=again)
+        return Outcome(UserState.SKIPPED, decision.skip_reason, again=again)
+    return Outcome(UserState.SYNCED, None if decision.wanted else Reason.NO_UPCOMING_SESSIONS, again=again)
 
 
 @dataclass(frozen=True)
@@ -73,7 +67,7 @@ class Save:
 
     desired: Desired
     mailbox: str
-    state: str
+    state: EntryState
     transaction_id: str
     event_id: str | None
     payload_hash: str | None
@@ -162,7 +156,7 @@ def writes_for(action: Action, mailbox: str | None, transaction_id: str, found: 
 
 def _gone(error: errors.GraphError) -> bool:
     """An unknown mailbox holds nothing to delete."""
-    return isinstance(error, errors.MailboxUnreachable) and error.reason == errors.USER_NOT_FOUND
+    return isinstance(error, errors.MailboxUnreachable) and error.reason == Reason.USER_NOT_FOUND
 
 
 def _lost_address(error: errors.GraphError, box: str | None, findable: Collection[str]) -> bool:
@@ -209,15 +203,16 @@ def settle(action: Action, answers: Sequence[Answer], mailbox: str | None, trans
     else:
         assert mailbox is not None
         box, transaction, event_id = mailbox, transaction_id, str(answers[0])
-    return Settled(Save(desired, box, ACTIVE, transaction, event_id, desired.payload_hash, desired.material_hash))
+    return Settled(Save(desired, box, EntryState.ACTIVE, transaction, event_id, desired.payload_hash,
+                        desired.material_hash))
 
 
 def _deleted_in_outlook(action: Update) -> Settled:
     """The user deleted it: keep it gone unless time, place or link changed (then re-make it)."""
     changed = action.desired.material_hash != action.made.material_hash
     material = action.made.material_hash if changed else action.desired.material_hash
-    return Settled(Save(action.desired, action.made.mailbox_id, DELETED_IN_OUTLOOK, action.made.transaction_id,
-                        None, None, material), again=changed)
+    return Settled(Save(action.desired, action.made.mailbox_id, EntryState.DELETED_IN_OUTLOOK,
+                        action.made.transaction_id, None, None, material), again=changed)
 
 
 def outcome(decision: rules.Decision, done: Sequence[Settled]) -> Outcome | LookUpAddress | Exception:
@@ -229,7 +224,7 @@ def outcome(decision: rules.Decision, done: Sequence[Settled]) -> Outcome | Look
     failures = [s.error for s in done if s.error is not None]
     unreachable = next((e for e in failures if isinstance(e, errors.MailboxUnreachable)), None)
     if unreachable is not None:
-        return Outcome(FAILED, unreachable.reason, str(unreachable))
+        return Outcome(UserState.FAILED, unreachable.reason, str(unreachable))
     if failures:
         return failures[0]
     return settled(decision, any(s.again for s in done))

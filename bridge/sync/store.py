@@ -12,12 +12,14 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import Executable, Table, bindparam, case, delete, exists, func, insert, select, tuple_, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from bridge.codes import ConnectionState, EntryState
+from bridge.db import Upsert
+from bridge.lms import settings
 from bridge.lms import views as lms
+from bridge.lms.settings import AccountSettings
 from bridge.models import (
-    Account,
     Connection,
     DirectoryEntry,
     DirtyKey,
@@ -31,7 +33,7 @@ from bridge.models import (
     utcnow,
 )
 from bridge.queue.dirty_keys import Claim
-from bridge.sync.reconcile import CREATING, Desired, Key, Made
+from bridge.sync.reconcile import Desired, Key, Made
 
 FOUND_TTL = timedelta(hours=24)
 NOT_FOUND_TTL = timedelta(hours=1)
@@ -40,26 +42,30 @@ LATENCY_WINDOW = timedelta(hours=1)  # latency samples kept for the health panel
 
 @dataclass(frozen=True)
 class AccountContext:
+    """What a pass needs of its account: the connection's state and tenant, the tenant's verified
+    domains (None: unknown), and the account's settings."""
+
     account_id: str
-    state: str
+    state: ConnectionState
     tenant_id: str | None
-    reminder_minutes: int | None
     verified_domains: tuple[str, ...] | None
-    locale: str | None = None  # the language of the entries (None: English)
+    settings: AccountSettings
+
+    @property
+    def disconnecting(self) -> bool:
+        """Removing the account's future entries before it is disconnected (a pass removes them all)."""
+        return self.state == ConnectionState.DISCONNECTING
 
 
 def account_context(session: Session, account_id: str) -> AccountContext | None:
-    row = session.execute(
-        select(Account.reminder_minutes, Connection.state, Connection.tenant_id, Connection.verified_domains,
-               Account.locale)
-        .join(Connection, Connection.account_id == Account.id)
-        .where(Account.id == account_id)
-    ).first()
+    """The account's context, in one query; None when the account or its connection is not there."""
+    row = session.execute(settings.joined(
+        select(Connection.state, Connection.tenant_id, Connection.verified_domains), Connection.account_id)
+        .where(Connection.account_id == account_id)).first()
     if row is None:
         return None
-    reminder, state, tenant, domains, locale = row
-    return AccountContext(account_id, state, tenant, reminder, tuple(domains) if domains is not None else None,
-                          locale)
+    domains = tuple(row.verified_domains) if row.verified_domains is not None else None
+    return AccountContext(account_id, ConnectionState(row.state), row.tenant_id, domains, settings.from_row(row))
 
 
 def _event(row: Any, sessions: list[Any]) -> lms.Event:
@@ -80,26 +86,16 @@ def user_view(session: Session, account_id: str, user_id: str) -> lms.UserView:
     return user_views(session, account_id, [user_id])[user_id]
 
 
-
-
 def _made(row: Any) -> Made:
     return Made(key=(row.event_id, row.session_id), mailbox_id=row.mailbox_id, graph_event_id=row.graph_event_id,
-                transaction_id=row.transaction_id, state=row.state, payload_hash=row.payload_hash,
+                transaction_id=row.transaction_id, state=EntryState(row.state), payload_hash=row.payload_hash,
                 material_hash=row.material_hash, ends_at=row.ends_at, tag=row.tag)
-
-
-
-
-
-
 
 
 def set_user_state(session: Session, account_id: str, user_id: str, state: str,
                    reason: str | None = None, detail: str | None = None) -> None:
     """Record one user's sync state."""
     set_user_states(session, account_id, {user_id: (state, reason, detail)})
-
-
 
 
 def cache_mailbox(session: Session, account_id: str, tenant_id: str, address: str,
@@ -187,29 +183,17 @@ def entry_row(account_id: str, user_id: str, tenant_id: str, mailbox_id: str, de
             "updated_at": utcnow()}
 
 
-def _postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
-
-
 _ENTRY_KEYS = ("account_id", "user_id", "event_id", "session_id")
 _ENTRY_COLUMNS = ("tenant_id", "mailbox_id", "graph_event_id", "transaction_id", "tag", "state", "payload_hash",
                   "material_hash", "starts_at", "ends_at", "updated_at")
-
-
-@functools.cache
-def _upsert_entries(postgresql_: bool) -> Executable:
-    """upsert_entries's statement, built once per dialect (building it costs more than running it)."""
-    table = cast(Table, Entry.__table__)
-    statement = (postgresql.insert if postgresql_ else sqlite.insert)(table)
-    return statement.on_conflict_do_update(index_elements=[table.c[k] for k in _ENTRY_KEYS],
-                                           set_={c: statement.excluded[c] for c in _ENTRY_COLUMNS})
+_UPSERT_ENTRIES = Upsert(Entry, conflict=_ENTRY_KEYS, update=_ENTRY_COLUMNS)
 
 
 def upsert_entries(session: Session, rows: list[dict[str, object]]) -> None:
     """Insert or replace entry records (one statement, executed for many rows; every column of
     :func:`entry_row` given)."""
     if rows:
-        session.execute(_upsert_entries(_postgresql(session)), rows)
+        session.execute(_UPSERT_ENTRIES.statement(session), rows)
 
 
 @functools.cache
@@ -231,7 +215,7 @@ def mark_in_flight(session: Session, account_id: str, *, updates: list[tuple[str
         session.execute(_entry_update("payload_hash"), [{**pk(u, k), "payload_hash": None} for u, k in updates])
     if deletions:
         session.execute(_entry_update("state", "graph_event_id", "transaction_id"), [
-            {**pk(u, k), "state": CREATING, "graph_event_id": None, "transaction_id": str(uuid.uuid4())}
+            {**pk(u, k), "state": EntryState.CREATING, "graph_event_id": None, "transaction_id": str(uuid.uuid4())}
             for u, k in deletions])
 
 
@@ -264,16 +248,14 @@ def user_states_of(session: Session, account_id: str, user_ids: list[str]) -> di
     return {uid: (state, reason, entries) for uid, state, reason, entries in rows}
 
 
-@functools.cache
-def _upsert_states(postgresql_: bool) -> Executable:
-    table = cast(Table, UserState.__table__)
-    statement = (postgresql.insert if postgresql_ else sqlite.insert)(table)
-    new = statement.excluded
+def _changed_at(table: Table, new: Any) -> dict[str, object]:
+    """A state's ``changed_at`` moves only when its state or reason change."""
     moved = (table.c.state != new.state) | (func.coalesce(table.c.reason, "") != func.coalesce(new.reason, ""))
-    return statement.on_conflict_do_update(
-        index_elements=[table.c.account_id, table.c.user_id],
-        set_={"state": new.state, "reason": new.reason, "detail": new.detail, "entries": new.entries,
-              "changed_at": case((moved, new.changed_at), else_=table.c.changed_at)})
+    return {"changed_at": case((moved, new.changed_at), else_=table.c.changed_at)}
+
+
+_UPSERT_STATES = Upsert(UserState, conflict=("account_id", "user_id"), update=("state", "reason", "detail", "entries"),
+                        also=_changed_at)
 
 
 def set_user_states(session: Session, account_id: str,
@@ -284,9 +266,9 @@ def set_user_states(session: Session, account_id: str,
     ids = list(states)
     counts: dict[str, int] = {uid: n for uid, n in session.execute(
         select(Entry.user_id, func.count()).where(Entry.account_id == account_id, Entry.user_id.in_(ids),
-                                                  Entry.state == "active").group_by(Entry.user_id))}
+                                                  Entry.state == EntryState.ACTIVE).group_by(Entry.user_id))}
     now = utcnow()
-    session.execute(_upsert_states(_postgresql(session)), [
+    session.execute(_UPSERT_STATES.statement(session), [
         {"account_id": account_id, "user_id": uid, "state": state, "reason": reason, "detail": detail,
          "entries": counts.get(uid, 0), "changed_at": now} for uid, (state, reason, detail) in states.items()])
 

@@ -10,8 +10,8 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
 from marshmallow import Schema, fields, validate
 
+from bridge.codes import HookOutcome
 from bridge.feeds.ical import REFRESH
-from bridge.lms.ingest import Outcome
 from plugin.contract.feed_schemas import Address, AddressRequest
 from plugin.contract.schemas import DELIVERIES, MAX_BATCH, Batch, DeliveryField
 from plugin.host import FEED_ADDRESS_PATH
@@ -22,7 +22,7 @@ SIGNED: list[dict[str, list[str]]] = [{"HookSignature": [], "HookTimestamp": []}
 
 class Result(Schema):
     id = fields.String(required=True, metadata={"description": "The delivery id."})
-    status = fields.String(required=True, validate=validate.OneOf([o.value for o in Outcome]))
+    status = fields.String(required=True, validate=validate.OneOf([o.value for o in HookOutcome]))
 
 
 class BatchResult(Schema):

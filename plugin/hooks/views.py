@@ -17,7 +17,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
 from bridge import logs, metrics
-from bridge.lms.ingest import Outcome, apply_delivery
+from bridge.codes import HookOutcome
+from bridge.lms.ingest import apply_delivery
 from plugin.contract import openapi
 from plugin.contract.schemas import HookError, load_batch, load_delivery
 from plugin.services import services
@@ -73,7 +74,7 @@ def openapi_document() -> ResponseReturnValue:
     return openapi.document(services().manifest.version)
 
 
-def _apply(deliveries: Sequence[dict[str, Any]]) -> list[Outcome]:
+def _apply(deliveries: Sequence[dict[str, Any]]) -> list[HookOutcome]:
     try:
         with services().database.session() as session:
             return [apply_delivery(session, delivery) for delivery in deliveries]
@@ -86,8 +87,8 @@ def _apply(deliveries: Sequence[dict[str, Any]]) -> list[Outcome]:
         raise
 
 
-def _status(outcomes: Sequence[Outcome]) -> int:
-    return 202 if Outcome.APPLIED in outcomes else 200
+def _status(outcomes: Sequence[HookOutcome]) -> int:
+    return 202 if HookOutcome.APPLIED in outcomes else 200
 
 
 bp.register_error_handler(SignatureError, unauthorized)

@@ -20,12 +20,10 @@ from werkzeug.wrappers import Response
 
 from bridge import i18n
 from bridge.accounts import connection, consent, schedule
-from bridge.codes import AuditAction, ConnectionState, FeedMode
-from bridge.feeds import store as feed_store
+from bridge.codes import AuditAction, ConnectionState, FeedMode, MovedChoice
 from bridge.graph import errors
-from bridge.lms.ingest import ensure_account
+from bridge.lms import settings
 from bridge.models import LmsUser, utcnow
-from bridge.outlook_check import store as outlook_store
 from bridge.queue import dirty_keys
 from bridge.sync import guard
 from bridge.trust import audit
@@ -101,7 +99,7 @@ def reminder() -> ResponseReturnValue:
                                             most=MAX_REMINDER),
                            reminder_minutes=raw[:20])
     with services().database.session() as db:
-        connection.set_reminder(db, g.viewer.account, minutes)
+        settings.set_reminder(db, g.viewer.account, minutes)
         audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.REMINDER_CHANGED, minutes=minutes)
     return _done(_("Reminder saved: no reminder.") if minutes is None else
                  ngettext("Reminder saved: %(num)d minute before the start. Existing entries follow shortly.",
@@ -117,7 +115,7 @@ def language() -> ResponseReturnValue:
         return page.render(g.viewer, 400, _("Language of entries: choose one of the languages offered. "
                                             "Nothing was saved."))
     with services().database.session() as db:
-        connection.set_locale(db, g.viewer.account, code)
+        settings.set_locale(db, g.viewer.account, code)
     return _done(_("Language of entries saved: %(language)s. Existing entries follow shortly.",
                    language=i18n.display_name(code)))
 
@@ -191,22 +189,20 @@ FEED_SAVED: dict[str, Any] = {
 def feeds() -> ResponseReturnValue:
     """Save who is offered a calendar feed: nobody, the users Graph cannot reach, or everyone."""
     chosen = request.form.get("feed_mode", "")
-    if chosen not in feed_store.MODES:
+    if chosen not in tuple(FeedMode):
         return page.render(g.viewer, 400, _("Calendar feeds: choose one of the options. Nothing was changed."))
     with services().database.session() as db:
-        ensure_account(db, g.viewer.account)
-        feed_store.set_mode(db, g.viewer.account, chosen)
-    return _done(str(FEED_SAVED[chosen]))
+        settings.set_feed_mode(db, g.viewer.account, chosen)
+    return _done(str(FEED_SAVED[FeedMode(chosen)]))
 
 
 @bp.post("/outlook-changes")
 def outlook_changes() -> ResponseReturnValue:
     """Save what happens to an entry a user moved in Outlook: put back to the LMS's time, or left."""
     chosen = request.form.get("moved", "")
-    if chosen not in outlook_store.MOVED_CHOICES:
+    if chosen not in tuple(MovedChoice):
         return page.render(g.viewer, 400, _("Entries moved in Outlook: choose one of the options. "
                                             "Nothing was changed."))
     with services().database.session() as db:
-        ensure_account(db, g.viewer.account)
-        outlook_store.set_moved_choice(db, g.viewer.account, chosen)
+        settings.set_moved_choice(db, g.viewer.account, chosen)
     return _done(str(words.OUTLOOK_SAVED[chosen]))

@@ -22,9 +22,10 @@ from markupsafe import Markup, escape
 
 from bridge import i18n
 from bridge.accounts import connection, consent, status
-from bridge.codes import ConnectionState, MovedChoice, UserState
+from bridge.codes import ConnectionState, UserState
 from bridge.feeds import store as feed_store
-from bridge.models import Account, Connection, ConsentRequest, RemovalHold, utcnow
+from bridge.lms import settings as account_settings
+from bridge.models import Connection, ConsentRequest, RemovalHold, utcnow
 from bridge.outlook_check import store as outlook_store
 from bridge.sync import guard
 from plugin import launch, words
@@ -78,10 +79,10 @@ class PageView:
     rows: list[status.UserRow] = field(default_factory=list)
     total: int = 0
     trust: trust_page.TrustView | None = None
-    feed_mode: str = feed_store.DEFAULT_MODE
+    feed_mode: str = account_settings.DEFAULTS.feed_mode
     feed_offered: set[str] = field(default_factory=set)  # users on this page offered a calendar feed
     outlook_changes: dict[str, tuple[str, datetime]] = field(default_factory=dict)  # user → (kind, seen at)
-    moved_choice: str = MovedChoice.PUT_BACK
+    moved_choice: str = account_settings.DEFAULTS.moved_choice
 
     @property
     def pages(self) -> int:
@@ -100,9 +101,8 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
     settings = services().settings
     with services().database.session() as db:
         conn = connection.connection(db, viewer.account)
-        account = db.get(Account, viewer.account)
-        view = PageView(viewer, conn, account.reminder_minutes if account else 15,
-                        account.locale if account else None, filters)
+        chosen = account_settings.read(db, viewer.account)
+        view = PageView(viewer, conn, chosen.reminder_minutes, chosen.locale, filters)
         view.link = consent.pending_link(db, settings, viewer.account, utcnow())
         view.last_request = consent.last_request(db, viewer.account)
         view.names = status.names(db, viewer.account, [conn.requested_by, conn.connected_by])
@@ -116,8 +116,7 @@ def load(viewer: Viewer, filters: Filters) -> PageView:
                 view.feed_offered = feed_store.offered_among(
                     db, viewer.account, [(r.user_id, r.email, r.reason) for r in view.rows])
                 view.outlook_changes = outlook_store.latest_changes(db, viewer.account, [r.user_id for r in view.rows])
-        view.feed_mode = feed_store.mode(db, viewer.account)
-        view.moved_choice = outlook_store.moved_choice(db, viewer.account)
+        view.feed_mode, view.moved_choice = chosen.feed_mode, chosen.moved_choice
         if viewer.manages:
             view.trust = trust_page.load(db, settings, viewer.account, conn.state, request.args, utcnow())
     return view

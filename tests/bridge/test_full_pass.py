@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bridge.accounts import connection, schedule
 from bridge.db import Database
+from bridge.lms import settings as account_settings
 from bridge.models import DirtyKey
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
 from tests.reliability.lms import soon
@@ -77,5 +78,5 @@ def test_a_domain_removed_queues_everyone_and_their_entries_go(world: MemoryWorl
 
 def test_a_reminder_change_queues_the_holders_of_entries(world: MemoryWorld) -> None:
     with world.database.session() as session:
-        connection.set_reminder(session, ACCOUNT, 30)
+        account_settings.set_reminder(session, ACCOUNT, 30)
     assert queued(world) == ["ann", "bob", "org"]

@@ -9,10 +9,10 @@ from datetime import UTC, datetime
 
 import pytest
 
+from bridge.codes import Reason
 from bridge.db import Database
 from bridge.sync import guard, store
 from bridge.sync.guard import Guard
-from bridge.sync.run import REMOVAL_HELD
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
 from tests.reliability.lms import soon
 
@@ -58,7 +58,7 @@ def test_a_mass_removal_waits_for_confirmation_while_creations_go_on(world: Memo
         assert hold.removals == 10 and hold.future_entries in (15, 16)  # counted before or after the creation
         assert hold.causes == {"events_deleted": [10, 2]} and hold.users == 9  # the organizer and 8 learners
         assert guard.reason(hold).startswith("10 of 2 deleted events (noticed at ")
-    assert REMOVAL_HELD in reasons(world)
+    assert Reason.REMOVAL_HELD in reasons(world)
 
     with world.database.session() as session:
         confirmed = guard.confirm(session, ACCOUNT, "owner", datetime.now(UTC))
@@ -68,7 +68,7 @@ def test_a_mass_removal_waits_for_confirmation_while_creations_go_on(world: Memo
     assert world.problems() == []
     with world.database.session() as session:
         assert guard.current(session, ACCOUNT) is None
-    assert REMOVAL_HELD not in reasons(world)
+    assert Reason.REMOVAL_HELD not in reasons(world)
 
 
 def test_the_hold_lifts_when_the_lms_comes_back(world: MemoryWorld) -> None:

@@ -6,9 +6,9 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bridge.codes import HookOutcome as Outcome
 from bridge.db import Database
 from bridge.lms import ingest
-from bridge.lms.ingest import Outcome
 from bridge.models import Delivery, DirtyKey, LmsSession
 from bridge.sync import store
 

@@ -10,15 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bridge.codes import MovedChoice
+from bridge.codes import EntryState, MovedChoice
 from bridge.db import Database
 from bridge.graph.client import Graph
 from bridge.graph.memory import MemoryTenant
 from bridge.graph.wire import Reply, Request
+from bridge.lms import settings as account_settings
 from bridge.models import Entry, OutlookChange, OutlookCheck
 from bridge.outlook_check import check as outlook_check
 from bridge.outlook_check import store
-from bridge.sync.reconcile import ACTIVE, DELETED_IN_OUTLOOK
 from bridge.worker.loop import Worker
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
 from tests.reliability.lms import soon
@@ -93,7 +93,7 @@ def test_a_deletion_and_a_move_are_seen_in_one_check_and_the_choice_is_followed(
     baseline = first.check_outlook(BASE)
     assert (baseline.mailboxes, baseline.deleted, baseline.moved) == (3, 0, 0)
     with world.database.session() as session:
-        store.set_moved_choice(session, ACCOUNT, choice)
+        account_settings.set_moved_choice(session, ACCOUNT, choice)
     lms_time = event(world, "bob")["start"], event(world, "bob")["end"]
     world.tenant.delete_event(f"ann@{DOMAIN}", event(world, "ann")["id"])
     moved_to = move_an_hour_later(world, "bob")
@@ -105,7 +105,7 @@ def test_a_deletion_and_a_move_are_seen_in_one_check_and_the_choice_is_followed(
     deltas = [p for p in transport.paths if "calendarView/delta" in p]
     assert len(deltas) == 3 and all("$deltatoken=" in p and "startDateTime" not in p for p in deltas)
     assert changes(world) == {"ann": "deleted", "bob": "moved"}
-    assert entry(world, "ann").state == DELETED_IN_OUTLOOK
+    assert entry(world, "ann").state == EntryState.DELETED_IN_OUTLOOK
     with world.database.session() as session:
         assert {u: k for u, (k, _) in store.latest_changes(session, ACCOUNT, ["ann", "bob", "org"]).items()} == {
             "ann": "deleted", "bob": "moved"}
@@ -114,7 +114,7 @@ def test_a_deletion_and_a_move_are_seen_in_one_check_and_the_choice_is_followed(
     assert world.tenant.events(f"ann@{DOMAIN}") == []  # a deletion is not put back (BEHAVIOUR §9)
     expected = lms_time if choice == MovedChoice.PUT_BACK else moved_to
     assert (event(world, "bob")["start"], event(world, "bob")["end"]) == expected
-    assert entry(world, "bob").state == ACTIVE
+    assert entry(world, "bob").state == EntryState.ACTIVE
     again = restarted(world)[0].check_outlook(BASE)
     assert (again.deleted, again.moved) == (0, 0)  # the plugin's own putting back is not a user's move
 
@@ -152,7 +152,7 @@ def test_pages_are_followed_and_a_round_cut_short_goes_on_at_the_next_check(worl
     skipped = [p for p in transport.paths if "$skiptoken=" in p]
     assert skipped  # the second pages were asked by their nextLink
     rest = outlook_check.check(world.database, worker.graph, BASE, pages=10, page_size=1)
-    assert rest.deleted == 0 and rest.moved == 0 and entry(world, "ann").state == ACTIVE
+    assert rest.deleted == 0 and rest.moved == 0 and entry(world, "ann").state == EntryState.ACTIVE
 
 
 def test_at_most_the_limit_of_mailboxes_per_check_oldest_first(world: MemoryWorld) -> None:
@@ -166,9 +166,9 @@ def test_at_most_the_limit_of_mailboxes_per_check_oldest_first(world: MemoryWorl
 
 def test_an_unknown_choice_is_refused_and_nothing_stored(world: MemoryWorld) -> None:
     with world.database.session() as session, pytest.raises(ValueError, match="'sometimes' is not one of"):
-        store.set_moved_choice(session, ACCOUNT, "sometimes")
+        account_settings.set_moved_choice(session, ACCOUNT, "sometimes")
     with world.database.session() as session:
-        assert store.moved_choice(session, ACCOUNT) == MovedChoice.PUT_BACK
+        assert account_settings.read(session, ACCOUNT).moved_choice == MovedChoice.PUT_BACK
 
 
 def test_the_worker_checks_outlook_as_part_of_its_housekeeping(world: MemoryWorld) -> None:
@@ -182,7 +182,7 @@ def test_the_worker_checks_outlook_as_part_of_its_housekeeping(world: MemoryWorl
 def test_a_move_left_as_the_user_made_it_is_not_seen_again_by_a_new_round(world: MemoryWorld) -> None:
     restarted(world)[0].check_outlook(BASE)
     with world.database.session() as session:
-        store.set_moved_choice(session, ACCOUNT, MovedChoice.LEAVE)
+        account_settings.set_moved_choice(session, ACCOUNT, MovedChoice.LEAVE)
     move_an_hour_later(world, "bob")
     assert restarted(world)[0].check_outlook(BASE).moved == 1
     with world.database.session() as session:  # as when Graph refuses a token: a new round lists it all

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bridge.codes import EntryState
 from bridge.sync import reconcile as r
 
 NOW = datetime(2026, 6, 1, 12, tzinfo=UTC)
@@ -16,7 +17,7 @@ def desired(sid: str = "s1", payload_hash: str = "p1", material: str = "m1") -> 
                      starts_at=NOW + timedelta(days=1), ends_at=NOW + timedelta(days=1, hours=2), tag=f"t-{sid}")
 
 
-def made(sid: str = "s1", state: str = r.ACTIVE, payload_hash: str | None = "p1", material: str = "m1",
+def made(sid: str = "s1", state: str = EntryState.ACTIVE, payload_hash: str | None = "p1", material: str = "m1",
          ends_at: datetime | None = None, mailbox: str = "mbx", graph_id: str | None = "g1") -> r.Made:
     return r.Made(key=("e1", sid), mailbox_id=mailbox, graph_event_id=graph_id, transaction_id="tx",
                   state=state, payload_hash=payload_hash, material_hash=material,
@@ -33,17 +34,17 @@ CASES = [
     ("changed content is updated", {"s1": desired(payload_hash="p2")}, {"s1": made()}, [("Update", "s1")]),
     ("no longer wanted is deleted", {}, {"s1": made()}, [("Delete", "s1")]),
     ("a past entry is never touched, even if unwanted", {}, {"s1": made(ends_at=NOW - timedelta(hours=1))}, []),
-    ("an unconfirmed create is resumed", {"s1": desired()}, {"s1": made(state=r.CREATING, graph_id=None)},
+    ("an unconfirmed create is resumed", {"s1": desired()}, {"s1": made(state=EntryState.CREATING, graph_id=None)},
      [("Resume", "s1")]),
     ("an unconfirmed, unwanted create is looked up and deleted", {},
-     {"s1": made(state=r.CREATING, graph_id=None)}, [("Delete", "s1")]),
+     {"s1": made(state=EntryState.CREATING, graph_id=None)}, [("Delete", "s1")]),
     ("deleted in Outlook and only the title changed: stays gone",
-     {"s1": desired(payload_hash="p2")}, {"s1": made(state=r.DELETED_IN_OUTLOOK, payload_hash=None)}, []),
+     {"s1": desired(payload_hash="p2")}, {"s1": made(state=EntryState.DELETED_IN_OUTLOOK, payload_hash=None)}, []),
     ("deleted in Outlook and the time changed: made again",
-     {"s1": desired(material="m2")}, {"s1": made(state=r.DELETED_IN_OUTLOOK, payload_hash=None)},
+     {"s1": desired(material="m2")}, {"s1": made(state=EntryState.DELETED_IN_OUTLOOK, payload_hash=None)},
      [("Create", "s1")]),
     ("deleted in Outlook and no longer wanted: record forgotten", {},
-     {"s1": made(state=r.DELETED_IN_OUTLOOK)}, [("Forget", "s1")]),
+     {"s1": made(state=EntryState.DELETED_IN_OUTLOOK)}, [("Forget", "s1")]),
     ("moved to another session: old removed before new made",
      {"s2": desired("s2")}, {"s1": made("s1")}, [("Delete", "s1"), ("Create", "s2")]),
     ("the user's mailbox changed: removed from the old one first",
@@ -77,7 +78,7 @@ MOVES = [
     ("a session moved from the past into the future: its entry follows it",
      {"s1": desired(payload_hash="p2")}, {"s1": made(ends_at=PAST)}, {"s1": LATER}, [("Update", "s1")]),
     ("moved into the future, unconfirmed create: resumed", {"s1": desired()},
-     {"s1": made(state=r.CREATING, graph_id=None, ends_at=PAST)}, {"s1": LATER}, [("Resume", "s1")]),
+     {"s1": made(state=EntryState.CREATING, graph_id=None, ends_at=PAST)}, {"s1": LATER}, [("Resume", "s1")]),
     ("a session moved into the past is left alone (not wanted, not removed)",
      {}, {"s1": made()}, {"s1": PAST}, []),
     ("a session the LMS no longer has: the recorded end decides",

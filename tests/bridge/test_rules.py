@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bridge.codes import Because, Reason
 from bridge.lms import eligibility, rules
 from bridge.lms.views import Enrollment, Event, Session, User, UserView
 
@@ -39,7 +40,7 @@ CASES = [
     ("assigned learner gets that session",
      view(enrollments=(Enrollment("e1", "s2"),)), None, {"s2"}, None),
     ("enrolled without a session chosen gets nothing",
-     view(enrollments=(Enrollment("e1", None),)), None, set(), rules.NO_SESSION_CHOSEN),
+     view(enrollments=(Enrollment("e1", None),)), None, set(), Reason.NO_SESSION_CHOSEN),
     ("a session in progress is still wanted",
      view(enrollments=(Enrollment("e1", "s1"),)), None, {"s1"}, None),
     ("a past session is never wanted",
@@ -50,20 +51,20 @@ CASES = [
      view(events=(), enrollments=(Enrollment("e1", "s2"),)), None, set(), None),
     ("a session removed from the event gives nothing",
      view(events=(replace(EVENT, sessions=(PAST, RUNNING, LATER)),), enrollments=(Enrollment("e1", "s2"),)),
-     None, set(), rules.NO_SESSION_CHOSEN),
+     None, set(), Reason.NO_SESSION_CHOSEN),
     ("an inactive user gets nothing",
-     view(replace(ALICE, active=False), enrollments=(Enrollment("e1", "s2"),)), None, set(), eligibility.INACTIVE),
+     view(replace(ALICE, active=False), enrollments=(Enrollment("e1", "s2"),)), None, set(), Reason.INACTIVE),
     ("a deleted user gets nothing",
-     view(None, enrollments=(Enrollment("e1", "s2"),)), None, set(), eligibility.DELETED),
+     view(None, enrollments=(Enrollment("e1", "s2"),)), None, set(), Reason.DELETED),
     ("a personal address is skipped",
      view(replace(ALICE, email="alice@gmail.com"), enrollments=(Enrollment("e1", "s2"),)), None, set(),
-     eligibility.PERSONAL_EMAIL),
+     Reason.PERSONAL_EMAIL),
     ("a personal address in capitals is skipped too",
      view(replace(ALICE, email="Alice@Yandex.RU"), enrollments=(Enrollment("e1", "s2"),)), None, set(),
-     eligibility.PERSONAL_EMAIL),
+     Reason.PERSONAL_EMAIL),
     ("an address outside the tenant's verified domains is skipped",
      view(replace(ALICE, email="alice@partner.org"), enrollments=(Enrollment("e1", "s2"),)),
-     ("contoso.com",), set(), eligibility.DOMAIN_NOT_IN_TENANT),
+     ("contoso.com",), set(), Reason.DOMAIN_NOT_IN_TENANT),
     ("an address in a verified domain is synced",
      view(enrollments=(Enrollment("e1", "s2"),)), ("Contoso.com", "fabrikam.com"), {"s2"}, None),
     ("organizer and learner of one session get it once",
@@ -84,9 +85,9 @@ def test_rule(name: str, user_view: UserView, domains: tuple[str, ...] | None, w
 
 def test_why_each_entry_is_wanted() -> None:
     decision = rules.decide(view(replace(ALICE, id="org"), enrollments=(Enrollment("e1", "s2"),)), None, NOW)
-    assert decision.wanted[("e1", "s2")].because == rules.ORGANIZER
+    assert decision.wanted[("e1", "s2")].because == Because.ORGANIZER
     learner = rules.decide(view(enrollments=(Enrollment("e1", "s2"),)), None, NOW)
-    assert learner.wanted[("e1", "s2")].because == rules.ASSIGNED
+    assert learner.wanted[("e1", "s2")].because == Because.ASSIGNED
 
 
 def test_consumer_domains_are_data() -> None:

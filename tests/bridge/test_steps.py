@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from bridge.codes import EntryState, Reason, UserState
 from bridge.graph import errors
 from bridge.graph.calendar import Write
 from bridge.lms import rules
@@ -16,14 +17,14 @@ from tests.bridge.test_reconcile import desired, made
 
 NEW = desired(payload_hash="p2")
 MADE = made()
-PENDING = made(state=r.CREATING, graph_id=None)
+PENDING = made(state=EntryState.CREATING, graph_id=None)
 LOST = errors.Transient("lost")
 THROTTLED = errors.Throttled("429", 3.0)
 NOT_FOUND = errors.NotFound("404")
-NO_USER = errors.MailboxUnreachable("404", errors.USER_NOT_FOUND)
+NO_USER = errors.MailboxUnreachable("404", Reason.USER_NOT_FOUND)
 OLD = "ann@old.example"  # an address the directory was not asked about yet
 AT_ADDRESS = made(mailbox=OLD)
-ON_PREMISES = errors.MailboxUnreachable("404", errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE)
+ON_PREMISES = errors.MailboxUnreachable("404", Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE)
 
 WRITES: list[tuple[str, r.Action, list[str], list[Write]]] = [
     ("create in the user's mailbox with a fresh transaction id", r.Create(NEW), [],
@@ -51,7 +52,7 @@ def test_only_unknown_ids_are_looked_up() -> None:
     assert [steps.look_up_for(a) for a in (r.Create(NEW), r.Update(NEW, MADE), r.Delete(MADE))] == [None] * 3
 
 
-def save(event_id: str | None, *, state: str = r.ACTIVE, mailbox: str = "box", transaction: str = "tx-new",
+def save(event_id: str | None, *, state: str = EntryState.ACTIVE, mailbox: str = "box", transaction: str = "tx-new",
          payload_hash: str | None = "p2", material: str | None = "m1") -> steps.Save:
     return steps.Save(NEW, mailbox, state, transaction, event_id, payload_hash, material)
 
@@ -71,10 +72,11 @@ SETTLE: list[tuple[str, r.Action, list[Any], Any, steps.Settled]] = [
     ("update lost: in flight (hash cleared before sending)", r.Update(NEW, MADE), [LOST], None,
      steps.Settled(None, LOST)),
     ("deleted in Outlook, only the title changed: stays gone", r.Update(NEW, MADE), [NOT_FOUND], None,
-     steps.Settled(save(None, state=r.DELETED_IN_OUTLOOK, mailbox="mbx", transaction="tx", payload_hash=None))),
+     steps.Settled(save(None, state=EntryState.DELETED_IN_OUTLOOK, mailbox="mbx", transaction="tx",
+                        payload_hash=None))),
     ("deleted in Outlook, time changed: made again next pass", r.Update(desired(material="m2"), MADE),
-     [NOT_FOUND], None, steps.Settled(steps.Save(desired(material="m2"), "mbx", r.DELETED_IN_OUTLOOK, "tx", None,
-                                                 None, "m1"), again=True)),
+     [NOT_FOUND], None, steps.Settled(steps.Save(desired(material="m2"), "mbx", EntryState.DELETED_IN_OUTLOOK, "tx",
+                                                 None, None, "m1"), again=True)),
     ("deleted", r.Delete(MADE), ["g1"], None, steps.Settled(steps.Drop(MADE.key))),
     ("deletion of an unknown mailbox: nothing to delete", r.Delete(MADE), [NO_USER], None,
      steps.Settled(steps.Drop(MADE.key))),
@@ -91,7 +93,7 @@ SETTLE: list[tuple[str, r.Action, list[Any], Any, steps.Settled]] = [
      steps.Settled(None, NO_USER, find=OLD)),
     ("deletion's tag look-up at such an address: not gone, find it", r.Delete(made(mailbox=OLD, graph_id=None)),
      [], NO_USER, steps.Settled(None, NO_USER, find=OLD)),
-    ("resume at such an address: creating stays, find it", r.Resume(NEW, made(mailbox=OLD, state=r.CREATING)),
+    ("resume at such an address: creating stays, find it", r.Resume(NEW, made(mailbox=OLD, state=EntryState.CREATING)),
      [NO_USER], None, steps.Settled(None, NO_USER, find=OLD)),
 ]
 FINDABLE = {"box", OLD}
@@ -106,16 +108,16 @@ def test_settle(name: str, action: r.Action, answers: list[Any], looked: Any, ex
 
 WANTED = rules.Decision({("e1", "s1"): object()}, None)  # type: ignore[dict-item]
 OUTCOMES: list[tuple[str, list[steps.Settled], Any]] = [
-    ("all went through", [steps.Settled(None)], steps.Outcome(steps.SYNCED)),
+    ("all went through", [steps.Settled(None)], steps.Outcome(UserState.SYNCED)),
     ("another pass asked for", [steps.Settled(None), steps.Settled(None, again=True)],
-     steps.Outcome(steps.SYNCED, again=True)),
+     steps.Outcome(UserState.SYNCED, again=True)),
     ("a write lost: retry the user", [steps.Settled(None), steps.Settled(None, LOST)], LOST),
     ("on-premises mailbox: failed with the reason", [steps.Settled(None, ON_PREMISES)],
-     steps.Outcome(steps.FAILED, errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE, str(ON_PREMISES))),
+     steps.Outcome(UserState.FAILED, Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE, str(ON_PREMISES))),
     ("unknown UPN: look the addresses up, each once", [steps.Settled(None, NO_USER, find="b@x"), steps.Settled(
         None, NO_USER, find="a@x"), steps.Settled(None, NO_USER, find="b@x")], steps.LookUpAddress(("a@x", "b@x"))),
     ("unknown even after a look-up: failed", [steps.Settled(None, NO_USER)],
-     steps.Outcome(steps.FAILED, errors.USER_NOT_FOUND, str(NO_USER))),
+     steps.Outcome(UserState.FAILED, Reason.USER_NOT_FOUND, str(NO_USER))),
 ]
 
 
@@ -126,8 +128,8 @@ def test_outcome(name: str, done: list[steps.Settled], expected: Any) -> None:
 
 def test_a_skipped_user_keeps_the_reason() -> None:
     assert steps.outcome(rules.Decision({}, "inactive"), [steps.Settled(None)]) == \
-        steps.Outcome(steps.SKIPPED, "inactive")
-    assert steps.outcome(rules.Decision({}, None), []) == steps.Outcome(steps.SYNCED, steps.NO_UPCOMING)
+        steps.Outcome(UserState.SKIPPED, "inactive")
+    assert steps.outcome(rules.Decision({}, None), []) == steps.Outcome(UserState.SYNCED, Reason.NO_UPCOMING_SESSIONS)
 
 
 CACHE: dict[str, str | None] = {OLD: "id-ann", "gone@old.example": None, "self@x.example": "self@x.example"}

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select, update
 
 from bridge.accounts import connection
-from bridge.codes import ConnectionState
+from bridge.codes import ConnectionState, Reason
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.memory import Faults
@@ -102,8 +102,8 @@ def test_unreachable_mailboxes_fail_with_the_reason(world: MemoryWorld) -> None:
     world.deliver(world.lms.upsert_user("dan"), world.lms.enroll("e1", "dan", "s0"),
                   world.lms.upsert_user("eve"), world.lms.enroll("e1", "eve", "s0"))
     world.sync()
-    assert states(world)["dan"] == ("failed", errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE)
-    assert states(world)["eve"] == ("failed", errors.USER_NOT_FOUND)
+    assert states(world)["dan"] == ("failed", Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE)
+    assert states(world)["eve"] == ("failed", Reason.USER_NOT_FOUND)
 
 
 def test_deleted_in_outlook_stays_gone_until_the_time_changes(world: MemoryWorld) -> None:

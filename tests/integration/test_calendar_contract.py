@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from bridge.codes import AccessGrant
+from bridge.codes import AccessGrant, Reason
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.auth import token_roles
@@ -220,10 +220,10 @@ class TestCalendarContract:
         answers = backend.graph.calendar.apply(backend.tenant_id, [
             Write.create(unknown, payload("One", "t1"), fresh()), Write.create(onprem, payload("One", "t2"), fresh())])
         assert [(type(a), getattr(a, "reason", None)) for a in answers] == [
-            (errors.MailboxUnreachable, errors.USER_NOT_FOUND),
-            (errors.MailboxUnreachable, errors.MAILBOX_NOT_IN_EXCHANGE_ONLINE)]
+            (errors.MailboxUnreachable, Reason.USER_NOT_FOUND),
+            (errors.MailboxUnreachable, Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE)]
         [found] = backend.graph.calendar.find(backend.tenant_id, [(unknown, "t1")])
-        assert isinstance(found, errors.MailboxUnreachable) and found.reason == errors.USER_NOT_FOUND
+        assert isinstance(found, errors.MailboxUnreachable) and found.reason == Reason.USER_NOT_FOUND
 
     def test_many_writes_of_many_mailboxes_at_once(self, backend: Backend) -> None:
         """More than one envelope (20) and more than four writes of one mailbox: each answered once."""
@@ -273,7 +273,7 @@ class TestCalendarContract:
         [made] = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), fresh())])
         backend.rename(ann, renamed)
         [lost] = backend.graph.calendar.apply(backend.tenant_id, [Write.update(ann, str(made), {"subject": "X"})])
-        assert isinstance(lost, errors.MailboxUnreachable) and lost.reason == errors.USER_NOT_FOUND
+        assert isinstance(lost, errors.MailboxUnreachable) and lost.reason == Reason.USER_NOT_FOUND
         assert backend.graph.directory.find_user(backend.tenant_id, ann) == graph_id  # by proxyAddresses
         assert backend.graph.directory.find_user(backend.tenant_id, renamed) == graph_id
         assert backend.graph.calendar.find(backend.tenant_id, [(graph_id, "t1")]) == [[made]]
@@ -306,12 +306,12 @@ class TestAccessScopedInExchange:
         for refused in answers[1:]:
             assert isinstance(refused, errors.MailboxUnreachable), refused
             assert (refused.reason, refused.status, refused.code) == (
-                errors.OUTSIDE_EXCHANGE_SCOPE, 403, "ErrorAccessDenied")
+                Reason.OUTSIDE_EXCHANGE_SCOPE, 403, "ErrorAccessDenied")
             assert DENIED in str(refused)
         assert (backend.subjects(ann), backend.subjects(bob), backend.subjects(cid)) == (["One"], [], [])
         found = backend.graph.calendar.find(backend.tenant_id, [(ann, f"t-{ann}"), (bob, f"t-{bob}")], SCOPED)
         assert found[0] == [answers[0]]
-        assert isinstance(found[1], errors.MailboxUnreachable) and found[1].reason == errors.OUTSIDE_EXCHANGE_SCOPE
+        assert isinstance(found[1], errors.MailboxUnreachable) and found[1].reason == Reason.OUTSIDE_EXCHANGE_SCOPE
         with pytest.raises(errors.MailboxUnreachable):
             backend.graph.calendar.probe(backend.tenant_id, bob, SCOPED)
         backend.graph.calendar.probe(backend.tenant_id, ann, SCOPED)
@@ -336,7 +336,7 @@ class TestAccessScopedInExchange:
         backend.directory_only()
         [refused] = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, payload("One", "t1"), fresh())],
                                                  SCOPED)
-        assert isinstance(refused, errors.MailboxUnreachable) and refused.reason == errors.OUTSIDE_EXCHANGE_SCOPE
+        assert isinstance(refused, errors.MailboxUnreachable) and refused.reason == Reason.OUTSIDE_EXCHANGE_SCOPE
 
 
 def whole_round(backend: Backend, ask: DeltaAsk, page_size: int) -> tuple[list[DeltaPage], str]:

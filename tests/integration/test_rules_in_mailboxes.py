@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from bridge.accounts import connection
+from bridge.lms import settings as account_settings
 from tests.integration.world import DOMAIN, World, at
 
 Step = Callable[[World], None]
@@ -124,11 +124,11 @@ def test_reminder_setting_reaches_existing_future_entries(world: World) -> None:
     world.connect()
     world.sync()
     with world.database.session() as session:
-        connection.set_reminder(session, "acme", 30)
+        account_settings.set_reminder(session, "acme", 30)
     world.sync()
     assert {e["reminderMinutesBeforeStart"] for e in world.mailbox(ORG)} == {30}
     with world.database.session() as session:
-        connection.set_reminder(session, "acme", None)
+        account_settings.set_reminder(session, "acme", None)
     world.sync()
     assert {e["isReminderOn"] for e in world.mailbox(ORG)} == {False}
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bridge.accounts import connection, consent, status
-from bridge.codes import ConnectionState
+from bridge.codes import ConnectionState, HookOutcome
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
@@ -95,7 +95,7 @@ class World:
         consent.connect(self.database, self.graph, self.account, "owner", datetime.now(UTC))
 
     # -- the LMS ----------------------------------------------------------------------------
-    def deliver(self, topic: str, data: dict[str, Any]) -> ingest.Outcome:
+    def deliver(self, topic: str, data: dict[str, Any]) -> HookOutcome:
         with self.database.session() as session:
             return ingest.apply_delivery(session, {"id": secrets.token_hex(8), "topic": topic, "account": self.account,
                                                    "data": {**data, "version": next(self.versions)}})

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from bridge.codes import FeedMode
 from bridge.db import Database
-from bridge.feeds import store as feed_store
+from bridge.lms import settings as account_settings
 from bridge.models import Connection
 from bridge.sync import store
 from tests.page.conftest import ACCOUNT, Launch, csrf, user
@@ -19,7 +19,7 @@ PAGE = "/integrations/outlook"
 
 def mode(database: Database) -> str:
     with database.session() as session:
-        return feed_store.mode(session, ACCOUNT)
+        return account_settings.read(session, ACCOUNT).feed_mode
 
 
 @pytest.fixture

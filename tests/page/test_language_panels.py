@@ -14,7 +14,7 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import update
 
-from bridge.codes import AuditAction
+from bridge.codes import AuditAction, TenantReason
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph import errors
@@ -56,7 +56,8 @@ def busy(client: FlaskClient, database: Database, settings: Settings,
                               reason="mailbox_not_in_exchange_online", entries=0, changed_at=now))
         session.add_all([LatencySample(account_id=ACCOUNT, settled_at=now, seconds=s) for s in (1.5, 2.25, 4.0)])
         session.execute(update(Connection).where(Connection.account_id == ACCOUNT).values(full_reconcile_at=now))
-        credentials.store(session, "next", errors.AuthFailed("refused", errors.SECRET_INVALID, code="7000215"), now)
+        refused = errors.AuthFailed("refused", TenantReason.SECRET_INVALID, code="7000215")
+        credentials.store(session, "next", refused, now)
         for action, detail in ((AuditAction.CONNECTED, {"users_queued": 2}),
                                (AuditAction.REMINDER_CHANGED, {"minutes": 30}),
                                (AuditAction.USER_RETRIED, {"user_id": "u-ada"}),

@@ -13,7 +13,7 @@ from bridge.codes import MovedChoice
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
-from bridge.outlook_check import store as outlook_store
+from bridge.lms import settings as account_settings
 from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from tests.integration.world import World, at
@@ -102,7 +102,7 @@ def test_the_choice_is_put_back_by_default_and_a_bad_one_is_refused(
     assert "choose one of the options. Nothing was changed." in bad.get_data(as_text=True)
     assert client.post(f"{PAGE}/outlook-changes", data={"moved": "leave"}).status_code == 400  # no CSRF token
     with database.session() as session:
-        assert outlook_store.moved_choice(session, ACCOUNT) == MovedChoice.PUT_BACK
+        assert account_settings.read(session, ACCOUNT).moved_choice == MovedChoice.PUT_BACK
     saved = client.post(f"{PAGE}/outlook-changes", data={"moved": "leave", "csrf_token": csrf(client)},
                         follow_redirects=True)
     assert "will be left where the user put them" in saved.get_data(as_text=True)
@@ -114,4 +114,4 @@ def test_a_learner_cannot_change_the_choice(client: FlaskClient, launch: Launch,
     refused = client.post(f"{PAGE}/outlook-changes", data={"moved": "leave", "csrf_token": csrf(client)})
     assert refused.status_code == 403
     with database.session() as session:
-        assert outlook_store.moved_choice(session, ACCOUNT) == MovedChoice.PUT_BACK
+        assert account_settings.read(session, ACCOUNT).moved_choice == MovedChoice.PUT_BACK

@@ -16,6 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 from flask.testing import FlaskClient
 
+from bridge.codes import TenantReason
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
@@ -136,5 +137,5 @@ def test_when_no_credential_works_the_current_ones_refusal_is_raised_and_each_re
     for _ in range(2):
         with pytest.raises(errors.AuthFailed) as caught:
             graph.tokens.token(tenant.id)
-        assert caught.value.reason == errors.SECRET_INVALID and caught.value.code == "7000215"
+        assert caught.value.reason == TenantReason.SECRET_INVALID and caught.value.code == "7000215"
     assert seen == [("next", "7000215"), ("current", "7000215")]

@@ -14,13 +14,12 @@ import requests
 from flask.testing import FlaskClient
 from sqlalchemy import event, select
 
-from bridge.accounts import connection
 from bridge.codes import FeedMode
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.feeds import ical
 from bridge.feeds import service as feed_service
-from bridge.feeds import store as feed_store
+from bridge.lms import settings as account_settings
 from bridge.models import Connection, FeedItem
 from plugin.contract.feed_schemas import ACTIONS
 from plugin.contract.openapi import SIGNED, document
@@ -269,7 +268,7 @@ def test_reminder_follows_the_account_and_raises_sequence(
     url = address("ada")["url"]
     [before] = fetch(client, url).values()
     with database.session() as session:
-        connection.set_reminder(session, ACCOUNT, 60)
+        account_settings.set_reminder(session, ACCOUNT, 60)
     [after] = fetch(client, url).values()
     assert (before.alarm_minutes, after.alarm_minutes) == (15, 60) and after.sequence == before.sequence + 1
 
@@ -291,14 +290,14 @@ def test_who_is_offered_a_feed(
     assert (address("eve")["offered"], address("eve")["reason"]) == (False, "inactive")
 
     with database.session() as session:
-        feed_store.set_mode(session, ACCOUNT, FeedMode.EVERYONE)
+        account_settings.set_feed_mode(session, ACCOUNT, FeedMode.EVERYONE)
     everyone = address("cy")
     assert (everyone["offered"], everyone["reason"]) == (True, "everyone") and everyone["url"]
     ada_url = address("ada", "rotate")["url"]
     assert client.get(path_of(ada_url)).status_code == 200
 
     with database.session() as session:
-        feed_store.set_mode(session, ACCOUNT, FeedMode.OFF)
+        account_settings.set_feed_mode(session, ACCOUNT, FeedMode.OFF)
     off = address("ada", "rotate")
     assert (off["offered"], off["reason"], off["url"]) == (False, "feeds_off", None)
     assert client.get(path_of(ada_url)).status_code == 404  # feeds off: no feed answers
