@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 import pytest
 
-from bridge.codes import AccessGrant, Reason
+from bridge.codes import AccessGrant, Reason, TenantReason
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.auth import token_roles
@@ -321,7 +321,7 @@ class TestAccessScopedInExchange:
         _, bob, _ = self.scoped(backend)
         with pytest.raises(errors.AuthFailed) as refused:
             backend.graph.calendar.apply(backend.tenant_id, [Write.create(bob, payload("One", "t1"), fresh())])
-        assert refused.value.reason == errors.PERMISSION_MISSING
+        assert refused.value.reason == TenantReason.PERMISSION_MISSING
 
     def test_the_broad_grant_makes_the_scope_restrict_nothing(self, backend: Backend) -> None:
         ann, bob, cid = backend.user("ann"), backend.user("bob"), backend.user("cid")
