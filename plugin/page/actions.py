@@ -15,11 +15,11 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from bridge import i18n
 from bridge.accounts import connection
+from bridge.codes import ConnectionState, FeedMode, MovedChoice
 from bridge.feeds import store as feed_store
 from bridge.graph import errors
 from bridge.lms.ingest import ensure_account
@@ -28,20 +28,25 @@ from bridge.outlook_check import store as outlook_store
 from bridge.queue import dirty_keys
 from bridge.sync import guard
 from bridge.trust import audit
-from plugin import launch, words
+from plugin import csrf, launch, words
+from plugin.headers import protect
+from plugin.page import content
 from plugin.page import views as page
+from plugin.refusals import refuse
 from plugin.services import services
 
 MAX_REMINDER = 40320  # four weeks, the most Outlook allows
 _MINUTES = re.compile(r"[0-9]{1,6}")
+FEED_MODES = frozenset(FeedMode)
+MOVED_CHOICES = frozenset(MovedChoice)
 
-bp = launch.protect(Blueprint("outlook_actions", __name__, url_prefix="/integrations/outlook"))
+bp = protect(Blueprint("outlook_actions", __name__, url_prefix="/integrations/outlook"))
 
 
 @bp.before_request
 def _guard() -> None:
     g.viewer = launch.require_manager()
-    launch.check_csrf()
+    csrf.check()
 
 
 def _done(message: str, **query: Any) -> Response:
@@ -54,7 +59,7 @@ def connect() -> ResponseReturnValue:
     """Make a new admin-consent link (earlier unused links stop working); 409 while connected or disconnecting."""
     refusal = None
     with services().database.session() as db:
-        if connection.connection(db, g.viewer.account).state == connection.DISCONNECTING:
+        if connection.connection(db, g.viewer.account).state == ConnectionState.DISCONNECTING:
             refusal = _("The integration is still disconnecting: wait until it has finished removing entries, "
                         "then press Connect.")
         else:
@@ -128,7 +133,7 @@ def disconnect() -> ResponseReturnValue:
         return page.render_disconnect(g.viewer, 400, _("Confirm with the Disconnect button on this page."))
     remove = request.form.get("remove_entries") in ("yes", "on", "1", "true")
     with services().database.session() as db:
-        already = connection.connection(db, g.viewer.account).state == connection.DISCONNECTED
+        already = connection.connection(db, g.viewer.account).state == ConnectionState.DISCONNECTED
         if not already:
             connection.disconnect(db, g.viewer.account, remove)
             audit.record(db, g.viewer.account, g.viewer.user_id, audit.DISCONNECTED, remove_entries=remove)
@@ -158,10 +163,10 @@ def retry(user_id: str) -> ResponseReturnValue:
     with services().database.session() as db:
         user = db.get(LmsUser, (g.viewer.account, user_id))
         if user is None or user.deleted:
-            launch.refuse(404, _("No such user"), _("This account has no such user in the LMS."))
+            refuse(404, _("No such user"), _("This account has no such user in the LMS."))
         dirty_keys.mark_dirty(db, g.viewer.account, [user_id])
         audit.record(db, g.viewer.account, g.viewer.user_id, audit.USER_RETRIED, user_id=user_id)
-    back = page.Filters.parse(request.form).query()
+    back = content.Filters.parse(request.form).query()
     return _done(_("%(name)s will be synchronised again shortly.", name=user.name or user_id), **back)
 
 
@@ -169,7 +174,7 @@ def retry(user_id: str) -> ResponseReturnValue:
 def resync() -> ResponseReturnValue:
     """Queue every user of the account for a full pass."""
     with services().database.session() as db:
-        connected = connection.connection(db, g.viewer.account).state == connection.CONNECTED
+        connected = connection.connection(db, g.viewer.account).state == ConnectionState.CONNECTED
         count = connection.mark_everyone(db, g.viewer.account) if connected else 0
         if connected:
             audit.record(db, g.viewer.account, g.viewer.user_id, audit.RESYNCHRONISED, users_queued=count)
@@ -179,30 +184,23 @@ def resync() -> ResponseReturnValue:
                           "All %(num)d users will be synchronised again shortly.", count))
 
 
-FEED_SAVED = {
-    feed_store.OFF: _l("Calendar feeds are off: no feed address answers, and the LMS is told none is offered."),
-    feed_store.UNREACHABLE: _l("Calendar feeds are offered to the users Outlook cannot reach."),
-    feed_store.EVERYONE: _l("Calendar feeds are offered to everyone, in addition to Outlook."),
-}
-
-
 @bp.post("/feeds")
 def feeds() -> ResponseReturnValue:
     """Save who is offered a calendar feed: nobody, the users Graph cannot reach, or everyone."""
     chosen = request.form.get("feed_mode", "")
-    if chosen not in feed_store.MODES:
+    if chosen not in FEED_MODES:
         return page.render(g.viewer, 400, _("Calendar feeds: choose one of the options. Nothing was changed."))
     with services().database.session() as db:
         ensure_account(db, g.viewer.account)
         feed_store.set_mode(db, g.viewer.account, chosen)
-    return _done(str(FEED_SAVED[chosen]))
+    return _done(str(words.FEED_SAVED[chosen]))
 
 
 @bp.post("/outlook-changes")
 def outlook_changes() -> ResponseReturnValue:
     """Save what happens to an entry a user moved in Outlook: put back to the LMS's time, or left."""
     chosen = request.form.get("moved", "")
-    if chosen not in outlook_store.MOVED_CHOICES:
+    if chosen not in MOVED_CHOICES:
         return page.render(g.viewer, 400, _("Entries moved in Outlook: choose one of the options. "
                                             "Nothing was changed."))
     with services().database.session() as db:
