@@ -1,4 +1,4 @@
-"""The page's templates: Jinja's options, the filters and code enums they use, and the static files.
+"""The page's templates: the filters and code enums they use, and the static files.
 
 The filters take values only: an instant is shown in the time zone the template was given as ``zone``
 (the viewer's, read with the launch: :attr:`plugin.launch.Viewer.zone`), in UTC when it was given none;
@@ -28,8 +28,7 @@ static = protect(Blueprint("outlook_static", __name__, static_folder="static", s
 
 
 def init_app(app: Flask) -> None:
-    """Give the app the templates' options, filters and enums, and serve the static files."""
-    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
+    """Give the app the templates' filters and enums, and serve the static files."""
     app.add_template_filter(when, "when")
     app.add_template_filter(short_when, "short_when")
     app.add_template_filter(breakable, "breakable")

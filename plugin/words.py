@@ -9,6 +9,8 @@ language (:mod:`plugin.i18n`) where it is shown.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -72,26 +74,30 @@ OUTLOOK_CHANGES: dict[str, LazyString] = {
     OutlookChange.MOVED: _l("Moved in Outlook by the user (%(when)s)"),
 }
 
-# The account's choice for an entry a user moved in Outlook (bridge.outlook_check.store), and the message once saved.
-OUTLOOK_CHOICES: dict[str, LazyString] = {
-    MovedChoice.PUT_BACK: _l("Put it back to the LMS's time"),
-    MovedChoice.LEAVE: _l("Leave it where the user put it"),
-}
-OUTLOOK_SAVED: dict[str, LazyString] = {
-    MovedChoice.PUT_BACK: _l("Entries moved in Outlook will be put back to the LMS's time."),
-    MovedChoice.LEAVE: _l("Entries moved in Outlook will be left where the user put them."),
+@dataclass(frozen=True)
+class Option:
+    """One option of a setting on the page: its label, and the message once it is saved."""
+
+    label: LazyString
+    saved: LazyString
+
+
+# The account's choice for an entry a user moved in Outlook (bridge.outlook_check.store), in the page's order.
+OUTLOOK_CHOICES: dict[str, Option] = {
+    MovedChoice.PUT_BACK: Option(_l("Put it back to the LMS's time"),
+                                 _l("Entries moved in Outlook will be put back to the LMS's time.")),
+    MovedChoice.LEAVE: Option(_l("Leave it where the user put it"),
+                              _l("Entries moved in Outlook will be left where the user put them.")),
 }
 
-# Who the account offers calendar feeds to (bridge.feeds.store), in the page's order, and the message once saved.
-FEED_MODES: dict[str, LazyString] = {
-    FeedMode.UNREACHABLE: _l("People Outlook cannot reach"),
-    FeedMode.EVERYONE: _l("Everyone, in addition to Outlook"),
-    FeedMode.OFF: _l("Nobody (feeds off)"),
-}
-FEED_SAVED: dict[str, LazyString] = {
-    FeedMode.OFF: _l("Calendar feeds are off: no feed address answers, and the LMS is told none is offered."),
-    FeedMode.UNREACHABLE: _l("Calendar feeds are offered to the users Outlook cannot reach."),
-    FeedMode.EVERYONE: _l("Calendar feeds are offered to everyone, in addition to Outlook."),
+# Who the account offers calendar feeds to (bridge.feeds.store), in the page's order.
+FEED_MODES: dict[str, Option] = {
+    FeedMode.UNREACHABLE: Option(_l("People Outlook cannot reach"),
+                                 _l("Calendar feeds are offered to the users Outlook cannot reach.")),
+    FeedMode.EVERYONE: Option(_l("Everyone, in addition to Outlook"),
+                              _l("Calendar feeds are offered to everyone, in addition to Outlook.")),
+    FeedMode.OFF: Option(_l("Nobody (feeds off)"), _l(
+        "Calendar feeds are off: no feed address answers, and the LMS is told none is offered.")),
 }
 
 # Why Connect integration failed or syncing stopped (bridge.graph.errors, bridge.accounts.connection.NotReady):

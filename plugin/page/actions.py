@@ -193,7 +193,7 @@ def feeds() -> ResponseReturnValue:
     with services().database.session() as db:
         ensure_account(db, g.viewer.account)
         feed_store.set_mode(db, g.viewer.account, chosen)
-    return _done(str(words.FEED_SAVED[chosen]))
+    return _done(str(words.FEED_MODES[chosen].saved))
 
 
 @bp.post("/outlook-changes")
@@ -206,4 +206,4 @@ def outlook_changes() -> ResponseReturnValue:
     with services().database.session() as db:
         ensure_account(db, g.viewer.account)
         outlook_store.set_moved_choice(db, g.viewer.account, chosen)
-    return _done(str(words.OUTLOOK_SAVED[chosen]))
+    return _done(str(words.OUTLOOK_CHOICES[chosen].saved))

@@ -92,23 +92,15 @@ class EndedLink:
 
 
 @dataclass(frozen=True)
-class HoldCause:
-    """One cause of held removals (a cause of :data:`bridge.sync.guard.CAUSES`): entries, distinct things."""
-
-    cause: str
-    entries: int
-    things: int
-
-
-@dataclass(frozen=True)
 class Hold:
-    """Removals waiting for the owner: ``removals`` of ``future_entries``, since ``held_at``, and why
-    (the causes with entries, in :data:`bridge.sync.guard.CAUSES` order)."""
+    """Removals waiting for the owner: ``removals`` of ``future_entries``, since ``held_at``, and why:
+    (cause, entries, distinct things) for each cause of :data:`bridge.sync.guard.CAUSES` with entries, in
+    its order."""
 
     removals: int
     future_entries: int
     held_at: datetime
-    causes: tuple[HoldCause, ...]
+    causes: tuple[tuple[str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -124,27 +116,13 @@ class AccountSettings:
 
 
 @dataclass(frozen=True)
-class Count:
-    """How many users are in one :class:`~bridge.codes.UserState`."""
-
-    state: str
-    users: int
-
-
-@dataclass(frozen=True)
 class UserLine:
-    """One row of the users table, with what a user did in Outlook last (``outlook_change``: an
-    :class:`~bridge.codes.OutlookChange`, seen at ``outlook_change_at``), whether they are offered a
-    calendar feed, and whether Retry is offered (it can change something)."""
+    """One row of the users table: the user's state (:class:`bridge.accounts.status.UserRow`), what
+    they did in Outlook last (``outlook_change``: an :class:`~bridge.codes.OutlookChange`, seen at
+    ``outlook_change_at``), whether they are offered a calendar feed, and whether Retry is offered
+    (it can change something)."""
 
-    user_id: str
-    name: str | None
-    email: str | None
-    state: str
-    reason: str | None
-    detail: str | None
-    entries: int
-    changed_at: datetime | None
+    user: status.UserRow
     outlook_change: str | None
     outlook_change_at: datetime | None
     feed_offered: bool
@@ -153,10 +131,11 @@ class UserLine:
 
 @dataclass(frozen=True)
 class Users:
-    """The users panel: counts per state (every state, in order), how many wait for a pass, and for
-    managers one page of rows (``first``–``last`` of ``total``, 1-based) out of ``pages``."""
+    """The users panel: (state, users) for every :class:`~bridge.codes.UserState` in order, how many
+    wait for a pass, and for managers one page of rows (``first``–``last`` of ``total``, 1-based) out
+    of ``pages``."""
 
-    counts: tuple[Count, ...]
+    counts: tuple[tuple[str, int], ...]
     waiting: int
     lines: tuple[UserLine, ...] = ()
     total: int = 0
@@ -228,7 +207,7 @@ def _ended_link(db: Session, account_id: str) -> EndedLink | None:
 def _hold(row: RemovalHold | None) -> Hold | None:
     if row is None:
         return None
-    causes = tuple(HoldCause(cause, entries, things) for cause, _words in guard.CAUSES
+    causes = tuple((cause, entries, things) for cause, _words in guard.CAUSES
                    for entries, things in [row.causes.get(cause, [0, 0])] if entries)
     return Hold(row.removals, row.future_entries, row.held_at, causes)
 
@@ -236,7 +215,7 @@ def _hold(row: RemovalHold | None) -> Hold | None:
 def _users(db: Session, viewer: Viewer, conn: Connection, filters: Filters) -> Users:
     """The users panel: counts for everyone who sees the page, rows for managers only."""
     counts = status.counts(db, viewer.account)
-    panel = Users(tuple(Count(state, counts.get(state, 0)) for state in status.STATES),
+    panel = Users(tuple((state, counts.get(state, 0)) for state in status.STATES),
                   counts.get(UserState.PENDING, 0) + counts.get(UserState.RETRYING, 0))
     if not viewer.manages:
         return panel
@@ -249,8 +228,7 @@ def _users(db: Session, viewer: Viewer, conn: Connection, filters: Filters) -> U
     lines = []
     for r in rows:
         change, seen_at = changes.get(r.user_id, (None, None))
-        lines.append(UserLine(r.user_id, r.name, r.email, r.state, r.reason, r.detail, r.entries, r.changed_at,
-                              change, seen_at, feed_offered=r.user_id in offered,
+        lines.append(UserLine(r, change, seen_at, feed_offered=r.user_id in offered,
                               can_retry=connected and status.retry_helps(r.state, r.reason)))
     return Users(panel.counts, panel.waiting, tuple(lines), total, first + 1, first + len(lines),
                  max(1, -(-total // PAGE_SIZE)))

@@ -16,7 +16,6 @@ from bridge.codes import ConsentReason, TenantReason
 from bridge.trust import audit, expiry
 from plugin import words
 from plugin.i18n import number
-from plugin.page.content import HoldCause
 
 AUDIT_ACTIONS = {
     audit.CONNECTED: _l("Connected the integration"),
@@ -92,10 +91,11 @@ HOLD_CAUSES: dict[str, Callable[[int, str], str]] = {
 }
 
 
-def hold_causes(causes: Iterable[HoldCause]) -> list[str]:
-    """Why removals are held, one phrase per cause (in the order given), e.g. "240 entries of 12 deleted events"."""
-    return [HOLD_CAUSES[c.cause](c.things, ngettext("%(count)s entry", "%(count)s entries", c.entries,
-                                                    count=number(c.entries))) for c in causes]
+def hold_causes(causes: Iterable[tuple[str, int, int]]) -> list[str]:
+    """Why removals are held, one phrase per (cause, entries, distinct things), in the order given, e.g.
+    "240 entries of 12 deleted events"."""
+    return [HOLD_CAUSES[cause](things, ngettext("%(count)s entry", "%(count)s entries", entries, count=number(entries)))
+            for cause, entries, things in causes]
 
 
 def preview_error(code: str | None) -> str:
