@@ -6,7 +6,7 @@ from flask import Flask, session
 from bridge import logs
 from bridge.config import Settings
 from bridge.db import Database
-from plugin import i18n, launch, ops, redact
+from plugin import csrf, i18n, launch, ops, redact, templating
 from plugin.consent import views as consent_views
 from plugin.contract.manifest import load_manifest
 from plugin.feeds import views as feed
@@ -26,8 +26,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.extensions[EXTENSION] = Services(settings, database or Database(settings.database_url), manifest)
     i18n.init_app(app)
+    launch.init_app(app)  # the settings page's session cookie
+    csrf.init_app(app)
     app.register_blueprint(hooks.bp)
-    app.register_blueprint(launch.bp)  # settings page: session, CSRF, static files
+    templating.init_app(app)  # the page's templates and static files
     app.register_blueprint(page.bp)
     app.register_blueprint(actions.bp)
     app.register_blueprint(consent_views.bp)

@@ -6,8 +6,9 @@ the page's session), the account's language (the language of its entries), the b
 """
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel.dates import format_datetime
 from babel.numbers import format_decimal
@@ -20,6 +21,7 @@ from bridge.lms import settings as account_settings
 from plugin.services import services
 
 SESSION_KEY = "locale"
+UTC = "UTC"
 
 
 def init_app(app: Flask) -> None:
@@ -69,3 +71,11 @@ def when(value: datetime, zone: ZoneInfo, short: bool = False) -> str:
     pattern = _("d MMM y, HH:mm") if short else _("d MMMM y, HH:mm")
     text = format_datetime(local, pattern, tzinfo=zone, locale=i18n.language(page_language()).locale)
     return text if short else f"{text} {local.tzname()}"
+
+
+def zone_name(name: str | None) -> str:
+    """``name`` if it is a time zone this machine knows (IANA, e.g. ``Europe/Berlin``), else ``UTC``
+    (the LMS may send a name Python's zone database lacks: the page then shows UTC)."""
+    with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(name).key if name else UTC
+    return UTC

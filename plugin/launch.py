@@ -1,4 +1,4 @@
-"""Who is looking at the page: the launch from the LMS, the plugin's own session, CSRF and headers.
+"""Who is looking at the page: the launch from the LMS, the plugin's own session, and its viewer.
 
 The LMS sends the browser to ``/integrations/outlook?launch=<token>`` (docs/HOST-CONTRACT.md). A valid token
 (signed with the host secret, salt ``lms-launch``, at most 300 s old) replaces the session with the
@@ -15,38 +15,31 @@ where the plugin runs. Over https, it is ``None; Secure; Partitioned``. That is 
 browser sends inside the LMS's cross-site iframe. CHIPS keeps the cookie to the LMS as the top
 site. Over http (a local install, or the LMS on the same site), ``None`` is refused without
 ``Secure``, so the cookie is ``Lax``. CSRF protection never depends on SameSite: every POST
-carries the session's token.
+carries the session's token (:mod:`plugin.csrf`).
 """
 from __future__ import annotations
 
-import contextlib
-import hmac
 import re
-import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, NoReturn
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
-from flask.blueprints import BlueprintSetupState
-from flask.typing import ResponseReturnValue
+from flask import Flask, redirect, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from werkzeug.exceptions import HTTPException, default_exceptions
 from werkzeug.wrappers import Response
 
 from bridge import i18n as languages
 from bridge.accounts import launches
 from bridge.lms.ingest import ensure_account
 from bridge.models import LmsUser
-from plugin import i18n
+from plugin import csrf, i18n
 from plugin.contract.manifest import MANAGE_CAPABILITY
 from plugin.contract.schemas import ROLES
 from plugin.host import LAUNCH_SALT
+from plugin.refusals import refuse
 from plugin.services import EXTENSION, services
 
 LAUNCH_MAX_AGE = 300
@@ -54,11 +47,7 @@ SESSION_MAX_AGE = 8 * 3600  # a launch lasts a working day at most; the LMS laun
 SESSION_IDLE = 3600  # an hour without a request ends the session
 SEEN_RESOLUTION = 60  # the idle clock is moved (and the cookie re-sent) at most once a minute
 COOKIE_PATH = "/integrations/outlook"
-UI_BLUEPRINTS = ("outlook_launch", "outlook_page", "outlook_actions", "outlook_consent")
 _ID = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
-
-bp = Blueprint("outlook_launch", __name__, static_folder="static",
-               static_url_path="/integrations/outlook/static")
 
 NO_SESSION = (_l("Open this page from the LMS"),
               _l("This page only opens from the LMS: go to Settings \u2192 Integrations \u2192 Microsoft "
@@ -76,37 +65,39 @@ ACCESS_ENDED = (_l("Your access has ended"),
 OLD_LAUNCH = (_l("This link from the LMS has expired"),
               _l("Links from the LMS work for 5 minutes. Open the page again from the LMS: "
                  "Settings \u2192 Integrations \u2192 Microsoft Outlook Calendar."))
-BAD_FORM = (_l("The form has expired"),
-            _l("The form's security token is missing or out of date, so nothing was changed. "
-               "Reload the page and try again."))
 ROLE_WORDS = {"owner": _l("the account owner"), "admin": _l("administrators"),
               "instructor": _l("instructors"), "learner": _l("learners")}
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """The person the LMS launched the page for."""
+    """The person the LMS launched the page for: ``account`` and ``user_id`` (the LMS's ids), ``role``
+    (the replica's when it has one), whether they may manage the integration, and ``zone``, the IANA
+    time zone the LMS gives them (``UTC`` when it gives none, or one this machine does not know)."""
 
     account: str
     user_id: str
     role: str
     manages: bool
+    zone: str
 
 
-@bp.record_once
-def _configure(state: BlueprintSetupState) -> None:
-    app = state.app
+def init_app(app: Flask) -> None:
+    """Set the session cookie: its name, its path, and its SameSite for where the plugin runs (see above)."""
     secure = app.extensions[EXTENSION].settings.secure_cookies
     app.config.update(
         SESSION_COOKIE_NAME="outlook_sync_session", SESSION_COOKIE_PATH=COOKIE_PATH,
         SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SECURE=secure,
         SESSION_COOKIE_SAMESITE="None" if secure else "Lax", SESSION_COOKIE_PARTITIONED=secure,
     )
-    app.jinja_options = {**app.jinja_options, "trim_blocks": True, "lstrip_blocks": True}
 
 
 def begin(token: str) -> Response:
-    """Check a launch token, start a fresh session for it, and go to the clean address."""
+    """Check a launch token, start a fresh session for it, and go to the clean address (303).
+
+    Refuses (403, in plain words) a token that is changed, not the host's, older than
+    :data:`LAUNCH_MAX_AGE` seconds or already used.
+    """
     serializer = URLSafeTimedSerializer(services().settings.host_secret, salt=LAUNCH_SALT)
     try:
         data: Any
@@ -128,8 +119,8 @@ def begin(token: str) -> Response:
         ensure_account(db, data["account"])
     session.clear()  # a new launch never inherits another account's session (or a planted one)
     now = int(time.time())
-    session.update(account=data["account"], user_id=data["user_id"], role=data["role"],
-                   csrf=secrets.token_urlsafe(32), since=now, seen=now)
+    session.update(account=data["account"], user_id=data["user_id"], role=data["role"], since=now, seen=now)
+    csrf.renew()
     locale = languages.supported(data.get("locale"))  # a language without a catalogue: the next choice
     if locale:
         session[i18n.SESSION_KEY] = locale
@@ -144,8 +135,9 @@ def current() -> Viewer | None:
     """The launched viewer of this request, or None (no session, or an ended one).
 
     The role is the one the replica holds when the LMS has told the plugin about the user (the
-    launch's otherwise), and managing needs both the launch's and the replica's role to allow it.
-    Raises :class:`AccessEnded` when the replica says the user is inactive or deleted.
+    launch's otherwise), and managing needs both the launch's and the replica's role to allow it; the
+    time zone is the replica's. Raises :class:`AccessEnded` when the replica says the user is
+    inactive or deleted.
     """
     account, user_id, role = session.get("account"), session.get("user_id"), session.get("role")
     since, seen, now = session.get("since"), session.get("seen"), int(time.time())
@@ -154,6 +146,7 @@ def current() -> Viewer | None:
         return None
     with services().database.session() as db:
         known = db.get(LmsUser, (account, user_id))
+        zone = i18n.zone_name(known.timezone if known is not None else None)
     if known is not None and (known.deleted or not known.active):
         session.clear()
         raise AccessEnded
@@ -163,7 +156,7 @@ def current() -> Viewer | None:
         role, manages = known.role, manages and allows(known.role, MANAGE_CAPABILITY)
     if now - seen >= SEEN_RESOLUTION:
         session["seen"] = now
-    return Viewer(account, user_id, role, manages)
+    return Viewer(account, user_id, role, manages, zone)
 
 
 def require_viewer() -> Viewer:
@@ -174,11 +167,11 @@ def require_viewer() -> Viewer:
         refuse(403, *ACCESS_ENDED)
     if viewer is None:
         refuse(403, *NO_SESSION)
-    g.viewer = viewer
     return viewer
 
 
 def require_manager() -> Viewer:
+    """The launched viewer if their role manages the integration; 403 in plain words otherwise."""
     viewer = require_viewer()
     if not viewer.manages:
         refuse(403, _("Only %(who)s can change this", who=who_manages()),
@@ -194,92 +187,3 @@ def who_manages() -> str:
     if len(names) > 1:
         return _("%(some)s and %(last)s", some=", ".join(names[:-1]), last=names[-1])
     return "".join(names)
-
-
-@bp.app_template_global()
-def csrf_token() -> str:
-    token = session.get("csrf")
-    if not isinstance(token, str):
-        token = session["csrf"] = secrets.token_urlsafe(32)
-    return token
-
-
-def check_csrf() -> None:
-    """Refuse a POST whose ``csrf_token`` is not the session's (400, nothing changed)."""
-    expected, sent = session.get("csrf"), request.form.get("csrf_token", "")
-    if not (isinstance(expected, str) and sent
-            and hmac.compare_digest(expected.encode(), sent.encode("utf-8", "replace"))):
-        refuse(400, *BAD_FORM)
-
-
-@bp.app_template_filter("when")
-def when(value: datetime | None) -> str:
-    """An instant in the viewer's LMS time zone (UTC when unknown), e.g. 5 March 2030, 14:05 CET."""
-    if value is None:
-        return ""
-    return i18n.when(value, g.get("zone") or _zone())
-
-
-@bp.app_template_filter("short_when")
-def short_when(value: datetime | None) -> str:
-    """An instant for a table cell, e.g. 5 Mar 2030, 14:05."""
-    if value is None:
-        return ""
-    return i18n.when(value, g.get("zone") or _zone(), short=True)
-
-
-@bp.app_template_global()
-def viewer_zone() -> str:
-    """The name of the time zone the page's times are in."""
-    return (g.get("zone") or _zone()).key
-
-
-def _zone() -> ZoneInfo:
-    zone, viewer = ZoneInfo("UTC"), g.get("viewer")
-    if viewer is not None:
-        with services().database.session() as db:
-            row = db.get(LmsUser, (viewer.account, viewer.user_id))
-        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):  # an odd zone name: stay in UTC
-            zone = ZoneInfo(row.timezone) if row is not None and row.timezone else zone
-    g.zone = zone
-    return zone
-
-
-def refuse(code: int, title: str, text: str) -> NoReturn:
-    """Stop the request with an HTTP error shown as a page in plain words."""
-    error = default_exceptions[code](description=text)
-    setattr(error, "title", title)  # noqa: B010 (read back by error_page)
-    raise error
-
-
-def error_page(error: HTTPException) -> ResponseReturnValue:
-    """A refusal in plain words: ``refuse``'s title and text, or the HTTP status' own words."""
-    title = getattr(error, "title", error.name)
-    return render_template("message.html", title=title, text=error.description, code=error.code), \
-        error.code or 500
-
-
-def secure_headers(response: Response) -> Response:
-    """Frame only inside the LMS (a setting), run only our own script and styles, leak nothing."""
-    ancestors = services().settings.frame_ancestors
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors {ancestors}"
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "no-referrer"
-    if request.blueprint != "outlook_launch":  # pages hold personal data and a CSRF token
-        response.headers["Cache-Control"] = "no-store"
-    return response
-
-
-def protect(blueprint: Blueprint) -> Blueprint:
-    """Give a page blueprint the security headers and plain-words error pages."""
-    blueprint.after_request(secure_headers)
-    handler: Callable[[HTTPException], ResponseReturnValue] = error_page
-    for code in (400, 403, 404, 409):
-        blueprint.register_error_handler(code, handler)
-    return blueprint
-
-
-protect(bp)

@@ -38,7 +38,8 @@ BRIDGE = [
 ]
 PLUGIN = [
     "plugin.signing", "plugin.host", "plugin.contract", "plugin.services", "plugin.signed", "plugin.i18n",
-    "plugin.launch", "plugin.redact", "plugin.words",
+    "plugin.refusals", "plugin.headers", "plugin.csrf", "plugin.launch", "plugin.templating", "plugin.redact",
+    "plugin.words",
     "plugin.hooks, plugin.consent, plugin.feeds, plugin.page, plugin.ops",
     "plugin.app",
     "plugin.demo",

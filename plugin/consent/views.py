@@ -16,17 +16,21 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from bridge.accounts import consent
+from bridge.codes import ConsentReason
 from bridge.models import utcnow
 from plugin import launch, words
+from plugin.headers import protect
 from plugin.services import services
 
 # The callback's parameters as Azure AD sends them; anything else is dropped before the database.
 _STATE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _TENANT = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,63}")
-STATUS = {"accepted": 200, "declined": 200, "incomplete": 400, "expired": 410, "used": 409, "superseded": 410,
-          "unknown": 400, "wrong_tenant": 409, "already_connected": 409}
+# Each outcome's HTTP status.
+STATUS: dict[str, int] = {ConsentReason.ACCEPTED: 200, ConsentReason.DECLINED: 200, ConsentReason.INCOMPLETE: 400,
+          ConsentReason.EXPIRED: 410, ConsentReason.USED: 409, ConsentReason.SUPERSEDED: 410,
+          ConsentReason.UNKNOWN: 400, ConsentReason.WRONG_TENANT: 409, ConsentReason.ALREADY_CONNECTED: 409}
 
-bp = launch.protect(Blueprint("outlook_consent", __name__, url_prefix="/integrations/outlook"))
+bp = protect(Blueprint("outlook_consent", __name__, url_prefix="/integrations/outlook"))
 
 
 @bp.get("/consent")

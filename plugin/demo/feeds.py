@@ -10,13 +10,14 @@ from datetime import UTC
 import icalendar
 import requests
 
+from bridge.codes import Reason
 from plugin import words
 from plugin.host import HostClient
 
 # (LMS user, why Outlook cannot reach them, summaries their feed must list)
 FEED_USERS = [
-    ("u-gina", "personal_email", ["Fire safety training — Morning group"]),
-    ("u-otto", "mailbox_not_in_exchange_online", ["Onboarding — Day 1"]),
+    ("u-gina", Reason.PERSONAL_EMAIL, ["Fire safety training — Morning group"]),
+    ("u-otto", Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE, ["Onboarding — Day 1"]),
 ]
 
 

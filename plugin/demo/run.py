@@ -28,6 +28,7 @@ import requests
 from werkzeug.serving import make_server
 
 from bridge.accounts import status
+from bridge.codes import Reason, UserState
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
@@ -95,16 +96,17 @@ ENROLLMENTS = [  # (user, event, chosen session or None)
 
 # What the rules say each user ends with: (state, reason, subjects of their entries)
 EXPECTED = {
-    "u-owner": ("synced", "no_upcoming_sessions", []),
-    "u-admin": ("synced", "no_upcoming_sessions", []),
-    "u-ingrid": ("synced", None, ["Fire safety training — Morning group",
-                                  "Fire safety training — Afternoon group",
-                                  "Fire safety training — Catch-up", "Onboarding — Day 1", "Onboarding — Day 2"]),
-    "u-lena": ("synced", None, ["Fire safety training — Morning group", "Onboarding — Day 2"]),
-    "u-lars": ("synced", None, ["Fire safety training — Afternoon group"]),
-    "u-lucy": ("skipped", "no_session_chosen", []),
-    "u-gina": ("skipped", "personal_email", []),
-    "u-otto": ("failed", "mailbox_not_in_exchange_online", []),
+    "u-owner": (UserState.SYNCED, Reason.NO_UPCOMING_SESSIONS, []),
+    "u-admin": (UserState.SYNCED, Reason.NO_UPCOMING_SESSIONS, []),
+    "u-ingrid": (UserState.SYNCED, None, ["Fire safety training — Morning group",
+                                          "Fire safety training — Afternoon group",
+                                          "Fire safety training — Catch-up", "Onboarding — Day 1",
+                                          "Onboarding — Day 2"]),
+    "u-lena": (UserState.SYNCED, None, ["Fire safety training — Morning group", "Onboarding — Day 2"]),
+    "u-lars": (UserState.SYNCED, None, ["Fire safety training — Afternoon group"]),
+    "u-lucy": (UserState.SKIPPED, Reason.NO_SESSION_CHOSEN, []),
+    "u-gina": (UserState.SKIPPED, Reason.PERSONAL_EMAIL, []),
+    "u-otto": (UserState.FAILED, Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE, []),
 }
 
 

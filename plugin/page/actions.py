@@ -15,7 +15,6 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from werkzeug.wrappers import Response
 
 from bridge import i18n
@@ -27,20 +26,25 @@ from bridge.models import LmsUser, utcnow
 from bridge.queue import dirty_keys
 from bridge.sync import guard
 from bridge.trust import audit
-from plugin import launch, words
+from plugin import csrf, launch, words
+from plugin.headers import protect
+from plugin.page import content
 from plugin.page import views as page
+from plugin.refusals import refuse
 from plugin.services import services
 
 MAX_REMINDER = 40320  # four weeks, the most Outlook allows
 _MINUTES = re.compile(r"[0-9]{1,6}")
+FEED_MODES = frozenset(FeedMode)
+MOVED_CHOICES = frozenset(MovedChoice)
 
-bp = launch.protect(Blueprint("outlook_actions", __name__, url_prefix="/integrations/outlook"))
+bp = protect(Blueprint("outlook_actions", __name__, url_prefix="/integrations/outlook"))
 
 
 @bp.before_request
 def _guard() -> None:
     g.viewer = launch.require_manager()
-    launch.check_csrf()
+    csrf.check()
 
 
 def _done(message: str, **query: Any) -> Response:
@@ -157,10 +161,10 @@ def retry(user_id: str) -> ResponseReturnValue:
     with services().database.session() as db:
         user = db.get(LmsUser, (g.viewer.account, user_id))
         if user is None or user.deleted:
-            launch.refuse(404, _("No such user"), _("This account has no such user in the LMS."))
+            refuse(404, _("No such user"), _("This account has no such user in the LMS."))
         dirty_keys.mark_dirty(db, g.viewer.account, [user_id])
         audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.USER_RETRIED, user_id=user_id)
-    back = page.Filters.parse(request.form).query()
+    back = content.Filters.parse(request.form).query()
     return _done(_("%(name)s will be synchronised again shortly.", name=user.name or user_id), **back)
 
 
@@ -178,31 +182,24 @@ def resync() -> ResponseReturnValue:
                           "All %(num)d users will be synchronised again shortly.", count))
 
 
-FEED_SAVED: dict[str, Any] = {
-    FeedMode.OFF: _l("Calendar feeds are off: no feed address answers, and the LMS is told none is offered."),
-    FeedMode.UNREACHABLE: _l("Calendar feeds are offered to the users Outlook cannot reach."),
-    FeedMode.EVERYONE: _l("Calendar feeds are offered to everyone, in addition to Outlook."),
-}
-
-
 @bp.post("/feeds")
 def feeds() -> ResponseReturnValue:
     """Save who is offered a calendar feed: nobody, the users Graph cannot reach, or everyone."""
     chosen = request.form.get("feed_mode", "")
-    if chosen not in tuple(FeedMode):
+    if chosen not in FEED_MODES:
         return page.render(g.viewer, 400, _("Calendar feeds: choose one of the options. Nothing was changed."))
     with services().database.session() as db:
         settings.set_feed_mode(db, g.viewer.account, chosen)
-    return _done(str(FEED_SAVED[FeedMode(chosen)]))
+    return _done(str(words.FEED_MODES[chosen].saved))
 
 
 @bp.post("/outlook-changes")
 def outlook_changes() -> ResponseReturnValue:
     """Save what happens to an entry a user moved in Outlook: put back to the LMS's time, or left."""
     chosen = request.form.get("moved", "")
-    if chosen not in tuple(MovedChoice):
+    if chosen not in MOVED_CHOICES:
         return page.render(g.viewer, 400, _("Entries moved in Outlook: choose one of the options. "
                                             "Nothing was changed."))
     with services().database.session() as db:
         settings.set_moved_choice(db, g.viewer.account, chosen)
-    return _done(str(words.OUTLOOK_SAVED[chosen]))
+    return _done(str(words.OUTLOOK_CHOICES[chosen].saved))

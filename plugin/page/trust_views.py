@@ -1,12 +1,9 @@
 """The trust panels' own routes: start a preview, and the preview and audit log as CSV (managers only)."""
 from __future__ import annotations
 
-import csv
-import io
 import threading
-from collections.abc import Callable, Iterable
 
-from flask import Blueprint, Response, current_app, flash, redirect, url_for
+from flask import Blueprint, current_app, flash, redirect, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import pgettext
@@ -15,14 +12,13 @@ from bridge.accounts import connection
 from bridge.models import utcnow
 from bridge.trust import audit, preview_store
 from bridge.trust.preview import PreviewRun
-from plugin import launch, words
-from plugin.page import trust_words
+from plugin import csrf, launch, words
+from plugin.headers import protect
+from plugin.page import exports, trust, trust_words
 from plugin.page import views as page
 from plugin.services import services
 
-CSV_CHUNK = 1000
-
-bp = launch.protect(Blueprint("outlook_trust", __name__, url_prefix="/integrations/outlook"))
+bp = protect(Blueprint("outlook_trust", __name__, url_prefix="/integrations/outlook"))
 
 
 @bp.post("/preview")
@@ -30,10 +26,10 @@ def preview() -> ResponseReturnValue:
     """Start (or refresh) the preview of what connecting does; it runs in a background thread of this
     process (``PREVIEW_INLINE`` in the app's config runs it before answering, for tests)."""
     viewer = launch.require_manager()
-    launch.check_csrf()
+    csrf.check()
     with services().database.session() as db:
         state = connection.connection(db, viewer.account).state
-        allowed = state in ("consent_received", "connected", "suspended")
+        allowed = state in trust.PREVIEW_STATES
         started = allowed and preview_store.start(db, viewer.account, viewer.user_id, utcnow())
     if not allowed:
         return page.render(viewer, 409, _("The preview needs the Azure AD administrator's consent first."))
@@ -50,23 +46,6 @@ def preview() -> ResponseReturnValue:
     return redirect(url_for("outlook_page.index", _anchor="preview"), 303)
 
 
-def _csv(filename: str, header: list[str], rows: Callable[[int, int], Iterable[list[object]]]) -> Response:
-    """A CSV download: ``header`` (in the page's language, like the users export's) then ``rows(offset, limit)``
-    read in chunks until one comes back short."""
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(header)
-    offset = 0
-    while True:
-        chunk = list(rows(offset, CSV_CHUNK))
-        writer.writerows(chunk)
-        if len(chunk) < CSV_CHUNK:
-            break
-        offset += CSV_CHUNK
-    return Response(out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
-
-
 @bp.get("/preview.csv")
 def preview_csv() -> ResponseReturnValue:
     """Every user's line of the latest preview: the entries they would get, or why none."""
@@ -75,13 +54,13 @@ def preview_csv() -> ResponseReturnValue:
     def rows(offset: int, limit: int) -> list[list[object]]:
         with services().database.session() as db:
             lines = preview_store.every_line(db, viewer.account, offset=offset, limit=limit)
-        return [[page._cell(x.user_id), page._cell(x.name), page._cell(x.email), x.entries, x.reason or "",
-                 page._cell(words.user_reason(x.reason, x.detail))] for x in lines]
+        return [[exports.cell(x.user_id), exports.cell(x.name), exports.cell(x.email), x.entries, x.reason or "",
+                 exports.cell(words.user_reason(x.reason, x.detail))] for x in lines]
 
     header = [pgettext("CSV column", "user_id"), pgettext("CSV column", "name"), pgettext("CSV column", "email"),
               pgettext("CSV column", "entries"), pgettext("CSV column", "reason"),
               pgettext("CSV column", "reason_text")]
-    return _csv("outlook-calendar-preview.csv", header, rows)
+    return exports.download("outlook-calendar-preview.csv", header, rows)
 
 
 @bp.get("/audit.csv")
@@ -92,9 +71,9 @@ def audit_csv() -> ResponseReturnValue:
     def rows(offset: int, limit: int) -> list[list[object]]:
         with services().database.session() as db:
             lines, _ = audit.lines(db, viewer.account, offset=offset, limit=limit)
-        return [[x.at.isoformat(), page._cell(x.actor_id), page._cell(x.actor), x.action,
-                 page._cell(trust_words.audit_detail(x.action, x.detail))] for x in lines]
+        return [[x.at.isoformat(), exports.cell(x.actor_id), exports.cell(x.actor), x.action,
+                 exports.cell(trust_words.audit_detail(x.action, x.detail))] for x in lines]
 
     header = [pgettext("CSV column", "at"), pgettext("CSV column", "actor_id"), pgettext("CSV column", "actor"),
               pgettext("CSV column", "action"), pgettext("CSV column", "what_it_caused")]
-    return _csv("outlook-calendar-audit.csv", header, rows)
+    return exports.download("outlook-calendar-audit.csv", header, rows)

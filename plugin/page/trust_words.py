@@ -5,15 +5,14 @@ shown; outside a request (the command line) it stays English.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 
-from bridge.codes import AuditAction, CredentialLevel
-from bridge.sync import guard
+from bridge.codes import AuditAction, ConsentReason, CredentialLevel, TenantReason
 from plugin import words
 from plugin.i18n import number
 
@@ -36,6 +35,8 @@ CREDENTIAL_LEVELS = {
     CredentialLevel.UNKNOWN: _l("End date not set (OUTLOOK_SYNC_CLIENT_SECRET_EXPIRES): the plugin cannot warn "
                                 "before it expires."),
 }
+# Levels whose words are shown as an error.
+URGENT_LEVELS = frozenset({CredentialLevel.WARNING, CredentialLevel.CRITICAL, CredentialLevel.EXPIRED})
 
 # Translators: a credential's slot, followed by its kind ("Current client secret", "Next (tried first) certificate").
 SLOTS = {"current": _l("Current"), "next": _l("Next (tried first)")}
@@ -90,18 +91,23 @@ HOLD_CAUSES: dict[str, Callable[[int, str], str]] = {
 }
 
 
-def hold_causes(causes: dict[str, list[int]]) -> list[str]:
-    """Why removals are held (``RemovalHold.causes``: cause → [entries, distinct things]), one phrase
-    per cause in bridge.sync.guard.CAUSES order, e.g. "240 entries of 12 deleted events"."""
+def hold_causes(causes: Iterable[tuple[str, int, int]]) -> list[str]:
+    """Why removals are held, one phrase per (cause, entries, distinct things), in the order given, e.g.
+    "240 entries of 12 deleted events"."""
     return [HOLD_CAUSES[cause](things, ngettext("%(count)s entry", "%(count)s entries", entries, count=number(entries)))
-            for cause, _words in guard.CAUSES for entries, things in [causes.get(cause, [0, 0])] if entries]
+            for cause, entries, things in causes]
 
 
 def preview_error(code: str | None) -> str:
-    """Why a preview stopped, in words (a tenant refusal in the connection's own words)."""
-    if code == "consent_not_given":
+    """Why a preview stopped (:attr:`bridge.trust.preview_store.PreviewSummary.error`), in words: a tenant
+    refusal (a :class:`~bridge.codes.TenantReason`) in the connection's own words; any other failure
+    (Graph unreachable, an unexpected error) as one that Refresh preview may get past."""
+    if code == ConsentReason.CONSENT_NOT_GIVEN:
         return _("admin consent has not been given yet.")
-    if code in ("graph_error", "error", None):
-        return _("Microsoft could not be reached just now, or something went wrong. Press Refresh preview to "
-                 "try again.")
-    return " ".join(words.connection_reason(code) or ())
+    if code in TENANT_REASONS:
+        return " ".join(words.connection_reason(code) or ())
+    return _("Microsoft could not be reached just now, or something went wrong. Press Refresh preview to "
+             "try again.")
+
+
+TENANT_REASONS = frozenset(TenantReason)

@@ -19,7 +19,7 @@ from bridge.db import Database
 from bridge.models import Base
 from emulator.testing import EmulatorHandle, running_emulator
 from plugin.host import HostClient, dumps, launch_url
-from plugin.page.views import breakable
+from plugin.templating import breakable
 
 HOST_SECRET = "page-host-secret-0123456789"
 CLIENT_ID = "5f0e7a52-0a9e-4e57-9c1b-000000000001"

@@ -5,7 +5,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from bridge.accounts import status
-from plugin.page.views import breakable
+from plugin.templating import breakable
 from tests.page.conftest import Launch
 
 PAGE = "/integrations/outlook"
