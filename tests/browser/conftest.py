@@ -60,6 +60,11 @@ class Stack:
         return f"{self.lms_url}/settings/integrations/outlook?role={role}&user={user_id}{language}"
 
 
+def open_section(frame: Any, name: str) -> None:
+    """Go to a section of the page by its link in the sections' navigation (``frame``: a page or frame locator)."""
+    frame.get_by_role("navigation", name="Sections of the page").get_by_role("link", name=name, exact=True).click()
+
+
 def _serve(app: Any) -> tuple[BaseWSGIServer, threading.Thread]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

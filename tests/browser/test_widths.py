@@ -87,6 +87,7 @@ def test_the_page_reads_at_every_width(stack: Stack, browser: Any, width: int, h
     try:
         page = context.new_page()
         page.goto(stack.launch("owner", "u-owner"))
+        page.goto(f"{stack.base_url}/integrations/outlook/users")
         page.wait_for_selector("table.users tbody tr")
         measured = page.evaluate(MEASURE)
         if name:
