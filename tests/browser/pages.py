@@ -142,17 +142,20 @@ LAYOUT = """() => {
     if (lines > 1) problems.push(`${email.textContent} wraps onto ${lines} lines`);
   }
   const root = document.documentElement;
-  if (root.scrollWidth > root.clientWidth) problems.push(`the page scrolls sideways (${root.scrollWidth - root.clientWidth} px)`);
-  for (const wrap of document.querySelectorAll('.table-wrap')) {
-    if (wrap.scrollWidth > wrap.clientWidth + 1) problems.push(`a table scrolls sideways (${wrap.scrollWidth - wrap.clientWidth} px)`);
-  }
+  const sideways = (e, what) => {
+    const over = e.scrollWidth - e.clientWidth;
+    if (over > 1) problems.push(`${what} scrolls sideways (${over} px)`);
+  };
+  sideways(root, 'the page');
+  document.querySelectorAll('.table-wrap').forEach(wrap => sideways(wrap, 'a table'));
   for (const card of document.querySelectorAll('.card')) {
     const box = card.getBoundingClientRect();
     for (const control of card.querySelectorAll('button, input:not([type=hidden]), select, textarea, a.button')) {
       if (!control.getClientRects().length) continue;
       const r = control.getBoundingClientRect();
       const gap = Math.min(r.left - box.left, box.right - r.right);
-      if (gap < 8) problems.push(`"${(control.innerText || control.name || control.id).trim()}" is ${gap.toFixed(1)} px from its card's edge`);
+      const name = (control.innerText || control.name || control.id).trim();
+      if (gap < 8) problems.push(`"${name}" is ${gap.toFixed(1)} px from its card's edge`);
     }
   }
   return problems;
