@@ -62,7 +62,7 @@ class Stack:
 
 def open_section(frame: Any, name: str) -> None:
     """Go to a section of the page by its link in the sections' navigation (``frame``: a page or frame locator)."""
-    frame.get_by_role("navigation", name="Sections of the page").get_by_role("link", name=name, exact=True).click()
+    frame.locator("nav.sections").get_by_role("link", name=name, exact=True).click()
 
 
 def _serve(app: Any) -> tuple[BaseWSGIServer, threading.Thread]:
