@@ -4,8 +4,6 @@ Each text is a lazy gettext message, put into the page's language (:mod:`plugin.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
@@ -23,15 +21,7 @@ SECTIONS: dict[str, LazyString] = {
 }
 
 
-@dataclass(frozen=True)
-class Said:
-    """One line of the attention list: what is wrong (with its count, the link's words) and how it is fixed."""
-
-    what: str
-    fix: str
-
-
-# How each need is fixed, once said what it is.
+# How each need is fixed, said under it.
 FIXES: dict[str, LazyString] = {
     Need.HELD_REMOVALS: _l("Nothing is removed until someone confirms; restoring what was deleted in the LMS "
                            "lifts the hold by itself."),
@@ -42,18 +32,18 @@ FIXES: dict[str, LazyString] = {
 }
 
 
-def attention(need: str, count: int) -> Said:
-    """A need (a :class:`~plugin.page.attention.Need`) of ``count`` things in words."""
+def attention(need: str, count: int) -> str:
+    """What needs attention (a :class:`~plugin.page.attention.Need`, of ``count`` things) in words: the
+    words of the link to where it is fixed (:data:`FIXES` tells how)."""
     shown = number(count)
     if need == Need.HELD_REMOVALS:
-        what = ngettext("%(count)s future entry waits for confirmation before it is removed",
-                        "%(count)s future entries wait for confirmation before they are removed", count, count=shown)
-    elif need == Need.CREDENTIALS:
-        what = ngettext("%(count)s credential of the plugin expires soon or is refused",
+        return ngettext("%(count)s future entry waits for confirmation before it is removed",
+                        "%(count)s future entries wait for confirmation before they are removed", count,
+                        count=shown)
+    if need == Need.CREDENTIALS:
+        return ngettext("%(count)s credential of the plugin expires soon or is refused",
                         "%(count)s credentials of the plugin expire soon or are refused", count, count=shown)
-    elif need == Need.FAILED_USERS:
-        what = ngettext("%(count)s user could not be synced", "%(count)s users could not be synced", count, count=shown)
-    else:
-        what = ngettext("%(count)s user waits after Microsoft throttled the plugin",
-                        "%(count)s users wait after Microsoft throttled the plugin", count, count=shown)
-    return Said(what, str(FIXES[need]))
+    if need == Need.FAILED_USERS:
+        return ngettext("%(count)s user could not be synced", "%(count)s users could not be synced", count, count=shown)
+    return ngettext("%(count)s user waits after Microsoft throttled the plugin",
+                    "%(count)s users wait after Microsoft throttled the plugin", count, count=shown)
