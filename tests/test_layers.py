@@ -39,7 +39,7 @@ BRIDGE = [
 PLUGIN = [
     "plugin.signing", "plugin.host", "plugin.contract", "plugin.services", "plugin.signed", "plugin.i18n",
     "plugin.launch", "plugin.redact", "plugin.words",
-    "plugin.hooks, plugin.consent, plugin.feeds, plugin.page, plugin.ops",
+    "plugin.hooks, plugin.consent, plugin.feeds, plugin.user_state, plugin.page, plugin.ops",
     "plugin.app",
     "plugin.demo",
     "plugin.cli",

@@ -1,4 +1,4 @@
-"""The OpenAPI document of the hooks and the feed-address call, generated from the marshmallow
+"""The OpenAPI document of the hooks, the feed-address call and the user-state call, generated from the marshmallow
 schemas that validate them."""
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from bridge.feeds.ical import REFRESH
 from bridge.lms.ingest import Outcome
 from plugin.contract.feed_schemas import Address, AddressRequest
 from plugin.contract.schemas import DELIVERIES, MAX_BATCH, Batch, DeliveryField
-from plugin.host import FEED_ADDRESS_PATH
+from plugin.contract.user_state_schemas import FEED_FIELDS, UserStateAnswer, UserStateRequest
+from plugin.host import FEED_ADDRESS_PATH, USER_STATE_PATH
 from plugin.signing import MAX_SKEW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 SIGNED: list[dict[str, list[str]]] = [{"HookSignature": [], "HookTimestamp": []}]
@@ -114,6 +115,23 @@ def _feed_paths(spec: APISpec) -> None:
     }})
 
 
+def _user_state_path(spec: APISpec) -> None:
+    """The signed call for where one user stands, for the LMS to show on that user's own page."""
+    spec.path(USER_STATE_PATH, operations={"post": {
+        "summary": "Where one user stands: do their sessions reach Outlook, and if not, why",
+        "description": ("In codes (as on the plugin's page) and in plain words for the user, in their language; "
+                        "and whether a calendar feed is offered. Only the signed account's users are answered."),
+        "security": SIGNED,
+        "requestBody": {"required": True, "content": {"application/json": {"schema": UserStateRequest}}},
+        "responses": {
+            "200": _response("The user's state", UserStateAnswer),
+            "400": _response("Invalid JSON or body", Error),
+            "401": _response("Missing or bad signature or timestamp", Error),
+            "404": _response("No such user in this account", Error),
+        },
+    }})
+
+
 @functools.cache
 def document(version: str) -> dict[str, Any]:
     """The OpenAPI 3.0 document served at ``/hooks/openapi.json``."""
@@ -124,14 +142,16 @@ def document(version: str) -> dict[str, Any]:
         openapi_version="3.0.3",
         plugins=[marshmallow],
         info={"description": "How the LMS tells the plugin about users, events and enrollments, and asks "
-                             "for a user's calendar-feed address."},
+                             "for a user's calendar-feed address and where a user stands."},
     )
     assert marshmallow.converter is not None  # set by APISpec
     marshmallow.converter.add_attribute_function(_delivery_field)
     for schema in DELIVERIES.values():
         spec.components.schema(schema.__name__, schema=schema)
-    for schema in (Batch, Result, BatchResult, Error, AddressRequest, Address):
+    for schema in (Batch, Result, BatchResult, Error, AddressRequest, Address, UserStateRequest):
         spec.components.schema(schema.__name__, schema=schema)
+    spec.components.schema("FeedState", schema=Address(only=FEED_FIELDS))  # the part of Address in UserStateAnswer
+    spec.components.schema(UserStateAnswer.__name__, schema=UserStateAnswer)
     signature = f"HMAC-SHA256 of '<{TIMESTAMP_HEADER}>.<raw body>' with the host secret, as sha256=<hex>."
     spec.components.security_scheme(
         "HookSignature",
@@ -151,6 +171,7 @@ def document(version: str) -> dict[str, Any]:
         "Every delivery duplicate or stale", "At least one delivery applied",
     )})
     _feed_paths(spec)
+    _user_state_path(spec)
     spec.path("/hooks/openapi.json", operations={"get": {
         "summary": "This document", "responses": {"200": {"description": "OpenAPI document"}},
     }})
