@@ -15,11 +15,11 @@
 
 defined('MOODLE_INTERNAL') || die();
 
-// Moodle adds the category "Local plugins" for site administrators only (admin/settings/plugins.php), so a
-// manager, who holds local/outlooksync:manage without moodle/site:config, finds the page under "Plugins",
-// which admin/settings/top.php adds for everyone.
+// Moodle 4.3 to 4.5 add the category "Local plugins" for site administrators only (admin/settings/plugins.php;
+// 5.0 adds it for everyone), so where it is missing a manager, who holds local/outlooksync:manage without
+// moodle/site:config, finds the page under "Plugins", which admin/settings/top.php adds for everyone.
 if ($hassiteconfig || has_capability('local/outlooksync:manage', context_system::instance())) {
-    $ADMIN->add($hassiteconfig ? 'localplugins' : 'modules', new admin_externalpage('local_outlooksync_page',
+    $ADMIN->add($ADMIN->locate('localplugins') ? 'localplugins' : 'modules', new admin_externalpage('local_outlooksync_page',
         get_string('pagename', 'local_outlooksync'), new moodle_url('/local/outlooksync/index.php'),
         'local/outlooksync:manage'));
 }
