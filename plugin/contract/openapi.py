@@ -81,21 +81,30 @@ def _operation(summary: str, body: Any, result: type[Schema], unchanged: str, ap
     }
 
 
-def _feed_paths(spec: APISpec) -> None:
-    """The signed call for a user's feed address, and the feed itself (opened by its secret token)."""
-    spec.path(FEED_ADDRESS_PATH, operations={"post": {
-        "summary": "Make, rotate or revoke a user's calendar-feed address",
-        "description": ("For users Graph cannot reach (or everyone, as the account's managers choose). The plugin "
-                        "keeps only a hash of the token, so `url` is in the answer that made it and never again."),
+def _user_call(summary: str, description: str, body: type[Schema], answer: type[Schema], answered: str
+               ) -> dict[str, Any]:
+    """A signed call about one user of the signed account (the feed address, the user's state)."""
+    return {
+        "summary": summary,
+        "description": description,
         "security": SIGNED,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": AddressRequest}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
         "responses": {
-            "200": _response("Whether the user is offered a feed; the address when one was made", Address),
+            "200": _response(answered, answer),
             "400": _response("Invalid JSON or body; nothing changed", Error),
             "401": _response("Missing or bad signature or timestamp; nothing changed", Error),
             "404": _response("No such user in this account", Error),
         },
-    }})
+    }
+
+
+def _feed_paths(spec: APISpec) -> None:
+    """The signed call for a user's feed address, and the feed itself (opened by its secret token)."""
+    spec.path(FEED_ADDRESS_PATH, operations={"post": _user_call(
+        "Make, rotate or revoke a user's calendar-feed address",
+        "For users Graph cannot reach (or everyone, as the account's managers choose). The plugin keeps only a hash "
+        "of the token, so `url` is in the answer that made it and never again.",
+        AddressRequest, Address, "Whether the user is offered a feed; the address when one was made")})
     calendar = {"text/calendar": {"schema": {"type": "string", "format": "binary"}}}
     spec.path("/feeds/{token}.ics", operations={"get": {
         "summary": "A user's sessions as an iCalendar (RFC 5545) subscription",
@@ -117,19 +126,11 @@ def _feed_paths(spec: APISpec) -> None:
 
 def _user_state_path(spec: APISpec) -> None:
     """The signed call for where one user stands, for the LMS to show on that user's own page."""
-    spec.path(USER_STATE_PATH, operations={"post": {
-        "summary": "Where one user stands: do their sessions reach Outlook, and if not, why",
-        "description": ("In codes (as on the plugin's page) and in plain words for the user, in their language; "
-                        "and whether a calendar feed is offered. Only the signed account's users are answered."),
-        "security": SIGNED,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": UserStateRequest}}},
-        "responses": {
-            "200": _response("The user's state", UserStateAnswer),
-            "400": _response("Invalid JSON or body", Error),
-            "401": _response("Missing or bad signature or timestamp", Error),
-            "404": _response("No such user in this account", Error),
-        },
-    }})
+    spec.path(USER_STATE_PATH, operations={"post": _user_call(
+        "Where one user stands: do their sessions reach Outlook, and if not, why",
+        "In codes (as on the plugin's page) and in plain words for the user, in their language; and whether a "
+        "calendar feed is offered. Only the signed account's users are answered.",
+        UserStateRequest, UserStateAnswer, "The user's state")})
 
 
 @functools.cache

@@ -1,23 +1,17 @@
 """Marshmallow schemas of the host's call for one user's sync state: validation and the OpenAPI document."""
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, fields, validate
+from marshmallow import Schema, fields, validate
 
 from bridge.codes import ConnectionState, UserState
-from plugin.contract.feed_schemas import Address
+from plugin.contract.feed_schemas import Address, UserCall
 
 FEED_FIELDS = ("offered", "reason", "issued_at")
 
 
-class UserStateRequest(Schema):
+class UserStateRequest(UserCall):
     """The LMS asks where one of its users stands, to show it to that user."""
 
-    class Meta:
-        unknown = RAISE
-
-    account = fields.String(required=True, validate=validate.Length(1, 128),
-                            metadata={"description": "The LMS account id."})
-    user_id = fields.String(required=True, validate=validate.Length(1, 128))
     locale = fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 35), metadata={
         "description": ("The user's language in the LMS (e.g. ru, ru_RU, pt-BR). The words of the answer are in it "
                         "when the plugin has it, else in the account's language, the request's Accept-Language, "

@@ -11,17 +11,16 @@ from typing import Any
 from flask import Blueprint, g
 from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
-from marshmallow import ValidationError
 
 from bridge import i18n as languages
 from bridge.accounts import standing
 from bridge.feeds import store as feed_store
-from plugin.contract.schemas import HookError, flatten
+from plugin.contract.schemas import HookError
 from plugin.contract.user_state_schemas import UserStateAnswer, UserStateRequest
 from plugin.host import USER_STATE_PATH
 from plugin.i18n import select_locale
 from plugin.services import services
-from plugin.signed import invalid, signed_json, unauthorized
+from plugin.signed import invalid, signed_load, unauthorized
 from plugin.signing import SignatureError
 from plugin.user_state import words
 
@@ -33,10 +32,7 @@ bp.register_error_handler(HookError, invalid)
 @bp.post(USER_STATE_PATH)
 def user_state() -> ResponseReturnValue:
     """Where one user stands; 404 when the account has no such user."""
-    try:
-        asked: dict[str, Any] = UserStateRequest().load(signed_json())
-    except ValidationError as error:
-        raise HookError(flatten(error.messages), "invalid request") from None
+    asked: dict[str, Any] = signed_load(UserStateRequest())
     account, user_id = asked["account"], asked["user_id"]
     with services().database.session() as db:
         found = standing.load(db, account, user_id)

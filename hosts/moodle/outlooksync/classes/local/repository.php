@@ -93,6 +93,53 @@ class repository {
     }
 
     /**
+     * One column of the rows of a table whose other column holds one of some values, once each.
+     *
+     * @param string $table e.g. "booking_options"
+     * @param string $column the column the values are looked up in
+     * @param int[] $values
+     * @param string $field the column returned
+     * @param string $where more conditions (SQL, no parameters), or ""
+     * @return int[]
+     */
+    public static function ids(string $table, string $column, array $values, string $field = 'id', string $where = ''): array {
+        global $DB;
+        if (!$values) {
+            return [];
+        }
+        [$in, $params] = $DB->get_in_or_equal(array_values(array_unique(array_map('intval', $values))));
+        $select = "$column $in" . ($where === '' ? '' : " AND $where");
+        return array_map('intval', $DB->get_fieldset_select($table, "DISTINCT $field", $select, $params));
+    }
+
+    /**
+     * The rows of some ids whose activity still exists, each with its activity, in the ids' order.
+     *
+     * @param int[] $ids
+     * @param array $rows id => record (missing ids are skipped: deleted)
+     * @param string $module the module's name, e.g. "facetoface" or "booking"
+     * @param string $instance the rows' column that holds the activity's instance id
+     * @return array list of [record, activity snapshot]
+     */
+    public static function with_activity(array $ids, array $rows, string $module, string $instance): array {
+        $activities = [];
+        $found = [];
+        foreach ($ids as $id) {
+            if (!isset($rows[$id])) {
+                continue;
+            }
+            $of = (int)$rows[$id]->$instance;
+            if (!array_key_exists($of, $activities)) {
+                $activities[$of] = self::activity($module, $of);
+            }
+            if ($activities[$of] !== null) {
+                $found[] = [$rows[$id], $activities[$of]];
+            }
+        }
+        return $found;
+    }
+
+    /**
      * An activity as a snapshot, or null when it or its course module is gone.
      *
      * @param string $module the module's name, e.g. "facetoface" or "booking"

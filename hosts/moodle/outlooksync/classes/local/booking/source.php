@@ -41,20 +41,12 @@ class source implements \local_outlooksync\local\source {
                                                WHERE d.optionid $in ORDER BY t.id", $params);
         $teachers = $DB->get_records_select('booking_teachers', "optionid $in", $params, 'id', 'id, optionid, userid');
         $answers = $DB->get_records_select('booking_answers', "optionid $in", $params, 'id', 'id, optionid, userid, waitinglist');
-        $activities = [];
         $snapshots = [];
-        foreach ($ids as $id) {
-            if (!isset($options[$id])) {
-                continue;
-            }
-            $option = $options[$id];
-            $activities[$option->bookingid] ??= repository::activity('booking', (int)$option->bookingid);
-            if ($activities[$option->bookingid] === null) {
-                continue;
-            }
+        foreach (repository::with_activity($ids, $options, 'booking', 'bookingid') as [$option, $activity]) {
+            $id = (int)$option->id;
             $snapshots[] = [
                 'id' => $id,
-                'booking' => $activities[$option->bookingid],
+                'booking' => $activity,
                 'text' => format_string($option->text, true, ['escape' => false]),
                 'description' => (string)$option->description,
                 'location' => (string)$option->location,
@@ -81,14 +73,8 @@ class source implements \local_outlooksync\local\source {
      * @return int[]
      */
     public function trainers(array $userids): array {
-        global $DB;
-        if (!$userids) {
-            return [];
-        }
-        [$in, $params] = $DB->get_in_or_equal($userids);
-        $ids = array_merge($DB->get_fieldset_select('booking_teachers', 'DISTINCT userid', "userid $in", $params),
-            $DB->get_fieldset_select('booking_optiondates_teachers', 'DISTINCT userid', "userid $in", $params));
-        return array_values(array_unique(array_map('intval', $ids)));
+        return array_values(array_unique(array_merge(repository::ids('booking_teachers', 'userid', $userids, 'userid'),
+            repository::ids('booking_optiondates_teachers', 'userid', $userids, 'userid'))));
     }
 
     /**
@@ -115,12 +101,7 @@ class source implements \local_outlooksync\local\source {
      * @return int[]
      */
     public function existing(array $ids): array {
-        global $DB;
-        if (!$ids) {
-            return [];
-        }
-        [$in, $params] = $DB->get_in_or_equal($ids);
-        return array_map('intval', $DB->get_fieldset_select('booking_options', 'id', "id $in AND bookingid <> 0", $params));
+        return repository::ids('booking_options', 'id', $ids, 'id', 'bookingid <> 0');
     }
 
     /**
@@ -130,12 +111,7 @@ class source implements \local_outlooksync\local\source {
      * @return int[]
      */
     public function of_activities(array $instanceids): array {
-        global $DB;
-        if (!$instanceids) {
-            return [];
-        }
-        [$in, $params] = $DB->get_in_or_equal($instanceids);
-        return array_map('intval', $DB->get_fieldset_select('booking_options', 'id', "bookingid $in", $params));
+        return repository::ids('booking_options', 'bookingid', $instanceids);
     }
 
     /**

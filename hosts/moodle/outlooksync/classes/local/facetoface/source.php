@@ -47,17 +47,9 @@ class source implements \local_outlooksync\local\source {
                                           FROM {facetoface_session_data} d
                                           JOIN {facetoface_session_field} f ON f.id = d.fieldid
                                          WHERE d.sessionid $in", $params);
-        $activities = [];
         $snapshots = [];
-        foreach ($ids as $id) {
-            if (!isset($sessions[$id])) {
-                continue;
-            }
-            $session = $sessions[$id];
-            $activities[$session->facetoface] ??= repository::activity('facetoface', (int)$session->facetoface);
-            if ($activities[$session->facetoface] === null) {
-                continue;
-            }
+        foreach (repository::with_activity($ids, $sessions, 'facetoface', 'facetoface') as [$session, $activity]) {
+            $id = (int)$session->id;
             $custom = [];
             foreach ($fields as $field) {
                 if ((int)$field->sessionid === $id && trim((string)$field->data) !== '') {
@@ -67,7 +59,7 @@ class source implements \local_outlooksync\local\source {
             $location = array_filter(array_map(fn($name) => $custom[$name] ?? null, self::LOCATION_FIELDS));
             $snapshots[] = [
                 'id' => $id,
-                'facetoface' => $activities[$session->facetoface],
+                'facetoface' => $activity,
                 'details' => (string)$session->details,
                 'location' => implode(', ', $location),
                 'onlineurl' => $custom[self::ONLINE_FIELD] ?? null,
@@ -89,12 +81,7 @@ class source implements \local_outlooksync\local\source {
      * @return int[]
      */
     public function trainers(array $userids): array {
-        global $DB;
-        if (!$userids) {
-            return [];
-        }
-        [$in, $params] = $DB->get_in_or_equal($userids);
-        return array_map('intval', $DB->get_fieldset_select('facetoface_session_roles', 'DISTINCT userid', "userid $in", $params));
+        return repository::ids('facetoface_session_roles', 'userid', $userids, 'userid');
     }
 
     /**
@@ -116,12 +103,7 @@ class source implements \local_outlooksync\local\source {
      * @return int[]
      */
     public function existing(array $ids): array {
-        global $DB;
-        if (!$ids) {
-            return [];
-        }
-        [$in, $params] = $DB->get_in_or_equal($ids);
-        return array_map('intval', $DB->get_fieldset_select('facetoface_sessions', 'id', "id $in", $params));
+        return repository::ids('facetoface_sessions', 'id', $ids);
     }
 
     /**
@@ -131,11 +113,6 @@ class source implements \local_outlooksync\local\source {
      * @return int[]
      */
     public function of_activities(array $instanceids): array {
-        global $DB;
-        if (!$instanceids) {
-            return [];
-        }
-        [$in, $params] = $DB->get_in_or_equal($instanceids);
-        return array_map('intval', $DB->get_fieldset_select('facetoface_sessions', 'id', "facetoface $in", $params));
+        return repository::ids('facetoface_sessions', 'facetoface', $instanceids);
     }
 }
