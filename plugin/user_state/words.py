@@ -39,7 +39,11 @@ REASONS: dict[str, LazyString] = {
     Reason.ACCESS_DENIED_BY_POLICY: _l(
         "Your organisation's Exchange settings do not let the LMS write to your calendar. Your IT department "
         "can allow it."),
+    Reason.OUTSIDE_EXCHANGE_SCOPE: _l(
+        "Your organisation lets the LMS write only to the calendars of a group of people in Exchange, and you "
+        "are not in it. Your IT department can add you."),
     Reason.ERROR: _l("Outlook answered with an error. It is tried again automatically."),
+    Reason.GRAPH_ERROR: _l("Outlook could not be asked about your calendar just now. It is tried again."),
     Reason.NOT_CONNECTED: _l("Your organisation has not connected its Outlook to the LMS."),
     Reason.DISCONNECTED: _l("Your organisation disconnected its Outlook from the LMS, and the entries were removed."),
     Reason.REMOVAL_HELD: _l("Some changes wait until an administrator of the LMS confirms them."),
