@@ -15,6 +15,7 @@ from plugin.page import actions, trust_views
 from plugin.page import views as page
 from plugin.services import EXTENSION, Services
 from plugin.signed import MAX_BODY_BYTES
+from plugin.user_state import views as user_state
 
 
 def create_app(settings: Settings | None = None, database: Database | None = None) -> Flask:
@@ -37,6 +38,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.register_blueprint(trust_views.bp)
     app.before_request(_log_fields)
     app.register_blueprint(feed.bp)
+    app.register_blueprint(user_state.bp)
     redact.redact_access_logs()
     return app
 

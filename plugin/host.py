@@ -1,5 +1,5 @@
 """The Python side of the host contract, for hosts: sign and send hooks, make launch links, ask
-for a user's calendar-feed address.
+for a user's calendar-feed address and for where a user stands.
 
 The demo, the tests and any Python LMS talk to the plugin through this module, so they sign and
 serialise exactly as the plugin verifies and validates.
@@ -24,6 +24,7 @@ HOOK_PATH = "/hooks"
 BATCH_PATH = "/hooks/batch"
 SETTINGS_PATH = "/integrations/outlook"
 FEED_ADDRESS_PATH = "/feeds/address"
+USER_STATE_PATH = "/users/state"
 LAUNCH_SALT = "lms-launch"
 
 
@@ -103,6 +104,15 @@ class HostClient:
         the answer that made the address (the plugin keeps a hash), so keep it or rotate for a new one.
         """
         return self._post(FEED_ADDRESS_PATH, {"account": account, "user_id": user_id, "action": action})
+
+    def user_state(self, account: str, user_id: str, locale: str | None = None) -> requests.Response:
+        """Ask where one user stands, to show it to them (``locale``: their language, e.g. ``"ru"``).
+
+        200 with ``{"state", "reason", "reaches_outlook", "message", "reason_text", "feed", …}``, the words
+        in that language when the plugin has it; 404 when the account has no such user.
+        """
+        body = {"account": account, "user_id": user_id}
+        return self._post(USER_STATE_PATH, body if locale is None else {**body, "locale": locale})
 
     def _post(self, path: str, obj: Any) -> requests.Response:
         body = dumps(obj)

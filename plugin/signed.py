@@ -13,10 +13,11 @@ from typing import Any, NoReturn
 
 from flask import request
 from flask.typing import ResponseReturnValue
+from marshmallow import Schema, ValidationError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from bridge import metrics
-from plugin.contract.schemas import ROOT, HookError
+from plugin.contract.schemas import ROOT, HookError, flatten
 from plugin.services import services
 from plugin.signing import SignatureError, StaleTimestamp, verify
 
@@ -33,6 +34,14 @@ def signed_json() -> Any:
         return json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise HookError({ROOT: [f"Not valid JSON: {error}"]}, "invalid JSON") from None
+
+
+def signed_load(schema: Schema, message: str = "invalid request") -> Any:
+    """The request's JSON once signed (401 otherwise), loaded by a schema (400 with the fields otherwise)."""
+    try:
+        return schema.load(signed_json())
+    except ValidationError as error:
+        raise HookError(flatten(error.messages), message) from None
 
 
 def _body() -> bytes:

@@ -40,7 +40,7 @@ PLUGIN = [
     "plugin.signing", "plugin.host", "plugin.contract", "plugin.services", "plugin.signed", "plugin.i18n",
     "plugin.refusals", "plugin.headers", "plugin.csrf", "plugin.launch", "plugin.templating", "plugin.redact",
     "plugin.words",
-    "plugin.hooks, plugin.consent, plugin.feeds, plugin.page, plugin.ops",
+    "plugin.hooks, plugin.consent, plugin.feeds, plugin.user_state, plugin.page, plugin.ops",
     "plugin.app",
     "plugin.demo",
     "plugin.cli",

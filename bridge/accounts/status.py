@@ -61,6 +61,15 @@ def _rows(account_id: str) -> Select[Any]:
     )
 
 
+def user(session: Session, account_id: str, user_id: str) -> UserRow | None:
+    """One user's row, as :func:`users` gives it; None when the account has no such user (or it was deleted)."""
+    found = session.execute(_rows(account_id).where(LmsUser.id == user_id)).first()
+    if found is None:
+        return None
+    return UserRow(found.id, found.name, found.email, found.state, found.reason, found.detail, found.entries,
+                   found.changed_at)
+
+
 def counts(session: Session, account_id: str) -> dict[str, int]:
     """How many users are in each state (every :class:`~bridge.codes.UserState` present, zero or not)."""
     inner = _rows(account_id).subquery()

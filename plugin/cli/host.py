@@ -1,9 +1,9 @@
 """``outlook-sync host …``: act as the LMS from the shell, on top of `plugin.host`.
 
 ``host send`` signs and POSTs one delivery, ``host batch`` several, ``host launch-link`` prints a
-settings-page address for an account, user and role. The plugin's address is ``--url`` (default
-``$OUTLOOK_SYNC_PUBLIC_URL``); the host secret is read from ``$OUTLOOK_SYNC_HOST_SECRET`` only, so it
-never shows in a process list or a shell history.
+settings-page address for an account, user and role, ``host user-state`` asks where one user stands.
+The plugin's address is ``--url`` (default ``$OUTLOOK_SYNC_PUBLIC_URL``); the host secret is read from
+``$OUTLOOK_SYNC_HOST_SECRET`` only, so it never shows in a process list or a shell history.
 """
 from __future__ import annotations
 
@@ -85,6 +85,11 @@ def cmd_launch_link(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: Te
     return 0
 
 
+def cmd_user_state(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """Ask where one user stands (POST /users/state) and print the answer; 0 on 200, 1 otherwise."""
+    return _answer(_client(args).user_state(args.account, args.user, args.locale), out)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run a host subcommand; a bad input or an unreachable plugin is one line on stderr, exit 2."""
     try:
@@ -99,9 +104,9 @@ def run(args: argparse.Namespace) -> int:
 def add_commands(commands: Any) -> None:
     """Add ``host`` and its subcommands to the ``outlook-sync`` subparsers."""
     host = commands.add_parser(
-        "host", help="act as the LMS: send signed hooks, make launch links",
+        "host", help="act as the LMS: send signed hooks, make launch links, ask for a user's state",
         description="Act as the LMS from the shell: sign and send hook deliveries, make settings-page launch "
-                    f"links. The host secret is read from ${SECRET_VARIABLE}.")
+                    f"links, ask where a user stands. The host secret is read from ${SECRET_VARIABLE}.")
     actions = host.add_subparsers(dest="host_command", required=True, metavar="action", help="what to send or make")
     url_help = f"the plugin's base URL (default: $OUTLOOK_SYNC_PUBLIC_URL, else {DEFAULT_URL})"
 
@@ -124,6 +129,14 @@ def add_commands(commands: Any) -> None:
     link.add_argument("--user", required=True, help="the LMS user id")
     link.add_argument("--role", required=True, choices=ROLES, help="the user's role in the LMS")
     link.set_defaults(host_run=cmd_launch_link)
-    for action in (send, batch, link):
+
+    state = actions.add_parser("user-state", help="ask where one user stands (POST /users/state)",
+                               description="Ask whether a user's sessions reach Outlook and, if not, why, in plain "
+                                           "words in their language, and whether a calendar feed is offered.")
+    state.add_argument("--account", required=True, help="the LMS account id")
+    state.add_argument("--user", required=True, help="the LMS user id")
+    state.add_argument("--locale", default=None, help="the user's language, e.g. ru (default: the account's)")
+    state.set_defaults(host_run=cmd_user_state)
+    for action in (send, batch, link, state):
         action.add_argument("--url", default=None, help=url_help)
     host.set_defaults(run=run)

@@ -6,8 +6,8 @@ from marshmallow import RAISE, Schema, fields, validate
 ACTIONS = ("get", "rotate", "revoke")
 
 
-class AddressRequest(Schema):
-    """The LMS asks for one user's feed address."""
+class UserCall(Schema):
+    """A signed call about one user of the signed account (the feed address, the user's state)."""
 
     class Meta:
         unknown = RAISE
@@ -15,6 +15,11 @@ class AddressRequest(Schema):
     account = fields.String(required=True, validate=validate.Length(1, 128),
                             metadata={"description": "The LMS account id."})
     user_id = fields.String(required=True, validate=validate.Length(1, 128))
+
+
+class AddressRequest(UserCall):
+    """The LMS asks for one user's feed address."""
+
     action = fields.String(load_default="get", validate=validate.OneOf(ACTIONS), metadata={"description": (
         "get: make an address if the user has none; rotate: make a new one (the old stops working); "
         "revoke: remove it.")})

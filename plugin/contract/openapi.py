@@ -1,4 +1,4 @@
-"""The OpenAPI document of the hooks and the feed-address call, generated from the marshmallow
+"""The OpenAPI document of the hooks, the feed-address call and the user-state call, generated from the marshmallow
 schemas that validate them."""
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from bridge.codes import HookOutcome
 from bridge.feeds.ical import REFRESH
 from plugin.contract.feed_schemas import Address, AddressRequest
 from plugin.contract.schemas import DELIVERIES, MAX_BATCH, Batch, DeliveryField
-from plugin.host import FEED_ADDRESS_PATH
+from plugin.contract.user_state_schemas import FEED_FIELDS, UserStateAnswer, UserStateRequest
+from plugin.host import FEED_ADDRESS_PATH, USER_STATE_PATH
 from plugin.signing import MAX_SKEW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
 SIGNED: list[dict[str, list[str]]] = [{"HookSignature": [], "HookTimestamp": []}]
@@ -80,21 +81,30 @@ def _operation(summary: str, body: Any, result: type[Schema], unchanged: str, ap
     }
 
 
-def _feed_paths(spec: APISpec) -> None:
-    """The signed call for a user's feed address, and the feed itself (opened by its secret token)."""
-    spec.path(FEED_ADDRESS_PATH, operations={"post": {
-        "summary": "Make, rotate or revoke a user's calendar-feed address",
-        "description": ("For users Graph cannot reach (or everyone, as the account's managers choose). The plugin "
-                        "keeps only a hash of the token, so `url` is in the answer that made it and never again."),
+def _user_call(summary: str, description: str, body: type[Schema], answer: type[Schema], answered: str
+               ) -> dict[str, Any]:
+    """A signed call about one user of the signed account (the feed address, the user's state)."""
+    return {
+        "summary": summary,
+        "description": description,
         "security": SIGNED,
-        "requestBody": {"required": True, "content": {"application/json": {"schema": AddressRequest}}},
+        "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
         "responses": {
-            "200": _response("Whether the user is offered a feed; the address when one was made", Address),
+            "200": _response(answered, answer),
             "400": _response("Invalid JSON or body; nothing changed", Error),
             "401": _response("Missing or bad signature or timestamp; nothing changed", Error),
             "404": _response("No such user in this account", Error),
         },
-    }})
+    }
+
+
+def _feed_paths(spec: APISpec) -> None:
+    """The signed call for a user's feed address, and the feed itself (opened by its secret token)."""
+    spec.path(FEED_ADDRESS_PATH, operations={"post": _user_call(
+        "Make, rotate or revoke a user's calendar-feed address",
+        "For users Graph cannot reach (or everyone, as the account's managers choose). The plugin keeps only a hash "
+        "of the token, so `url` is in the answer that made it and never again.",
+        AddressRequest, Address, "Whether the user is offered a feed; the address when one was made")})
     calendar = {"text/calendar": {"schema": {"type": "string", "format": "binary"}}}
     spec.path("/feeds/{token}.ics", operations={"get": {
         "summary": "A user's sessions as an iCalendar (RFC 5545) subscription",
@@ -114,6 +124,15 @@ def _feed_paths(spec: APISpec) -> None:
     }})
 
 
+def _user_state_path(spec: APISpec) -> None:
+    """The signed call for where one user stands, for the LMS to show on that user's own page."""
+    spec.path(USER_STATE_PATH, operations={"post": _user_call(
+        "Where one user stands: do their sessions reach Outlook, and if not, why",
+        "In codes (as on the plugin's page) and in plain words for the user, in their language; and whether a "
+        "calendar feed is offered. Only the signed account's users are answered.",
+        UserStateRequest, UserStateAnswer, "The user's state")})
+
+
 @functools.cache
 def document(version: str) -> dict[str, Any]:
     """The OpenAPI 3.0 document served at ``/hooks/openapi.json``."""
@@ -124,14 +143,16 @@ def document(version: str) -> dict[str, Any]:
         openapi_version="3.0.3",
         plugins=[marshmallow],
         info={"description": "How the LMS tells the plugin about users, events and enrollments, and asks "
-                             "for a user's calendar-feed address."},
+                             "for a user's calendar-feed address and where a user stands."},
     )
     assert marshmallow.converter is not None  # set by APISpec
     marshmallow.converter.add_attribute_function(_delivery_field)
     for schema in DELIVERIES.values():
         spec.components.schema(schema.__name__, schema=schema)
-    for schema in (Batch, Result, BatchResult, Error, AddressRequest, Address):
+    for schema in (Batch, Result, BatchResult, Error, AddressRequest, Address, UserStateRequest):
         spec.components.schema(schema.__name__, schema=schema)
+    spec.components.schema("FeedState", schema=Address(only=FEED_FIELDS))  # the part of Address in UserStateAnswer
+    spec.components.schema(UserStateAnswer.__name__, schema=UserStateAnswer)
     signature = f"HMAC-SHA256 of '<{TIMESTAMP_HEADER}>.<raw body>' with the host secret, as sha256=<hex>."
     spec.components.security_scheme(
         "HookSignature",
@@ -151,6 +172,7 @@ def document(version: str) -> dict[str, Any]:
         "Every delivery duplicate or stale", "At least one delivery applied",
     )})
     _feed_paths(spec)
+    _user_state_path(spec)
     spec.path("/hooks/openapi.json", operations={"get": {
         "summary": "This document", "responses": {"200": {"description": "OpenAPI document"}},
     }})

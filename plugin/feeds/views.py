@@ -11,16 +11,15 @@ from typing import Any
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from marshmallow import ValidationError
 
 from bridge.feeds import service as feed_service
 from bridge.feeds import store as feed_store
 from bridge.models import utcnow
 from plugin.contract.feed_schemas import Address, AddressRequest
-from plugin.contract.schemas import HookError, flatten
+from plugin.contract.schemas import HookError
 from plugin.host import FEED_ADDRESS_PATH
 from plugin.services import services
-from plugin.signed import invalid, signed_json, unauthorized
+from plugin.signed import invalid, signed_load, unauthorized
 from plugin.signing import SignatureError
 
 CACHE_CONTROL = "private, no-cache"  # clients may keep it, and ask again with If-None-Match
@@ -48,10 +47,7 @@ def calendar(name: str) -> ResponseReturnValue:
 @bp.post(FEED_ADDRESS_PATH)
 def address() -> ResponseReturnValue:
     """Make, rotate or revoke a user's feed address, for the LMS to show or send to them."""
-    try:
-        asked: dict[str, Any] = AddressRequest().load(signed_json())
-    except ValidationError as error:
-        raise HookError(flatten(error.messages), "invalid request") from None
+    asked: dict[str, Any] = signed_load(AddressRequest())
     account, user_id, action = asked["account"], asked["user_id"], asked["action"]
     now = utcnow()
     token: str | None = None

@@ -156,6 +156,11 @@ def test_host_commands_act_as_the_lms(plugin_url: tuple[str, Database], tmp_path
     import requests
 
     assert requests.get(link.stdout.strip(), timeout=30).status_code == 200
+    state = _host("user-state", "--account", "acme", "--user", "u-2", "--locale", "ru", url=url)
+    assert state.returncode == 0 and state.stdout.startswith("200 "), state.stdout + state.stderr
+    assert json.loads(state.stdout[4:])["locale"] == "ru"
+    unknown = _host("user-state", "--account", "other", "--user", "u-2", url=url)
+    assert unknown.returncode == 1 and unknown.stdout.startswith("404 ")
 
 
 def test_host_commands_name_what_is_wrong(tmp_path: Path) -> None:
@@ -209,7 +214,8 @@ def test_the_seeded_emulator_prints_settings_that_work(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", [[], ["serve"], ["worker"], ["migrate"], ["status"], ["demo"], ["emulator"],
-                                     ["host"], ["host", "send"], ["host", "batch"], ["host", "launch-link"]])
+                                     ["host"], ["host", "send"], ["host", "batch"], ["host", "launch-link"],
+                                     ["host", "user-state"]])
 def test_every_option_has_help(command: list[str]) -> None:
     def find(root: object, names: list[str]) -> object:
         for name in names:

@@ -1,9 +1,11 @@
 """Fixtures for the Moodle plugin's contract tests: the plugin's app, and the PHP harness.
 
 The harness (hosts/moodle/tests/harness.php) runs the Moodle plugin's own pure classes under
-Debian's ``php`` (bin/setup installs it); it is not Moodle. The fixtures under ``fixtures/`` were
-recorded from a real Moodle 4.3 with face-to-face (docs/MOODLE.md): each holds the events Moodle
-logged for one step and the snapshot the plugin's repository read from Moodle's tables.
+Debian's ``php`` (bin/setup installs it); it is not Moodle. The fixtures were recorded from real
+Moodle runs (docs/MOODLE.md §6): ``fixtures/moodle43`` on Moodle 4.3 with face-to-face,
+``fixtures/moodle45`` on Moodle 4.5 LTS with face-to-face and mod_booking. Each holds the events Moodle
+logged for one step and the snapshot the plugin read from Moodle's tables for that step's round (4.5:
+read just before Moodle's task runner ran the round, with what the runner printed).
 """
 from __future__ import annotations
 
@@ -52,9 +54,16 @@ def php() -> Php:
     return run
 
 
-def steps() -> list[dict[str, Any]]:
-    """The recorded steps, in the order they happened."""
-    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted(FIXTURES.glob("*.json"))]
+def steps(run: str = "moodle43") -> list[dict[str, Any]]:
+    """The recorded steps of one run (a folder of ``fixtures/``), in the order they happened."""
+    return [json.loads(path.read_text(encoding="utf-8")) for path in sorted((FIXTURES / run).glob("*.json"))]
+
+
+def known_after(actions: list[dict[str, Any]], known: dict[str, Any]) -> dict[str, Any]:
+    """What the plugin's table holds once the bridge accepted a round's actions."""
+    for action in actions:
+        known[action["key"]] = {"version": action["version"], "hash": action["hash"], "sent": True}
+    return known
 
 
 def round_input(snapshot: dict[str, Any], known: dict[str, Any], batchonly: bool = False,

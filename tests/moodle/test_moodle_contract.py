@@ -1,6 +1,6 @@
 """The Moodle plugin's PHP against the plugin's own signature check, schemas, /hooks and /hooks/batch.
 
-Each recorded step of the real Moodle 4.3 run (fixtures/) is replayed: the plugin's PHP classes
+Each recorded step of the real Moodle 4.3 run (fixtures/moodle43) is replayed: the plugin's PHP classes
 (run by ``php``, not Moodle) plan and sign what the Moodle task sent in that run, the plugin's app
 receives it, and the stored replica must be what Moodle said. The number of deliveries per step
 is the one the real run's task runner printed.
@@ -18,7 +18,7 @@ from werkzeug.test import TestResponse
 
 from bridge.db import Database
 from bridge.models import Account, LmsEnrollment, LmsEvent, LmsSession, LmsUser
-from tests.moodle.conftest import ACCOUNT, Php, round_input, steps
+from tests.moodle.conftest import ACCOUNT, Php, known_after, round_input, steps
 from tests.plugin.conftest import HOST_SECRET
 
 # Deliveries per step, as printed by Moodle's task runner in the real run (docs/MOODLE.md).
@@ -42,8 +42,7 @@ def replay(client: FlaskClient, php: Php, step: dict[str, Any], known: dict[str,
     for request in done["requests"]:
         answer = post(client, request)
         assert answer.status_code == 202, (step["step"], answer.status_code, answer.get_data(as_text=True))
-    for action in done["actions"]:
-        known[action["key"]] = {"version": action["version"], "hash": action["hash"], "sent": True}
+    known_after(done["actions"], known)
     return done
 
 

@@ -6,8 +6,13 @@
 // License, or (at your option) any later version.
 
 /**
- * Site administration → Plugins → Local plugins → Microsoft Outlook Calendar: the bridge's
+ * Site administration → Plugins → Local plugins → Microsoft Outlook Calendar (for managers without
+ * moodle/site:config: Site administration → Plugins → Microsoft Outlook Calendar): the bridge's
  * Integrations page in a frame, opened with a launch token signed for the current user.
+ *
+ * Before the launch, the viewer's own user record is sent (nothing when it is unchanged), so the
+ * bridge knows their name and current role: the page then says "Connected by <name>", and a manager
+ * given the role a minute ago is not refused for a role the reconcile task has not sent yet.
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
@@ -18,6 +23,7 @@ require_once(__DIR__ . '/../../config.php');
 require_once($CFG->libdir . '/adminlib.php');
 
 use local_outlooksync\local\launch_token;
+use local_outlooksync\local\runner;
 
 admin_externalpage_setup('local_outlooksync_page');
 $config = get_config('local_outlooksync');
@@ -27,9 +33,19 @@ echo $OUTPUT->heading(get_string('pagename', 'local_outlooksync'));
 if (empty($config->bridgeurl) || empty($config->secret) || empty($config->account)) {
     echo $OUTPUT->notification(get_string('notconfigured', 'local_outlooksync'), 'warning');
 } else {
+    $runner = new runner();
+    if ($runner->ready()) {
+        try {
+            $runner->send([(int)$USER->id], []);
+        } catch (moodle_exception $e) {
+            // The frame below shows whether the bridge answers at all; the delivery task sends this later.
+            echo $OUTPUT->notification($e->getMessage(), 'warning');
+        }
+    }
     $admin = get_admin();
     $role = $admin && (int)$admin->id === (int)$USER->id ? 'owner' : 'admin';
-    $token = launch_token::make($config->secret, $config->account, (string)$USER->id, $role, time(), current_language());
+    $token = launch_token::make($config->secret, $config->account, (string)$USER->id, $role, time(), current_language(),
+        random_string(16));
     $url = new moodle_url(rtrim($config->bridgeurl, '/') . '/integrations/outlook', ['launch' => $token]);
     echo html_writer::tag('iframe', '', ['src' => $url->out(false), 'title' => get_string('pagename', 'local_outlooksync'),
         'style' => 'width: 100%; height: 80vh; border: 0;']);

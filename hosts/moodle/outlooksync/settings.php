@@ -15,8 +15,11 @@
 
 defined('MOODLE_INTERNAL') || die();
 
+// Moodle 4.3 to 4.5 add the category "Local plugins" for site administrators only (admin/settings/plugins.php;
+// 5.0 adds it for everyone), so where it is missing a manager, who holds local/outlooksync:manage without
+// moodle/site:config, finds the page under "Plugins", which admin/settings/top.php adds for everyone.
 if ($hassiteconfig || has_capability('local/outlooksync:manage', context_system::instance())) {
-    $ADMIN->add('localplugins', new admin_externalpage('local_outlooksync_page',
+    $ADMIN->add($ADMIN->locate('localplugins') ? 'localplugins' : 'modules', new admin_externalpage('local_outlooksync_page',
         get_string('pagename', 'local_outlooksync'), new moodle_url('/local/outlooksync/index.php'),
         'local/outlooksync:manage'));
 }
@@ -32,9 +35,8 @@ if ($hassiteconfig) {
         '/^([A-Za-z0-9._:-]{1,128})?$/', 40));
     $settings->add(new admin_setting_configcheckbox('local_outlooksync/privatenetwork',
         get_string('privatenetwork', 'local_outlooksync'), get_string('privatenetwork_desc', 'local_outlooksync'), 0));
-    $enabled = new admin_setting_configcheckbox('local_outlooksync/enabled',
-        get_string('enabled', 'local_outlooksync'), get_string('enabled_desc', 'local_outlooksync'), 0);
-    $enabled->set_updatedcallback('\local_outlooksync\task\backfill::switched');
-    $settings->add($enabled);
+    // Switching it on queues the backfill however it is done (\local_outlooksync\task\backfill).
+    $settings->add(new admin_setting_configcheckbox('local_outlooksync/enabled',
+        get_string('enabled', 'local_outlooksync'), get_string('enabled_desc', 'local_outlooksync'), 0));
     $ADMIN->add('localplugins', $settings);
 }

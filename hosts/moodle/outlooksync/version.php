@@ -6,8 +6,12 @@
 // License, or (at your option) any later version.
 
 /**
- * local_outlooksync: Moodle's face-to-face sessions in Outlook calendars, through the
- * "Outlook Calendar for the LMS" bridge (its hooks and its Integrations page).
+ * local_outlooksync: Moodle's face-to-face sessions and mod_booking options in Outlook calendars,
+ * through the "Outlook Calendar for the LMS" bridge (its hooks, its Integrations page, and each
+ * user's own page).
+ *
+ * Run on Moodle 4.3, 4.5 LTS and 5.0 (docs/MOODLE.md §6); 4.4, between them, was not run. Neither
+ * booking module is required: face-to-face (mod_facetoface) and mod_booking are each read when installed.
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
@@ -17,9 +21,8 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_outlooksync';
-$plugin->version = 2026113000;
-$plugin->release = '0.1.0';
+$plugin->version = 2026120700;
+$plugin->release = '0.2.0';
 $plugin->requires = 2023100900; // Moodle 4.3.
-$plugin->supported = [403, 403];
+$plugin->supported = [403, 500];
 $plugin->maturity = MATURITY_BETA;
-$plugin->dependencies = ['mod_facetoface' => ANY_VERSION];

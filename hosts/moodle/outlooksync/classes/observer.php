@@ -7,10 +7,14 @@
 
 namespace local_outlooksync;
 
+use local_outlooksync\local\booking\map as booking;
+use local_outlooksync\local\facetoface\map as facetoface;
+use local_outlooksync\local\sources;
+use local_outlooksync\task\backfill;
 use local_outlooksync\task\deliver;
 
 /**
- * Event observers. Each only queues a delivery task naming what changed; no HTTP here.
+ * Event observers. Each only queues a task naming what changed; no HTTP here.
  *
  * They run inside the caller's transaction, so the task is queued exactly when the change commits.
  * The task re-reads Moodle when it runs, so several queued tasks for one object send its latest
@@ -27,7 +31,22 @@ class observer {
      * @param \core\event\base $event objectid is the session id
      */
     public static function session_changed(\core\event\base $event): void {
-        deliver::queue(['sessions' => [(int)$event->objectid]]);
+        deliver::queue(['targets' => [facetoface::KIND => [(int)$event->objectid]]]);
+    }
+
+    /**
+     * A mod_booking option, one of its dates, teachers or bookings changed.
+     *
+     * Every such event of mod_booking 9.6 names the option as objectid, except those about one
+     * option date (objecttable booking_optiondates), which name the option in other.optionid.
+     *
+     * @param \core\event\base $event
+     */
+    public static function booking_changed(\core\event\base $event): void {
+        $optionid = $event->objecttable === 'booking_optiondates' ? ($event->other['optionid'] ?? null) : $event->objectid;
+        if ($optionid) {
+            deliver::queue(['targets' => [booking::KIND => [(int)$optionid]]]);
+        }
     }
 
     /**
@@ -51,12 +70,17 @@ class observer {
     }
 
     /**
-     * A setting changed; the site administrators list decides owner and admin roles.
+     * A setting changed and was logged (the settings page and admin/cli/cfg.php both log): the site
+     * administrators list decides owner and admin roles, and switching the plugin on owes a backfill.
      *
      * @param \core\event\base $event other: name, value, oldvalue, plugin
      */
     public static function config_changed(\core\event\base $event): void {
         $other = $event->other;
+        if (($other['plugin'] ?? '') === 'local_outlooksync' && ($other['name'] ?? '') === 'enabled') {
+            backfill::noticed((string)($other['value'] ?? '') === '1');
+            return;
+        }
         if (($other['name'] ?? '') !== 'siteadmins' || !empty($other['plugin'])) {
             return;
         }
@@ -68,23 +92,24 @@ class observer {
     }
 
     /**
-     * A face-to-face activity was updated (e.g. hidden: its events are cancelled) or deleted.
+     * A face-to-face or booking activity was updated (e.g. hidden: its events are cancelled) or deleted.
      *
      * @param \core\event\base $event other: modulename, instanceid
      */
     public static function activity_changed(\core\event\base $event): void {
-        if (($event->other['modulename'] ?? '') !== 'facetoface') {
+        $module = (string)($event->other['modulename'] ?? '');
+        if (sources::kind_of_module($module) === null) {
             return;
         }
         if ($event->eventname === '\core\event\course_module_deleted') {
             deliver::queue(['orphans' => true]);
         } else {
-            deliver::queue(['facetofaces' => [(int)$event->other['instanceid']]]);
+            deliver::queue(['activities' => [$module => [(int)$event->other['instanceid']]]]);
         }
     }
 
     /**
-     * A course was deleted: the sessions of its activities are gone.
+     * A course was deleted: the sessions and options of its activities are gone.
      *
      * @param \core\event\base $event
      */

@@ -6,7 +6,8 @@
 // License, or (at your option) any later version.
 
 /**
- * Send every user, session not yet over and booking to the bridge now, through /hooks/batch.
+ * Send every user, every face-to-face session and booking option not yet over and every booking to
+ * the bridge now, through /hooks/batch.
  *
  *   php local/outlooksync/cli/backfill.php [--dry-run]
  *
@@ -25,7 +26,8 @@ if ($unrecognised) {
     cli_error(get_string('cliunknowoption', 'admin', implode(PHP_EOL . '  ', $unrecognised)));
 }
 if ($options['help']) {
-    echo "Send every user, every face-to-face session not yet over and every booking to the bridge.
+    echo "Send every user, every face-to-face session and booking option not yet over and every booking
+to the bridge.
 
 Options:
   -n, --dry-run   count what would be sent; send and record nothing
@@ -44,5 +46,6 @@ if ($options['dry-run']) {
     cli_writeln("$count deliveries would be sent");
 } else {
     set_config('reconciledupto', $started, 'local_outlooksync');
+    set_config('backfilled', $started, 'local_outlooksync');
     cli_writeln("$count deliveries sent");
 }

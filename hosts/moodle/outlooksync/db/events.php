@@ -6,8 +6,9 @@
 // License, or (at your option) any later version.
 
 /**
- * Observers: each only queues a delivery task (internal observers run inside the caller's
- * transaction, so the task row commits or rolls back with the change itself).
+ * Observers: each only queues a task (internal observers run inside the caller's transaction, so
+ * the task row commits or rolls back with the change itself). The events of a booking module that
+ * is not installed are never triggered, so registering them costs nothing.
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
@@ -21,6 +22,15 @@ $map = [
     'session_changed' => ['\mod_facetoface\event\add_session', '\mod_facetoface\event\update_session',
         '\mod_facetoface\event\delete_session', '\mod_facetoface\event\signup_success',
         '\mod_facetoface\event\cancel_booking'],
+    // Wunderbyte-GmbH/moodle-mod_booking 9.6, classes/event/: the option, its dates, its teachers, its answers.
+    'booking_changed' => ['\mod_booking\event\bookingoption_created', '\mod_booking\event\bookingoption_updated',
+        '\mod_booking\event\bookingoption_deleted', '\mod_booking\event\bookingoption_cancelled',
+        '\mod_booking\event\bookingoptiondate_created', '\mod_booking\event\bookingoptiondate_deleted',
+        '\mod_booking\event\teacher_added', '\mod_booking\event\teacher_removed',
+        '\mod_booking\event\optiondates_teacher_added', '\mod_booking\event\optiondates_teacher_deleted',
+        '\mod_booking\event\bookingoption_booked', '\mod_booking\event\bookingoptionwaitinglist_booked',
+        '\mod_booking\event\bookinganswer_cancelled', '\mod_booking\event\bookinganswer_confirmed',
+        '\mod_booking\event\bookinganswer_movedupfromwaitinglist'],
     'user_changed' => ['\core\event\user_created', '\core\event\user_updated', '\core\event\user_deleted'],
     'role_changed' => ['\core\event\role_assigned', '\core\event\role_unassigned'],
     'config_changed' => ['\core\event\config_log_created'],

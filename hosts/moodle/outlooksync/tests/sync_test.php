@@ -8,13 +8,15 @@
 namespace local_outlooksync;
 
 use local_outlooksync\local\runner;
-use local_outlooksync\local\transport;
+
+defined('MOODLE_INTERNAL') || die();
+require_once(__DIR__ . '/fake_bridge.php');
 
 /**
  * Under Moodle's own test framework: observers queue tasks, the runner reads real face-to-face
- * rows, sends each change once, keeps ids on retry and deletes what vanished. The bridge is a
- * recording transport here (no HTTP server runs inside PHPUnit); the real bridge is exercised by
- * the end-to-end run in docs/MOODLE.md and by tests/moodle in the bridge's own suite.
+ * rows, sends each change once, keeps ids on retry and deletes what vanished. The bridge is
+ * fake_bridge here (no HTTP server runs inside PHPUnit); the real bridge is exercised by the
+ * end-to-end runs in docs/MOODLE.md and by tests/moodle in the bridge's own suite.
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
@@ -61,42 +63,13 @@ final class sync_test extends \advanced_testcase {
     }
 
     /**
-     * A transport that records what it would POST and answers with a fixed status.
+     * A fake bridge answering every hook with a status.
      *
      * @param int $status
-     * @return transport
+     * @return fake_bridge
      */
-    private function recorder(int $status = 202): transport {
-        return new class($status) extends transport {
-            /** @var array */
-            public $sent = [];
-            /** @var int */
-            public $status;
-            public function __construct(int $status) {
-                $this->status = $status;
-            }
-            public function post(string $url, array $headers, string $body, bool $private): array {
-                $this->sent[] = ['url' => $url, 'headers' => $headers, 'body' => json_decode($body, true)];
-                return [$this->status, '{}'];
-            }
-        };
-    }
-
-    /**
-     * The deliveries of the recorded requests, keyed by "topic id".
-     *
-     * @param transport $recorder
-     * @return array
-     */
-    private static function deliveries(transport $recorder): array {
-        $all = [];
-        foreach ($recorder->sent as $request) {
-            foreach ($request['body']['deliveries'] ?? [$request['body']] as $delivery) {
-                $data = $delivery['data'];
-                $all[$delivery['topic'] . ' ' . ($data['id'] ?? $data['event_id'] . '/' . $data['user_id'])] = $delivery;
-            }
-        }
-        return $all;
+    private function recorder(int $status = 202): fake_bridge {
+        return new fake_bridge($status);
     }
 
     public function test_observer_only_queues_a_delivery_task(): void {
@@ -108,7 +81,7 @@ final class sync_test extends \advanced_testcase {
             'objectid' => $session->id])->trigger();
         $tasks = $DB->get_records('task_adhoc', ['classname' => '\local_outlooksync\task\deliver']);
         $this->assertCount(1, $tasks);
-        $this->assertSame(['sessions' => [(int)$session->id]], json_decode(reset($tasks)->customdata, true));
+        $this->assertSame(['targets' => ['f2f' => [(int)$session->id]]], json_decode(reset($tasks)->customdata, true));
     }
 
     public function test_nothing_is_queued_when_switched_off(): void {
@@ -123,10 +96,10 @@ final class sync_test extends \advanced_testcase {
         $start = time() + DAYSECS;
         [$session, $trainer, $learner] = $this->session([$start, $start + DAYSECS]);
         $recorder = $this->recorder();
-        (new runner($recorder))->send([], [$session->id]);
+        (new runner($recorder))->send([], ['f2f' => [$session->id]]);
         $this->assertCount(1, $recorder->sent);
         $this->assertSame('http://bridge.invalid/hooks/batch', $recorder->sent[0]['url']);
-        $sent = self::deliveries($recorder);
+        $sent = $recorder->deliveries();
         $first = "f2f:{$session->id}:1";
         $second = "f2f:{$session->id}:2";
         $this->assertEqualsCanonicalizing(["event.upserted $first", "event.upserted $second",
@@ -146,9 +119,9 @@ final class sync_test extends \advanced_testcase {
         $start = time() + DAYSECS;
         [$session] = $this->session([$start]);
         $first = $this->recorder();
-        (new runner($first))->send([], [$session->id]);
+        (new runner($first))->send([], ['f2f' => [$session->id]]);
         $again = $this->recorder();
-        (new runner($again))->send([], [$session->id]);
+        (new runner($again))->send([], ['f2f' => [$session->id]]);
         $this->assertSame([], $again->sent);
 
         // What facetoface_update_session() does to the dates: delete them all and insert the new ones. (Calling it
@@ -157,10 +130,10 @@ final class sync_test extends \advanced_testcase {
         $DB->insert_record('facetoface_sessions_dates', ['sessionid' => $session->id, 'timestart' => $start + 7200,
             'timefinish' => $start + 10800]);
         $moved = $this->recorder();
-        (new runner($moved))->send([], [$session->id]);
-        $sent = self::deliveries($moved);
+        (new runner($moved))->send([], ['f2f' => [$session->id]]);
+        $sent = $moved->deliveries();
         $this->assertSame(["event.upserted f2f:{$session->id}:1"], array_keys($sent));
-        $before = self::deliveries($first)["event.upserted f2f:{$session->id}:1"]['data']['version'];
+        $before = $first->deliveries()["event.upserted f2f:{$session->id}:1"]['data']['version'];
         $this->assertGreaterThan($before, $sent["event.upserted f2f:{$session->id}:1"]['data']['version']);
     }
 
@@ -168,34 +141,34 @@ final class sync_test extends \advanced_testcase {
         [$session] = $this->session([time() + DAYSECS]);
         $down = $this->recorder(503);
         try {
-            (new runner($down))->send([], [$session->id]);
+            (new runner($down))->send([], ['f2f' => [$session->id]]);
             $this->fail('a 503 must throw so that Moodle retries the task');
         } catch (\moodle_exception $error) {
             $this->assertStringContainsString('HTTP 503', $error->getMessage());
             $this->assertStringNotContainsString('test-host-secret', $error->getMessage());
         }
         $up = $this->recorder();
-        (new runner($up))->send([], [$session->id]);
-        $this->assertSame(array_column(self::deliveries($down), 'id'), array_column(self::deliveries($up), 'id'));
+        (new runner($up))->send([], ['f2f' => [$session->id]]);
+        $this->assertSame(array_column($down->deliveries(), 'id'), array_column($up->deliveries(), 'id'));
     }
 
     public function test_cancelled_booking_suspension_and_deleted_session(): void {
         global $DB;
         [$session, , $learner] = $this->session([time() + DAYSECS]);
-        (new runner($this->recorder()))->send([], [$session->id]);
+        (new runner($this->recorder()))->send([], ['f2f' => [$session->id]]);
 
         facetoface_user_cancel($session, $learner->id, true);
         $DB->set_field('user', 'suspended', 1, ['id' => $learner->id]);
         $recorder = $this->recorder();
-        (new runner($recorder))->send([$learner->id], [$session->id]);
-        $sent = self::deliveries($recorder);
+        (new runner($recorder))->send([$learner->id], ['f2f' => [$session->id]]);
+        $sent = $recorder->deliveries();
         $this->assertArrayHasKey("enrollment.deleted f2f:{$session->id}:1/{$learner->id}", $sent);
         $this->assertFalse($sent["user.upserted {$learner->id}"]['data']['active']);
 
         facetoface_delete_session($session);
         $recorder = $this->recorder();
-        (new runner($recorder))->send([], [$session->id]);
-        $this->assertArrayHasKey("event.deleted f2f:{$session->id}:1", self::deliveries($recorder));
+        (new runner($recorder))->send([], ['f2f' => [$session->id]]);
+        $this->assertArrayHasKey("event.deleted f2f:{$session->id}:1", $recorder->deliveries());
     }
 
     public function test_hidden_activity_cancels_its_events(): void {
@@ -203,8 +176,8 @@ final class sync_test extends \advanced_testcase {
         $cm = get_coursemodule_from_instance('facetoface', $this->facetoface->id);
         set_coursemodule_visible($cm->id, 0);
         $recorder = $this->recorder();
-        (new runner($recorder))->send([], [$session->id]);
-        $this->assertTrue(self::deliveries($recorder)["event.upserted f2f:{$session->id}:1"]['data']['cancelled']);
+        (new runner($recorder))->send([], ['f2f' => [$session->id]]);
+        $this->assertTrue($recorder->deliveries()["event.upserted f2f:{$session->id}:1"]['data']['cancelled']);
     }
 
     public function test_backfill_sends_everyone_through_batches(): void {
@@ -215,22 +188,23 @@ final class sync_test extends \advanced_testcase {
         foreach ($recorder->sent as $request) {
             $this->assertSame('http://bridge.invalid/hooks/batch', $request['url']);
         }
-        $this->assertArrayHasKey("event.upserted f2f:{$session->id}:1", self::deliveries($recorder));
-        $this->assertArrayHasKey('user.upserted 2', self::deliveries($recorder));
-        $this->assertSame('owner', self::deliveries($recorder)['user.upserted 2']['data']['role']);
+        $this->assertArrayHasKey("event.upserted f2f:{$session->id}:1", $recorder->deliveries());
+        $this->assertArrayHasKey('user.upserted 2', $recorder->deliveries());
+        $this->assertSame('owner', $recorder->deliveries()['user.upserted 2']['data']['role']);
     }
 
     public function test_privacy_metadata_names_the_bridge(): void {
         $collection = \local_outlooksync\privacy\provider::get_metadata(
             new \core_privacy\local\metadata\collection('local_outlooksync'));
-        $this->assertSame(['outlooksync_bridge', 'local_outlooksync_state'],
+        $this->assertSame(['outlooksync_bridge', 'local_outlooksync_state', 'local_outlooksync_feedurl',
+            'local_outlooksync_feedissued'],
             array_map(fn($item) => $item->get_name(), $collection->get_collection()));
     }
 
     public function test_privacy_exports_and_deletes_what_names_the_user(): void {
         global $DB;
         [$session, $trainer, $learner] = $this->session([time() + DAYSECS]);
-        (new runner($this->recorder()))->send([], [$session->id]);
+        (new runner($this->recorder()))->send([], ['f2f' => [$session->id]]);
         $provider = \local_outlooksync\privacy\provider::class;
         $system = \context_system::instance();
         $this->assertEquals([$system->id], $provider::get_contexts_for_userid($learner->id)->get_contextids());

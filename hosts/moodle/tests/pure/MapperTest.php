@@ -1,4 +1,5 @@
 <?php
+use local_outlooksync\local\facetoface\map;
 use local_outlooksync\local\mapper;
 use PHPUnit\Framework\TestCase;
 
@@ -20,6 +21,11 @@ final class MapperTest extends TestCase {
                 ['timestart' => 1901088000, 'timefinish' => 1901088000 + 7200]],
             'trainers' => [9, 8], 'signups' => [['userid' => 5, 'statuscode' => 70], ['userid' => 6, 'statuscode' => 10],
                 ['userid' => 7, 'statuscode' => 60], ['userid' => 4, 'statuscode' => 100]]];
+    }
+
+    /** The face-to-face session's objects, as sync maps them. */
+    private static function f2f(array $session): array {
+        return mapper::occurrences(self::SITE, 'f2f:' . $session['id'], map::offering(self::SITE, $session));
     }
 
     public function test_roles(): void {
@@ -46,7 +52,7 @@ final class MapperTest extends TestCase {
     }
 
     public function test_each_date_is_an_event_in_date_order(): void {
-        $objects = mapper::session(self::SITE, self::session());
+        $objects = self::f2f(self::session());
         $first = $objects['event|f2f:12:1'][1];
         $this->assertSame('Safety (1/2)', $first['title']);
         $this->assertSame([['id' => 'f2f:12:1', 'start' => '2030-03-30T09:00:00+01:00',
@@ -61,38 +67,51 @@ final class MapperTest extends TestCase {
     }
 
     public function test_seated_learners_and_other_trainers_are_enrolled_in_every_date(): void {
-        $keys = array_keys(mapper::session(self::SITE, self::session()));
+        $keys = array_keys(self::f2f(self::session()));
         sort($keys);
         $this->assertSame(['enrollment|f2f:12:1|4', 'enrollment|f2f:12:1|5', 'enrollment|f2f:12:1|8',
             'enrollment|f2f:12:2|4', 'enrollment|f2f:12:2|5', 'enrollment|f2f:12:2|8',
             'event|f2f:12:1', 'event|f2f:12:2'], $keys);
         $this->assertSame(['enrollment.upserted', ['event_id' => 'f2f:12:2', 'user_id' => '5', 'session_id' => 'f2f:12:2']],
-            mapper::session(self::SITE, self::session())['enrollment|f2f:12:2|5']);
+            self::f2f(self::session())['enrollment|f2f:12:2|5']);
     }
 
     public function test_single_date_title_and_details_online_link_hidden_activity(): void {
         $session = self::session(['dates' => [['timestart' => 1901088000, 'timefinish' => 1901264400]],
             'details' => '<b>Bring a laptop</b>', 'onlineurl' => 'https://meet.example.com/x', 'trainers' => []]);
         $session['facetoface']['visible'] = 0;
-        $event = mapper::session(self::SITE, $session)['event|f2f:12:1'][1];
+        $event = self::f2f($session)['event|f2f:12:1'][1];
         $this->assertSame(['Safety', '<b>Bring a laptop</b>', 'https://meet.example.com/x', true, mapper::NO_TRAINER],
             [$event['title'], $event['description'], $event['online_url'], $event['cancelled'], $event['organizer_id']]);
     }
 
     public function test_online_link_that_is_not_a_web_address_is_dropped(): void {
-        $event = mapper::session(self::SITE, self::session(['onlineurl' => 'javascript:alert(1)']))['event|f2f:12:1'][1];
+        $event = self::f2f(self::session(['onlineurl' => 'javascript:alert(1)']))['event|f2f:12:1'][1];
         $this->assertNull($event['online_url']);
     }
 
     public function test_session_without_dates_has_no_objects(): void {
-        $this->assertSame([], mapper::session(self::SITE, self::session(['dates' => []])));
+        $this->assertSame([], self::f2f(self::session(['dates' => []])));
         $placeholder = [['timestart' => 0, 'timefinish' => 0]];
-        $this->assertSame([], mapper::session(self::SITE, self::session(['dates' => $placeholder])));
+        $this->assertSame([], self::f2f(self::session(['dates' => $placeholder])));
     }
 
     public function test_date_ending_before_start_is_refused(): void {
         $this->expectException(InvalidArgumentException::class);
-        mapper::session(self::SITE, self::session(['dates' => [['timestart' => 100, 'timefinish' => 100]]]));
+        self::f2f(self::session(['dates' => [['timestart' => 100, 'timefinish' => 100]]]));
+    }
+
+    public function test_people_are_trainers_and_everyone_who_signed_up(): void {
+        $this->assertSame([9, 8, 5, 6, 7, 4], map::people(self::session()));
+    }
+
+    public function test_a_date_with_its_own_trainers_has_them_instead(): void {
+        $offering = map::offering(self::SITE, self::session());
+        $offering['dates'][1]['trainers'] = [3];
+        $objects = mapper::occurrences(self::SITE, 'x:1', $offering);
+        $this->assertSame(['9', '3'], [$objects['event|x:1:2'][1]['organizer_id'], $objects['event|x:1:1'][1]['organizer_id']]);
+        $this->assertArrayHasKey('enrollment|x:1:2|8', $objects);  // the offering's other trainer is only in its own date
+        $this->assertArrayNotHasKey('enrollment|x:1:1|8', $objects);
     }
 
     public function test_deletions_from_keys(): void {

@@ -79,6 +79,8 @@ final class PlannerTest extends TestCase {
         $this->assertSame(['user', 'f2f:12', 'f2f:12'],
             [sync::scope_of('user|5'), sync::scope_of('event|f2f:12:3'), sync::scope_of('enrollment|f2f:12:3|5')]);
         $this->assertSame(['f2f:12', 'f2f:13'], sync::scopes(['sessionids' => [12, 13, 12]]));
+        $this->assertSame(['bk:7', 'bk:7'], [sync::scope_of('enrollment|bk:7:1|5'), sync::scope_of('event|bk:7:2')]);
+        $this->assertSame(['f2f:1', 'bk:7'], sync::scopes(['sessionids' => [1], 'optionids' => [7]]));
     }
 
     public function test_round_only_deletes_within_the_snapshot_scopes(): void {
@@ -86,7 +88,7 @@ final class PlannerTest extends TestCase {
             'event|f2f:7:1' => ['version' => 1, 'hash' => 'x', 'sent' => true],
             'event|f2f:8:1' => ['version' => 1, 'hash' => 'x', 'sent' => true]];
         $round = sync::round(['site' => ['wwwroot' => 'https://lms.example.com', 'timezone' => 'UTC'], 'users' => [],
-            'sessionids' => [8], 'sessions' => []], $known, 'm', 'secret-0123456789abcdef', self::NOW);
+            'sessionids' => [8], 'sessions' => []], $known, 'm', self::NOW);
         $this->assertSame(['event|f2f:8:1'], array_column($round['actions'], 'key'));
         $this->assertSame('/hooks', $round['requests'][0]['path']);
     }

@@ -38,11 +38,13 @@ final class launch_token {
      * @param string $role owner|admin|instructor|learner
      * @param int $timestamp unix seconds (now)
      * @param string|null $locale e.g. "ru"; null leaves the page's default
+     * @param string|null $nonce random text that makes two tokens of the same second differ (the bridge
+     *        opens each token once); null for none
      * @return string the token, safe in a URL
      * @throws \InvalidArgumentException on an empty secret or an unknown role
      */
     public static function make(string $secret, string $account, string $userid, string $role, int $timestamp,
-            ?string $locale = null): string {
+            ?string $locale = null, ?string $nonce = null): string {
         if ($secret === '') {
             throw new \InvalidArgumentException('the host secret is empty');
         }
@@ -50,6 +52,9 @@ final class launch_token {
             throw new \InvalidArgumentException("unknown role '$role'");
         }
         $payload = ['account' => $account, 'user_id' => $userid, 'role' => $role];
+        if ($nonce !== null && $nonce !== '') {
+            $payload['nonce'] = $nonce;
+        }
         if ($locale !== null && $locale !== '') {
             $payload['locale'] = $locale;
         }

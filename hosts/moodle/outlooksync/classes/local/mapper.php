@@ -10,39 +10,39 @@ namespace local_outlooksync\local;
 /**
  * Moodle rows → the host contract's objects (docs/HOST-CONTRACT.md); plain PHP, no Moodle call.
  *
- * Input is a "snapshot": what \local_outlooksync\local\repository reads from Moodle, as arrays
- * (the same shape as the recorded fixtures in tests/moodle/fixtures/):
+ * Input is a "snapshot": what the plugin reads from Moodle, as arrays (the same shape as the
+ * recorded fixtures in tests/moodle/fixtures/). Users are mapped here; each booking module's own
+ * rows (face-to-face sessions, mod_booking options) are first turned into an "offering" by that
+ * module's map (facetoface\map, booking\map), and every offering into events here:
  *
  * - site: {wwwroot, timezone (IANA)}
  * - user: {id, email, name, suspended, deleted, auth, timezone (IANA), primaryadmin, siteadmin, manager, trainer}
- * - session: {id, facetoface: {id, cmid, name, intro, visible}, details, location, onlineurl,
- *   dates: [{timestart, timefinish} (unix seconds)], trainers: [user id, first = organizer],
- *   signups: [{userid, statuscode}] (the current, not superseded, status of each sign-up)}
+ * - offering: {title, description, url, location, online_url, cancelled,
+ *   dates: [{timestart, timefinish (unix seconds), trainers?: [user id]}], trainers: [user id, first = organizer],
+ *   attendees: [user id]}: a date's own trainers, when it has any, replace the offering's for that date.
  *
  * Output is a map "key" => [topic, data without version]; keys name the object
  * ("user|<id>", "event|<event id>", "enrollment|<event id>|<user id>") and are what versions and
  * delivery ids are kept against (see planner).
  *
- * A face-to-face session with several dates becomes one hook event per date ("f2f:<session>:<n>",
- * n = 1.. in date order, each with one session): the contract gives one session per learner and
- * event, and a booked learner attends every date, so each date must be its own event. Face-to-face
- * deletes and re-inserts its date rows on every edit, so the date's position, not its row id, names it.
+ * An offering with several dates becomes one hook event per date ("<scope>:<n>", n = 1.. in date
+ * order, each with one session): the contract gives one session per learner and event, and a booked
+ * learner attends every date, so each date must be its own event. Face-to-face deletes and
+ * re-inserts its date rows on every edit, so the date's position, not its row id, names it.
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 final class mapper {
-    /** Face-to-face status codes (mod/facetoface/lib.php) that hold a seat: booked and attendance outcomes. */
-    public const SEATED = [70, 80, 90, 100];
-    /** organizer_id of a session without a trainer: a user id no Moodle user has, so nobody gets an organizer entry. */
+    /** organizer_id of a date without a trainer: a user id no Moodle user has, so nobody gets an organizer entry. */
     public const NO_TRAINER = 'no-trainer';
 
     /**
      * The contract role of a Moodle user.
      *
      * The primary site admin owns the account; other site admins and holders of
-     * local/outlooksync:manage administer it; trainers of any session are instructors.
+     * local/outlooksync:manage administer it; trainers of any session or booking option are instructors.
      *
      * @param array $user a snapshot user (flags primaryadmin, siteadmin, manager, trainer)
      * @return string owner|admin|instructor|learner
@@ -84,53 +84,44 @@ final class mapper {
     }
 
     /**
-     * The events and enrollments of one face-to-face session.
+     * The events and enrollments of one offering.
      *
-     * Each date is an event with one session. The first trainer organizes it; other trainers and
-     * every learner whose sign-up holds a seat are enrolled in that session. A hidden activity
-     * sends its events as cancelled. A session without dates (wait-listed, "date not known", which
-     * face-to-face stores as one 0/0 date) has no event.
+     * Each date is an event with one session. The first trainer (of the date, else of the offering)
+     * organizes it; the other trainers and every attendee are enrolled in that session. A date of
+     * 0/0 (face-to-face's placeholder for "date not known yet") has no event.
      *
      * @param array $site {wwwroot, timezone}
-     * @param array $session a snapshot session
+     * @param string $scope the offering's name, e.g. "f2f:12" or "bk:7"; its events are "<scope>:<n>"
+     * @param array $offering see the class comment
      * @return array key => [topic, data]
      * @throws \InvalidArgumentException when the site time zone is not an IANA name or a date ends before it starts
      */
-    public static function session(array $site, array $session): array {
+    public static function occurrences(array $site, string $scope, array $offering): array {
         $zone = new \DateTimeZone((string)$site['timezone']);
-        $activity = $session['facetoface'];
-        // Face-to-face stores a 0/0 placeholder date for a session whose date is not known yet.
-        $dates = array_values(array_filter($session['dates'],
+        $dates = array_values(array_filter($offering['dates'],
             fn($d) => (int)$d['timestart'] !== 0 || (int)$d['timefinish'] !== 0));
         usort($dates, fn($a, $b) => [$a['timestart'], $a['timefinish']] <=> [$b['timestart'], $b['timefinish']]);
-        $trainers = array_values(array_map('strval', $session['trainers']));
-        $organizer = $trainers[0] ?? self::NO_TRAINER;
-        $attendees = array_slice($trainers, 1);
-        foreach ($session['signups'] as $signup) {
-            if (in_array((int)$signup['statuscode'], self::SEATED, true)) {
-                $attendees[] = (string)$signup['userid'];
-            }
-        }
-        $attendees = array_values(array_unique(array_diff($attendees, [$organizer])));
-        $details = trim((string)($session['details'] ?? ''));
         $objects = [];
         $count = count($dates);
         foreach ($dates as $index => $date) {
             if ((int)$date['timefinish'] <= (int)$date['timestart']) {
-                throw new \InvalidArgumentException("session {$session['id']} has a date that ends before it starts");
+                throw new \InvalidArgumentException("$scope has a date that ends before it starts");
             }
-            $eventid = 'f2f:' . $session['id'] . ':' . ($index + 1);
-            $title = (string)$activity['name'] . ($count > 1 ? ' (' . ($index + 1) . '/' . $count . ')' : '');
+            $trainers = array_values(array_map('strval', ($date['trainers'] ?? []) ?: $offering['trainers']));
+            $organizer = $trainers[0] ?? self::NO_TRAINER;
+            $attendees = array_merge(array_slice($trainers, 1), array_map('strval', $offering['attendees']));
+            $attendees = array_values(array_unique(array_diff($attendees, [$organizer])));
+            $eventid = $scope . ':' . ($index + 1);
             $objects["event|$eventid"] = ['event.upserted', [
                 'id' => $eventid,
-                'title' => $title,
-                'description' => $details !== '' ? $details : (string)($activity['intro'] ?? ''),
+                'title' => (string)$offering['title'] . ($count > 1 ? ' (' . ($index + 1) . '/' . $count . ')' : ''),
+                'description' => (string)$offering['description'],
                 'organizer_id' => $organizer,
-                'url' => rtrim((string)$site['wwwroot'], '/') . '/mod/facetoface/view.php?id=' . $activity['cmid'],
-                'location' => self::text($session['location'] ?? null),
-                'online_url' => self::web_url($session['onlineurl'] ?? null),
+                'url' => (string)$offering['url'],
+                'location' => self::text($offering['location'] ?? null),
+                'online_url' => self::web_url($offering['online_url'] ?? null),
                 'timezone' => $zone->getName(),
-                'cancelled' => empty($activity['visible']),
+                'cancelled' => !empty($offering['cancelled']),
                 'sessions' => [[
                     'id' => $eventid,
                     'start' => self::instant((int)$date['timestart'], $zone),
@@ -163,16 +154,6 @@ final class mapper {
                 return ['enrollment.deleted', ['event_id' => $parts[1], 'user_id' => $parts[2]]];
         }
         throw new \InvalidArgumentException("no object kind in key '$key'");
-    }
-
-    /**
-     * The scope of a session's objects: every event and enrollment key of it starts with this.
-     *
-     * @param int|string $sessionid
-     * @return string
-     */
-    public static function scope($sessionid): string {
-        return 'f2f:' . $sessionid . ':';
     }
 
     /**

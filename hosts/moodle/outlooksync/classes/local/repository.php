@@ -8,18 +8,14 @@
 namespace local_outlooksync\local;
 
 /**
- * Reads Moodle and face-to-face tables into snapshots for the mapper (the shape mapper documents).
+ * Reads Moodle's own tables (the site, users, activities) into snapshots for the mapper; the booking
+ * modules' tables are read by their sources (facetoface\source, booking\source).
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class repository {
-    /** Face-to-face custom session fields read as the location, joined in this order. */
-    private const LOCATION_FIELDS = ['location', 'venue', 'room'];
-    /** Face-to-face custom session field read as the online meeting link. */
-    private const ONLINE_FIELD = 'onlineurl';
-
     /**
      * The site: its address and its time zone (IANA; "99" resolved to the server's zone).
      *
@@ -34,9 +30,10 @@ class repository {
      * Snapshot users; an id with no user row left is a deleted user.
      *
      * @param int[] $ids
+     * @param int[] $trainers the ids among them who train or teach anything (the sources say)
      * @return array list of snapshot users
      */
-    public function users(array $ids): array {
+    public function users(array $ids, array $trainers): array {
         global $DB;
         $ids = array_values(array_unique(array_map('intval', $ids)));
         if (!$ids) {
@@ -44,7 +41,6 @@ class repository {
         }
         [$in, $params] = $DB->get_in_or_equal($ids);
         $rows = $DB->get_records_select('user', "id $in", $params);
-        $trainers = $DB->get_fieldset_select('facetoface_session_roles', 'DISTINCT userid', "userid $in", $params);
         $primary = get_admin();
         $system = \context_system::instance();
         $users = [];
@@ -66,121 +62,6 @@ class repository {
             ];
         }
         return $users;
-    }
-
-    /**
-     * Snapshot sessions; deleted ones are simply absent.
-     *
-     * @param int[] $ids face-to-face session ids
-     * @return array list of snapshot sessions
-     */
-    public function sessions(array $ids): array {
-        global $DB;
-        $ids = array_values(array_unique(array_map('intval', $ids)));
-        if (!$ids) {
-            return [];
-        }
-        [$in, $params] = $DB->get_in_or_equal($ids);
-        $sessions = $DB->get_records_select('facetoface_sessions', "id $in", $params);
-        $dates = $DB->get_records_select('facetoface_sessions_dates', "sessionid $in", $params, 'timestart, id');
-        $roles = $DB->get_records_select('facetoface_session_roles', "sessionid $in", $params, 'id');
-        $signups = $DB->get_records_sql("SELECT ss.id, s.sessionid, s.userid, ss.statuscode
-                                           FROM {facetoface_signups} s
-                                           JOIN {facetoface_signups_status} ss ON ss.signupid = s.id AND ss.superceded = 0
-                                          WHERE s.sessionid $in ORDER BY s.id", $params);
-        $fields = $DB->get_records_sql("SELECT d.id, d.sessionid, f.shortname, d.data
-                                          FROM {facetoface_session_data} d
-                                          JOIN {facetoface_session_field} f ON f.id = d.fieldid
-                                         WHERE d.sessionid $in", $params);
-        $activities = [];
-        $snapshots = [];
-        foreach ($ids as $id) {
-            if (!isset($sessions[$id])) {
-                continue;
-            }
-            $session = $sessions[$id];
-            $activities[$session->facetoface] ??= $this->activity((int)$session->facetoface);
-            if ($activities[$session->facetoface] === null) {
-                continue;
-            }
-            $custom = [];
-            foreach ($fields as $field) {
-                if ((int)$field->sessionid === $id && trim((string)$field->data) !== '') {
-                    $custom[$field->shortname] = trim($field->data);
-                }
-            }
-            $location = array_filter(array_map(fn($name) => $custom[$name] ?? null, self::LOCATION_FIELDS));
-            $snapshots[] = [
-                'id' => $id,
-                'facetoface' => $activities[$session->facetoface],
-                'details' => (string)$session->details,
-                'location' => implode(', ', $location),
-                'onlineurl' => $custom[self::ONLINE_FIELD] ?? null,
-                'dates' => array_values(array_map(fn($d) => ['timestart' => (int)$d->timestart, 'timefinish' => (int)$d->timefinish],
-                    array_filter($dates, fn($d) => (int)$d->sessionid === $id))),
-                'trainers' => array_values(array_unique(array_map(fn($r) => (int)$r->userid,
-                    array_filter($roles, fn($r) => (int)$r->sessionid === $id)))),
-                'signups' => array_values(array_map(fn($s) => ['userid' => (int)$s->userid, 'statuscode' => (int)$s->statuscode],
-                    array_filter($signups, fn($s) => (int)$s->sessionid === $id))),
-            ];
-        }
-        return $snapshots;
-    }
-
-    /**
-     * The users a session snapshot names: its trainers and everyone who signed up.
-     *
-     * @param array $sessions snapshot sessions
-     * @return int[]
-     */
-    public function people(array $sessions): array {
-        $ids = [];
-        foreach ($sessions as $session) {
-            $ids = array_merge($ids, $session['trainers'], array_column($session['signups'], 'userid'));
-        }
-        return array_values(array_unique($ids));
-    }
-
-    /**
-     * Session ids of face-to-face activities.
-     *
-     * @param int[] $facetofaceids
-     * @return int[]
-     */
-    public function sessions_of(array $facetofaceids): array {
-        global $DB;
-        if (!$facetofaceids) {
-            return [];
-        }
-        [$in, $params] = $DB->get_in_or_equal($facetofaceids);
-        return array_map('intval', $DB->get_fieldset_select('facetoface_sessions', 'id', "facetoface $in", $params));
-    }
-
-    /**
-     * Sessions with a date that has not ended a day ago (the ones a calendar still shows as coming).
-     *
-     * @param int $now unix seconds
-     * @return int[]
-     */
-    public function current_sessions(int $now): array {
-        global $DB;
-        return array_map('intval', $DB->get_fieldset_sql('SELECT DISTINCT sessionid FROM {facetoface_sessions_dates}
-                                                              WHERE timefinish > ? ORDER BY sessionid', [$now - DAYSECS]));
-    }
-
-    /**
-     * Which of these session ids still exist.
-     *
-     * @param int[] $ids
-     * @return int[]
-     */
-    public function existing_sessions(array $ids): array {
-        global $DB;
-        if (!$ids) {
-            return [];
-        }
-        [$in, $params] = $DB->get_in_or_equal($ids);
-        return array_map('intval', $DB->get_fieldset_select('facetoface_sessions', 'id', "id $in", $params));
     }
 
     /**
@@ -212,15 +93,63 @@ class repository {
     }
 
     /**
-     * A face-to-face activity as a snapshot, or null when it or its course module is gone.
+     * One column of the rows of a table whose other column holds one of some values, once each.
      *
-     * @param int $id facetoface id
+     * @param string $table e.g. "booking_options"
+     * @param string $column the column the values are looked up in
+     * @param int[] $values
+     * @param string $field the column returned
+     * @param string $where more conditions (SQL, no parameters), or ""
+     * @return int[]
+     */
+    public static function ids(string $table, string $column, array $values, string $field = 'id', string $where = ''): array {
+        global $DB;
+        if (!$values) {
+            return [];
+        }
+        [$in, $params] = $DB->get_in_or_equal(array_values(array_unique(array_map('intval', $values))));
+        $select = "$column $in" . ($where === '' ? '' : " AND $where");
+        return array_map('intval', $DB->get_fieldset_select($table, "DISTINCT $field", $select, $params));
+    }
+
+    /**
+     * The rows of some ids whose activity still exists, each with its activity, in the ids' order.
+     *
+     * @param int[] $ids
+     * @param array $rows id => record (missing ids are skipped: deleted)
+     * @param string $module the module's name, e.g. "facetoface" or "booking"
+     * @param string $instance the rows' column that holds the activity's instance id
+     * @return array list of [record, activity snapshot]
+     */
+    public static function with_activity(array $ids, array $rows, string $module, string $instance): array {
+        $activities = [];
+        $found = [];
+        foreach ($ids as $id) {
+            if (!isset($rows[$id])) {
+                continue;
+            }
+            $of = (int)$rows[$id]->$instance;
+            if (!array_key_exists($of, $activities)) {
+                $activities[$of] = self::activity($module, $of);
+            }
+            if ($activities[$of] !== null) {
+                $found[] = [$rows[$id], $activities[$of]];
+            }
+        }
+        return $found;
+    }
+
+    /**
+     * An activity as a snapshot, or null when it or its course module is gone.
+     *
+     * @param string $module the module's name, e.g. "facetoface" or "booking"
+     * @param int $id the instance id (facetoface.id, booking.id)
      * @return array|null {id, cmid, name, intro, visible}
      */
-    private function activity(int $id): ?array {
+    public static function activity(string $module, int $id): ?array {
         global $DB;
-        $row = $DB->get_record('facetoface', ['id' => $id]);
-        $cm = $row ? get_coursemodule_from_instance('facetoface', $id, $row->course) : false;
+        $row = $DB->get_record($module, ['id' => $id]);
+        $cm = $row ? get_coursemodule_from_instance($module, $id, $row->course) : false;
         if (!$row || !$cm) {
             return null;
         }

@@ -41,14 +41,18 @@ class state {
     }
 
     /**
-     * Sessions that objects were ever sent for ("f2f:<id>" scopes), as session ids.
+     * What objects were ever sent for ("<kind>:<id>" scopes), by kind.
      *
-     * @return int[]
+     * @return array kind => int[] (e.g. "f2f" => face-to-face session ids, "bk" => booking option ids)
      */
-    public function session_ids(): array {
+    public function sent_ids(): array {
         global $DB;
-        $scopes = $DB->get_fieldset_select(self::TABLE, 'DISTINCT scope', "scope <> 'user'");
-        return array_map(fn($scope) => (int)substr($scope, 4), $scopes);
+        $ids = [];
+        foreach ($DB->get_fieldset_select(self::TABLE, 'DISTINCT scope', "scope <> 'user'") as $scope) {
+            [$kind, $id] = explode(':', $scope, 2);
+            $ids[$kind][] = (int)$id;
+        }
+        return $ids;
     }
 
     /**

@@ -10,17 +10,23 @@ namespace local_outlooksync\local;
 /**
  * One delivery round from a snapshot: objects, plan, envelopes, requests; plain PHP, no Moodle call.
  *
- * A snapshot is {site: {wwwroot, timezone}, users: [snapshot user], sessionids: [id],
- * sessions: [snapshot session]}: sessionids names every session the round is about, including
- * deleted ones (absent from sessions), so that what was sent for them before is deleted.
- * The delivery task, the reconcile and backfill tasks and the contract tests' harness all go
- * through here, so what they send is the same.
+ * A snapshot is {site: {wwwroot, timezone}, users: [snapshot user], and for each kind of offering
+ * (self::KINDS) the ids the round is about and the items read: sessionids + sessions (face-to-face),
+ * optionids + options (mod_booking)}. The ids include deleted ones (absent from the items), so that
+ * what was sent for them before is deleted. The delivery task, the reconcile and backfill tasks and
+ * the contract tests' harness all go through here, so what they send is the same.
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 final class sync {
+    /** Per kind (the scope prefix): the snapshot's items and ids, and the module's map. */
+    public const KINDS = [
+        facetoface\map::KIND => ['items' => 'sessions', 'ids' => 'sessionids', 'map' => facetoface\map::class],
+        booking\map::KIND => ['items' => 'options', 'ids' => 'optionids', 'map' => booking\map::class],
+    ];
+
     /**
      * The objects Moodle has now for a snapshot.
      *
@@ -32,25 +38,50 @@ final class sync {
         foreach ($snapshot['users'] ?? [] as $user) {
             $objects += mapper::user($user);
         }
-        foreach ($snapshot['sessions'] ?? [] as $session) {
-            $objects += mapper::session($snapshot['site'], $session);
+        foreach (self::KINDS as $kind => $shape) {
+            foreach ($snapshot[$shape['items']] ?? [] as $item) {
+                $offering = $shape['map']::offering($snapshot['site'], $item);
+                $objects += mapper::occurrences($snapshot['site'], $kind . ':' . $item['id'], $offering);
+            }
         }
         return $objects;
     }
 
     /**
-     * The scopes whose earlier objects must be looked up (one per session named).
+     * The users the snapshot's offerings name (trainers, attendees, anyone who signed up or answered).
      *
      * @param array $snapshot
-     * @return string[] scope names, e.g. "f2f:12"
+     * @return int[]
      */
-    public static function scopes(array $snapshot): array {
-        $ids = $snapshot['sessionids'] ?? array_column($snapshot['sessions'] ?? [], 'id');
-        return array_values(array_unique(array_map(fn($id) => 'f2f:' . $id, $ids)));
+    public static function people(array $snapshot): array {
+        $ids = [];
+        foreach (self::KINDS as $shape) {
+            foreach ($snapshot[$shape['items']] ?? [] as $item) {
+                $ids = array_merge($ids, $shape['map']::people($item));
+            }
+        }
+        return array_values(array_unique($ids));
     }
 
     /**
-     * The scope a key belongs to: "user" or "f2f:<session id>".
+     * The scopes whose earlier objects must be looked up (one per offering named).
+     *
+     * @param array $snapshot
+     * @return string[] scope names, e.g. "f2f:12", "bk:7"
+     */
+    public static function scopes(array $snapshot): array {
+        $scopes = [];
+        foreach (self::KINDS as $kind => $shape) {
+            $ids = $snapshot[$shape['ids']] ?? array_column($snapshot[$shape['items']] ?? [], 'id');
+            foreach ($ids as $id) {
+                $scopes[] = $kind . ':' . $id;
+            }
+        }
+        return array_values(array_unique($scopes));
+    }
+
+    /**
+     * The scope a key belongs to: "user", or "<kind>:<id>" of its offering.
      *
      * @param string $key
      * @return string
@@ -64,29 +95,25 @@ final class sync {
     }
 
     /**
-     * The round: the planned actions and the signed requests that carry them.
+     * The round: the planned actions and the requests that carry them (signed when sent, by client).
      *
      * @param array $snapshot
      * @param array $known key => {version, hash, sent}; only the objects' keys and the snapshot's scopes are
      *        looked at (an object of another scope that is not in the snapshot is not deleted)
      * @param string $account the LMS account id
-     * @param string $secret the host secret
      * @param int $now unix seconds
      * @param bool $batchonly true to send even a single delivery through /hooks/batch
-     * @return array {actions: planner actions, requests: list of {path, headers (lines), body}}
+     * @return array {actions: planner actions, requests: list of {path, body}}
      */
-    public static function round(array $snapshot, array $known, string $account, string $secret, int $now,
-            bool $batchonly = false): array {
+    public static function round(array $snapshot, array $known, string $account, int $now, bool $batchonly = false): array {
         $objects = self::objects($snapshot);
         $scopes = self::scopes($snapshot);
         $known = array_filter($known, fn($key) => array_key_exists($key, $objects)
             || in_array(self::scope_of($key), $scopes, true), ARRAY_FILTER_USE_KEY);
         $actions = planner::plan($objects, $known, $now);
         $envelopes = array_map(fn($action) => envelope::of($account, $action), $actions);
-        $requests = [];
-        foreach (envelope::requests($envelopes, $batchonly) as [$path, $body]) {
-            $requests[] = ['path' => $path, 'headers' => signer::headers($secret, $now, $body), 'body' => $body];
-        }
+        $requests = array_map(fn($request) => ['path' => $request[0], 'body' => $request[1]],
+            envelope::requests($envelopes, $batchonly));
         return ['actions' => $actions, 'requests' => $requests];
     }
 }

@@ -13,12 +13,14 @@ use core_privacy\local\request\approved_userlist;
 use core_privacy\local\request\contextlist;
 use core_privacy\local\request\userlist;
 use core_privacy\local\request\writer;
+use local_outlooksync\local\user_page;
 
 /**
  * What leaves Moodle: users' names, addresses, time zones and their face-to-face sessions go to
  * the "Outlook Calendar for the LMS" bridge, which writes them into Outlook calendars through
  * Microsoft Graph. The plugin's own table holds object keys (user and session ids), versions and
- * content hashes, no personal content; it is exported and deleted here (the system context).
+ * content hashes, no personal content; it is exported and deleted here (the system context). A user
+ * offered a calendar feed keeps their feed's address in two user preferences, exported here.
  * Deleting a Moodle user sends user.deleted, after which the bridge removes that user's entries.
  *
  * @package    local_outlooksync
@@ -26,7 +28,7 @@ use core_privacy\local\request\writer;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 class provider implements \core_privacy\local\metadata\provider, \core_privacy\local\request\plugin\provider,
-        \core_privacy\local\request\core_userlist_provider {
+        \core_privacy\local\request\core_userlist_provider, \core_privacy\local\request\user_preference_provider {
     /** @var string */
     private const TABLE = 'local_outlooksync_state';
 
@@ -51,7 +53,24 @@ class provider implements \core_privacy\local\metadata\provider, \core_privacy\l
             'version' => 'privacy:metadata:state:version',
             'hash' => 'privacy:metadata:state:hash',
         ], 'privacy:metadata:state');
+        $collection->add_user_preference(user_page::URL_PREFERENCE, 'privacy:metadata:preference:feedurl');
+        $collection->add_user_preference(user_page::ISSUED_PREFERENCE, 'privacy:metadata:preference:feedissued');
         return $collection;
+    }
+
+    /**
+     * Export the user's calendar-feed address, if Moodle keeps one for them.
+     *
+     * @param int $userid
+     */
+    public static function export_user_preferences(int $userid): void {
+        foreach ([user_page::URL_PREFERENCE => 'feedurl', user_page::ISSUED_PREFERENCE => 'feedissued'] as $name => $what) {
+            $value = get_user_preferences($name, null, $userid);
+            if ($value !== null) {
+                writer::export_user_preference('local_outlooksync', $name, $value,
+                    get_string('privacy:metadata:preference:' . $what, 'local_outlooksync'));
+            }
+        }
     }
 
     /**

@@ -10,8 +10,14 @@ namespace local_outlooksync\task;
 use local_outlooksync\local\runner;
 
 /**
- * Adhoc task queued when the plugin is switched on: every user, every session not yet over and
- * every booking, through /hooks/batch. Running it again is harmless (versions and hashes).
+ * Adhoc task queued when the plugin is switched on: every user, every session and booking option
+ * not yet over and every booking, through /hooks/batch. Running it again is harmless (versions and
+ * hashes).
+ *
+ * Switching on is noticed however it is done: the settings page and `admin/cli/cfg.php` both log
+ * the change (config_log_created, seen by the observer); a value forced in config.php is seen by
+ * the reconcile task. The setting `backfilled` (unix seconds of the last backfill, 0 once the
+ * plugin was seen off) says whether one is owed.
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
@@ -19,11 +25,15 @@ use local_outlooksync\local\runner;
  */
 class backfill extends \core\task\adhoc_task {
     /**
-     * The "enabled" setting was saved: when it is on, queue the backfill (once).
+     * The plugin was seen switched on (queue the backfill, once) or off (the next switch-on owes one).
+     *
+     * @param bool $on
      */
-    public static function switched(): void {
-        if (get_config('local_outlooksync', 'enabled')) {
+    public static function noticed(bool $on): void {
+        if ($on) {
             \core\task\manager::queue_adhoc_task(new self(), true);
+        } else if (get_config('local_outlooksync', 'backfilled')) {
+            set_config('backfilled', 0, 'local_outlooksync');
         }
     }
 
@@ -41,6 +51,7 @@ class backfill extends \core\task\adhoc_task {
         $started = time();
         $count = $runner->backfill();
         set_config('reconciledupto', $started, 'local_outlooksync');
+        set_config('backfilled', $started, 'local_outlooksync');
         mtrace("local_outlooksync: backfill sent $count deliveries");
     }
 }

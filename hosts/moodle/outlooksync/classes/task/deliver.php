@@ -7,15 +7,18 @@
 
 namespace local_outlooksync\task;
 
+use local_outlooksync\local\facetoface\map as facetoface;
 use local_outlooksync\local\runner;
 
 /**
  * Adhoc task: send the current state of what an observer named.
  *
- * Custom data: {users?: int[], sessions?: int[], facetofaces?: int[], orphans?: bool}. The task
- * reads Moodle when it runs, not when it was queued, so late or repeated tasks send the latest
- * state (and nothing when it was already sent). When the bridge refuses or cannot be reached the
- * task throws; Moodle retries it with back-off (60 s, doubling, up to a day).
+ * Custom data: {users?: int[], targets?: {kind: int[]} (e.g. {"f2f": [session ids], "bk": [option ids]}),
+ * activities?: {module: int[]} (e.g. {"booking": [booking ids]}), orphans?: bool}; tasks queued by
+ * version 0.1 ({sessions, facetofaces}) are read too. The task reads Moodle when it runs, not when it
+ * was queued, so late or repeated tasks send the latest state (and nothing when it was already sent).
+ * When the bridge refuses or cannot be reached the task throws; Moodle retries it with back-off
+ * (60 s, doubling, up to a day).
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
@@ -25,7 +28,7 @@ class deliver extends \core\task\adhoc_task {
     /**
      * Queue a delivery when the plugin is switched on (identical pending tasks are merged).
      *
-     * @param array $what {users?, sessions?, facetofaces?, orphans?}
+     * @param array $what {users?, targets?, activities?, orphans?}
      */
     public static function queue(array $what): void {
         if (!get_config('local_outlooksync', 'enabled')) {
@@ -47,13 +50,18 @@ class deliver extends \core\task\adhoc_task {
             mtrace('local_outlooksync: switched off or not configured; nothing sent');
             return;
         }
-        $what = (array)$this->get_custom_data();
-        $sessions = array_merge((array)($what['sessions'] ?? []),
-            $runner->repository()->sessions_of(array_map('intval', (array)($what['facetofaces'] ?? []))));
-        if (!empty($what['orphans'])) {
-            $sessions = array_merge($sessions, $runner->orphans());
+        $what = json_decode($this->get_custom_data_as_string() ?: '{}', true) ?: [];
+        $targets = $what['targets'] ?? [];
+        if (isset($what['sessions'])) {
+            $targets[facetoface::KIND] = array_merge($targets[facetoface::KIND] ?? [], $what['sessions']);
         }
-        $count = $runner->send_all(array_map('intval', (array)($what['users'] ?? [])), array_map('intval', $sessions));
+        $activities = ($what['activities'] ?? []) + (isset($what['facetofaces']) ? ['facetoface' => $what['facetofaces']] : []);
+        foreach ([$runner->of_activities($activities), !empty($what['orphans']) ? $runner->orphans() : []] as $more) {
+            foreach ($more as $kind => $ids) {
+                $targets[$kind] = array_merge($targets[$kind] ?? [], $ids);
+            }
+        }
+        $count = $runner->send_all(array_map('intval', $what['users'] ?? []), $targets);
         mtrace("local_outlooksync: $count deliveries sent");
     }
 }

@@ -13,10 +13,15 @@ use local_outlooksync\local\runner;
  * Scheduled task: find what no event said.
  *
  * Face-to-face fires nothing when a manager adds or removes attendees, when trainers change, or
- * when its calendar rows change, and Moodle fires no event of its own for a suspension made by
- * some paths. Every 5 minutes this task re-reads every session not yet over, the users changed
- * since its last run and those who manage the integration, and sessions that vanished; the
- * stored hashes make unchanged objects cost no request.
+ * when its calendar rows change; mod_booking writes some changes without an event; and Moodle fires
+ * no event of its own for a suspension made by some paths, nor for a setting forced in config.php.
+ * Every 5 minutes this task:
+ * - queues the backfill when the plugin is on and no backfill ran since it was last seen off (so
+ *   switching it on by any route, the settings page, `admin/cli/cfg.php` or config.php, sends
+ *   everything within 5 minutes);
+ * - re-reads every session and booking option not yet over, the users changed since its last run and
+ *   those who manage the integration, and what vanished; the stored hashes make unchanged objects
+ *   cost no request.
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
@@ -40,13 +45,17 @@ class reconcile extends \core\task\scheduled_task {
     public function execute(): void {
         $runner = new runner();
         if (!$runner->ready()) {
+            backfill::noticed(false);
+            return;
+        }
+        if (!get_config('local_outlooksync', 'backfilled')) {
+            backfill::noticed(true);
+            mtrace('local_outlooksync: switched on; backfill queued');
             return;
         }
         $started = time();
         $since = (int)get_config('local_outlooksync', 'reconciledupto');
-        $repository = $runner->repository();
-        $sessions = array_merge($repository->current_sessions($started), $runner->orphans());
-        $count = $runner->send_all($repository->changed_users($since), $sessions);
+        $count = $runner->send_all($runner->repository()->changed_users($since), $runner->current($started));
         set_config('reconciledupto', $started, 'local_outlooksync');
         mtrace("local_outlooksync: reconcile sent $count deliveries");
     }
