@@ -53,7 +53,7 @@ def show(section: Section) -> ResponseReturnValue:
 
 def _template(viewer: Viewer, view: content.PageView, error: str | None, form: dict[str, Any]) -> str:
     return render_template(f"{view.section}.html", v=view, zone=viewer.zone, words=words, trust_words=trust_words,
-                           section_words=section_words, Section=Section, error=error, form=form)
+                           section_words=section_words, error=error, form=form)
 
 
 @bp.get("")
