@@ -54,5 +54,6 @@ def short_when(context: Context, value: datetime | None) -> str:
 
 
 def breakable(address: str) -> Markup:
-    """An address that may wrap only after its ``@`` and before its dots (``<wbr>``), never mid-name."""
-    return Markup("<wbr>.").join(Markup("@<wbr>").join(escape(address).split("@")).split("."))
+    """An address that may wrap after its ``@`` (``<wbr>``) when the line is too short for all of it,
+    nowhere else (the page's CSS breaks a part longer than the whole line as a last resort)."""
+    return Markup("@<wbr>").join(escape(address).split("@"))

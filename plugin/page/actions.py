@@ -3,8 +3,9 @@ Resynchronise, Apply (calendar feeds), Save (entries moved in Outlook).
 
 Every action is a POST that needs a launched manager (``outlook_calendar:manage`` in ``plugin.json``:
 others get 403) and the session's CSRF token (400 otherwise); the account is the session's, never a
-form field. A done action redirects back to the page with a message; a refused one shows the page
-again with the reason, a 4xx status, and nothing changed.
+form field. A done action redirects back to the section it belongs to (the overview, users or settings:
+:mod:`plugin.page.sections`) with a message; a refused one shows that section again with the reason, a
+4xx status, and nothing changed.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from plugin import csrf, launch, words
 from plugin.headers import protect
 from plugin.page import content
 from plugin.page import views as page
+from plugin.page.sections import Section
 from plugin.refusals import refuse
 from plugin.services import services
 
@@ -47,9 +49,9 @@ def _guard() -> None:
     csrf.check()
 
 
-def _done(message: str, **query: Any) -> Response:
+def _done(message: str, section: Section = Section.OVERVIEW, **query: Any) -> Response:
     flash(message, "ok")
-    return redirect(url_for("outlook_page.index", **query), 303)
+    return redirect(url_for(section.endpoint, **query), 303)
 
 
 @bp.post("/connect")
@@ -67,7 +69,7 @@ def connect() -> ResponseReturnValue:
                 refusal = _("The integration is connected, so no new consent link was made. To connect another "
                             "Azure AD tenant, press Disconnect first, then Connect.")
     if refusal:
-        return page.render(g.viewer, 409, refusal)
+        return page.render(g.viewer, Section.OVERVIEW, 409, refusal)
     return _done(_("A new consent link is ready. Copy it and send it to your Azure AD administrator."))
 
 
@@ -78,14 +80,15 @@ def activate() -> ResponseReturnValue:
         consent.connect(services().database, services().graph, g.viewer.account, g.viewer.user_id,
                         utcnow(), str(get_locale() or i18n.SOURCE))
     except connection.NotReady as exc:
-        return page.render(g.viewer, 409, " ".join(str(w) for w in words.CONNECTION_REASONS.get(
+        return page.render(g.viewer, Section.OVERVIEW, 409, " ".join(str(w) for w in words.CONNECTION_REASONS.get(
             exc.reason, (str(exc), ""))))
     except errors.AuthFailed as exc:
-        return page.render(g.viewer, 409, " ".join(words.connection_reason(exc.reason) or ()))
+        return page.render(g.viewer, Section.OVERVIEW, 409, " ".join(words.connection_reason(exc.reason) or ()))
     except errors.GraphError:
-        return page.render(g.viewer, 503, _("Microsoft could not be reached just now, so nothing changed. "
-                                            "Press Connect integration again in a minute."))
-    return _done(_("Connected. Outlook calendars are being filled; the table below shows each user's progress."))
+        return page.render(g.viewer, Section.OVERVIEW, 503,
+                           _("Microsoft could not be reached just now, so nothing changed. "
+                             "Press Connect integration again in a minute."))
+    return _done(_("Connected. Outlook calendars are being filled; Users shows each user's progress."))
 
 
 @bp.post("/reminder")
@@ -98,9 +101,9 @@ def reminder() -> ResponseReturnValue:
     elif _MINUTES.fullmatch(raw) and int(raw) <= MAX_REMINDER:
         minutes = int(raw)
     else:
-        return page.render(g.viewer, 400, _("Reminder: enter a whole number of minutes from 0 to %(most)d "
-                                            "(four weeks), or leave it empty for no reminder. Nothing was saved.",
-                                            most=MAX_REMINDER),
+        return page.render(g.viewer, Section.SETTINGS, 400,
+                           _("Reminder: enter a whole number of minutes from 0 to %(most)d (four weeks), or leave it "
+                             "empty for no reminder. Nothing was saved.", most=MAX_REMINDER),
                            reminder_minutes=raw[:20])
     with services().database.session() as db:
         settings.set_reminder(db, g.viewer.account, minutes)
@@ -108,7 +111,7 @@ def reminder() -> ResponseReturnValue:
     return _done(_("Reminder saved: no reminder.") if minutes is None else
                  ngettext("Reminder saved: %(num)d minute before the start. Existing entries follow shortly.",
                           "Reminder saved: %(num)d minutes before the start. Existing entries follow shortly.",
-                          minutes))
+                          minutes), Section.SETTINGS)
 
 
 @bp.post("/language")
@@ -116,12 +119,12 @@ def language() -> ResponseReturnValue:
     """Save the language of the entries (one of the catalogues); existing future entries follow once."""
     code = request.form.get("locale", "")
     if code not in i18n.available():
-        return page.render(g.viewer, 400, _("Language of entries: choose one of the languages offered. "
-                                            "Nothing was saved."))
+        return page.render(g.viewer, Section.SETTINGS, 400,
+                           _("Language of entries: choose one of the languages offered. Nothing was saved."))
     with services().database.session() as db:
         settings.set_locale(db, g.viewer.account, code)
     return _done(_("Language of entries saved: %(language)s. Existing entries follow shortly.",
-                   language=i18n.display_name(code)))
+                   language=i18n.display_name(code)), Section.SETTINGS)
 
 
 @bp.post("/disconnect")
@@ -165,7 +168,7 @@ def retry(user_id: str) -> ResponseReturnValue:
         dirty_keys.mark_dirty(db, g.viewer.account, [user_id])
         audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.USER_RETRIED, user_id=user_id)
     back = content.Filters.parse(request.form).query()
-    return _done(_("%(name)s will be synchronised again shortly.", name=user.name or user_id), **back)
+    return _done(_("%(name)s will be synchronised again shortly.", name=user.name or user_id), Section.USERS, **back)
 
 
 @bp.post("/resync")
@@ -177,9 +180,9 @@ def resync() -> ResponseReturnValue:
         if connected:
             audit.record(db, g.viewer.account, g.viewer.user_id, AuditAction.RESYNCHRONISED, users_queued=count)
     if not connected:
-        return page.render(g.viewer, 409, _("Resynchronise works while the integration is connected."))
+        return page.render(g.viewer, Section.USERS, 409, _("Resynchronise works while the integration is connected."))
     return _done(ngettext("All %(num)d user will be synchronised again shortly.",
-                          "All %(num)d users will be synchronised again shortly.", count))
+                          "All %(num)d users will be synchronised again shortly.", count), Section.USERS)
 
 
 @bp.post("/feeds")
@@ -187,10 +190,11 @@ def feeds() -> ResponseReturnValue:
     """Save who is offered a calendar feed: nobody, the users Graph cannot reach, or everyone."""
     chosen = request.form.get("feed_mode", "")
     if chosen not in FEED_MODES:
-        return page.render(g.viewer, 400, _("Calendar feeds: choose one of the options. Nothing was changed."))
+        return page.render(g.viewer, Section.SETTINGS, 400,
+                           _("Calendar feeds: choose one of the options. Nothing was changed."))
     with services().database.session() as db:
         settings.set_feed_mode(db, g.viewer.account, chosen)
-    return _done(str(words.FEED_MODES[chosen].saved))
+    return _done(str(words.FEED_MODES[chosen].saved), Section.SETTINGS)
 
 
 @bp.post("/outlook-changes")
@@ -198,8 +202,8 @@ def outlook_changes() -> ResponseReturnValue:
     """Save what happens to an entry a user moved in Outlook: put back to the LMS's time, or left."""
     chosen = request.form.get("moved", "")
     if chosen not in MOVED_CHOICES:
-        return page.render(g.viewer, 400, _("Entries moved in Outlook: choose one of the options. "
-                                            "Nothing was changed."))
+        return page.render(g.viewer, Section.SETTINGS, 400,
+                           _("Entries moved in Outlook: choose one of the options. Nothing was changed."))
     with services().database.session() as db:
         settings.set_moved_choice(db, g.viewer.account, chosen)
-    return _done(str(words.OUTLOOK_CHOICES[chosen].saved))
+    return _done(str(words.OUTLOOK_CHOICES[chosen].saved), Section.SETTINGS)

@@ -1,11 +1,12 @@
-"""What the settings page shows: one plain value, read in one transaction.
+"""What a section of the settings page shows: one plain value, read in one transaction.
 
 :func:`load` asks the bridge's read functions (the connection, the users' states, the removal hold,
 the feed and Outlook-side settings, the trust panels) about the viewer's account and returns a
-:class:`PageView`: frozen values of strings, numbers, instants (UTC) and tuples, with the decisions
-of what is shown already taken. It is all ``templates/page.html`` reads; no database row reaches a
-template. The per-user table is filtered, counted and paged in SQL (:mod:`bridge.accounts.status`),
-so the page stays fast at 10,000 users. Read-only viewers (roles without ``outlook_calendar:manage``)
+:class:`PageView` for one section (:mod:`plugin.page.sections`): frozen values of strings, numbers,
+instants (UTC) and tuples, with the decisions of what is shown already taken, and only what that
+section shows read. It is all the section's template reads; no database row reaches a template. The
+per-user table is filtered, counted and paged in SQL (:mod:`bridge.accounts.status`), so the page stays
+fast at 10,000 users. Read-only viewers (roles without ``outlook_calendar:manage``)
 get the state and the counts, not other people's addresses.
 """
 from __future__ import annotations
@@ -29,15 +30,12 @@ from bridge.models import Connection, RemovalHold, utcnow
 from bridge.outlook_check import store as outlook_store
 from bridge.sync import guard
 from plugin.launch import Viewer, who_manages
-from plugin.page import trust
+from plugin.page import attention, sections, trust
+from plugin.page.attention import Attention
+from plugin.page.sections import Section
 from plugin.services import services
 
 PAGE_SIZE = 50
-# What each connection state shows (besides the status card): the users table and its counts; the
-# reminder and language cards (managers); the Disconnect card (managers).
-TABLE_STATES = (ConnectionState.CONNECTED, ConnectionState.SUSPENDED, ConnectionState.DISCONNECTING)
-SETTINGS_STATES = (ConnectionState.CONNECTED, ConnectionState.SUSPENDED)
-DISCONNECT_STATES = (ConnectionState.CONNECTED, ConnectionState.SUSPENDED, ConnectionState.CONSENT_RECEIVED)
 # Consent links whose end the disconnected page tells of (the administrator declined, or it expired).
 TOLD_OUTCOMES = (ConsentReason.DECLINED, ConsentReason.EXPIRED)
 
@@ -136,11 +134,20 @@ class Users:
 
 @dataclass(frozen=True)
 class PageView:
-    """Everything the page shows, with the decisions of what is shown taken: the settings cards and
-    the Disconnect card are offered (``settings_open``, ``disconnect_open``), the users panel is
-    there (``users`` not None), the manager-only panels are there (``trust`` not None)."""
+    """Everything one section of the page shows, with the decisions of what is shown taken.
+
+    ``section`` is the section shown (one of ``sections``, those the viewer may open, in the navigation's
+    order). Parts another section shows are left empty: the users panel (``users``: counts on the overview,
+    one page of rows too on the users section; None without a users table), the held removals and the
+    consent links (overview), the manager-only panels (``trust``: None for others). ``attention`` is what
+    needs the manager now, most urgent first (None: the overview shows no such list); ``setting_cards``
+    the settings cards offered; ``disconnect_open`` whether the Disconnect card is offered; ``preview_here``
+    whether this section shows the preview.
+    """
 
     viewer: Viewer
+    section: Section
+    sections: tuple[Section, ...]
     filters: Filters
     connection: Headline
     settings: AccountSettings
@@ -151,29 +158,45 @@ class PageView:
     hold: Hold | None
     users: Users | None
     trust: trust.TrustView | None
-    settings_open: bool
+    attention: tuple[Attention, ...] | None
+    setting_cards: tuple[str, ...]
     disconnect_open: bool
+    preview_here: bool
 
 
-def load(viewer: Viewer, filters: Filters, audit_page: int = 1, preview_page: int = 1) -> PageView:
-    """Read everything the page shows for the viewer's account (the connection row is made,
-    disconnected, on the account's first visit)."""
+def load(viewer: Viewer, section: Section, filters: Filters, audit_page: int = 1, preview_page: int = 1) -> PageView:
+    """Read what ``section`` shows for the viewer's account (the overview instead when the viewer may not
+    open it in the connection's state; the connection row is made, disconnected, on the account's first
+    visit)."""
     settings, now = services().settings, utcnow()
     with services().database.session() as db:
         conn = connection.connection(db, viewer.account)
-        table = conn.state in TABLE_STATES
+        state, manages = conn.state, viewer.manages
+        opened = sections.open_sections(manages, state)
+        shown = section if section in opened else Section.OVERVIEW
+        overview, table = shown is Section.OVERVIEW, conn.state in sections.TABLE_STATES
+        preview_here = manages and sections.preview_section(state) is shown
+        panels = trust.load(db, settings, viewer.account, state, now, with_health=overview, with_preview=preview_here,
+                            audit_page=audit_page if shown is Section.ACTIVITY else None,
+                            preview_page=preview_page) if manages else None
+        users = _users(db, viewer, conn, filters, rows=shown is Section.USERS) \
+            if table and shown in (Section.OVERVIEW, Section.USERS) else None
+        hold = _hold(guard.current(db, viewer.account)) if table and overview else None
+        needs = None
+        if panels is not None and users is not None and overview:
+            needs = attention.needs(dict(users.counts), hold.removals if hold else 0,
+                                    [(c.level, c.failing) for c in panels.credentials],
+                                    panels.health.throttled if panels.health else 0)
         return PageView(
-            viewer=viewer, filters=filters, connection=_headline(db, conn),
+            viewer=viewer, section=shown, sections=opened, filters=filters, connection=_headline(db, conn),
             settings=account_settings.read(db, viewer.account),
             who_manages=who_manages(), languages=tuple(i18n.available()),
-            link=consent.pending_link(db, settings, viewer.account, now),
-            ended_link=_ended_link(db, viewer.account),
-            hold=_hold(guard.current(db, viewer.account)) if table else None,
-            users=_users(db, viewer, conn, filters) if table else None,
-            trust=trust.load(db, settings, viewer.account, conn.state, now, audit_page=audit_page,
-                             preview_page=preview_page) if viewer.manages else None,
-            settings_open=viewer.manages and conn.state in SETTINGS_STATES,
-            disconnect_open=viewer.manages and conn.state in DISCONNECT_STATES,
+            link=consent.pending_link(db, settings, viewer.account, now) if overview else None,
+            ended_link=_ended_link(db, viewer.account) if overview else None,
+            hold=hold, users=users, trust=panels, attention=needs,
+            setting_cards=sections.setting_cards(state) if manages else (),
+            disconnect_open=manages and state in sections.DISCONNECT_STATES,
+            preview_here=preview_here,
         )
 
 
@@ -197,21 +220,21 @@ def _hold(row: RemovalHold | None) -> Hold | None:
     return Hold(row.removals, row.future_entries, row.held_at, causes)
 
 
-def _users(db: Session, viewer: Viewer, conn: Connection, filters: Filters) -> Users:
-    """The users panel: counts for everyone who sees the page, rows for managers only."""
+def _users(db: Session, viewer: Viewer, conn: Connection, filters: Filters, rows: bool) -> Users:
+    """The users panel: counts for everyone who sees the page; with ``rows``, one page of rows for managers."""
     counts = status.counts(db, viewer.account)
     panel = Users(tuple((state, counts.get(state, 0)) for state in tuple(UserState)),
                   counts.get(UserState.PENDING, 0) + counts.get(UserState.RETRYING, 0))
-    if not viewer.manages:
+    if not (viewer.manages and rows):
         return panel
     first = (filters.page - 1) * PAGE_SIZE
-    rows, total = status.users(db, viewer.account, state=filters.state or None, search=filters.q or None,
-                               offset=first, limit=PAGE_SIZE)
-    offered = feed_store.offered_among(db, viewer.account, [(r.user_id, r.email, r.reason) for r in rows])
-    changes = outlook_store.latest_changes(db, viewer.account, [r.user_id for r in rows])
+    found, total = status.users(db, viewer.account, state=filters.state or None, search=filters.q or None,
+                                offset=first, limit=PAGE_SIZE)
+    offered = feed_store.offered_among(db, viewer.account, [(r.user_id, r.email, r.reason) for r in found])
+    changes = outlook_store.latest_changes(db, viewer.account, [r.user_id for r in found])
     connected = conn.state == ConnectionState.CONNECTED
     lines = []
-    for r in rows:
+    for r in found:
         change, seen_at = changes.get(r.user_id, (None, None))
         lines.append(UserLine(r, change, seen_at, feed_offered=r.user_id in offered,
                               can_retry=connected and status.retry_helps(r.state, r.reason)))

@@ -2,7 +2,8 @@
 
 Read in the page's own transaction (:func:`plugin.page.content.load` calls :func:`load`) as one frozen
 value made of the bridge's own (:mod:`bridge.trust`); the panels are the template includes
-``_preview.html``, ``_health.html`` and ``_audit.html``.
+``_preview.html``, ``_health.html`` (overview) and ``_audit.html`` (activity). Only the panels of the
+section being shown are read.
 """
 from __future__ import annotations
 
@@ -21,47 +22,67 @@ HEALTH_STATES = (ConnectionState.CONNECTED, ConnectionState.SUSPENDED, Connectio
 PREVIEW_STATES = (ConnectionState.CONSENT_RECEIVED, ConnectionState.CONNECTED, ConnectionState.SUSPENDED)
 
 
+def pages(total: int, size: int) -> int:
+    """How many pages of ``size`` lines ``total`` lines fill (at least one)."""
+    return max(1, -(-total // size))
+
+
+@dataclass(frozen=True)
+class PreviewPanel:
+    """The latest preview (``summary`` None: none made) and one page (1-based) of the users it leaves out,
+    of ``total``."""
+
+    summary: preview_store.PreviewSummary | None
+    lines: tuple[preview_store.PreviewLine, ...]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return pages(self.total, PREVIEW_PAGE_SIZE)
+
+
+@dataclass(frozen=True)
+class AuditPanel:
+    """One page (1-based) of the audit log, newest first, of ``total`` lines."""
+
+    lines: tuple[audit.AuditLine, ...]
+    total: int
+    page: int
+
+    @property
+    def pages(self) -> int:
+        return pages(self.total, AUDIT_PAGE_SIZE)
+
+
 @dataclass(frozen=True)
 class TrustView:
-    """The panels' data: the credentials; health (None when its panel is not shown); the latest
-    preview (None: none made) with one page of the users it leaves out, shown when ``show_preview``;
-    one page of the audit log. ``*_page`` are 1-based, ``*_total`` count every line."""
+    """The panels' data: the credentials (always); health (None when its panel is not shown or not read);
+    the preview and the audit log when their section is shown (None otherwise)."""
 
     credentials: tuple[credentials.CredentialState, ...]
     health: health.Health | None
-    show_preview: bool
-    preview: preview_store.PreviewSummary | None
-    preview_lines: tuple[preview_store.PreviewLine, ...]
-    preview_total: int
-    preview_page: int
-    audit_lines: tuple[audit.AuditLine, ...]
-    audit_total: int
-    audit_page: int
-
-    @property
-    def audit_pages(self) -> int:
-        return max(1, -(-self.audit_total // AUDIT_PAGE_SIZE))
-
-    @property
-    def preview_pages(self) -> int:
-        return max(1, -(-self.preview_total // PREVIEW_PAGE_SIZE))
+    preview: PreviewPanel | None
+    audit: AuditPanel | None
 
 
 def load(session: Session, settings: Settings, account_id: str, state: str, now: datetime, *,
-         audit_page: int = 1, preview_page: int = 1) -> TrustView:
-    """Everything the manager-only panels show for an account whose connection is in ``state``."""
-    show_preview = state in PREVIEW_STATES
-    lines: list[preview_store.PreviewLine] = []
-    total = 0
-    if show_preview:
+         with_health: bool, with_preview: bool, audit_page: int | None, preview_page: int = 1) -> TrustView:
+    """The manager-only panels for an account whose connection is in ``state``: health when
+    ``with_health`` (and the state has it), the preview when ``with_preview`` (and the state has one),
+    the audit log's ``audit_page`` unless it is None."""
+    preview = None
+    if with_preview and state in PREVIEW_STATES:
         lines, total = preview_store.left_out(session, account_id, offset=(preview_page - 1) * PREVIEW_PAGE_SIZE,
                                               limit=PREVIEW_PAGE_SIZE)
-    audit_lines, audit_total = audit.lines(session, account_id, offset=(audit_page - 1) * AUDIT_PAGE_SIZE,
-                                           limit=AUDIT_PAGE_SIZE)
+        preview = PreviewPanel(preview_store.summary(session, account_id), tuple(lines), total, preview_page)
+    log = None
+    if audit_page is not None:
+        audit_lines, audit_total = audit.lines(session, account_id, offset=(audit_page - 1) * AUDIT_PAGE_SIZE,
+                                               limit=AUDIT_PAGE_SIZE)
+        log = AuditPanel(tuple(audit_lines), audit_total, audit_page)
     return TrustView(
         credentials=tuple(credentials.states(session, expiry.configured(settings), now)),
-        health=health.summarise(health.facts(session, account_id, now), now) if state in HEALTH_STATES else None,
-        show_preview=show_preview,
-        preview=preview_store.summary(session, account_id) if show_preview else None,
-        preview_lines=tuple(lines), preview_total=total, preview_page=preview_page,
-        audit_lines=tuple(audit_lines), audit_total=audit_total, audit_page=audit_page)
+        health=health.summarise(health.facts(session, account_id, now), now)
+        if with_health and state in HEALTH_STATES else None,
+        preview=preview, audit=log)

@@ -14,8 +14,9 @@ from bridge.trust import audit, preview_store
 from bridge.trust.preview import PreviewRun
 from plugin import csrf, launch, words
 from plugin.headers import protect
-from plugin.page import exports, trust, trust_words
+from plugin.page import exports, sections, trust, trust_words
 from plugin.page import views as page
+from plugin.page.sections import Section
 from plugin.services import services
 
 bp = protect(Blueprint("outlook_trust", __name__, url_prefix="/integrations/outlook"))
@@ -32,7 +33,8 @@ def preview() -> ResponseReturnValue:
         allowed = state in trust.PREVIEW_STATES
         started = allowed and preview_store.start(db, viewer.account, viewer.user_id, utcnow())
     if not allowed:
-        return page.render(viewer, 409, _("The preview needs the Azure AD administrator's consent first."))
+        return page.render(viewer, Section.OVERVIEW, 409,
+                           _("The preview needs the Azure AD administrator's consent first."))
     if started:
         run = PreviewRun(services().database, services().graph, viewer.account,
                          concurrency=min(16, services().settings.worker_concurrency)).run
@@ -43,7 +45,7 @@ def preview() -> ResponseReturnValue:
         flash(_("The preview is being made: nothing is written to any mailbox. Reload to follow its progress."), "ok")
     else:
         flash(_("A preview is already being made."), "ok")
-    return redirect(url_for("outlook_page.index", _anchor="preview"), 303)
+    return redirect(url_for(sections.preview_section(state).endpoint, _anchor="preview"), 303)
 
 
 @bp.get("/preview.csv")

@@ -60,6 +60,11 @@ class Stack:
         return f"{self.lms_url}/settings/integrations/outlook?role={role}&user={user_id}{language}"
 
 
+def open_section(frame: Any, name: str) -> None:
+    """Go to a section of the page by its link in the sections' navigation (``frame``: a page or frame locator)."""
+    frame.locator("nav.sections").get_by_role("link", name=name, exact=True).click()
+
+
 def _serve(app: Any) -> tuple[BaseWSGIServer, threading.Thread]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -68,7 +73,8 @@ def _serve(app: Any) -> tuple[BaseWSGIServer, threading.Thread]:
 
 
 def lms_app(stack: dict[str, Stack]) -> Any:
-    """A stand-in LMS: its Settings → Integrations page embeds the plugin with a fresh launch link."""
+    """A stand-in LMS: its Settings → Integrations page embeds the plugin with a fresh launch link (below
+    its menu on a phone or a tablet, as Moodle's drawer folds away there)."""
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         query = parse_qs(environ.get("QUERY_STRING", ""))
@@ -90,6 +96,8 @@ body{{margin:0;font-family:system-ui,sans-serif;background:#eef0f3;color:#1f2328
 nav{{width:13rem;flex:none;font-size:.9rem}} nav p{{margin:.1rem 0;padding:.45rem .7rem;border-radius:6px}}
 nav .on{{background:#fff;font-weight:600}}
 iframe{{flex:1;border:1px solid #d0d7de;border-radius:8px;background:#f6f8fa;height:1880px}}
+@media (max-width:48rem){{.wrap{{flex-direction:column;gap:.5rem;padding:.5rem}}
+nav{{width:auto;display:flex;flex-wrap:wrap}} iframe{{flex:none;width:100%}}}}
 </style></head><body>
 <div class="top">Acme Learning <span>Signed in as {role}</span></div>
 <div class="wrap"><nav aria-label="Settings"><p>General</p><p>Users</p><p>Roles</p><p class="on">Integrations</p>

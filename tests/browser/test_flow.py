@@ -17,7 +17,7 @@ from bridge.codes import ConnectionState
 from bridge.graph.client import Graph
 from bridge.worker.loop import Worker
 from plugin.host import HostClient
-from tests.browser.conftest import ACCOUNT, CLIENT_ID, SCREENSHOTS, Stack
+from tests.browser.conftest import ACCOUNT, CLIENT_ID, SCREENSHOTS, Stack, open_section
 from tests.page import lms_sample
 
 pytestmark = pytest.mark.timeout(300)
@@ -106,16 +106,20 @@ def test_owner_connects_syncs_changes_the_reminder_and_disconnects(stack: Stack,
     page.reload()
     expect(plugin.locator(".badge")).to_have_text("State: Connected")
     expect(plugin.get_by_text("Olivia Owner").first).to_be_visible()
+    expect(plugin.locator("#attention")).to_contain_text("1 user could not be synced")  # the on-premises mailbox
+    shot(page, "06-connected")
+    open_section(plugin, "Users")
     rows = plugin.locator("section[aria-labelledby=users-title] table.users tbody tr")
     expect(rows).to_have_count(len(lms_sample.PEOPLE))
     expect(rows.filter(has_text="Gina Gmail")).to_contain_text("Personal e-mail address (not synced)")
     expect(rows.filter(has_text="Oscar Oldserver")).to_contain_text(
         "Mailbox not in Exchange Online (on-premises or unlicensed): move it to Exchange Online")
     expect(rows.filter(has_text="Ada Lovelace")).to_contain_text("Synced")
-    shot(page, "06-connected")
+    shot(page, "12-users")
     assert {e["reminderMinutesBeforeStart"] for e in events(stack)["ada@contoso.example"]} == {15}
 
-    # The reminder: a new number of minutes reaches the existing entries
+    # The reminder, in the settings: a new number of minutes reaches the existing entries
+    open_section(plugin, "Settings")
     plugin.get_by_label("Reminder (minutes before start)").fill("30")
     plugin.get_by_role("region", name="Reminder").get_by_role("button", name="Save").click()
     expect(plugin.get_by_role("status").first).to_contain_text("Reminder saved: 30 minutes")
@@ -148,7 +152,7 @@ def test_owner_connects_syncs_changes_the_reminder_and_disconnects(stack: Stack,
                                                  "version": 2}).status_code == 202
     drain(stack)
     assert state(stack) == ConnectionState.SUSPENDED
-    page.reload()
+    open_section(plugin, "Overview")
     expect(plugin.locator(".badge")).to_have_text("State: Suspended")
     expect(plugin.get_by_text("Consent was revoked in Azure AD")).to_be_visible()
     shot(page, "07-suspended")
@@ -157,13 +161,16 @@ def test_owner_connects_syncs_changes_the_reminder_and_disconnects(stack: Stack,
     stack.emulator.admin.grant_consent(stack.tenant_id, CLIENT_ID)
     plugin.get_by_role("button", name="Connect integration").click()
     expect(plugin.locator(".badge")).to_have_text("State: Connected")
+    open_section(plugin, "Users")
     plugin.get_by_role("button", name="Resynchronise all").click()
     expect(plugin.get_by_role("status").first).to_contain_text(
         f"All {len(lms_sample.PEOPLE)} users will be synchronised again shortly.")
     drain(stack)
     assert {e["subject"] for e in events(stack)["ada@contoso.example"]} == {"Safety training (new room) — Morning"}
 
-    # Disconnect, with the confirmation step, removing the future entries
+    # Disconnect (on the overview, apart from everyday controls), with the confirmation step, removing the
+    # future entries
+    open_section(plugin, "Overview")
     plugin.get_by_role("link", name="Disconnect").click()
     expect(plugin.get_by_role("heading", name="Disconnect Outlook Calendar?")).to_be_visible()
     plugin.get_by_label("Also remove the future entries the plugin made").check()

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import func, select
 
 from bridge.models import Entry, utcnow
-from tests.browser.conftest import ACCOUNT, Stack
+from tests.browser.conftest import ACCOUNT, Stack, open_section
 from tests.browser.test_flow import drain, events
 from tests.page import lms_sample
 
@@ -103,13 +103,16 @@ def test_the_page_and_the_entries_in_russian_and_english(stack: Stack, browser: 
     drain(stack)
     page.reload()
     expect(plugin.locator(".badge")).to_have_text("Состояние: Подключено")
+    expect(plugin.locator(".count-synced")).to_contain_text("Синхронизирован")
+    shot(page, "20-connected-ru")
+    open_section(plugin, "Пользователи")
     rows = plugin.locator("section[aria-labelledby=users-title] table.users tbody tr")
     expect(rows).to_have_count(len(lms_sample.PEOPLE))
     expect(rows.filter(has_text="Gina Gmail")).to_contain_text("Личный адрес почты (не синхронизируется)")
     expect(rows.filter(has_text="Ада Лавлейс")).to_contain_text("Синхронизирован")
     expect(plugin.locator(".count-synced")).to_contain_text("Синхронизирован")
+    open_section(plugin, "Настройки")
     expect(plugin.get_by_label("Язык слов и дат в записях Outlook")).to_have_value("ru")
-    shot(page, "20-connected-ru")
     assert len(bodies(stack)) == 3 and all("Когда:" in b and "Открыть в СДО" in b for b in bodies(stack))
 
     # The entries' language: English, for the entries already made too
@@ -123,9 +126,11 @@ def test_the_page_and_the_entries_in_russian_and_english(stack: Stack, browser: 
     page.goto(stack.lms_page("owner", "u-owner", "en"))
     expect(plugin.locator("html")).to_have_attribute("lang", "en")
     expect(plugin.locator(".badge")).to_have_text("State: Connected")
-    expect(rows.filter(has_text="Gina Gmail")).to_contain_text("Personal e-mail address (not synced)")
-    expect(plugin.get_by_label("Language of the words and dates in Outlook entries")).to_have_value("en")
     shot(page, "21-connected-en")
+    open_section(plugin, "Users")
+    expect(rows.filter(has_text="Gina Gmail")).to_contain_text("Personal e-mail address (not synced)")
+    open_section(plugin, "Settings")
+    expect(plugin.get_by_label("Language of the words and dates in Outlook entries")).to_have_value("en")
 
     # Disconnect's confirmation in Russian counts the entries with the right plural
     page.goto(stack.lms_page("owner", "u-owner", "ru"))

@@ -12,7 +12,7 @@ from bridge.graph.client import Graph
 from bridge.trust import credentials
 from bridge.worker.loop import Worker
 from plugin.host import HostClient
-from tests.browser.conftest import ACCOUNT, CLIENT_ID, SCREENSHOTS, Stack
+from tests.browser.conftest import ACCOUNT, CLIENT_ID, SCREENSHOTS, Stack, open_section
 from tests.page import lms_sample
 
 pytestmark = pytest.mark.timeout(300)
@@ -85,16 +85,18 @@ def test_preview_before_connect_then_health_and_activity(stack: Stack, browser: 
     graph = Graph.from_settings(stack.settings)
     graph.tokens.on_outcome = credentials.recorder(stack.database)
     Worker(stack.database, graph, concurrency=4).drain(timeout=60)
+    open_section(plugin, "Settings")
     plugin.get_by_label("Reminder (minutes before start)").fill("30")
     plugin.get_by_role("region", name="Reminder").get_by_role("button", name="Save").click()
     expect(plugin.get_by_role("status").first).to_contain_text("Reminder saved: 30 minutes")
     Worker(stack.database, graph, concurrency=4).drain(timeout=60)
-    page.reload()
+    open_section(plugin, "Overview")
     health = plugin.locator("#health")
     expect(health).to_contain_text("95% within")
     expect(health).to_contain_text("Current client secret")
     expect(health).to_contain_text("Mailbox not in Exchange Online")
     panel_shot(health, "31-health")
+    open_section(plugin, "Activity")
     activity = plugin.locator("#audit")
     expect(activity.locator("tbody tr")).to_have_count(2)
     expect(activity.locator("tbody tr").first).to_contain_text("30 minutes before the start")

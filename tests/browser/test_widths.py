@@ -1,7 +1,8 @@
 """The page at a phone's (390 px) and a tablet's (768 px) width, and at a desktop's, in headless Chromium.
 
 At every width: nothing scrolls sideways, every column of every user is on screen, names wrap only
-between words (a two-word name is one line), and Retry is offered only where it can help.
+between words (a two-word name is one line), addresses only when they must, and Retry is offered only
+where it can help.
 Screenshots: ``10-narrow-390.png``, ``11-tablet-768.png`` beside the flow's.
 """
 from __future__ import annotations
@@ -43,6 +44,8 @@ MEASURE = """() => {
       lines: Math.round(name.getBoundingClientRect().height / parseFloat(style.lineHeight)),
       nameFits: tr.querySelector('th').scrollWidth <= tr.querySelector('th').clientWidth,
       emailFits: [...tr.querySelectorAll('th .email')].every(e => e.scrollWidth <= e.clientWidth),
+      emailLines: Math.round(tr.querySelector('th .email').getBoundingClientRect().height
+        / parseFloat(getComputedStyle(tr.querySelector('th .email')).lineHeight)),
       offScreen: cells.filter(c => c.getBoundingClientRect().right > innerWidth + 0.5)
         .map(c => c.className || c.tagName),
       shown: ['.pill', 'td.num'].every(s => tr.querySelector(s).getClientRects().length > 0)
@@ -87,6 +90,7 @@ def test_the_page_reads_at_every_width(stack: Stack, browser: Any, width: int, h
     try:
         page = context.new_page()
         page.goto(stack.launch("owner", "u-owner"))
+        page.goto(f"{stack.base_url}/integrations/outlook/users")
         page.wait_for_selector("table.users tbody tr")
         measured = page.evaluate(MEASURE)
         if name:
@@ -103,4 +107,6 @@ def test_the_page_reads_at_every_width(stack: Stack, browser: Any, width: int, h
         assert not row["offScreen"], row
         assert row["shown"], row  # state, entries, and every cell that has something to say
     assert rows["Ada Lovelace"]["lines"] == 1
+    # an address wraps (after its "@") only when the line is too short for all of it: here only the long one
+    assert {n for n, r in rows.items() if r["emailLines"] > 1} <= {LONG_NAME}, rows
     assert {n for n, r in rows.items() if r["retry"]} == RETRY_OFFERED

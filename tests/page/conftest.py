@@ -28,6 +28,10 @@ PUBLIC_URL = "http://localhost"
 CALLBACK = PUBLIC_URL + "/integrations/outlook/consent"
 DOMAIN = "contoso.example"
 ACCOUNT = "acct-1"
+# The page's sections (plugin.page.sections): the overview at the page's own address, then the others.
+PAGE = "/integrations/outlook"
+USERS, SETTINGS, ACTIVITY = f"{PAGE}/users", f"{PAGE}/settings", f"{PAGE}/activity"
+SECTIONS = (PAGE, USERS, SETTINGS, ACTIVITY)
 
 
 @pytest.fixture(scope="session")
@@ -147,6 +151,11 @@ def hooks(client: FlaskClient) -> Callable[..., TestResponse]:
 def user(uid: str, email: str, name: str, active: bool = True, role: str = "learner") -> tuple[str, dict[str, Any]]:
     return ("user.upserted", {"id": uid, "email": email, "name": name, "active": active, "role": role,
                               "timezone": "Europe/Berlin", "version": 1})
+
+
+def every_section(client: FlaskClient, **kwargs: Any) -> str:
+    """The HTML of every section a manager opens, one after the other (``kwargs`` go to each request)."""
+    return "".join(client.get(path, **kwargs).get_data(as_text=True) for path in SECTIONS)
 
 
 def shown(address: str) -> str:

@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from bridge.accounts import connection
 from bridge.db import Database
-from tests.page.conftest import ACCOUNT, Launch, csrf, user
+from tests.page.conftest import ACCOUNT, SECTIONS, Launch, csrf, user
 
 PAGE = "/integrations/outlook"
 CSS = Path(__file__).resolve().parents[2] / "plugin" / "static" / "page.css"
@@ -97,6 +97,14 @@ def pages(client: FlaskClient, launch: Launch, database: Database,
                                    "disconnecting"])
 def test_every_state_is_accessible(pages: Callable[[str], str], state: str) -> None:
     audit(pages(state))
+
+
+@pytest.mark.parametrize("state", ["disconnected", "consent_received", "connected", "suspended"])
+def test_every_section_of_every_state_is_accessible(client: FlaskClient, pages: Callable[[str], str],
+                                                    state: str) -> None:
+    pages(state)
+    for path in SECTIONS:
+        audit(client.get(path, follow_redirects=True).get_data(as_text=True))
 
 
 def test_the_other_pages_are_accessible(client: FlaskClient, launch: Launch, pages: Callable[[str], str]) -> None:

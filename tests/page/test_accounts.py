@@ -16,7 +16,7 @@ from bridge.accounts import connection
 from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.models import Account, DirtyKey, LmsUser, UserState
-from tests.page.conftest import Launch, csrf, shown, user
+from tests.page.conftest import USERS, Launch, csrf, shown, user
 from tests.page.test_roles import connected
 
 PAGE = "/integrations/outlook"
@@ -33,7 +33,7 @@ def test_a_session_acts_only_on_its_own_account(client: FlaskClient, launch: Lau
             session.delete(key)
     launch("owner", account="acct-a")
     token = csrf(client)
-    html = client.get(f"{PAGE}?account=acct-b").get_data(as_text=True)
+    html = client.get(f"{USERS}?account=acct-b").get_data(as_text=True)
     assert shown("ann@a.example") in html and shown("ben@b.example") not in html
     export = client.get(f"{PAGE}/users.csv?account=acct-b").get_data(as_text=True)
     assert "ann@a.example" in export and "ben@b.example" not in export
@@ -115,9 +115,9 @@ def test_the_table_pages_10000_users_quickly(client: FlaskClient, launch: Launch
     launch("owner")
     seed_users(database, "acct-1", 10_000)
     connected(database, "acct-1")
-    client.get(PAGE)  # warm up
+    client.get(USERS)  # warm up
     started = time.perf_counter()
-    html = client.get(f"{PAGE}?page=137").get_data(as_text=True)
+    html = client.get(f"{USERS}?page=137").get_data(as_text=True)
     elapsed = time.perf_counter() - started
     assert "Users 6,801–6,850\n        of 10,000" in html or "Users 6,801–6,850" in html
     assert shown("user06800@contoso.example") in html and shown("user06850@contoso.example") not in html
@@ -125,7 +125,7 @@ def test_the_table_pages_10000_users_quickly(client: FlaskClient, launch: Launch
     assert html.count("<tr>") == 51  # header + 50 rows
     assert ">6,000<" in html  # synced count
     assert elapsed < 1.5, f"page took {elapsed:.2f}s"
-    filtered = client.get(f"{PAGE}?state=failed&q=user099").get_data(as_text=True)
+    filtered = client.get(f"{USERS}?state=failed&q=user099").get_data(as_text=True)
     assert "of 20" in filtered and shown("user09902@contoso.example") in filtered
-    assert client.get(f"{PAGE}?page=abc").status_code == 200
-    assert client.get(f"{PAGE}?page=999999&state=bogus").status_code == 200
+    assert client.get(f"{USERS}?page=abc").status_code == 200
+    assert client.get(f"{USERS}?page=999999&state=bogus").status_code == 200

@@ -11,7 +11,7 @@ from bridge.accounts import connection
 from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.models import Account, DirtyKey, Entry
-from tests.page.conftest import ACCOUNT, Launch, csrf, user
+from tests.page.conftest import ACCOUNT, USERS, Launch, csrf, user
 from tests.page.test_roles import ACTIONS, connected
 
 PAGE = "/integrations/outlook"
@@ -124,7 +124,7 @@ def test_retry_queues_one_user_and_keeps_the_filter(client: FlaskClient, launch:
     launch("owner")
     answer = client.post(f"{PAGE}/users/u-bob/retry", data={"csrf_token": csrf(client), "state": "pending",
                                                               "q": "bob"})
-    assert answer.status_code == 303 and answer.headers["Location"] == f"{PAGE}?state=pending&q=bob"
+    assert answer.status_code == 303 and answer.headers["Location"] == f"{USERS}?state=pending&q=bob"
     assert queued(database) == ["u-bob"]
     assert "Bob Builder will be synchronised again" in client.get(answer.headers["Location"]).get_data(as_text=True)
 

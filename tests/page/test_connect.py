@@ -24,6 +24,7 @@ from tests.page.conftest import (
     ACCOUNT,
     CLIENT_ID,
     CLIENT_SECRET,
+    USERS,
     Launch,
     Tenant,
     consent_state,
@@ -81,7 +82,7 @@ def test_the_whole_flow_over_the_page(client: FlaskClient, launch: Launch, datab
     page = client.get(PAGE).get_data(as_text=True)
     assert "Connected since" in page and "Olivia Owner" in page and tenant.id in page
     drain(database, settings)
-    page = client.get(PAGE).get_data(as_text=True)
+    page = client.get(USERS).get_data(as_text=True)
     for words in ("Personal e-mail address (not synced)", "Mailbox not in Exchange Online (on-premises or "
                   "unlicensed): move it to Exchange Online", "Enrolled, but no session chosen yet",
                   "Inactive in the LMS"):

@@ -11,7 +11,7 @@ from bridge.db import Database
 from bridge.lms import settings as account_settings
 from bridge.models import Connection
 from bridge.sync import store
-from tests.page.conftest import ACCOUNT, Launch, csrf, user
+from tests.page.conftest import ACCOUNT, Launch, csrf, every_section, user
 from tests.page.test_roles import connected
 
 PAGE = "/integrations/outlook"
@@ -45,7 +45,7 @@ def offered_names(html: str) -> set[str]:
 def test_users_graph_cannot_reach_are_shown_as_offered_a_feed(
         client: FlaskClient, launch: Launch, database: Database, ready: None) -> None:
     launch("owner")
-    html = client.get(PAGE).get_data(as_text=True)
+    html = every_section(client)
     assert 'id="feeds-title"' in html
     assert offered_names(html) == {"Gil Gmail", "Oli Onprem"}
 
@@ -61,7 +61,7 @@ def test_managers_choose_who_is_offered_feeds(
     answer = client.post(f"{PAGE}/feeds", data={"feed_mode": chosen, "csrf_token": csrf(client)})
     assert answer.status_code == 303
     assert mode(database) == chosen
-    html = client.get(PAGE).get_data(as_text=True)
+    html = every_section(client)
     assert f'value="{chosen}" checked' in html  # the saved choice is shown
     assert offered_names(html) == offered
 

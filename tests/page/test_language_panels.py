@@ -20,7 +20,7 @@ from bridge.db import Database
 from bridge.graph import errors
 from bridge.models import Connection, DirtyKey, LatencySample, UserState, utcnow
 from bridge.trust import audit, credentials, preview_store
-from tests.page.conftest import ACCOUNT, Launch, csrf, user
+from tests.page.conftest import ACCOUNT, Launch, csrf, every_section, user
 from tests.page.test_roles import connected
 
 PAGE = "/integrations/outlook"
@@ -76,7 +76,7 @@ def russian_page(client: FlaskClient, launch: Launch) -> str:
     launch("owner", user_id="u-owner", locale="ru")
     answer = client.get(PAGE)
     assert answer.status_code == 200
-    return answer.get_data(as_text=True)
+    return every_section(client)
 
 
 @pytest.mark.usefixtures("busy")
@@ -125,7 +125,7 @@ def test_the_panels_and_the_feeds_card_speak_russian(client: FlaskClient, launch
 @pytest.mark.usefixtures("busy")
 def test_the_same_panels_in_english(client: FlaskClient, launch: Launch) -> None:
     launch("owner", user_id="u-owner", locale="en")
-    page = client.get(PAGE).get_data(as_text=True)
+    page = every_section(client)
     text = " ".join(panel(page, start) for start in ('<section class="card" id="preview"',
                                                      '<section class="card" id="health"',
                                                      '<section class="card" id="audit"',

@@ -17,7 +17,7 @@ from bridge.lms import settings as account_settings
 from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from tests.integration.world import World, at
-from tests.page.conftest import ACCOUNT, CLIENT_ID, DOMAIN, Launch, Tenant, csrf, emulator_settings
+from tests.page.conftest import ACCOUNT, CLIENT_ID, DOMAIN, SETTINGS, USERS, Launch, Tenant, csrf, emulator_settings
 
 PAGE = "/integrations/outlook"
 
@@ -80,7 +80,7 @@ def test_deleted_and_moved_in_outlook_are_seen_shown_and_acted_on(
     assert (report.deleted, report.moved) == (1, 1)
     assert delta_queries(world, since) == [["$deltatoken"]] * 3
 
-    html = client.get(PAGE).get_data(as_text=True)
+    html = client.get(USERS).get_data(as_text=True)
     assert "Deleted in Outlook by the user (" in row_of(html, "Ann")
     assert "Moved in Outlook by the user (" in row_of(html, "Bob")
     assert "Outlook by the user" not in row_of(html, "Org")
@@ -95,7 +95,7 @@ def test_deleted_and_moved_in_outlook_are_seen_shown_and_acted_on(
 def test_the_choice_is_put_back_by_default_and_a_bad_one_is_refused(
         client: FlaskClient, launch: Launch, database: Database) -> None:
     launch("owner")
-    html = client.get(PAGE).get_data(as_text=True)
+    html = client.get(SETTINGS).get_data(as_text=True)
     assert 'id="moved-put_back" name="moved" value="put_back" checked' in html
     bad = client.post(f"{PAGE}/outlook-changes", data={"moved": "sometimes", "csrf_token": csrf(client)})
     assert bad.status_code == 400

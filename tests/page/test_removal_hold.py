@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from bridge.db import Database
 from bridge.models import AuditRecord, Entry, LmsUser, RemovalHold
 from bridge.sync import guard
-from tests.page.conftest import ACCOUNT, Launch, csrf
+from tests.page.conftest import ACCOUNT, ACTIVITY, Launch, csrf
 from tests.page.test_actions import queued, ready  # noqa: F401  # the fixture
 
 PAGE = "/integrations/outlook"
@@ -47,7 +47,7 @@ def test_the_page_says_how_many_and_why_and_the_owner_confirms(client: FlaskClie
     assert "Removals on hold: 240 of 300" in html and WHY in html and "Remove 240 entries" in html
     answer = client.post(f"{PAGE}/removals/confirm", data={"csrf_token": csrf(client)}, follow_redirects=True)
     assert "Confirmed: 240 future entries will be removed" in answer.get_data(as_text=True)
-    assert "240 entries of 40 users removed from Outlook" in answer.get_data(as_text=True)  # the activity log
+    assert "240 entries of 40 users removed from Outlook" in client.get(ACTIVITY).get_data(as_text=True)
     assert "Removals on hold" not in answer.get_data(as_text=True)
     with database.session() as session:
         assert guard.current(session, ACCOUNT) is None

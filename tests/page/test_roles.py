@@ -14,7 +14,7 @@ from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.models import DirtyKey
 from bridge.sync import store
-from tests.page.conftest import ACCOUNT, Launch, csrf, shown, user
+from tests.page.conftest import ACCOUNT, Launch, csrf, every_section, shown, user
 
 PAGE = "/integrations/outlook"
 ACTIONS = [
@@ -107,7 +107,7 @@ def test_managers_see_every_control(client: FlaskClient, launch: Launch, ready: 
         store.set_user_state(session, ACCOUNT, "u-ada", "failed", "mailbox_not_in_exchange_online", None)
         session.execute(delete(DirtyKey).where(DirtyKey.user_id == "u-ada"))
     launch(role)
-    html = client.get(PAGE).get_data(as_text=True)
+    html = every_section(client)
     actions = set(re.findall(r'<form method="post" action="/integrations/outlook/([^"]+)"', html))
     assert actions == {"reminder", "language", "feeds", "resync", "users/u-ada/retry", "preview",
                        "outlook-changes"}  # Retry: helps

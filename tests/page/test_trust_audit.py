@@ -15,7 +15,7 @@ from bridge.codes import AuditAction
 from bridge.db import Database
 from bridge.models import AuditRecord
 from bridge.trust import audit
-from tests.page.conftest import ACCOUNT, Launch, csrf, user
+from tests.page.conftest import ACCOUNT, ACTIVITY, Launch, csrf, user
 from tests.page.test_roles import connected
 
 PAGE = "/integrations/outlook"
@@ -77,13 +77,14 @@ def test_managers_see_it_paged_and_others_do_not(client: FlaskClient, launch: La
             audit.record(session, ACCOUNT, "u-owner", AuditAction.USER_RETRIED, at=start + timedelta(minutes=n),
                          user_id=f"user-{n:02d}")
     launch("owner", user_id="u-owner")
-    first = client.get(PAGE).get_data(as_text=True)
+    first = client.get(ACTIVITY).get_data(as_text=True)
     assert 'id="audit-title">Activity' in first and "user user-24 queued again" in first
     assert "user user-04 queued again" not in first and "Page 1 of 2" in first
-    second = client.get(PAGE, query_string={"audit_page": "2"}).get_data(as_text=True)
+    second = client.get(ACTIVITY, query_string={"audit_page": "2"}).get_data(as_text=True)
     assert "user user-04 queued again" in second and "user user-24 queued again" not in second
     launch("learner", user_id="u-ada")
     assert "Activity" not in client.get(PAGE).get_data(as_text=True)
+    assert client.get(ACTIVITY).status_code == 403
     assert client.get(f"{PAGE}/audit.csv").status_code == 403
 
 
@@ -107,7 +108,7 @@ def test_a_confirmed_mass_removal_reads_as_what_it_removed(client: FlaskClient, 
     with database.session() as session:  # as the mass-removal guard's confirm action records it
         audit.record(session, ACCOUNT, "u-owner", AuditAction.MASS_REMOVAL_CONFIRMED, entries=120, users=60)
     launch("owner", user_id="u-owner")
-    page = client.get(PAGE).get_data(as_text=True)
+    page = client.get(ACTIVITY).get_data(as_text=True)
     assert "Confirmed a mass removal" in page and "120 entries of 60 users removed from Outlook" in page
 
 
@@ -116,5 +117,5 @@ def test_a_mass_removal_recorded_without_its_users_reads_without_them(client: Fl
     with database.session() as session:  # as recorded before the users were counted
         audit.record(session, ACCOUNT, "u-owner", AuditAction.MASS_REMOVAL_CONFIRMED, entries=1)
     launch("owner", user_id="u-owner", locale="ru")
-    page = client.get(PAGE).get_data(as_text=True)
+    page = client.get(ACTIVITY).get_data(as_text=True)
     assert "из Outlook удалена 1 запись" in page and "?" not in page.split("Подтвердил(а) массовое удаление")[1][:300]

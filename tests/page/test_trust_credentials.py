@@ -24,7 +24,7 @@ from bridge.trust import credentials, expiry
 from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from tests.page import lms_sample
-from tests.page.conftest import ACCOUNT, CLIENT_ID, CLIENT_SECRET, Launch, Tenant, emulator_settings
+from tests.page.conftest import ACCOUNT, ACTIVITY, CLIENT_ID, CLIENT_SECRET, Launch, Tenant, emulator_settings
 from tests.page.test_connect import activate, consent
 
 PAGE = "/integrations/outlook"
@@ -104,7 +104,7 @@ def test_a_good_new_secret_carries_on_when_the_old_one_is_revoked(
     with database.session() as session:
         states = {s.slot: s for s in credentials.states(session, expiry.configured(rotating), datetime.now(UTC))}
     assert states["next"].ok_at is not None and not states["next"].failing
-    page = html.unescape(client.get(PAGE).get_data(as_text=True))
+    page = html.unescape(client.get(ACTIVITY).get_data(as_text=True))
     assert "A credential of the plugin was changed" in page and "credential changed: next (tried first)" in page
 
 

@@ -18,7 +18,7 @@ from bridge.trust import audit, preview_store
 from emulator.testing import EmulatorHandle
 from plugin import words
 from tests.page import lms_sample
-from tests.page.conftest import ACCOUNT, CLIENT_ID, Launch, Tenant, csrf, emulator_settings, user
+from tests.page.conftest import ACCOUNT, CLIENT_ID, Launch, Tenant, csrf, emulator_settings, every_section, user
 from tests.page.test_connect import activate, consent, drain
 
 PAGE = "/integrations/outlook"
@@ -91,7 +91,7 @@ def test_preview_before_connecting_writes_nothing_and_says_why(
     drain(database, settings)
     assert client.post(f"{PAGE}/preview", data={"csrf_token": csrf(client)}).status_code == 303
     assert lines(database) == EXPECTED
-    page = html.unescape(client.get(PAGE).get_data(as_text=True))
+    page = html.unescape(every_section(client))
     assert "Preview: what syncing does" in page and "Refresh preview" in page
     assert 'id="health-title">Health' in page and "95% within" in page
     assert "Connected the integration" in page and "9 users queued for their first sync" in page

@@ -96,7 +96,8 @@ class Browser:
         return self.http.get(base + PAGE)
 
     def csrf(self, base: str) -> str:
-        found = re.search(r'name="csrf_token" value="([^"]+)"', self.page(base).text)
+        """The session's CSRF token, from the settings section (its forms are there in every state)."""
+        found = re.search(r'name="csrf_token" value="([^"]+)"', self.http.get(base + PAGE + "/settings").text)
         assert found, "no CSRF token on the page"
         return found.group(1)
 
