@@ -1,0 +1,69 @@
+"""An LMS account and its connection to a tenant: consent requests and launches used once."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bridge.models.base import Base, UTCDateTime, utcnow
+
+
+class Account(Base):
+    """An LMS account, known from its first hook or launch."""
+
+    __tablename__ = "accounts"
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    reminder_minutes: Mapped[int | None] = mapped_column(Integer, default=15)
+    locale: Mapped[str | None] = mapped_column(String(16))  # the entries' language (None: English)
+
+
+class Connection(Base):
+    """The account's link to one Azure AD tenant and why it is (not) syncing."""
+
+    __tablename__ = "connections"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32), default="disconnected")
+    tenant_id: Mapped[str | None] = mapped_column(String(64))  # proven by Connect integration only
+    claimed_tenant_id: Mapped[str | None] = mapped_column(String(64))  # named by a consent answer, unproven
+    reason: Mapped[str | None] = mapped_column(String(64))
+    detail: Mapped[str | None] = mapped_column(Text)
+    requested_by: Mapped[str | None] = mapped_column(String(128))
+    requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    connected_by: Mapped[str | None] = mapped_column(String(128))
+    connected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    verified_domains: Mapped[list[str] | None] = mapped_column(JSON)
+    domains_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    full_reconcile_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class ConsentRequest(Base):
+    """A single-use ``state`` for the admin-consent link, bound to one account."""
+
+    __tablename__ = "consent_requests"
+    state: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class UsedLaunch(Base):
+    """A launch token already opened (its SHA-256), kept until it would have expired anyway."""
+
+    __tablename__ = "used_launches"
+    digest: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
