@@ -5,7 +5,6 @@ No retry, wait or limit lives here: :mod:`bridge.graph.exchange` decides all of 
 """
 from __future__ import annotations
 
-import json as jsonlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from bridge import metrics
 from bridge.graph import errors
 from bridge.graph.auth import TokenSource
-from bridge.graph.wire import Reply, Request
+from bridge.graph.wire import Reply, Request, encoded, envelope_item
 
 TIMEOUT = (5.0, 30.0)
 
@@ -43,8 +42,8 @@ def _body(response: requests.Response) -> Any:
 class HttpTransport:
     """Sends requests for a tenant with its token (:class:`bridge.graph.wire.Transport`).
 
-    One request goes as itself; several go as one ``$batch`` envelope (at most 20, Graph's limit;
-    the exchange chunks). An envelope answered with an error gives every item that answer. A
+    One request goes as itself; several go as one ``$batch`` envelope (at most 20 and 4 MB, Graph's
+    limits; the exchange chunks). An envelope answered with an error gives every item that answer. A
     timeout or reset raises :class:`errors.Transient` (the outcome of the writes is unknown);
     a tenant refusing a token raises :class:`errors.AuthFailed`.
     """
@@ -59,9 +58,7 @@ class HttpTransport:
             one = batch[0]
             response = self._post(tenant_id, one.method, self.graph_url + one.path, one.body, dict(one.headers))
             return [Reply(response.status_code, dict(response.headers), _body(response))]
-        items = [{"id": str(n), "method": r.method, "url": r.path,
-                  "headers": {**r.headers, **({"Content-Type": "application/json"} if r.body is not None else {})},
-                  **({"body": r.body} if r.body is not None else {})} for n, r in enumerate(batch)]
+        items = [envelope_item(n, r) for n, r in enumerate(batch)]
         response = self._post(tenant_id, "POST", f"{self.graph_url}/$batch", {"requests": items}, {})
         envelope = _body(response)
         if response.status_code >= 300 or not isinstance(envelope, dict):
@@ -77,7 +74,7 @@ class HttpTransport:
         all_headers = {"Authorization": f"Bearer {token}", **headers}
         data = None
         if body is not None:
-            data = jsonlib.dumps(body, separators=(",", ":"))
+            data = encoded(body)
             all_headers["Content-Type"] = "application/json"
         try:
             response = self._session.request(method, url, data=data, headers=all_headers, timeout=TIMEOUT)

@@ -4,8 +4,9 @@
 The tree, and what the caller does with each::
 
     GraphError              base: Graph's error ``code`` (or ours) and the HTTP ``status``
-    ├── Throttled           429, after the gateway's own rounds of waiting: nothing was applied;
-    │                       the user is retried after ``retry_after`` seconds (bridge.queue.retry)
+    ├── Throttled           429: nothing was applied; ``scope`` says what Graph paused (the
+    │                       ``mailbox``, the tenant, the whole app): that is held until
+    │                       ``retry_after`` seconds from now, the user retried then (bridge.queue.retry)
     ├── Transient           5xx, timeout, reset: a write's outcome is unknown; its record stays "in
     │                       flight", the next pass finds the entry by its tag; retried with backoff
     ├── NotFound            404 on an entry: an update's entry was deleted in Outlook (kept gone until
@@ -36,11 +37,22 @@ class GraphError(Exception):
 
 
 class Throttled(GraphError):
-    """429: try again after ``retry_after`` seconds; the request was not applied."""
+    """429: try again after ``retry_after`` seconds; the request was not applied.
 
-    def __init__(self, message: str, retry_after: float, **kw: object) -> None:
+    ``scope`` is what Graph throttled (:data:`MAILBOX`, :data:`TENANT` or :data:`APP`, from its
+    ``x-ms-throttle-scope`` header: :func:`bridge.graph.wire.throttle_scope`) and ``mailbox`` the
+    mailbox the request was for (None for a directory request).
+    """
+
+    def __init__(self, message: str, retry_after: float, *, scope: str = "mailbox", mailbox: str | None = None,
+                 **kw: object) -> None:
         super().__init__(message, **kw)  # type: ignore[arg-type]
         self.retry_after = retry_after
+        self.scope = scope
+        self.mailbox = mailbox
+
+
+MAILBOX, TENANT, APP = "mailbox", "tenant", "app"  # what a Throttled pauses
 
 
 class Transient(GraphError):

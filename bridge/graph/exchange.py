@@ -1,10 +1,13 @@
 """Every Graph request goes through :meth:`Exchange.run`, the one place for the wire's rules:
 
-- ``$batch`` chunking: at most 20 requests per envelope, at most 4 of one mailbox, a mailbox's
-  requests kept in their order (deletions before creations);
+- ``$batch`` chunking: at most 20 requests and 4 MB per envelope (Graph's limits), at most 4 of one
+  mailbox, a mailbox's requests kept in their order (deletions before creations);
 - the per-mailbox limit: at most 4 requests in flight per mailbox across the process's threads;
-- ``Retry-After`` and throttle rounds: items answered 429 are not applied; they go again after the
-  longest ``Retry-After`` of the round, for a few rounds, then come back as :class:`errors.Throttled`;
+- ``Retry-After`` is never slept out here: an item answered 429 comes back at once as
+  :class:`errors.Throttled` (its ``scope`` and ``mailbox`` say what Graph paused), and the run's later
+  requests to what was paused (that mailbox; the tenant or the app: every request) are answered with
+  the same error without being sent. The caller puts those users back in the queue, due at the
+  Retry-After, and remembers the pause (bridge.sync.pauses), so one mailbox never holds up others;
 - retries of reads after a 5xx, timeout or reset (backoff with equal jitter); a write whose answer was
   lost is not sent again here: its outcome is unknown and the caller resolves it;
 - typing of every answer (:func:`bridge.graph.wire.error_for`), as the tenant's
@@ -23,32 +26,36 @@ from bridge import metrics
 from bridge.codes import AccessGrant
 from bridge.graph import errors
 from bridge.graph.backoff import backoff
-from bridge.graph.wire import Request, Transport, error_for
+from bridge.graph.wire import ENVELOPE_BYTES, MAX_REQUEST_BYTES, Request, Transport, error_for, item_bytes
 
 BATCH_LIMIT = 20  # Graph's limit of requests in one $batch
 PER_MAILBOX = 4  # Graph's concurrency limit per mailbox (facts.md)
-THROTTLE_ROUNDS = 6
-MAX_WAIT = 60.0  # a longer Retry-After goes back to the worker, which retries the user later
 READ_RETRIES = 2
 
 Answer = Any  # the decoded body of a 2xx answer, or the typed error of any other
 
 
-def chunks(batch: Sequence[Request]) -> list[list[int]]:
-    """Indexes of ``batch`` in envelopes: ≤ 20 each, ≤ 4 per mailbox, a mailbox's order kept."""
+def chunks(batch: Sequence[Request], max_bytes: int = MAX_REQUEST_BYTES) -> list[list[int]]:
+    """Indexes of ``batch`` in envelopes: ≤ 20 each, ≤ ``max_bytes`` each as sent (a request larger
+    than that alone goes alone: its answer, 413, is its own), ≤ 4 per mailbox, a mailbox's order kept."""
     out: list[list[int]] = []
     counts: list[Counter[str]] = []
+    sizes: list[int] = []
     last: dict[str, int] = {}
     for n, request in enumerate(batch):
         box = request.mailbox or ""
         first = last.get(box, 0)
+        size = item_bytes(request)
         at = next((c for c in range(first, len(out)) if len(out[c]) < BATCH_LIMIT
+                   and sizes[c] + size <= max_bytes
                    and (not request.mailbox or counts[c][box] < PER_MAILBOX)), len(out))
         if at == len(out):
             out.append([])
             counts.append(Counter())
+            sizes.append(ENVELOPE_BYTES)
         out[at].append(n)
         counts[at][box] += 1
+        sizes[at] += size
         last[box] = at
     return out
 
@@ -99,13 +106,22 @@ class Exchange:
         """
         answers: list[Answer] = [None] * len(batch)
         pending = list(range(len(batch)))
-        throttle_round = read_retries = 0
+        read_retries = 0
+        paused: dict[str, errors.Throttled] = {}  # what Graph paused during this run: a mailbox, or "*"
         while pending:
-            throttled: list[int] = []
             lost: list[int] = []
             wait = 0.0
             for chunk in chunks([batch[n] for n in pending]):
-                indexes = [pending[c] for c in chunk]
+                indexes = []
+                for n in (pending[c] for c in chunk):
+                    hold = _paused(batch[n], paused)
+                    if hold is None:
+                        indexes.append(n)
+                    else:  # not sent: Graph paused what it is for a moment ago
+                        answers[n] = hold
+                        metrics.throttled()
+                if not indexes:
+                    continue
                 sent = [batch[n] for n in indexes]
                 for n, answer in zip(indexes, self._send(tenant_id, sent, grant), strict=True):
                     if isinstance(answer, errors.AuthFailed):
@@ -116,24 +132,19 @@ class Exchange:
                         metrics.graph_write(batch[n].method, errors.outcome_of(failed))
                     if isinstance(answer, errors.Throttled):
                         metrics.throttled()
-                        throttled.append(n)
-                        wait = max(wait, answer.retry_after)
+                        held = "*" if answer.scope != errors.MAILBOX else (answer.mailbox or "").lower()
+                        if held:
+                            paused.setdefault(held, answer)
                     elif isinstance(answer, errors.Transient) and batch[n].reads:
                         lost.append(n)
                         wait = max(wait, answer.retry_after or 0.0)
             pending = []
-            if throttled and throttle_round < THROTTLE_ROUNDS and (wait or 0.0) <= MAX_WAIT:
-                pending += throttled
-                throttle_round += 1
             if lost and read_retries < READ_RETRIES:
-                pending += lost
-                wait = max(wait, backoff(read_retries, base=0.5, cap=30.0))
+                pending = sorted(lost)
+                pause = max(wait, backoff(read_retries, base=0.5, cap=30.0))
                 read_retries += 1
-            if pending:
-                pause = wait or backoff(throttle_round, base=1.0, cap=MAX_WAIT)
                 metrics.waited(pause)
                 self._sleep(pause)
-                pending.sort()
         return answers
 
     def one(self, tenant_id: str, request: Request, grant: AccessGrant = AccessGrant.ORGANISATION) -> Any:
@@ -150,8 +161,13 @@ class Exchange:
             except errors.Transient as exc:  # the envelope was lost: every write in it is in doubt
                 return [exc for _ in batch]
         scoped = grant is AccessGrant.EXCHANGE_SCOPE
-        return [error_for(reply, scoped=scoped and request.mailbox is not None) or reply.body
+        return [error_for(reply, scoped=scoped and request.mailbox is not None, mailbox=request.mailbox) or reply.body
                 for request, reply in zip(batch, replies, strict=True)]
 
     def close(self) -> None:
         self._transport.close()
+
+
+def _paused(request: Request, paused: dict[str, errors.Throttled]) -> errors.Throttled | None:
+    """The throttle this run met that covers ``request``: its tenant's or app's, or its mailbox's."""
+    return paused.get("*") or (paused.get(request.mailbox.lower()) if request.mailbox else None)

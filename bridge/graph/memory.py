@@ -11,7 +11,9 @@ scoped to groups (:meth:`MemoryTenant.scope_to_group`) that reaches their direct
 add up, so the Entra grant makes a scope restrict nothing; a mailbox reached by neither answers 403
 ErrorAccessDenied as Graph does. Unlike Exchange (and the emulator), changes apply at once: no cache.
 Faults are injected on purpose (:class:`Faults`): answers lost after the writes were applied,
-resets before anything is applied, 429 with ``Retry-After`` and 503 per request, and stalls.
+resets before anything is applied, 429 with ``Retry-After`` and 503 per request, and stalls; one
+mailbox throttled for a while (:meth:`MemoryTenant.throttle_mailbox`). A request (a ``$batch``
+envelope included) over Graph's 4 MB is refused whole with 413, as Graph does.
 Every method is thread-safe (one lock; a stall waits outside it).
 """
 from __future__ import annotations
@@ -23,7 +25,8 @@ import random
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -34,7 +37,7 @@ from tzlocal.windows_tz import win_tz
 
 from bridge.graph import errors
 from bridge.graph.calendar import TAG_PROPERTY_ID
-from bridge.graph.wire import Reply, Request
+from bridge.graph.wire import MAX_REQUEST_BYTES, Reply, Request, encoded, envelope_item
 
 
 @dataclass
@@ -85,6 +88,13 @@ def _error(status: int, code: str, message: str, **headers: str) -> Reply:
     return Reply(status, headers, {"error": {"code": code, "message": message}})
 
 
+def _size(batch: Sequence[Request]) -> int:
+    """Bytes of what goes on the wire: the one request's body, or the ``$batch`` envelope."""
+    if len(batch) == 1:
+        return len(encoded(batch[0].body)) if batch[0].body is not None else 0
+    return len(encoded({"requests": [envelope_item(n, r) for n, r in enumerate(batch)]}))
+
+
 def _token(state: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(state).encode()).decode()
 
@@ -115,6 +125,9 @@ class MemoryTenant:
         self.groups: dict[str, list[str]] = {}  # group id -> direct members (user or group ids)
         self.scoped_groups: list[str] = []  # Exchange: Application Calendars.ReadWrite over these groups
         self.requests = 0
+        self.asked: Counter[str] = Counter()  # requests that reached each mailbox (by user id)
+        self.clock: Callable[[], float] = time.monotonic  # seconds; a test may turn it forward
+        self.throttled: dict[str, float] = {}  # user id → clock time its mailbox answers 429 until
         self._ids = itertools.count(1)
         self._lock = threading.Lock()
 
@@ -139,6 +152,29 @@ class MemoryTenant:
             kept = {found.mail} if found.mail else set()
             found.proxies = tuple(sorted((set(found.proxies) | kept) - {new}))
             found.upn, found.mail = upn.lower(), new
+
+    def throttle_mailbox(self, user: str, seconds: float) -> None:
+        """Graph throttling one mailbox (id or UPN) for ``seconds`` of :attr:`clock`: every request to it
+        answers 429 ``ApplicationThrottled`` with the seconds left as ``Retry-After``; others are served."""
+        with self._lock:
+            found = self._user(user)
+            if found is None:
+                raise KeyError(user)
+            self.throttled[found.id] = self.clock() + seconds
+
+    def delete_user(self, user: str) -> User:
+        """A user deleted in the tenant: gone from the directory and its mailbox unreachable (404), until
+        :meth:`restore_user` brings it back with the same id, mailbox and entries."""
+        with self._lock:
+            found = self._user(user)
+            if found is None:
+                raise KeyError(user)
+            return self.users.pop(found.id)
+
+    def restore_user(self, user: User) -> None:
+        """A deleted user restored (Entra keeps deleted users 30 days): same id, mailbox and entries."""
+        with self._lock:
+            self.users[user.id] = user
 
     def add_group(self, members: Sequence[str] = ()) -> str:
         """A mail-enabled security group with these direct members (user ids, UPNs or group ids); its id."""
@@ -196,6 +232,9 @@ class MemoryTenant:
         fault = self.faults.draw({"reset": self.faults.reset, "lost": self.faults.lost}, scripted=True)
         if fault == "reset":
             raise errors.Transient("connection reset (injected)", code="ConnectionError")
+        if _size(batch) > MAX_REQUEST_BYTES:
+            return [_error(413, "RequestEntityTooLarge", "The request size exceeds the maximum limit.")
+                    for _ in batch]
         with self._lock:
             self.requests += len(batch)
             replies = [self._one(tenant_id, request) for request in batch]
@@ -247,6 +286,11 @@ class MemoryTenant:
             return _error(404, code, f"The requested user '{segments[1:2]}' is invalid.")
         if not mailbox:
             return Reply(200, {}, {"id": user.id})
+        self.asked[user.id] += 1
+        left = self.throttled.get(user.id, 0.0) - self.clock()
+        if left > 0:
+            return _error(429, "ApplicationThrottled", "Application is over its MailboxConcurrency limit.",
+                          **{"Retry-After": str(max(1, round(left)))})
         if not self.calendar_grant and not any(user.id in self.groups[g] for g in self.scoped_groups):
             return _error(403, "ErrorAccessDenied", DENIED)  # outside the scope: nested members too
         if user.mailbox != "exchange_online":

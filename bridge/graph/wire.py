@@ -3,6 +3,7 @@ of every non-2xx answer (of a request, or of one item of a ``$batch``) into :mod
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -12,6 +13,11 @@ from bridge.codes import Reason, TenantReason
 from bridge.graph import errors
 
 IMMUTABLE_IDS = {"Prefer": 'IdType="ImmutableId"'}
+# Graph refuses a request larger than 4 MB with 413 (learn.microsoft.com/graph/errors: "413 Request
+# Entity Too Large"; learn.microsoft.com/graph/outlook-large-attachments: a request up to 4 MB in
+# total) — a $batch envelope included. Counted in bytes as sent, 4,000,000 (never more than 4 MiB).
+MAX_REQUEST_BYTES = 4_000_000
+ENVELOPE_BYTES = len('{"requests":[]}')
 
 
 @dataclass(frozen=True)
@@ -37,6 +43,24 @@ class Reply:
     status: int
     headers: Mapping[str, str]
     body: Any
+
+
+def envelope_item(n: int, request: Request) -> dict[str, Any]:
+    """Request ``n`` as an item of a ``$batch`` envelope (learn.microsoft.com/graph/json-batching)."""
+    headers = {**request.headers, **({"Content-Type": "application/json"} if request.body is not None else {})}
+    return {"id": str(n), "method": request.method, "url": request.path, "headers": headers,
+            **({"body": request.body} if request.body is not None else {})}
+
+
+def encoded(body: Any) -> str:
+    """A JSON body as it is sent (compact, non-ASCII escaped: one byte per character)."""
+    return json.dumps(body, separators=(",", ":"))
+
+
+def item_bytes(request: Request) -> int:
+    """Bytes ``request`` takes in a ``$batch`` envelope, its separating comma included (the id counted
+    at two digits: an envelope holds at most 20)."""
+    return len(encoded(envelope_item(10, request))) + 1
 
 
 class Transport(Protocol):
@@ -79,7 +103,20 @@ def retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-def error_for(reply: Reply, *, scoped: bool = False) -> errors.GraphError | None:
+def throttle_scope(headers: Mapping[str, str]) -> str:
+    """What a 429 paused, from Graph's ``x-ms-throttle-scope`` header
+    (``<Scope>/<Limit>/<ApplicationId>/<TenantId|UserId|ResourceId>``; learn.microsoft.com/graph/
+    throttling-limits, "Throttled responses requests"): ``Tenant_Application`` and ``Tenant`` pause the
+    tenant, ``Application`` every tenant (:data:`errors.TENANT`, :data:`errors.APP`). Without it, Outlook's
+    limits are per app and mailbox (facts.md, Throttling): the mailbox (:data:`errors.MAILBOX`)."""
+    value = next((v for k, v in headers.items() if k.lower() == "x-ms-throttle-scope"), "")
+    scope = value.split("/", 1)[0].strip().lower()
+    if scope in ("tenant_application", "tenant"):
+        return errors.TENANT
+    return errors.APP if scope == "application" else errors.MAILBOX
+
+
+def error_for(reply: Reply, *, scoped: bool = False, mailbox: str | None = None) -> errors.GraphError | None:
     """The typed error for a Graph answer (a response or one item of a ``$batch``), or None if 2xx.
 
     ``scoped``: the request reached a mailbox of a tenant that grants calendar access through an
@@ -88,6 +125,7 @@ def error_for(reply: Reply, *, scoped: bool = False) -> errors.GraphError | None
     credentials and try again." (facts.md, RBAC for Applications): there it is this user's mailbox
     (:data:`Reason.OUTSIDE_EXCHANGE_SCOPE`); otherwise the whole tenant lacks the permission.
     An application access policy's refusal ("Access to OData is disabled.") is told apart by its text.
+    ``mailbox``: the mailbox the request was for, carried by a :class:`errors.Throttled`.
     """
     status = reply.status
     if status < 400:
@@ -95,7 +133,8 @@ def error_for(reply: Reply, *, scoped: bool = False) -> errors.GraphError | None
     code, message = _error_of(reply.body)
     text = f"{status} {code}: {message}".strip()
     if status == 429:
-        return errors.Throttled(text, retry_after(reply.headers) or 0.0, code=code, status=status)
+        return errors.Throttled(text, retry_after(reply.headers) or 0.0, scope=throttle_scope(reply.headers),
+                                mailbox=mailbox, code=code, status=status)
     if status >= 500:
         return errors.Transient(text, retry_after(reply.headers), code=code, status=status)
     if status == 404 and code in ("MailboxNotEnabledForRESTAPI", "MailboxNotSupportedForRESTAPI"):

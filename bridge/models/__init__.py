@@ -12,7 +12,7 @@ from bridge.models.base import NAMING, Base, UTCDateTime, utcnow
 from bridge.models.feeds import FeedItem, FeedSetting, FeedToken
 from bridge.models.lms import Delivery, LmsEnrollment, LmsEvent, LmsSession, LmsUser
 from bridge.models.outlook import OutlookChange, OutlookCheck, OutlookSetting
-from bridge.models.sync import DirectoryEntry, DirtyKey, Entry, RemovalHold, UserState
+from bridge.models.sync import DirectoryEntry, DirtyKey, Entry, MailboxPause, RemovalHold, UserState
 from bridge.models.trust import AuditRecord, CredentialCheck, LatencySample, PreviewJob, PreviewUser
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "LmsEvent",
     "LmsSession",
     "LmsUser",
+    "MailboxPause",
     "OutlookChange",
     "OutlookCheck",
     "OutlookSetting",

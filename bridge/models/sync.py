@@ -82,6 +82,17 @@ class DirectoryEntry(Base):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class MailboxPause(Base):
+    """Graph throttled the app for a mailbox of a tenant until ``until`` (UTC): nothing is sent there
+    before. ``mailbox`` ``*``: the whole tenant; ``tenant_id`` and ``mailbox`` ``*``: every tenant
+    (bridge.sync.pauses). Not per LMS account: Graph's limits are the app's, whichever account asks."""
+
+    __tablename__ = "mailbox_pauses"
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    mailbox: Mapped[str] = mapped_column(String(320), primary_key=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class RemovalHold(Base):
     """Removals of an account's entries held for the owner's confirmation (bridge.sync.guard): how many
     future entries the LMS's changes would remove, out of how many, of how many users, why

@@ -25,11 +25,13 @@ class GiveUp:
 
 def after_user_failure(error: Exception, attempts: int, now: datetime,
                        rng: random.Random | None = None) -> RetryAt | GiveUp:
-    """A user's pass failed with ``error`` after ``attempts`` earlier failures."""
+    """A user's pass failed with ``error`` after ``attempts`` earlier failures. A throttled user is
+    retried when Graph's ``Retry-After`` (or a pause it asked for) ends, however often; any other
+    failure is given up after :data:`MAX_ATTEMPTS`."""
+    if isinstance(error, errors.Throttled):  # Graph says when: never given up for waiting
+        return RetryAt(now + timedelta(seconds=max(error.retry_after, 1.0)), str(error))
     if attempts + 1 >= MAX_ATTEMPTS:
         return GiveUp(f"gave up after {attempts + 1} attempts: {error}")
-    if isinstance(error, errors.Throttled):
-        return RetryAt(now + timedelta(seconds=max(error.retry_after, 1.0)), str(error))
     if isinstance(error, errors.Transient):
         wait = max(error.retry_after or 0.0, backoff(attempts, base=2.0, cap=600.0, rng=rng))
         return RetryAt(now + timedelta(seconds=wait), str(error))

@@ -85,14 +85,37 @@ def _link(label: str, url: str) -> str:
     return f'<p>{escape(label)}: <a href="{escape(url, quote=True)}">{escape(url)}</a></p>'
 
 
+# Graph takes at most 4 MB in one request (bridge.graph.wire.MAX_REQUEST_BYTES): an entry's
+# description keeps to 3.5 MB as sent (JSON, non-ASCII escaped), leaving room for the rest of the entry.
+MAX_DESCRIPTION_BYTES = 3_500_000
+
+
+def _sent_bytes(text: str) -> int:
+    return len(json.dumps(text))
+
+
+def _description(description: str, lang: Language) -> str:
+    """The description as a block of the body; one too large for Graph is cut (then sanitized, so
+    no tag is left open) to :data:`MAX_DESCRIPTION_BYTES` and followed by a line saying so."""
+    html = description_html(description)
+    if _sent_bytes(html) <= MAX_DESCRIPTION_BYTES:
+        return "<div>" + html + "</div>"
+    text = description
+    while _sent_bytes(html) > MAX_DESCRIPTION_BYTES:  # each cut is proportional, with a margin
+        text = text[:int(len(text) * MAX_DESCRIPTION_BYTES / _sent_bytes(html) * 0.95)]
+        html = description_html(text)
+    note = lang.translations.gettext("The description was shortened to fit Outlook: the full text is in the LMS.")
+    return f"<div>{html}</div><p><em>{escape(note)}</em></p>"
+
+
 def body_html(event: Event, session: Session, lang: Language | None = None) -> str:
-    """The entry's body in ``lang``: description (HTML, sanitized), time in the event's zone, join
-    link, link back to the LMS."""
+    """The entry's body in ``lang``: description (HTML, sanitized; shortened when too large for
+    Graph, and saying so), time in the event's zone, join link, link back to the LMS (always kept)."""
     lang = lang or language(None)
     words = lang.translations
     parts = []
     if event.description:
-        parts.append("<div>" + description_html(event.description) + "</div>")
+        parts.append(_description(event.description, lang))
     when = words.gettext("When:")
     parts.append(f"<p>{escape(when)} {escape(_when(event, session, lang))}</p>")
     join = session.online_url or event.online_url

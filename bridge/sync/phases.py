@@ -21,6 +21,7 @@ from bridge.graph import errors
 from bridge.graph.calendar import Answer, Write
 from bridge.lms import rules
 from bridge.lms.views import UserView
+from bridge.sync.pauses import Pauses
 from bridge.sync.reconcile import Action, Key, Made
 from bridge.sync.steps import Outcome, Save
 from bridge.sync.store import AccountContext
@@ -39,6 +40,7 @@ class Read:
     shared: dict[str, list[str]]  # lower-cased address → the active LMS users carrying it, when several
     cached: Found  # unexpired directory look-ups of the users' addresses and of the records' mailboxes
     recorded: dict[str, tuple[str, str | None, int]]  # each user's recorded (state, reason, active entries)
+    pauses: Pauses  # Graph's throttles in force for the tenant's mailboxes, the tenant, the app
 
 
 @dataclass(frozen=True)

@@ -105,6 +105,13 @@ def desired_entries(decision: Decision, account_id: str, user_id: str, reminder_
     return result
 
 
+def same_mailbox(a: str, b: str) -> bool:
+    """Whether two mailboxes (Graph user ids or addresses) are written as one: letter case does not
+    tell mailboxes apart (an SMTP address's domain is case-insensitive (RFC 5321 §2.4) and Exchange
+    matches the local part without case too; Graph ids are GUIDs)."""
+    return a.lower() == b.lower()
+
+
 def plan(desired: dict[Key, Desired], made: dict[Key, Made], mailbox_id: str | None,
          now: datetime, ends: Mapping[Key, datetime] | None = None) -> list[Action]:
     """Actions for one user, deletions first (a moved learner loses the old session first).
@@ -122,7 +129,7 @@ def plan(desired: dict[Key, Desired], made: dict[Key, Made], mailbox_id: str | N
             if entry.state == EntryState.CREATING:
                 removals.append(Forget(entry))  # never confirmed, now past: only the record goes
             continue  # past entries are never touched
-        if wanted is None or (mailbox_id is not None and entry.mailbox_id != mailbox_id):
+        if wanted is None or (mailbox_id is not None and not same_mailbox(entry.mailbox_id, mailbox_id)):
             # not wanted any more, or the user now has another mailbox (re-made on the next pass)
             removals.append(Forget(entry) if entry.state == EntryState.DELETED_IN_OUTLOOK else Delete(entry))
         elif entry.state == EntryState.CREATING:

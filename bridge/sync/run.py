@@ -5,14 +5,16 @@ Named phases, each taking the value of the one before and returning its own (bri
     read         one transaction: the account, the users' LMS views, their entries, cached mailboxes
     plan         rules → wanted entries → actions, per user (bridge.lms.rules, bridge.sync.reconcile);
                  the directory is asked first when a wanted entry seems to be in another mailbox
-    hold         when the account's removals trip the mass-removal guard, deletions wait (bridge.sync.guard)
+    hold         a user with a write for a mailbox Graph paused waits (bridge.sync.pauses; a paused
+                 tenant or app: the whole pass); when the account's removals trip the mass-removal
+                 guard, deletions wait (bridge.sync.guard)
     look up      entries whose id is not known, by their tag, all at once (one gateway call)
     record       one transaction: creates recorded ``creating`` with a fresh transactionId, updates
                  and deletions marked in flight, before anything is sent
     apply        every write through the calendar gateway at once ($batch, limits, Retry-After there)
     settle       each action's answers → the change to its record and the user's outcome
                  (bridge.sync.steps); an address Graph does not know is looked up in the directory
-    write back   one transaction: records, users' states, directory cache
+    write back   one transaction: records, users' states, directory cache, the pauses Graph asked for
     keys         one transaction: each claimed key completed, retried later or given up (:func:`settle_keys`)
 
 A mailbox is the Graph user, known by its id once the directory was asked: entries recorded under
@@ -27,6 +29,7 @@ answer is lost stays "in flight" in its record and the next pass resolves it by 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import replace
 from datetime import datetime
 from itertools import islice
@@ -41,7 +44,7 @@ from bridge.lms import rules
 from bridge.lms.views import UserView
 from bridge.models import utcnow
 from bridge.queue import dirty_keys, retry
-from bridge.sync import guard, reconcile, steps, store
+from bridge.sync import guard, pauses, reconcile, steps, store
 from bridge.sync.guard import Guard
 from bridge.sync.phases import Applied, Found, Plan, Planned, Read, Result, Settlement, UserPlan
 from bridge.sync.reconcile import Create, Delete, Update
@@ -51,12 +54,15 @@ __all__ = ["Pass", "Result", "settle_keys"]
 
 
 class Pass:
-    """A reconcile pass for ``user_ids`` of one account (see the module)."""
+    """A reconcile pass for ``user_ids`` of one account (see the module). ``changed``: the users marked
+    by a change since their last pass (not retries): for them a cached "no such user" is asked again
+    (a deleted user may have been restored, with its id and mailbox)."""
 
     def __init__(self, db: Database, graph: Graph, account_id: str, user_ids: list[str], now: datetime,
-                 guard: Guard | None = None) -> None:
+                 guard: Guard | None = None, changed: Collection[str] = ()) -> None:
         self.db, self.graph, self.account_id, self.user_ids, self.now = db, graph, account_id, user_ids, now
         self.guard = guard or Guard()
+        self.changed = frozenset(changed)
         self.tenant_id = ""
 
     def run(self) -> dict[str, Result]:
@@ -66,13 +72,17 @@ class Pass:
         if read is None:
             return {u: Outcome(UserState.SKIPPED, Reason.NOT_CONNECTED) for u in self.user_ids}
         self.tenant_id = str(read.context.tenant_id)
-        plan = self._plan(read)
+        whole = read.pauses.of()
+        if whole is not None:  # Graph paused the tenant (or the app): nothing is sent before it ends
+            return {u: whole for u in self.user_ids}
+        plan = _hold_paused(self._plan(read), read.pauses)
         if not read.context.disconnecting:  # a disconnect removes everything: nothing to hold
             plan = self._hold_mass_removals(plan)
         planned = self._look_up(plan)
         self._record(planned)
-        settled = self._settle(read, plan, self._apply(planned))
-        self._write_back(plan, settled)
+        applied = self._apply(planned)
+        settled = self._settle(read, plan, applied)
+        self._write_back(plan, settled, _throttles(applied, settled))
         return settled.results
 
     def _read(self) -> Read | None:
@@ -91,8 +101,11 @@ class Pass:
                            if steps.by_address(m.mailbox_id)]
             cached = store.cached_mailboxes(session, self.account_id, context.tenant_id, emails + recorded_at,
                                             self.now)
+            again = _addresses_of(self.changed & set(made), views, made)  # "no such user": asked again
+            cached = {a: found for a, found in cached.items() if found is not None or a not in again}
             recorded = store.user_states_of(session, self.account_id, self.user_ids)
-        return Read(context, views, made, shared, cached, recorded)
+            paused = pauses.in_force(session, context.tenant_id, self.now)
+        return Read(context, views, made, shared, cached, recorded, paused)
 
     def _plan(self, read: Read) -> Plan:
         """Each user's plan; the directory look-ups made on the way are kept (to be cached)."""
@@ -117,7 +130,7 @@ class Pass:
                                             payloads, context.settings.locale)
         address = view.user.email if desired and view.user else None
         try:
-            mine, forgotten = self._by_id(read.made[uid], desired, address, cache)
+            mine = self._by_id(read.made[uid], desired, address, cache)
         except errors.AuthFailed:
             raise
         except errors.GraphError as exc:
@@ -127,7 +140,7 @@ class Pass:
             return replace(plan, result=Outcome(UserState.FAILED, Reason.USER_NOT_FOUND))
         moves = tuple((key, m.mailbox_id) for key, m in mine.items() if m.mailbox_id != read.made[uid][key].mailbox_id)
         ends = reconcile.session_ends(view.events.values())  # "past" as the LMS says now
-        actions = (*forgotten, *reconcile.plan(desired, mine, mailbox, self.now, ends))
+        actions = tuple(reconcile.plan(desired, mine, mailbox, self.now, ends))
         if actions:
             boxes = [mailbox, *(m.mailbox_id for m in mine.values())]
             return replace(plan, mailbox=mailbox, actions=actions, findable=frozenset(steps.findable(boxes, cache)),
@@ -151,16 +164,16 @@ class Pass:
         return rules.Decision(wanted, decision.skip_reason), None
 
     def _by_id(self, made: dict[reconcile.Key, reconcile.Made], desired: dict[reconcile.Key, reconcile.Desired],
-               address: str | None, cache: Found) -> tuple[dict[reconcile.Key, reconcile.Made], list[reconcile.Forget]]:
+               address: str | None, cache: Found) -> dict[reconcile.Key, reconcile.Made]:
         """A user's entries by their mailbox's Graph id where the directory knows it (steps.by_id);
         first, when a wanted entry seems to be in another mailbox than the one at the user's
         ``address``, the addresses involved are looked up (into ``cache``: two addresses may be one
         user, after a rename or through an alias). Raises the error of a look-up that could not be
         answered."""
-        mine, forgotten = steps.by_id(made, cache)
+        mine = steps.by_id(made, cache)
         unsure = steps.to_find(desired, mine, cache.get(address.lower(), address) if address else None, cache)
         if not unsure:
-            return mine, forgotten
+            return mine
         self._ask_directory(unsure, cache)
         return steps.by_id(made, cache)
 
@@ -267,9 +280,10 @@ class Pass:
             return Outcome(UserState.FAILED, Reason.USER_NOT_FOUND)
         return steps.settled(decision, again=True)
 
-    def _write_back(self, plan: Plan, settled: Settlement) -> None:
+    def _write_back(self, plan: Plan, settled: Settlement, throttles: list[errors.Throttled]) -> None:
         """Record every answer in one transaction: entries now known by their mailbox's id, made,
-        changed, gone; states (not those planned as recorded); look-ups; holders to pass again."""
+        changed, gone; states (not those planned as recorded); look-ups; holders to pass again; the
+        pauses Graph's 429s asked for (``throttles``)."""
         moves = [(user.user_id, key, mailbox) for user in plan.users for key, mailbox in user.moves]
         rows = [self._row(user_id, save) for user_id, save in settled.saves]
         quiet = {user.user_id for user in plan.users if user.quiet}
@@ -284,6 +298,7 @@ class Pass:
                 uid: (o.state, o.reason, o.detail) for uid, o in settled.results.items()
                 if isinstance(o, Outcome) and uid not in quiet})
             dirty_keys.mark_dirty(session, self.account_id, sorted(nudge), self.now)
+            pauses.remember(session, self.tenant_id, throttles, self.now)
 
     def _row(self, user_id: str, save: steps.Save) -> dict[str, Any]:
         row = store.entry_row(self.account_id, user_id, self.tenant_id, save.mailbox, save.desired,
@@ -291,6 +306,37 @@ class Pass:
                               payload_hash=save.payload_hash)
         row["material_hash"] = save.material_hash
         return row
+
+
+def _addresses_of(user_ids: Collection[str], views: dict[str, UserView],
+                  made: dict[str, dict[reconcile.Key, reconcile.Made]]) -> set[str]:
+    """The lower-cased addresses of these users: their own, and those their entries are recorded under."""
+    found: set[str] = set()
+    for uid in user_ids:
+        user = views[uid].user
+        if user and user.email:
+            found.add(user.email.lower())
+        found.update(m.mailbox_id.lower() for m in made[uid].values())
+    return found
+
+
+def _hold_paused(plan: Plan, paused: pauses.Pauses) -> Plan:
+    """The plan with every user that has a write for a mailbox Graph paused held whole: no action
+    sent, the user's result the pause (its key comes back when the pause ends); the others go on."""
+    return replace(plan, users=tuple(_paused_user(user, paused) for user in plan.users))
+
+
+def _paused_user(user: UserPlan, paused: pauses.Pauses) -> UserPlan:
+    if not user.actions or not paused.mailboxes:
+        return user
+    held = paused.of([user.mailbox, *(a.made.mailbox_id for a in user.actions if not isinstance(a, Create))])
+    return user if held is None else replace(user, actions=(), findable=frozenset(), result=held)
+
+
+def _throttles(applied: tuple[Applied, ...], settled: Settlement) -> list[errors.Throttled]:
+    """Every 429 the pass met: writes, look-ups by tag, directory look-ups."""
+    met = [e for item in applied for e in (item.planned.look_up_error, *item.answers)]
+    return [e for e in [*met, *settled.results.values()] if isinstance(e, errors.Throttled)]
 
 
 def _without_deletions(user: UserPlan) -> UserPlan:

@@ -33,6 +33,7 @@ from bridge.sync.reconcile import (
     Made,
     Resume,
     Update,
+    same_mailbox,
 )
 
 
@@ -102,21 +103,16 @@ def findable(mailboxes: Iterable[str | None], cache: Mapping[str, str | None]) -
     return {m.lower() for m in mailboxes if m and by_address(m) and m.lower() not in cache}
 
 
-def by_id(made: Mapping[Key, Made], cache: Mapping[str, str | None]) -> tuple[dict[Key, Made], list[Forget]]:
+def by_id(made: Mapping[Key, Made], cache: Mapping[str, str | None]) -> dict[Key, Made]:
     """Entries recorded under an address, moved to the Graph user id the directory found for it
-    (``cache``: lower-cased address → id, None when no user has it); an entry whose address no user
-    has any more (the user left the tenant) is only forgotten."""
+    (``cache``: lower-cased address → id, None when no user has it). An entry whose address no user
+    has now keeps its record as it is: the user may be restored (Entra keeps a deleted user 30 days,
+    with its id, mailbox and entries), and its entries must then be found, not made again."""
     moved: dict[Key, Made] = {}
-    forgotten: list[Forget] = []
     for key, entry in made.items():
-        address = entry.mailbox_id.lower()
-        if not by_address(entry.mailbox_id) or address not in cache:
-            moved[key] = entry
-        elif cache[address] is None:
-            forgotten.append(Forget(entry))
-        else:
-            moved[key] = replace(entry, mailbox_id=str(cache[address]))
-    return moved, forgotten
+        found = cache.get(entry.mailbox_id.lower()) if by_address(entry.mailbox_id) else None
+        moved[key] = replace(entry, mailbox_id=found) if found else entry
+    return moved
 
 
 def to_find(desired: Mapping[Key, Desired], made: Mapping[Key, Made], mailbox: str | None,
@@ -125,7 +121,7 @@ def to_find(desired: Mapping[Key, Desired], made: Mapping[Key, Made], mailbox: s
     than the user's: two addresses (or an address and an id) may be one mailbox."""
     if mailbox is None:
         return []
-    differing = [m.mailbox_id for k, m in made.items() if k in desired and m.mailbox_id.lower() != mailbox.lower()]
+    differing = [m.mailbox_id for k, m in made.items() if k in desired and not same_mailbox(m.mailbox_id, mailbox)]
     return sorted(findable([mailbox, *differing], cache)) if differing else []
 
 
@@ -186,13 +182,16 @@ def settle(action: Action, answers: Sequence[Answer], mailbox: str | None, trans
             failed.insert(0, look_up_error)
         if failed:
             return Settled(None, failed[0])
-        return Settled(Drop(action.made.key), again=mailbox is not None and action.made.mailbox_id != mailbox)
+        return Settled(Drop(action.made.key), again=mailbox is not None and not same_mailbox(action.made.mailbox_id,
+                                                                                          mailbox))
     error = look_up_error or next((a for a in answers if isinstance(a, errors.GraphError)), None)
     if isinstance(action, Update) and isinstance(error, errors.NotFound):
         return _deleted_in_outlook(action)
-    if isinstance(error, errors.MailboxUnreachable):  # nothing can have been made there
-        find = mailbox if isinstance(action, Create) and _lost_address(error, mailbox, findable) else None
-        return Settled(Drop(action.desired.key), error, find=find)
+    if isinstance(error, errors.MailboxUnreachable):
+        if not isinstance(action, Create):  # the entry stays recorded: a restored user gets it updated
+            return Settled(None, error)
+        find = mailbox if _lost_address(error, mailbox, findable) else None
+        return Settled(Drop(action.desired.key), error, find=find)  # nothing can have been made there
     if error is not None:
         return Settled(None, error)
     desired = action.desired

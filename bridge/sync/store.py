@@ -36,7 +36,7 @@ from bridge.queue.dirty_keys import Claim
 from bridge.sync.reconcile import Desired, Key, Made
 
 FOUND_TTL = timedelta(hours=24)
-NOT_FOUND_TTL = timedelta(hours=1)
+NOT_FOUND_TTL = timedelta(minutes=5)  # a deleted user may be restored (same id): ask again soon
 LATENCY_WINDOW = timedelta(hours=1)  # latency samples kept for the health panel (bridge.trust.health)
 
 

@@ -183,7 +183,7 @@ class Worker:
         now = utcnow()
         try:
             results = sync.Pass(self.db, self.graph, group[0].account_id, [c.user_id for c in group], now,
-                                self.guard).run()
+                                self.guard, changed=[c.user_id for c in group if c.marked_at is not None]).run()
         except errors.AuthFailed as exc:
             log.warning("account %s suspended: %s", group[0].account_id, exc.reason)
             with self.db.session() as session:

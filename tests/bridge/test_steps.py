@@ -69,6 +69,10 @@ SETTLE: list[tuple[str, r.Action, list[Any], Any, steps.Settled]] = [
      steps.Settled(save("g7", mailbox="mbx", transaction="tx"))),
     ("resume's look-up failed", r.Resume(NEW, PENDING), [], LOST, steps.Settled(None, LOST)),
     ("updated", r.Update(NEW, MADE), ["g1"], None, steps.Settled(save("g1", mailbox="mbx", transaction="tx"))),
+    ("update refused, no such user (deleted, maybe restored later): the record kept", r.Update(NEW, MADE),
+     [NO_USER], None, steps.Settled(None, NO_USER)),
+    ("resume refused, no such user: the record stays creating", r.Resume(NEW, PENDING), [NO_USER], None,
+     steps.Settled(None, NO_USER)),
     ("update lost: in flight (hash cleared before sending)", r.Update(NEW, MADE), [LOST], None,
      steps.Settled(None, LOST)),
     ("deleted in Outlook, only the title changed: stays gone", r.Update(NEW, MADE), [NOT_FOUND], None,
@@ -135,14 +139,15 @@ def test_a_skipped_user_keeps_the_reason() -> None:
 CACHE: dict[str, str | None] = {OLD: "id-ann", "gone@old.example": None, "self@x.example": "self@x.example"}
 
 
-def test_entries_recorded_under_a_resolved_address_move_to_the_id() -> None:
+def test_entries_recorded_under_a_resolved_address_move_to_the_id_and_none_is_forgotten() -> None:
     kept, at_id, itself = made(mailbox="id-bob"), made(mailbox="Ann@Old.example"), made(mailbox="self@x.example")
     gone, unknown = made(mailbox="gone@old.example"), made(mailbox="new@x.example")
-    moved, forgotten = steps.by_id({("e", "1"): kept, ("e", "2"): at_id, ("e", "3"): itself, ("e", "4"): gone,
-                                    ("e", "5"): unknown}, CACHE)
+    moved = steps.by_id({("e", "1"): kept, ("e", "2"): at_id, ("e", "3"): itself, ("e", "4"): gone,
+                         ("e", "5"): unknown}, CACHE)
     assert {k: m.mailbox_id for k, m in moved.items()} == {
-        ("e", "1"): "id-bob", ("e", "2"): "id-ann", ("e", "3"): "self@x.example", ("e", "5"): "new@x.example"}
-    assert forgotten == [r.Forget(gone)]
+        ("e", "1"): "id-bob", ("e", "2"): "id-ann", ("e", "3"): "self@x.example",
+        ("e", "4"): "gone@old.example",  # no user has it now; kept, for a user restored with its entries
+        ("e", "5"): "new@x.example"}
 
 
 TO_FIND: list[tuple[str, str | None, str, list[str]]] = [
