@@ -119,3 +119,15 @@ def test_at_most_four_outlook_items_of_a_batch_at_a_time_whatever_their_mailboxe
     assert len(items) == 8 and len({r["mailbox"] for r in items}) == 8
     intervals = [(r["time"] - r["duration_ms"] / 1000, r["time"]) for r in items]
     assert _most_at_once(intervals) == 4
+
+
+def test_an_envelope_over_4_mb_is_refused_whole_and_nothing_in_it_runs(world: World) -> None:
+    """Graph refuses a request over 4 MB with 413 (emulator/README.md): ten 441,500-character bodies."""
+    long = "x" * 441_500
+    requests_ = [item(str(i), "POST", "/users/alice@contoso.com/events", event_body(subject=f"b{i}",
+                      body={"contentType": "text", "content": long})) for i in range(10)]
+    response = world.graph().post(world.url("/$batch"), json={"requests": requests_})
+    assert graph_error(response) == (413, "RequestEntityTooLarge")
+    assert world.emu.admin.events(world.tenant_id, "alice@contoso.com") == []
+    response = world.graph().post(world.url("/$batch"), json={"requests": requests_[:5]})  # 2.2 MB: taken
+    assert response.status_code == 200 and all(r["status"] == 201 for r in response.json()["responses"])
