@@ -70,7 +70,7 @@ def throttled() -> None:
 
 
 def waited(seconds: float) -> None:
-    """Add seconds waited because Graph throttled."""
+    """Add seconds waited before sending a lost read again (a 429 itself is never waited out)."""
     THROTTLE_WAIT.inc(max(0.0, seconds))
 
 

@@ -119,7 +119,6 @@ class Exchange:
                         indexes.append(n)
                     else:  # not sent: Graph paused what it is for a moment ago
                         answers[n] = hold
-                        metrics.throttled()
                 if not indexes:
                     continue
                 sent = [batch[n] for n in indexes]
