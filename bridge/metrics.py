@@ -34,7 +34,8 @@ GRAPH_WRITES = Counter("outlook_sync_graph_writes", "Graph writes (create, updat
 GRAPH_REQUESTS = Counter("outlook_sync_graph_requests", "HTTP requests to Graph, by method and status code "
                          "(or timeout, connection_error)", ["method", "status"])
 THROTTLED = Counter("outlook_sync_graph_throttled", "Graph answers 429 (a request or one write of a $batch)")
-THROTTLE_WAIT = Counter("outlook_sync_graph_throttle_wait_seconds", "Seconds spent waiting because Graph throttled")
+THROTTLE_WAIT = Counter("outlook_sync_graph_throttle_wait_seconds",
+                        "Seconds Graph's 429s asked to wait (Retry-After), waited in the queue")
 CHANGE_TO_OUTLOOK = Histogram(
     "outlook_sync_change_to_outlook_seconds",
     "From a user being marked for sync (a hook, a page action or a periodic pass) to the outcome of their pass",
@@ -70,7 +71,7 @@ def throttled() -> None:
 
 
 def waited(seconds: float) -> None:
-    """Add seconds waited before sending a lost read again (a 429 itself is never waited out)."""
+    """Add the seconds a 429 of Graph asked to wait (its user waits them in the queue, not a thread)."""
     THROTTLE_WAIT.inc(max(0.0, seconds))
 
 

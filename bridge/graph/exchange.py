@@ -131,6 +131,7 @@ class Exchange:
                         metrics.graph_write(batch[n].method, errors.outcome_of(failed))
                     if isinstance(answer, errors.Throttled):
                         metrics.throttled()
+                        metrics.waited(answer.retry_after)
                         held = "*" if answer.scope != errors.MAILBOX else (answer.mailbox or "").lower()
                         if held:
                             paused.setdefault(held, answer)
@@ -142,7 +143,6 @@ class Exchange:
                 pending = sorted(lost)
                 pause = max(wait, backoff(read_retries, base=0.5, cap=30.0))
                 read_retries += 1
-                metrics.waited(pause)
                 self._sleep(pause)
         return answers
 
