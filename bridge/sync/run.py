@@ -11,7 +11,7 @@ Named phases, each taking the value of the one before and returning its own (bri
     look up      entries whose id is not known, by their tag, all at once (one gateway call)
     record       one transaction: creates recorded ``creating`` with a fresh transactionId, updates
                  and deletions marked in flight, before anything is sent
-    apply        every write through the calendar gateway at once ($batch, limits, Retry-After there)
+    apply        every write through the calendar gateway at once ($batch, limits, 429s typed there)
     settle       each action's answers → the change to its record and the user's outcome
                  (bridge.sync.steps); an address Graph does not know is looked up in the directory
     write back   one transaction: records, users' states, directory cache, the pauses Graph asked for
