@@ -7,8 +7,9 @@ the database, so a restarted worker goes on where the last one stopped), or star
 the window ``now - 1 day`` … ``now + 366 days``. A round is started again when its window has
 slid by a week, or when Graph no longer accepts its token. Pages are followed
 (``@odata.nextLink``) up to ``pages`` per mailbox; a round not finished goes on at the next check.
-Every request goes through the exchange (``$batch``, 4 per mailbox, ``Retry-After``); slices of
-20 mailboxes (one envelope a page) go 8 at a time.
+Every request goes through the exchange (``$batch``, 4 per mailbox, 429s typed); slices of
+20 mailboxes (one envelope a page) go 8 at a time. A mailbox (or tenant) Graph paused is not asked
+until the pause ends, and a 429 met here is remembered for the passes too (:mod:`bridge.sync.pauses`).
 
 What is seen:
 
@@ -36,6 +37,7 @@ from bridge.graph.client import Graph
 from bridge.lms import settings
 from bridge.models import utcnow
 from bridge.outlook_check import store
+from bridge.sync import pauses
 
 log = logging.getLogger("outlook_sync.outlook_check")
 
@@ -73,6 +75,7 @@ class _Round:
     changed: dict[str, tuple[str, str]] = field(default_factory=dict)
     removed: set[str] = field(default_factory=set)
     failed: bool = False
+    throttled: errors.Throttled | None = None
 
 
 def _iso(moment: datetime) -> str:
@@ -101,9 +104,14 @@ def check(db: Database, graph: Graph, now: datetime | None = None, limit: int = 
 
     def one(work: tuple[str, list[_Round]]) -> Report:
         tenant_id, rounds = work
+        with db.session() as session:
+            held = pauses.in_force(session, tenant_id, now)
+        rounds = [r for r in rounds if held.of([r.box.mailbox_id]) is None]  # paused: checked later
         report = Report(mailboxes=len(rounds))
         try:
             _read(graph, tenant_id, rounds, pages, page_size, report)
+            with db.session() as session:
+                pauses.remember(session, tenant_id, [r.throttled for r in rounds if r.throttled], now)
             _settle(db, graph, tenant_id, rounds, began, now, report)
         except errors.AuthFailed as exc:
             log.warning("outlook check: tenant %s refused (%s)", tenant_id, exc.reason)
@@ -158,6 +166,7 @@ def _read(graph: Graph, tenant_id: str, rounds: list[_Round], pages: int, page_s
 
 def _failed(round_: _Round, error: errors.GraphError) -> None:
     round_.failed = True
+    round_.throttled = error if isinstance(error, errors.Throttled) else None
     if isinstance(error, errors.BadRequest | errors.NotFound):
         round_.box.link = None  # token refused or expired (410): a new round next time
 

@@ -12,13 +12,15 @@ from sqlalchemy import select, update
 
 from bridge.codes import EntryState, MovedChoice
 from bridge.db import Database
+from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.graph.memory import MemoryTenant
 from bridge.graph.wire import Reply, Request
 from bridge.lms import settings as account_settings
-from bridge.models import Entry, OutlookChange, OutlookCheck
+from bridge.models import Entry, OutlookChange, OutlookCheck, utcnow
 from bridge.outlook_check import check as outlook_check
 from bridge.outlook_check import store
+from bridge.sync import pauses
 from bridge.worker.loop import Worker
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
 from tests.reliability.lms import soon
@@ -192,3 +194,22 @@ def test_a_move_left_as_the_user_made_it_is_not_seen_again_by_a_new_round(world:
     assert (report.mailboxes, report.moved) == (3, 0)
     assert changes(world) == {"bob": "moved"}
     assert all("startDateTime" in p for p in transport.paths if "calendarView/delta" in p)
+
+
+def test_a_paused_mailbox_is_not_asked_and_a_429_met_is_remembered(world: MemoryWorld) -> None:
+    """Graph's pauses hold for the check too: ann's mailbox is paused (by a pass, say) and is not
+    asked; bob's answers 429 and its pause is kept for the passes; org's is checked."""
+    tenant = world.tenant
+    ann, bob, org = (tenant._user(f"{u}@{DOMAIN}") for u in ("ann", "bob", "org"))
+    assert ann is not None and bob is not None and org is not None
+    with world.database.session() as session:
+        paused = errors.Throttled("429", 60, mailbox=entry(world, "ann").mailbox_id)
+        pauses.remember(session, tenant.tenant_id, [paused], utcnow())
+    tenant.throttle_mailbox(bob.id, 30)
+    asked = dict(tenant.asked)
+    report = outlook_check.check(world.database, world.graph)
+    assert tenant.asked[ann.id] == asked[ann.id] and tenant.asked[org.id] > asked[org.id]
+    assert report.mailboxes == 2 and report.failed == 1
+    with world.database.session() as session:
+        held = pauses.in_force(session, tenant.tenant_id, utcnow())
+    assert held.of([entry(world, "bob").mailbox_id]) is not None
