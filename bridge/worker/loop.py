@@ -47,6 +47,12 @@ def _groups(claims: list[dirty_keys.Claim], size: int, count: int) -> list[list[
     return [keys[i:i + per_group] for keys in by_account.values() for i in range(0, len(keys), per_group)]
 
 
+def default_name(instance: object) -> str:
+    """``host:pid:instance`` — which machine and process holds a key (``dirty_keys.claimed_by``, at most
+    64 characters, and every log line of the worker): the host name is cut to 40 characters."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{id(instance):x}"
+
+
 def _unavailable(error: DBAPIError) -> bool:
     """The database cannot be reached (lost or refused connection), as opposed to a bad statement."""
     return isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated
@@ -66,7 +72,7 @@ class Worker:
         self.concurrency = concurrency
         self.group_size = group_size
         self.full_reconcile = full_reconcile
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.name = name or default_name(self)
         self._stop = threading.Event()
         self._wake = threading.Event()  # a group finished, or work was queued
         self.outlook_every, self.outlook_mailboxes = outlook_every, outlook_mailboxes

@@ -9,16 +9,19 @@ is still held); no two spans of one key may overlap.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bridge.db import Database
 from bridge.graph.memory import Faults
 from bridge.queue import dirty_keys
 from bridge.sync.run import Result
-from bridge.worker.loop import Worker
+from bridge.worker.loop import Worker, default_name
 from tests.bridge.memory_world import MemoryWorld
 from tests.reliability.harness import Background
 from tests.reliability.lms import soon
@@ -81,3 +84,11 @@ def test_a_stalled_graph_call_keeps_its_keys(database: Database) -> None:
         for (_, end, _), (start, _, _) in itertools.pairwise(worked):
             assert start >= end, f"{user} worked by two workers at once: {worked}"
     assert world.problems() == []
+
+
+def test_a_worker_is_named_by_its_host_and_process_and_fits_its_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("socket.gethostname", lambda: "worker-b.eu-west-1.compute.internal")
+    host, pid, instance = default_name(object()).split(":")
+    assert (host, pid) == ("worker-b.eu-west-1.compute.internal", str(os.getpid())) and instance
+    monkeypatch.setattr("socket.gethostname", lambda: "h" * 250)  # a host name may be 253 characters
+    assert len(default_name(object())) <= 64
