@@ -2,13 +2,15 @@
 
 Each run builds a fleet on test hosts (tests/fleet.py: network namespaces with PostgreSQL, the
 emulator, ``outlook-sync serve`` and N hosts each running ``outlook-sync worker``), sends U learners
-with one entry each through signed hooks, presses Connect integration and times the backfill until
-every entry exists (timed from the moment Connect integration has queued it). Each worker keeps ``CONCURRENCY`` requests in flight (a real host's default is
-32): at 200 ms a request the work is bound by latency, not by this machine's two cores, so what
-adding a host adds shows. The figure printed beside it is Graph's ceiling for the whole fleet
-(learn.microsoft.com/graph/throttling-limits, Outlook service limits): 130,000 requests per 10 s per
-app across every tenant; 10,000 requests per 10 minutes and 4 at a time per mailbox — divided by the
-requests one entry took (each item of a ``$batch`` counts as one request against those limits).
+with one entry each through signed hooks, presses Connect integration and times the backfill from
+the moment Connect integration has queued it until every entry exists. Each worker keeps
+``CONCURRENCY`` requests in flight (a real host's default is 32): at 200 ms a request the work is
+bound by latency, not by this machine's two cores, so what adding a host adds shows.
+
+Printed beside it is Graph's ceiling for any fleet (learn.microsoft.com/graph/throttling-limits,
+Outlook service limits): 130,000 requests per 10 s per app across every tenant; 10,000 requests per
+10 minutes and 4 at a time per mailbox — divided by the requests one entry took (each item of a
+``$batch`` counts as one request against those limits).
 Needs root (it prints why when it cannot run).
 """
 from __future__ import annotations

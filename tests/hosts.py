@@ -14,6 +14,7 @@ absent. Shared by ``tests/integration/test_hosts.py`` and benchmark B10 (``bench
 """
 from __future__ import annotations
 
+import contextlib
 import glob
 import ipaddress
 import json
@@ -70,6 +71,12 @@ def _free_subnet() -> ipaddress.IPv4Network:
         if not any(net.overlaps(other) for other in used if other.prefixlen > 0):
             return net  # type: ignore[return-value]
     raise RuntimeError("no free 10.x.y.0/24 for the test hosts")
+
+
+def _signal(process: subprocess.Popen[bytes], signum: int) -> None:
+    """Send ``signum`` to the process group of ``process`` (gone already: nothing to do)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)
 
 
 @dataclass
@@ -196,10 +203,7 @@ class Lab:
 
     def kill(self, process: subprocess.Popen[bytes]) -> None:
         """SIGKILL a process group the lab started (a host's process dying at once) and reap it."""
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _signal(process, signal.SIGKILL)
         process.wait(timeout=10)
 
     def close(self) -> None:
@@ -207,10 +211,7 @@ class Lab:
         with them) and the lab's files."""
         for process in self.processes:
             if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
+                _signal(process, signal.SIGTERM)
         deadline = time.monotonic() + 5
         for process in self.processes:
             try:
