@@ -51,8 +51,9 @@ def test_three_worker_hosts_share_the_backfill_and_take_over_a_killed_host() -> 
         # Mid-backfill (a quarter done, w2 holding keys), w2's host dies at once.
         _until(lambda: running.backlog() <= USERS * 3 // 4, 60, "a quarter of the backfill")
         before_kill = running.creates(workers[1])
-        _until(lambda: running.held_by("w2"), 10, "w2 holding keys")
-        held = running.held_by("w2")
+        holding: list[set[str]] = []
+        _until(lambda: holding.append(running.held_by("w2")) or holding[-1], 10, "w2 holding keys")
+        held = holding[-1]
         running.lab.kill(running.workers["w2"])
         killed_at = time.monotonic()
         assert held and running.backlog() > 0, "w2 died mid-backfill, holding keys"
