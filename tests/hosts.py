@@ -7,8 +7,8 @@ machine uses. Processes run on a host with ``ip netns exec`` and ``unshare --uts
 ``socket.gethostname()`` there is the host's name). :meth:`Lab.postgresql` starts a PostgreSQL server
 of the lab's own (``initdb`` + ``postgres`` from the installed binaries) on a host's address.
 
-Closing the lab (always, in ``finally``) kills every process it started (SIGKILL to each process
-group), deletes its namespaces (which deletes their veth pairs and the bridge) and its files.
+Closing the lab (always, on the way out of its ``with``) ends every process it started (SIGTERM to
+each process group, SIGKILL after 5 s), deletes its namespaces (which deletes their veth pairs and the bridge) and its files.
 Needs root, ``ip``, ``unshare``, ``runuser`` and PostgreSQL's binaries: :func:`missing` says what is
 absent. Shared by ``tests/integration/test_hosts.py`` and benchmark B10 (``benchmarks/fleet.py``).
 """
