@@ -53,6 +53,20 @@ def default_name(instance: object) -> str:
     return f"{socket.gethostname()[:40]}:{os.getpid()}:{id(instance):x}"
 
 
+def clock_warning(offset: float | None, lease: timedelta) -> str | None:
+    """What to tell the operator when this machine's clock is ``offset`` seconds off the database
+    server's (:meth:`Database.clock_offset`; None: one machine) by more than a heartbeat (a fifth of
+    ``lease``): leases are stamped with each worker's clock, so a machine that far ahead could take a
+    key another still holds, and one that far behind holds its keys longer. None when it is fine."""
+    beat = lease.total_seconds() / 5
+    if offset is None or abs(offset) <= beat:
+        return None
+    side = "ahead of" if offset > 0 else "behind"
+    return (f"this machine's clock is {abs(offset):.1f} s {side} the database server's; leases "
+            f"({lease.total_seconds():.0f} s, renewed every {beat:.0f} s) need the machines' clocks within "
+            f"{beat:.0f} s of each other: keep every machine on NTP")
+
+
 def _unavailable(error: DBAPIError) -> bool:
     """The database cannot be reached (lost or refused connection), as opposed to a bad statement."""
     return isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated

@@ -68,7 +68,7 @@ def run_worker(settings: Settings, database: Database) -> None:
     from bridge.models import utcnow
     from bridge.sync.guard import Guard
     from bridge.trust import credentials
-    from bridge.worker.loop import Worker
+    from bridge.worker.loop import Worker, clock_warning
 
     graph = Graph.from_settings(settings)
     graph.tokens.on_outcome = credentials.recorder(database)
@@ -81,6 +81,9 @@ def run_worker(settings: Settings, database: Database) -> None:
         signal.signal(signum, lambda *_: worker.stop())
     logs.add_process(worker=worker.name)
     log.info("worker %s started", worker.name)
+    skewed = clock_warning(database.clock_offset(), worker.lease)
+    if skewed:
+        log.warning("worker: %s", skewed)
     worker.run()
 
 

@@ -77,4 +77,5 @@ def test_three_worker_hosts_share_the_backfill_and_take_over_a_killed_host() -> 
         for name in ("w1", "w2", "w3"):
             names = _worker_names(running, name)
             assert len(names) == 1 and next(iter(names)).startswith(f"{name}:"), names
+            assert "clock is" not in running.lab.log(f"{name}.log"), "one machine's hosts share one clock"
 
