@@ -8,9 +8,10 @@ machine uses. Processes run on a host with ``ip netns exec`` and ``unshare --uts
 of the lab's own (``initdb`` + ``postgres`` from the installed binaries) on a host's address.
 
 Closing the lab (always, on the way out of its ``with``) ends every process it started (SIGTERM to
-each process group, SIGKILL after 5 s), deletes its namespaces (which deletes their veth pairs and the bridge) and its files.
-Needs root, ``ip``, ``unshare``, ``runuser`` and PostgreSQL's binaries: :func:`missing` says what is
-absent. Shared by ``tests/integration/test_hosts.py`` and benchmark B10 (``benchmarks/fleet.py``).
+each process group, SIGKILL after 5 s), deletes its namespaces (their veth pairs and the bridge go
+with them) and its files. Needs root, ``ip``, ``unshare``, ``runuser`` and PostgreSQL's binaries:
+:func:`missing` says what is absent. Shared by ``tests/integration/test_hosts.py`` and benchmark
+B10 (``benchmarks/fleet.py``).
 """
 from __future__ import annotations
 
