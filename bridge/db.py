@@ -2,6 +2,7 @@
 ``INSERT … ON CONFLICT`` both dialects share (:class:`Upsert`)."""
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -77,6 +78,18 @@ class Database:
             reason = str(error.orig or error).strip().splitlines()[0]
             shown = make_url(self.url).render_as_string(hide_password=True)
             raise DatabaseUnreachable(f"cannot open {shown}: {reason}") from None
+
+    def clock_offset(self) -> float | None:
+        """Seconds this machine's clock is ahead of the PostgreSQL server's (negative: behind), from one
+        ``SELECT clock_timestamp()`` timed on both sides (uncertain by half its round trip); None on
+        SQLite, whose clock is this machine's."""
+        if not self.is_postgresql:
+            return None
+        with self.engine.connect() as connection:
+            before = time.time()
+            server = connection.execute(text("SELECT extract(epoch FROM clock_timestamp())")).scalar_one()
+            after = time.time()
+        return (before + after) / 2 - float(server)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -2,8 +2,10 @@
 
 Each line says, where known, which LMS account, which user and which hook delivery it is about:
 the code that knows them adds them with :func:`add` or :func:`scope` (context variables, so each
-request thread and each sync thread keeps its own). Nothing here adds a secret: only these three
-identifiers, which the LMS chose and which name no credential.
+request thread and each sync thread keeps its own). A worker's lines also say which worker wrote them
+(``worker``: host name, process id and instance, set once for the process by :func:`add_process`), so
+the logs of several machines can be read together. Nothing here adds a secret: only these
+identifiers, which the LMS or the machine chose and which name no credential.
 """
 from __future__ import annotations
 
@@ -17,9 +19,11 @@ from types import MappingProxyType
 from typing import TextIO
 
 FIELDS = ("account", "user", "delivery")
+PROCESS_FIELDS = ("worker",)
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s%(context)s"
 
 _fields: ContextVar[Mapping[str, str]] = ContextVar("outlook_sync_log_fields", default=MappingProxyType({}))
+_process: dict[str, str] = {}
 
 
 def clear() -> None:
@@ -30,6 +34,11 @@ def clear() -> None:
 def add(**fields: str | None) -> None:
     """Add fields (``account``, ``user``, ``delivery``) to every later line of this thread or request."""
     _fields.set({**_fields.get(), **{k: str(v) for k, v in fields.items() if k in FIELDS and v}})
+
+
+def add_process(**fields: str | None) -> None:
+    """Add fields (``worker``) to every later line of this process, whatever its thread."""
+    _process.update({k: str(v) for k, v in fields.items() if k in PROCESS_FIELDS and v})
 
 
 @contextmanager
@@ -47,7 +56,7 @@ class ContextFilter(logging.Filter):
     """Puts the current fields on each record (``record.fields``, and ``record.context`` as text)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        fields = dict(_fields.get())
+        fields = {**_process, **_fields.get()}
         record.fields = fields
         record.context = "".join(f" {k}={v}" for k, v in fields.items())
         return True

@@ -45,8 +45,19 @@ def _name(common_name: str) -> x509.Name:
     )
 
 
-def _still_valid(directory: Path) -> bool:
-    """True when the dir holds a CA + server pair that is valid for the next day."""
+def _names(host: str) -> list[x509.GeneralName]:
+    """The server certificate's names: localhost and loopback, and ``host`` (an address or a name)."""
+    names: list[x509.GeneralName] = [x509.DNSName(n) for n in HOST_NAMES]
+    names += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in HOST_IPS]
+    try:
+        extra: x509.GeneralName = x509.IPAddress(ipaddress.ip_address(host))
+    except ValueError:
+        extra = x509.DNSName(host)
+    return names if extra in names or host in ("", "0.0.0.0", "::") else [*names, extra]
+
+
+def _still_valid(directory: Path, host: str) -> bool:
+    """True when the dir holds a CA + server pair that is valid for the next day and names ``host``."""
     paths = [directory / CA_FILE, directory / CERT_FILE, directory / KEY_FILE]
     if not all(p.is_file() for p in paths):
         return False
@@ -57,15 +68,20 @@ def _still_valid(directory: Path) -> bool:
     except ValueError:
         return False
     soon = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
-    return cert.issuer == ca.subject and cert.not_valid_after_utc > soon
+    try:
+        named = set(cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value)
+    except x509.ExtensionNotFound:
+        return False
+    return cert.issuer == ca.subject and cert.not_valid_after_utc > soon and set(_names(host)) <= named
 
 
-def ensure_tls_files(cert_dir: str | Path | None = None) -> TlsFiles:
-    """Create (or reuse) the CA and server certificate; return their paths."""
+def ensure_tls_files(cert_dir: str | Path | None = None, host: str = "127.0.0.1") -> TlsFiles:
+    """Create (or reuse) the CA and a server certificate for localhost, loopback and ``host`` (the
+    address the emulator listens on, e.g. a test host's); return their paths."""
     directory = Path(cert_dir) if cert_dir else Path(tempfile.mkdtemp(prefix="outlook-emulator-"))
     directory.mkdir(parents=True, exist_ok=True)
     files = TlsFiles(directory, directory / CA_FILE, directory / CERT_FILE, directory / KEY_FILE)
-    if _still_valid(directory):
+    if _still_valid(directory, host):
         return files
 
     now = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
@@ -100,8 +116,7 @@ def ensure_tls_files(cert_dir: str | Path | None = None) -> TlsFiles:
     )
 
     key = ec.generate_private_key(ec.SECP256R1())
-    sans: list[x509.GeneralName] = [x509.DNSName(n) for n in HOST_NAMES]
-    sans += [x509.IPAddress(ipaddress.ip_address(ip)) for ip in HOST_IPS]
+    sans = _names(host)
     cert = (
         x509.CertificateBuilder()
         .subject_name(_name("127.0.0.1"))

@@ -93,7 +93,7 @@ def serve(
     out = out or sys.stdout
     emu = build_emulator(options)  # fails early, with a clear message, if the CSDL is missing
     seeded = seed_world(emu.world, emu.exchange, seed, public_url) if seed else None
-    tls = ensure_tls_files(cert_dir)
+    tls = ensure_tls_files(cert_dir, host)
     sock = _bind(host, port)
     actual_port = sock.getsockname()[1]
     shown_host = f"[{host}]" if ":" in host else host

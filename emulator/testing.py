@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -65,9 +65,14 @@ def running_emulator(
     csdl: str | None = None,
     env: dict[str, str] | None = None,
     startup_timeout: float = 30.0,
+    host: str = "127.0.0.1",
+    launcher: Sequence[str] = (),
     **options: Any,
 ) -> Iterator[EmulatorHandle]:
     """Start ``python -m emulator --port 0`` and yield an `EmulatorHandle`; stop it on exit.
+
+    ``host`` is the address it listens on (its certificate names it); ``launcher`` goes before the
+    command, e.g. ``("ip", "netns", "exec", "<namespace>")`` to run it on a test host of its own.
 
     ``options``: latency_ms, latency_jitter_ms, latency_distribution, rate_503, rate_429,
     rate_ambiguous, rate_reset, rate_concurrent_item_save, ambiguous_hold_ms, retry_after_s,
@@ -77,7 +82,7 @@ def running_emulator(
     workdir = Path(tempfile.mkdtemp(prefix="outlook-emulator-run-"))
     certs = cert_dir or str(workdir / "certs")
     out_path, log_path = workdir / "stdout.txt", workdir / "stderr.txt"
-    command = [sys.executable, "-m", "emulator", "--host", "127.0.0.1", "--port", "0", "--cert-dir", certs]
+    command = [*launcher, sys.executable, "-m", "emulator", "--host", host, "--port", "0", "--cert-dir", certs]
     if csdl:
         command += ["--csdl", csdl]
     command += _flags(options)

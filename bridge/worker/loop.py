@@ -47,6 +47,26 @@ def _groups(claims: list[dirty_keys.Claim], size: int, count: int) -> list[list[
     return [keys[i:i + per_group] for keys in by_account.values() for i in range(0, len(keys), per_group)]
 
 
+def default_name(instance: object) -> str:
+    """``host:pid:instance`` — which machine and process holds a key (``dirty_keys.claimed_by``, at most
+    64 characters, and every log line of the worker): the host name is cut to 40 characters."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{id(instance):x}"
+
+
+def clock_warning(offset: float | None, lease: timedelta) -> str | None:
+    """What to tell the operator when this machine's clock is ``offset`` seconds off the database
+    server's (:meth:`Database.clock_offset`; None: one machine) by more than a heartbeat (a fifth of
+    ``lease``): leases are stamped with each worker's clock, so a machine that far ahead could take a
+    key another still holds, and one that far behind holds its keys longer. None when it is fine."""
+    beat = lease.total_seconds() / 5
+    if offset is None or abs(offset) <= beat:
+        return None
+    side = "ahead of" if offset > 0 else "behind"
+    return (f"this machine's clock is {abs(offset):.1f} s {side} the database server's; leases "
+            f"({lease.total_seconds():.0f} s, renewed every {beat:.0f} s) need the machines' clocks within "
+            f"{beat:.0f} s of each other: keep every machine on NTP")
+
+
 def _unavailable(error: DBAPIError) -> bool:
     """The database cannot be reached (lost or refused connection), as opposed to a bad statement."""
     return isinstance(error, OperationalError | InterfaceError) or error.connection_invalidated
@@ -66,7 +86,7 @@ class Worker:
         self.concurrency = concurrency
         self.group_size = group_size
         self.full_reconcile = full_reconcile
-        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.name = name or default_name(self)
         self._stop = threading.Event()
         self._wake = threading.Event()  # a group finished, or work was queued
         self.outlook_every, self.outlook_mailboxes = outlook_every, outlook_mailboxes

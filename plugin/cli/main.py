@@ -68,7 +68,7 @@ def run_worker(settings: Settings, database: Database) -> None:
     from bridge.models import utcnow
     from bridge.sync.guard import Guard
     from bridge.trust import credentials
-    from bridge.worker.loop import Worker
+    from bridge.worker.loop import Worker, clock_warning
 
     graph = Graph.from_settings(settings)
     graph.tokens.on_outcome = credentials.recorder(database)
@@ -79,7 +79,11 @@ def run_worker(settings: Settings, database: Database) -> None:
                     guard=Guard(settings.removal_guard_percent, settings.removal_guard_minimum))
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: worker.stop())
+    logs.add_process(worker=worker.name)
     log.info("worker %s started", worker.name)
+    skewed = clock_warning(database.clock_offset(), worker.lease)
+    if skewed:
+        log.warning("worker: %s", skewed)
     worker.run()
 
 
@@ -115,6 +119,10 @@ def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: 
             self.cfg.set("accesslog", None)
             self.cfg.set("logger_class", _root_logger_class())
             self.cfg.set("child_exit", _child_exit)
+            # gunicorn's control socket sits at one fixed path per user ($XDG_RUNTIME_DIR or
+            # ~/.gunicorn/gunicorn.ctl): a second instance on the machine, or a home folder shared by
+            # several machines, would take it over. Nothing here uses it; systemd signals the arbiter.
+            self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
             return BufferedFront(load(), threads, MAX_BODY_BYTES)

@@ -72,6 +72,20 @@ def test_each_thread_keeps_its_own_fields() -> None:
     logs.clear()
 
 
+def test_a_workers_name_is_on_every_line_of_its_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(logs, "_process", {})
+    logger, out = captured("json")
+    logs.add_process(worker="host-b:4242:7f00", account="not-a-process-field")
+    thread = threading.Thread(target=lambda: logger.info("from a sync thread"))
+    thread.start()
+    thread.join()
+    with logs.scope(account="acme"):
+        logger.info("in a scope")
+    first, second = (json.loads(line) for line in out.getvalue().splitlines())
+    assert first["worker"] == "host-b:4242:7f00" and "account" not in first
+    assert (second["worker"], second["account"]) == ("host-b:4242:7f00", "acme")
+
+
 def test_the_format_is_validated() -> None:
     assert log_format({}) == "text"
     assert log_format({"OUTLOOK_SYNC_LOG_FORMAT": "JSON"}) == "json"

@@ -9,16 +9,19 @@ is still held); no two spans of one key may overlap.
 from __future__ import annotations
 
 import itertools
+import os
 import threading
 import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from bridge.db import Database
 from bridge.graph.memory import Faults
 from bridge.queue import dirty_keys
 from bridge.sync.run import Result
-from bridge.worker.loop import Worker
+from bridge.worker.loop import Worker, clock_warning, default_name
 from tests.bridge.memory_world import MemoryWorld
 from tests.reliability.harness import Background
 from tests.reliability.lms import soon
@@ -81,3 +84,26 @@ def test_a_stalled_graph_call_keeps_its_keys(database: Database) -> None:
         for (_, end, _), (start, _, _) in itertools.pairwise(worked):
             assert start >= end, f"{user} worked by two workers at once: {worked}"
     assert world.problems() == []
+
+
+def test_a_worker_is_named_by_its_host_and_process_and_fits_its_column(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("socket.gethostname", lambda: "worker-b.eu-west-1.compute.internal")
+    host, pid, instance = default_name(object()).split(":")
+    assert (host, pid) == ("worker-b.eu-west-1.compute.internal", str(os.getpid())) and instance
+    monkeypatch.setattr("socket.gethostname", lambda: "h" * 250)  # a host name may be 253 characters
+    assert len(default_name(object())) <= 64
+
+
+def test_a_machine_whose_clock_is_off_the_databases_is_told(database: Database) -> None:
+    offset = database.clock_offset()
+    if database.is_postgresql:  # the server is on this machine: one clock, a round trip apart
+        assert offset is not None and abs(offset) < 0.5
+    else:
+        assert offset is None  # SQLite: one machine, one clock
+    lease = timedelta(seconds=10)
+    assert clock_warning(offset, lease) is None
+    assert clock_warning(-1.9, lease) is None
+    assert clock_warning(3.42, lease) == (
+        "this machine's clock is 3.4 s ahead of the database server's; leases (10 s, renewed every 2 s) "
+        "need the machines' clocks within 2 s of each other: keep every machine on NTP")
+    assert "2.5 s behind" in (clock_warning(-2.5, lease) or "")

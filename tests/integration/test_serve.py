@@ -24,12 +24,13 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def start_serve(database_url: str, *options: str, attempts: int = 200) -> tuple[subprocess.Popen[str], str]:
-    """``outlook-sync serve`` on a free port with ``options``, once it answers ``/healthz``; the
-    process and its base URL (AssertionError naming what it printed if it never answers)."""
+def start_serve(database_url: str, *options: str, attempts: int = 200,
+                extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
+    """``outlook-sync serve`` on a free port with ``options`` (and ``extra_env``), once it answers
+    ``/healthz``; the process and its base URL (AssertionError naming what it printed if it never answers)."""
     port = free_port()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_SYNC_")}, **ENV,
-           "OUTLOOK_SYNC_DATABASE_URL": database_url}
+           "OUTLOOK_SYNC_DATABASE_URL": database_url, **(extra_env or {})}
     server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), *options],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     base = f"http://127.0.0.1:{port}"
@@ -57,3 +58,23 @@ def test_serve_answers_hooks_and_stops_on_sigterm(tmp_path: Path) -> None:
         output, _ = server.communicate(timeout=60)
     assert server.returncode == 0, output
     assert "client-secret-value" not in output and "h" * 20 not in output
+
+
+def test_two_instances_on_one_machine_share_no_fixed_path(tmp_path: Path) -> None:
+    """gunicorn 27 would put a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl,
+    one path for every instance of the user (or of every machine sharing the home folder); serve
+    makes none, and each instance keeps its metrics in a folder of its own."""
+    home, runtime = tmp_path / "home", tmp_path / "run"
+    home.mkdir(), runtime.mkdir()
+    env = {"HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
+    servers = [start_serve(f"sqlite:///{tmp_path / f'serve{n}.sqlite3'}", "--workers", "1", "--no-worker",
+                           extra_env=env) for n in range(2)]
+    try:
+        for _, base in servers:
+            assert requests.get(f"{base}/metrics", timeout=5).status_code == 200
+        assert list(home.iterdir()) == [] and list(runtime.iterdir()) == []
+    finally:
+        for server, _ in servers:
+            server.send_signal(signal.SIGTERM)
+            server.communicate(timeout=60)
+    assert [server.returncode for server, _ in servers] == [0, 0]
