@@ -25,9 +25,12 @@ def free_port() -> int:
 
 
 def start_serve(database_url: str, *options: str, attempts: int = 200) -> tuple[subprocess.Popen[str], str]:
-    """``outlook-sync serve`` on a free port with ``options``, once it answers ``/healthz``; the
-    process and its base URL (AssertionError naming what it printed if it never answers)."""
+    """``outlook-sync serve`` on a free port with ``options`` (the operators' listener on another, unless
+    ``--ops-port`` is among them), once it answers ``/healthz``; the process and its base URL
+    (AssertionError naming what it printed if it never answers)."""
     port = free_port()
+    if "--ops-port" not in options:
+        options = (*options, "--ops-port", str(free_port()))
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_SYNC_")}, **ENV,
            "OUTLOOK_SYNC_DATABASE_URL": database_url}
     server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), *options],
