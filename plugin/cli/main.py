@@ -187,9 +187,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from bridge import metrics
-    from plugin.app import create_app
-
-    from plugin.app import create_ops_app
+    from plugin.app import create_app, create_ops_app
     from plugin.cli.sockets import raise_file_limit
 
     settings = _settings()

@@ -110,7 +110,7 @@ class GuardedWorker(ASGIWorker):
             log.warning(message, count, *args)
 
 
-class GuardedProtocol(ASGIProtocol):  # type: ignore[misc]
+class GuardedProtocol(ASGIProtocol):
     """One connection: a deadline for its request head, and a place under its process's cap."""
 
     worker: GuardedWorker

@@ -10,7 +10,7 @@ from plugin.cli.front import BufferedFront, Listeners
 Seen = list[tuple[str, bytes]]
 
 
-def TEN(method: str, path: str) -> int:  # noqa: N802 - a limit, named for its value
+def TEN(method: str, path: str) -> int:
     return 10
 
 
