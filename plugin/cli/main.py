@@ -127,7 +127,7 @@ def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: 
     _Server().run()
 
 
-def _port_free(host: str, port: int) -> None:
+def _port_free(host: str, port: int, option: str = "--port") -> None:
     """Exit with a clear message when nobody can listen on ``host:port`` (before any process starts)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
@@ -135,7 +135,7 @@ def _port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as error:
             raise SystemExit(f"outlook-sync: cannot listen on {host}:{port}: {error.strerror}; stop what uses "
-                             "it or choose another --port") from None
+                             f"it or choose another {option}") from None
 
 
 def _root_logger_class() -> type:
@@ -194,7 +194,7 @@ def _serve(args: argparse.Namespace) -> int:
     if args.ops_port == args.port:
         raise SystemExit("outlook-sync: --ops-port must differ from --port (the operators' listener is its own)")
     _port_free(args.host, args.port)
-    _port_free(args.ops_host, args.ops_port)
+    _port_free(args.ops_host, args.ops_port, "--ops-port")
     soft, _hard = raise_file_limit()
     log.info("open files: up to %d per process", soft)
     database = _database(settings)
