@@ -56,10 +56,10 @@ def create_ops_app(settings: Settings | None = None, database: Database | None =
 
 
 def _limit_body() -> None:
-    """This request's body limit (:func:`plugin.limits.body_limit`); a longer ``Content-Length`` is
-    refused here with 413 (RequestEntityTooLarge), even by a view that would not read the body."""
+    """This request's body limit (:func:`plugin.limits.body_limit`): Werkzeug refuses a longer body with
+    413 when the view reads it; a route that takes none refuses any body here, read or not."""
     request.max_content_length = limit = limits.body_limit(request.method, request.path)
-    if (request.content_length or 0) > limit:
+    if limit == 0 and request.content_length:
         raise RequestEntityTooLarge()
 
 
