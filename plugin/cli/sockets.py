@@ -77,6 +77,23 @@ class PeriodicCount:
         return count
 
 
+def quiet_accept_errors(count: PeriodicCount) -> Callable[[asyncio.AbstractEventLoop, dict[str, Any]], None]:
+    """An event loop exception handler: asyncio's refused ``accept()`` (EMFILE, ENFILE, ENOBUFS, ENOMEM;
+    asyncio retries a second later) counted and logged once a period without a traceback; anything
+    else handled as asyncio would."""
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        if context.get("message") != ACCEPT_FAILED:
+            loop.default_exception_handler(context)
+            return
+        refused = count.note()
+        if refused is not None:
+            log.warning("accept() refused %d times (%s): the process is out of file descriptors", refused,
+                        getattr(context.get("exception"), "strerror", None) or "no reason")
+
+    return handle
+
+
 class GuardedWorker(ASGIWorker):
     """gunicorn's asyncio worker, its connections served by :class:`GuardedProtocol`."""
 
@@ -85,7 +102,7 @@ class GuardedWorker(ASGIWorker):
         soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
         self.connection_cap = connection_cap(self.cfg.worker_connections, soft)
         self.waiting: dict[GuardedProtocol, None] = {}  # connections without a request head, oldest first
-        self.counts = {kind: PeriodicCount() for kind in ("accept", "late", "cap")}
+        self.counts = {kind: PeriodicCount() for kind in ("accept", "late", "evicted", "refused")}
 
     def init_process(self) -> None:
         gasgi.ASGIProtocol = GuardedProtocol  # gunicorn 27 builds each connection's protocol by this name
@@ -93,15 +110,7 @@ class GuardedWorker(ASGIWorker):
 
     def _setup_event_loop(self) -> None:
         super()._setup_event_loop()
-        self.loop.set_exception_handler(self._loop_exception)
-
-    def _loop_exception(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
-        """asyncio's refused ``accept()``: counted and logged once a period; anything else as asyncio would."""
-        if context.get("message") != ACCEPT_FAILED:
-            loop.default_exception_handler(context)
-            return
-        self.tally("accept", "accept() refused %d times (%s): the process is out of file descriptors",
-                   getattr(context.get("exception"), "strerror", "no reason"))
+        self.loop.set_exception_handler(quiet_accept_errors(self.counts["accept"]))
 
     def tally(self, kind: str, message: str, *args: Any) -> None:
         """Count one event of ``kind``; log ``message`` (its first argument the count) when one is due."""
@@ -126,11 +135,11 @@ class GuardedProtocol(ASGIProtocol):
         if worker.nr_conns >= worker.connection_cap:
             if worker.waiting:
                 oldest = next(iter(worker.waiting))
-                worker.tally("cap", "%d connections that had sent no request head closed for newer ones "
+                worker.tally("evicted", "%d connections that had sent no request head closed for newer ones "
                              "(%d open at most per process)", worker.connection_cap)
                 oldest.close_idle()
             else:
-                worker.tally("cap", "%d connections refused with 503: %d busy connections per process at most",
+                worker.tally("refused", "%d connections refused with 503: %d busy connections per process at most",
                              worker.connection_cap)
                 self._refused = True
                 transport.write(_BUSY)
