@@ -120,6 +120,7 @@ def test_idle_sockets_past_the_file_limit_leave_health_answering_and_the_log_sho
             client.close()
         lines = served.stop()
     text = served.log.read_text()
+    print(f"serve's log: {lines} lines")
     assert lines < 300, text[-3000:]
     assert "Traceback" not in text, text[-3000:]
 
