@@ -7,6 +7,7 @@
 - 200 bodies of 1 MiB declared, sent as far as the socket takes them, then stalled: on a route that
   takes no body, and on ``/hooks`` (which takes 1 MiB: the per-process budget then answers 503); the
   server's processes grow by under 64 MiB (RSS summed over its process tree, from /proc).
+- Past the per-process cap of connections, with every one busy with a request, a new one gets 503.
 - ``/readyz`` and ``/metrics`` answer on the operators' listener only.
 
 Each server is ``--workers 1 --no-worker`` on SQLite; its output goes to a file, counted after.
@@ -229,3 +230,25 @@ def test_readyz_and_metrics_answer_on_the_operators_listener_only(served_default
         assert requests.get(f"{served_default.ops}{path}", timeout=5).status_code == 200, path
     assert requests.get(f"{served_default.base}/healthz", timeout=5).json()["status"] == "ok"
     assert requests.get(f"{served_default.ops}/integrations/outlook", timeout=5).status_code == 404
+
+
+def test_past_the_cap_with_every_connection_busy_a_new_one_is_answered_503(tmp_path: Path) -> None:
+    """A file limit of 300 leaves a cap of 44 connections; 60 requests whose bodies never come hold
+    them busy (not idle: nothing to evict), so a further connection is answered 503 and closed."""
+    served = serve(tmp_path, lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (300, 300)))
+    port = int(served.base.rsplit(":", 1)[1])
+    busy = []
+    try:
+        for _ in range(60):
+            client = socket.create_connection(("127.0.0.1", port), timeout=5)
+            client.sendall(b"POST /hooks HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 100\r\n\r\n")
+            busy.append(client)
+        time.sleep(1.0)
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as late:
+            answer = late.recv(512)
+    finally:
+        for client in busy:
+            client.close()
+        served.stop()
+    assert answer.startswith(b"HTTP/1.1 503 "), answer
+    assert b"Retry-After: 5" in answer
