@@ -5,6 +5,11 @@ make a supervisor restart healthy processes); ``/readyz`` says whether it can do
 database answers and its schema is at the current revision), 503 with the reason otherwise;
 ``/metrics`` is the Prometheus text exposition of :mod:`bridge.metrics`. None of them needs a
 session or shows an identifier or a secret: counts and states only.
+
+``/readyz`` and ``/metrics`` still tell account counts by state, hook traffic and Graph error rates, so
+they are served by the operators' app only (:func:`plugin.app.create_ops_app`, which ``outlook-sync
+serve`` puts on its own listener, ``--ops-host``/``--ops-port``); the public app answers ``/healthz``
+alone (:data:`public`), which says nothing but that the process answers.
 """
 from __future__ import annotations
 
@@ -18,8 +23,10 @@ from bridge.migrate import schema_problem
 from plugin.services import services
 
 bp = Blueprint("ops", __name__)
+public = Blueprint("health", __name__)
 
 
+@public.get("/healthz")
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
     """Liveness: 200 while the process answers requests."""

@@ -18,10 +18,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from bridge import metrics
 from plugin.contract.schemas import ROOT, HookError, flatten
+from plugin.limits import MAX_BODY_BYTES
 from plugin.services import services
 from plugin.signing import SignatureError, StaleTimestamp, verify
-
-MAX_BODY_BYTES = 1024 * 1024
 
 log = logging.getLogger(__name__)
 

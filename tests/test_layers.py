@@ -37,7 +37,8 @@ BRIDGE = [
     "bridge",
 ]
 PLUGIN = [
-    "plugin.signing", "plugin.host", "plugin.contract", "plugin.services", "plugin.signed", "plugin.i18n",
+    "plugin.signing", "plugin.host", "plugin.limits", "plugin.contract", "plugin.services", "plugin.signed",
+    "plugin.i18n",
     "plugin.refusals", "plugin.headers", "plugin.csrf", "plugin.launch", "plugin.templating", "plugin.redact",
     "plugin.words",
     "plugin.hooks, plugin.consent, plugin.feeds, plugin.user_state, plugin.page, plugin.ops",

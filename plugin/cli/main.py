@@ -24,7 +24,7 @@ from bridge.db import Database, DatabaseUnreachable
 from plugin.cli import host as host_cli
 
 log = logging.getLogger("outlook_sync")
-WORKER_CONNECTIONS = 4096  # open connections per web process (each one costs a socket, not a thread)
+WORKER_CONNECTIONS = 4096  # open connections per web process, less near the file limit (plugin.cli.sockets)
 
 
 def _settings() -> Settings:
@@ -98,23 +98,25 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: int, threads: int) -> None:
-    """Serve the WSGI app that ``load`` builds (in each web process) with gunicorn.
+def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: int, threads: int,
+                        ops: tuple[Callable[[], Any], str, int] | None = None) -> None:
+    """Serve the WSGI app that ``load`` builds (in each web process) with gunicorn on ``host:port``, and
+    the one ``ops`` = (load, host, port) builds on that second listener.
 
-    gunicorn's asyncio (``asgi``) worker reads every connection; :class:`plugin.cli.front.BufferedFront`
-    hands the app whole requests only, on ``threads`` threads per process, so slow or idle clients
-    hold sockets, not threads (docs/SECURITY.md).
+    gunicorn's asyncio (``asgi``) worker reads every connection (:mod:`plugin.cli.sockets` bounds them
+    in time and count); :class:`plugin.cli.front.BufferedFront` hands the app whole requests only, on
+    ``threads`` threads per process, so slow or idle clients hold sockets, not threads (docs/SECURITY.md).
     """
     from gunicorn.app.base import BaseApplication
 
-    from plugin.cli.front import BufferedFront
-    from plugin.signed import MAX_BODY_BYTES
+    from plugin.cli.front import BufferedFront, Listeners
+    from plugin.limits import body_limit
 
     class _Server(BaseApplication):
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("bind", [f"{host}:{port}"] + ([f"{ops[1]}:{ops[2]}"] if ops else []))
             self.cfg.set("workers", workers)
-            self.cfg.set("worker_class", "asgi")
+            self.cfg.set("worker_class", "plugin.cli.sockets.GuardedWorker")
             self.cfg.set("worker_connections", WORKER_CONNECTIONS)
             self.cfg.set("accesslog", None)
             self.cfg.set("logger_class", _root_logger_class())
@@ -125,12 +127,15 @@ def serve_with_gunicorn(load: Callable[[], Any], host: str, port: int, workers: 
             self.cfg.set("control_socket_disable", True)
 
         def load(self) -> Any:
-            return BufferedFront(load(), threads, MAX_BODY_BYTES)
+            public = BufferedFront(load(), threads, body_limit)
+            if ops is None:
+                return public
+            return Listeners(public, BufferedFront(ops[0](), 2, lambda _method, _path: 0), ops[2])
 
     _Server().run()
 
 
-def _port_free(host: str, port: int) -> None:
+def _port_free(host: str, port: int, option: str = "--port") -> None:
     """Exit with a clear message when nobody can listen on ``host:port`` (before any process starts)."""
     with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
         probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as gunicorn binds
@@ -138,7 +143,7 @@ def _port_free(host: str, port: int) -> None:
             probe.bind((host, port))
         except OSError as error:
             raise SystemExit(f"outlook-sync: cannot listen on {host}:{port}: {error.strerror}; stop what uses "
-                             "it or choose another --port") from None
+                             f"it or choose another {option}") from None
 
 
 def _root_logger_class() -> type:
@@ -190,10 +195,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from bridge import metrics
-    from plugin.app import create_app
+    from plugin.app import create_app, create_ops_app
+    from plugin.cli.sockets import raise_file_limit
 
     settings = _settings()
+    if args.ops_port == args.port:
+        raise SystemExit("outlook-sync: --ops-port must differ from --port (the operators' listener is its own)")
     _port_free(args.host, args.port)
+    _port_free(args.ops_host, args.ops_port, "--ops-port")
+    soft, _hard = raise_file_limit()
+    log.info("open files: up to %d per process", soft)
     database = _database(settings)
     database.dispose()
     worker = None
@@ -202,7 +213,8 @@ def _serve(args: argparse.Namespace) -> int:
     print(f"Outlook Calendar for the LMS on http://{args.host}:{args.port}/integrations/outlook", flush=True)
     owner = os.getpid()
     try:
-        serve_with_gunicorn(lambda: create_app(settings), args.host, args.port, args.workers, args.threads)
+        serve_with_gunicorn(lambda: create_app(settings), args.host, args.port, args.workers, args.threads,
+                            ops=(lambda: create_ops_app(settings), args.ops_host, args.ops_port))
     finally:
         if worker is not None and os.getpid() == owner:  # gunicorn's forked workers exit through here too
             worker.terminate()
@@ -285,6 +297,10 @@ def parser() -> argparse.ArgumentParser:
                                             "it unless --no-worker. Migrates the database first.")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default: %(default)s)")
+    serve.add_argument("--ops-host", default="127.0.0.1",
+                       help="address of the operators' listener, /readyz and /metrics (default: %(default)s)")
+    serve.add_argument("--ops-port", type=int, default=9465,
+                       help="port of the operators' listener (default: %(default)s)")
     serve.add_argument("--workers", type=int, default=2, help="web processes (default: %(default)s)")
     serve.add_argument("--threads", type=int, default=8, help="threads per web process (default: %(default)s)")
     serve.add_argument("--no-worker", action="store_true",

@@ -21,8 +21,9 @@ from bridge.codes import HookOutcome
 from bridge.lms.ingest import apply_delivery
 from plugin.contract import openapi
 from plugin.contract.schemas import HookError, load_batch, load_delivery
+from plugin.limits import MAX_BODY_BYTES
 from plugin.services import services
-from plugin.signed import MAX_BODY_BYTES, invalid, signed_json, unauthorized
+from plugin.signed import invalid, signed_json, unauthorized
 from plugin.signing import SignatureError
 
 RETRY_AFTER_SECONDS = 30

@@ -26,9 +26,12 @@ def free_port() -> int:
 
 def start_serve(database_url: str, *options: str, attempts: int = 200,
                 extra_env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
-    """``outlook-sync serve`` on a free port with ``options`` (and ``extra_env``), once it answers
-    ``/healthz``; the process and its base URL (AssertionError naming what it printed if it never answers)."""
+    """``outlook-sync serve`` on a free port with ``options`` (and ``extra_env``; the operators' listener
+    on another port, unless ``--ops-port`` is among them), once it answers ``/healthz``; the process and
+    its base URL (AssertionError naming what it printed if it never answers)."""
     port = free_port()
+    if "--ops-port" not in options:
+        options = (*options, "--ops-port", str(free_port()))
     env = {**{k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_SYNC_")}, **ENV,
            "OUTLOOK_SYNC_DATABASE_URL": database_url, **(extra_env or {})}
     server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), *options],

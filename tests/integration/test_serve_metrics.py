@@ -35,8 +35,9 @@ def hooks_per_process(folder: Path) -> dict[str, float]:
     return counts
 
 
-def applied(base: str) -> float:
-    text = requests.get(f"{base}/metrics", timeout=10).text
+def applied(ops: str) -> float:
+    """Applied hooks in one scrape of the operators' listener at ``ops``."""
+    text = requests.get(f"{ops}/metrics", timeout=10).text
     return sum(s.value for family in text_string_to_metric_families(text) for s in family.samples
                if s.name == "outlook_sync_hooks_total" and s.labels.get("outcome") == "applied")
 
@@ -59,18 +60,19 @@ def send(base: str, first: int, count: int) -> None:
 
 
 def test_counts_from_two_web_processes_add_up(tmp_path: Path) -> None:
-    port, temp = free_port(), tmp_path / "tmp"
+    port, ops_port, temp = free_port(), free_port(), tmp_path / "tmp"
     temp.mkdir()
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("OUTLOOK_SYNC_", "PROMETHEUS_"))}, **ENV,
            "OUTLOOK_SYNC_DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}", "TMPDIR": str(temp),
            "OUTLOOK_SYNC_LOG_FORMAT": "json"}
-    server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), "--workers", "2"],
+    server = subprocess.Popen([sys.executable, "-m", "plugin.cli", "serve", "--port", str(port), "--workers", "2",
+                               "--ops-port", str(ops_port)],
                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
+    base, ops = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{ops_port}"
     try:
         for _ in range(150):
             try:
-                if requests.get(f"{base}/readyz", timeout=1).status_code == 200:
+                if requests.get(f"{ops}/readyz", timeout=1).status_code == 200:
                     break
             except requests.ConnectionError:
                 time.sleep(0.1)
@@ -86,7 +88,7 @@ def test_counts_from_two_web_processes_add_up(tmp_path: Path) -> None:
                 break
         assert sum(1 for n in per_process.values() if n) == 2, f"one process got every hook: {per_process}"
         assert sum(per_process.values()) == sent
-        scrapes = [applied(base) for _ in range(12)]  # fresh connections: answered by either process
+        scrapes = [applied(ops) for _ in range(12)]  # fresh connections: answered by either process
         assert scrapes == [sent] * 12
     finally:
         server.send_signal(signal.SIGTERM)

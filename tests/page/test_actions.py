@@ -159,3 +159,16 @@ def test_connect_makes_a_link_and_a_second_connect_replaces_it(client: FlaskClie
     assert first != second
     answer = client.get(f"{PAGE}/consent", query_string={"admin_consent": "True", "tenant": "t1", "state": first})
     assert answer.status_code == 410 and "replaced by a newer one" in answer.get_data(as_text=True)
+
+
+def test_a_form_over_64_kib_is_413_and_nothing_changes(client: FlaskClient, launch: Launch, database: Database,
+                                                      ready: None) -> None:
+    launch("owner")
+    minutes = reminder(database)
+    token = csrf(client)
+    answer = client.post(f"{PAGE}/reminder", data={"csrf_token": token, "reminder_minutes": "30",
+                                                   "padding": "x" * (64 * 1024)})
+    assert answer.status_code == 413
+    assert reminder(database) == minutes
+    assert client.post(f"{PAGE}/reminder", data={"csrf_token": token, "reminder_minutes": "30"}).status_code in (
+        200, 302, 303)  # the same form within the limit is taken

@@ -17,6 +17,7 @@ from bridge.db import Database
 from bridge.lms.ingest import apply_delivery
 from bridge.models import Delivery, DirtyKey, LmsEnrollment, LmsEvent, LmsSession, LmsUser
 from plugin import create_app
+from plugin.app import create_ops_app
 from plugin.hooks import views as hooks
 from plugin.host import HostClient, dumps
 from plugin.signing import SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
@@ -192,7 +193,7 @@ def test_unreachable_database_answers_503_with_retry_after(
     assert response.status_code == 503
     assert response.headers["Retry-After"] == "30"
     assert response.json == {"error": "database unavailable; nothing was stored, retry later"}
-    assert app.test_client().get("/readyz").status_code == 503
+    assert create_ops_app(settings, offline).test_client().get("/readyz").status_code == 503
     assert (REGISTRY.get_sample_value("outlook_sync_hooks_refused_total", {"reason": "database_unavailable"})
             or 0) - refused == 1
 

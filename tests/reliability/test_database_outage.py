@@ -34,6 +34,7 @@ from bridge.models import Delivery, DirtyKey, LmsEnrollment, LmsEvent, LmsSessio
 from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle
 from plugin import create_app
+from plugin.app import create_ops_app
 from plugin.host import HostClient
 from tests.integration.world import ACCOUNT, DOMAIN, World
 from tests.reliability.harness import Background, ScratchPostgres, scratch_postgres, serving
@@ -164,7 +165,8 @@ def test_thirty_seconds_without_postgresql(emulator: EmulatorHandle, postgres: S
     beta_sent = load(beta, base) + [e for _ in range(12) for e in random_changes(beta, rng, 5, LEARNERS)]
 
     try:
-        with serving(create_app(world.settings, database)) as url:
+        with serving(create_app(world.settings, database)) as url, \
+                serving(create_ops_app(world.settings, database)) as ops:
             loader = Host(HostClient(url, world.settings.host_secret), first, batch=20, pause=0)
             loader.run()
             assert loader.error is None, loader.error
@@ -178,7 +180,7 @@ def test_thirty_seconds_without_postgresql(emulator: EmulatorHandle, postgres: S
                 time.sleep(3.0)
                 postgres.stop("fast")
                 stopped = time.monotonic()
-                health = requests.get(f"{url}/readyz", timeout=30).status_code
+                health = requests.get(f"{ops}/readyz", timeout=30).status_code
                 time.sleep(max(0.0, OUTAGE_SECONDS - (time.monotonic() - stopped)))
                 postgres.start()
                 restarted = time.monotonic()
