@@ -20,10 +20,9 @@ from bridge import logs, metrics
 from bridge.codes import HookOutcome
 from bridge.lms.ingest import apply_delivery
 from plugin.contract import openapi
-from plugin.contract.schemas import HookError, load_batch, load_delivery
+from plugin.contract.schemas import load_batch, load_delivery
 from plugin.services import services
-from plugin.signed import MAX_BODY_BYTES, invalid, signed_json, unauthorized
-from plugin.signing import SignatureError
+from plugin.signed import MAX_BODY_BYTES, register_refusals, signed_request
 
 RETRY_AFTER_SECONDS = 30
 
@@ -50,7 +49,7 @@ def _timed(response: Response) -> Response:
 
 @bp.post("/hooks")
 def receive() -> ResponseReturnValue:
-    delivery = load_delivery(signed_json())
+    delivery = signed_request(load_delivery, lambda one: [one["account"]])
     data = delivery["data"]
     user = data.get("user_id") or (data.get("id") if delivery["topic"].startswith("user.") else None)
     logs.add(account=delivery["account"], delivery=delivery["id"], user=user)
@@ -61,7 +60,7 @@ def receive() -> ResponseReturnValue:
 
 @bp.post("/hooks/batch")
 def receive_batch() -> ResponseReturnValue:
-    deliveries = load_batch(signed_json())
+    deliveries = signed_request(load_batch, lambda many: {one["account"] for one in many})
     outcomes = _apply(deliveries)
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
         metrics.hook(delivery["topic"], outcome.value)
@@ -91,8 +90,7 @@ def _status(outcomes: Sequence[HookOutcome]) -> int:
     return 202 if HookOutcome.APPLIED in outcomes else 200
 
 
-bp.register_error_handler(SignatureError, unauthorized)
-bp.register_error_handler(HookError, invalid)
+register_refusals(bp)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
