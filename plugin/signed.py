@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, NoReturn, TypeVar
@@ -20,6 +21,8 @@ from typing import Any, NoReturn, TypeVar
 from flask import Blueprint, request
 from flask.typing import ResponseReturnValue
 from marshmallow import Schema, ValidationError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from bridge import metrics
@@ -31,6 +34,7 @@ from plugin.services import services
 from plugin.signing import KEY_HEADER, MAX_SKEW_SECONDS, SignatureError, StaleTimestamp, key_id, verify
 
 MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_SECONDS = 30
 # A request id is kept until its timestamp can no longer pass: it may be up to the skew ahead of the
 # clock when first served, and passes until the skew after it (plus a minute of margin).
 REQUEST_MEMORY = timedelta(seconds=2 * MAX_SKEW_SECONDS + 60)
@@ -50,6 +54,10 @@ class Signer:
         return "the shared host secret" if self.key is None else f"key {self.key} of account {self.account!r}"
 
 
+class DatabaseUnavailable(Exception):
+    """The store could not be reached to check or act on the request; nothing was stored (503, retry)."""
+
+
 class WrongAccount(Exception):
     """A proven signature by a signer that may not act for an account the request names."""
 
@@ -67,7 +75,7 @@ def signer_secret(key: str | None) -> tuple[Signer, str]:
     """
     if key is None:
         return Signer(None, None), services().settings.host_secret
-    with services().database.session() as db:
+    with _store() as db:
         found = host_keys.working_secret(db, services().settings.secret_key, key, utcnow())
     if found is None:
         raise SignatureError(f"{KEY_HEADER} names no working key")
@@ -80,10 +88,24 @@ def admit(signer: Signer, accounts: Collection[str]) -> None:
     if signer.account is not None:
         others = set(accounts) - {signer.account}
     else:
-        with services().database.session() as db:
+        with _store() as db:
             others = host_keys.with_own_keys(db, accounts)
     if others:
         raise WrongAccount(signer, others)
+
+
+@contextmanager
+def _store() -> Iterator[Session]:
+    """A session for the checks; a lost database is :class:`DatabaseUnavailable` (503), not a 500."""
+    try:
+        with services().database.session() as db:
+            yield db
+    except (OperationalError, InterfaceError) as error:
+        raise DatabaseUnavailable from error
+    except DBAPIError as error:
+        if error.connection_invalidated:
+            raise DatabaseUnavailable from error
+        raise
 
 
 def signed_request(load: Callable[[Any], T], accounts: Callable[[T], Collection[str]]) -> T:
@@ -145,6 +167,7 @@ def register_refusals(bp: Blueprint) -> None:
     bp.register_error_handler(WrongAccount, _forbidden)
     bp.register_error_handler(Repeated, _repeated)
     bp.register_error_handler(HookError, _invalid)
+    bp.register_error_handler(DatabaseUnavailable, _unavailable)
 
 
 def _unauthorized(error: SignatureError) -> ResponseReturnValue:
@@ -172,6 +195,12 @@ def _repeated(error: Repeated) -> ResponseReturnValue:
     """409 for a request id served before: the request was not acted on again."""
     metrics.hook_refused("repeated_request")
     return {"error": str(error), "request_id": error.request_id}, 409
+
+
+def _unavailable(error: DatabaseUnavailable) -> ResponseReturnValue:
+    metrics.hook_refused("database_unavailable")
+    body = {"error": "database unavailable; nothing was stored, retry later"}
+    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
 
 def _invalid(error: HookError) -> ResponseReturnValue:

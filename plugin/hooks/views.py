@@ -22,16 +22,10 @@ from bridge.lms.ingest import apply_delivery
 from plugin.contract import openapi
 from plugin.contract.schemas import load_batch, load_delivery
 from plugin.services import services
-from plugin.signed import MAX_BODY_BYTES, register_refusals, signed_request
-
-RETRY_AFTER_SECONDS = 30
+from plugin.signed import MAX_BODY_BYTES, DatabaseUnavailable, register_refusals, signed_request
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__)
-
-
-class DatabaseUnavailable(Exception):
-    """The store could not take the deliveries now; nothing was stored."""
 
 
 @bp.before_request
@@ -97,10 +91,3 @@ register_refusals(bp)
 def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     metrics.hook_refused("too_large")
     return {"error": f"body larger than {MAX_BODY_BYTES} bytes"}, 413
-
-
-@bp.errorhandler(DatabaseUnavailable)
-def _unavailable(error: DatabaseUnavailable) -> ResponseReturnValue:
-    metrics.hook_refused("database_unavailable")
-    body = {"error": "database unavailable; nothing was stored, retry later"}
-    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
