@@ -187,7 +187,7 @@ def log_wrong_account(error: WrongAccount) -> None:
     """Log and count a request (or launch) refused for its account: a holder of a real secret tried
     another account's data. The key id is named; a secret never is."""
     log.warning("refused %s %s for account %s: signed with %s", request.method, request.path,
-                ", ".join(error.accounts), error.signer)
+                ", ".join(repr(a) for a in error.accounts), error.signer)
     metrics.hook_refused("wrong_account")
 
 

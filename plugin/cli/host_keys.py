@@ -9,6 +9,7 @@ stop. ``revoke`` stops one key at once. Once an account has a key of its own, th
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -21,7 +22,16 @@ from bridge.models import utcnow
 
 DEFAULT_OVERLAP_HOURS = 168
 MAX_OVERLAP_HOURS = 24 * 90
+ACCOUNT_ID = re.compile(r"[^\x00-\x1f\x7f]{1,128}")
 Opener = Callable[[], tuple[Settings, Database]]
+
+
+def _account(value: str) -> str:
+    """An LMS account id as the hooks take it: 1 to 128 characters, none of them a control character."""
+    if not ACCOUNT_ID.fullmatch(value):
+        raise argparse.ArgumentTypeError(f"{value!r} is not an LMS account id (1 to 128 characters, no control "
+                                         "characters)")
+    return value
 
 
 def cmd_create(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
@@ -102,5 +112,5 @@ def add_commands(commands: Any, open_database: Opener) -> None:
     revoke.add_argument("--key", required=True, help="the key id (hk_…)")
     revoke.set_defaults(key_run=cmd_revoke)
     for action in (create, listing, revoke):
-        action.add_argument("--account", required=True, help="the LMS account id")
+        action.add_argument("--account", required=True, type=_account, help="the LMS account id")
     parser.set_defaults(run=lambda args: args.key_run(args), open_database=open_database)

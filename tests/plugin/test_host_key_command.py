@@ -7,8 +7,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from bridge.config import Settings
 from bridge.db import Database
+from plugin.cli.main import parser
 from tests.plugin.conftest import HOST_SECRET
 from tests.plugin.test_host import live_url  # noqa: F401  (the fixture: the app on a loopback port)
 
@@ -53,3 +56,11 @@ def test_create_prints_the_secret_once_rotate_overlaps_list_and_revoke(
     assert unknown.returncode == 1 and f"account 'org-b' has no host key {second!r}" in unknown.stderr
     wrong = outlook_sync(settings, "host-key", "create", "--account", "org-a", "--overlap-hours", "-1")
     assert wrong.returncode == 2 and "--overlap-hours must be between 0 and" in wrong.stderr
+
+
+def test_an_account_id_that_no_hook_could_carry_is_refused_naming_it(capsys: pytest.CaptureFixture[str]) -> None:
+    for bad in ("", "a" * 129, "org\nb"):
+        with pytest.raises(SystemExit) as stopped:
+            parser().parse_args(["host-key", "create", "--account", bad])
+        assert stopped.value.code == 2 and "is not an LMS account id" in capsys.readouterr().err
+    assert parser().parse_args(["host-key", "list", "--account", "org-a"]).account == "org-a"
