@@ -74,7 +74,7 @@ def test_a_key_of_one_account_is_refused_for_another(client: FlaskClient, databa
     assert a_host.key_id in answer.json["error"] and repr(B) in answer.json["error"]
     assert stored(database) == before
     [line] = [r.getMessage() for r in caplog.records if r.name == "plugin.signed"]
-    assert f"for account {B}" in line and str(a_host.key_id) in line and a_host._secret not in line
+    assert f"for account {B!r}" in line and str(a_host.key_id) in line and a_host._secret not in line
     assert post(client, a_host, path, requests_for(a_host, A)[path]).status_code in (200, 202)
 
 
@@ -108,7 +108,7 @@ def test_launches_follow_the_same_rule(client: FlaskClient, database: Database, 
 
     with caplog.at_level(logging.WARNING, logger="plugin.signed"):
         assert opened(a_host._secret, B, a_host.key_id) == 403  # A's key, B's owner
-    assert any(f"for account {B}" in r.getMessage() for r in caplog.records)
+    assert any(f"for account {B!r}" in r.getMessage() for r in caplog.records)
     assert opened(HOST_SECRET, A, None) == 403  # the shared secret, for an account with a key
     assert opened(HOST_SECRET, A, a_host.key_id) == 403  # the shared secret under A's key's name
     assert opened(a_host._secret, A, a_host.key_id) == 303
