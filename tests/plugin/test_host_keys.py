@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask.testing import FlaskClient
+from prometheus_client import REGISTRY
 from sqlalchemy import func, select
 
 from bridge.accounts import host_keys, request_ids
@@ -47,6 +48,10 @@ def requests_for(signer: HostClient, account: str) -> dict[str, Any]:
     }
 
 
+def refusals(reason: str) -> float:
+    return REGISTRY.get_sample_value("outlook_sync_hooks_refused_total", {"reason": reason}) or 0
+
+
 def stored(database: Database) -> dict[str, int]:
     with database.session() as session:
         return {"users": session.scalar(select(func.count()).select_from(LmsUser)) or 0,
@@ -67,10 +72,11 @@ def test_a_key_of_one_account_is_refused_for_another(client: FlaskClient, databa
                                                      caplog: pytest.LogCaptureFixture) -> None:
     a_host = make_key(database, settings, A)
     make_key(database, settings, B)
-    before = stored(database)
+    before, counted = stored(database), refusals("wrong_account")
     with caplog.at_level(logging.WARNING, logger="plugin.signed"):
         answer = post(client, a_host, path, requests_for(a_host, B)[path])
     assert answer.status_code == 403, answer.get_data(as_text=True)
+    assert refusals("wrong_account") == counted + 1
     assert a_host.key_id in answer.json["error"] and repr(B) in answer.json["error"]
     assert stored(database) == before
     [line] = [r.getMessage() for r in caplog.records if r.name == "plugin.signed"]
@@ -160,8 +166,10 @@ def test_a_replayed_rotate_changes_nothing(client: FlaskClient, host: HostClient
     headers = host.signed_headers(body)
     first = client.post(FEED_ADDRESS_PATH, data=body, headers=headers)
     assert first.status_code == 200 and first.json["url"]
+    counted = refusals("repeated_request")
     replay = client.post(FEED_ADDRESS_PATH, data=body, headers=headers)
     assert replay.status_code == 409, replay.get_data(as_text=True)
+    assert refusals("repeated_request") == counted + 1
     assert replay.json["request_id"] == "rotate-1" and "already served" in replay.json["error"]
     feed = client.get(urlsplit(first.json["url"]).path)
     assert feed.status_code == 200  # the address the first request made still works
