@@ -24,7 +24,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 HOOKS = Counter("outlook_sync_hooks", "Hook deliveries by topic and outcome (applied, duplicate, stale)",
                 ["topic", "outcome"])
 HOOKS_REFUSED = Counter("outlook_sync_hooks_refused", "Hook requests refused, by reason "
-                        "(bad_signature, stale_timestamp, too_large, invalid_body, database_unavailable)", ["reason"])
+                        "(bad_signature, stale_timestamp, wrong_account, repeated_request, too_large, invalid_body, "
+                        "database_unavailable)", ["reason"])
 HOOK_INGEST = Histogram("outlook_sync_hook_ingest_seconds", "Time to answer a hook request (check, validate, store)",
                         buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0))
 PASSES = Counter("outlook_sync_passes", "Reconcile passes of a user, by outcome "

@@ -1,7 +1,8 @@
 """Who is looking at the page: the launch from the LMS, the plugin's own session, and its viewer.
 
-The LMS sends the browser to ``/integrations/outlook?launch=<token>`` (docs/HOST-CONTRACT.md). A valid token
-(signed with the host secret, salt ``lms-launch``, at most 300 s old) replaces the session with the
+The LMS sends the browser to ``/integrations/outlook?launch=<token>&key=<key id>`` (docs/HOST-CONTRACT.md). A
+valid token (signed with the secret of the account's key that ``key`` names, or with the shared host secret
+for an account without one, salt ``lms-launch``, at most 300 s old) replaces the session with the
 account, user and role it names; the account comes from the session only, never from a form.
 
 A token opens the page once (:mod:`bridge.accounts.launches`); a reload goes to the clean address, which the
@@ -35,12 +36,13 @@ from bridge import i18n as languages
 from bridge.accounts import launches
 from bridge.lms.ingest import ensure_account
 from bridge.models import LmsUser
-from plugin import csrf, i18n
+from plugin import csrf, i18n, signed
 from plugin.contract.manifest import MANAGE_CAPABILITY
 from plugin.contract.schemas import ROLES
 from plugin.host import LAUNCH_SALT
 from plugin.refusals import refuse
 from plugin.services import EXTENSION, services
+from plugin.signing import SignatureError
 
 LAUNCH_MAX_AGE = 300
 SESSION_MAX_AGE = 8 * 3600  # a launch lasts a working day at most; the LMS launches again after that
@@ -92,13 +94,18 @@ def init_app(app: Flask) -> None:
     )
 
 
-def begin(token: str) -> Response:
-    """Check a launch token, start a fresh session for it, and go to the clean address (303).
+def begin(token: str, key: str | None = None) -> Response:
+    """Check a launch token (signed with the secret of host key ``key``, or the shared secret when None),
+    start a fresh session for it, and go to the clean address (303).
 
     Refuses (403, in plain words) a token that is changed, not the host's, older than
-    :data:`LAUNCH_MAX_AGE` seconds or already used.
+    :data:`LAUNCH_MAX_AGE` seconds, already used, or for an account its signer may not act for (logged).
     """
-    serializer = URLSafeTimedSerializer(services().settings.host_secret, salt=LAUNCH_SALT)
+    try:
+        signer, secret = signed.signer_secret(key or None)
+    except SignatureError:
+        refuse(403, *BAD_LAUNCH)
+    serializer = URLSafeTimedSerializer(secret, salt=LAUNCH_SALT)
     try:
         data: Any
         data, signed_at = serializer.loads(token, max_age=LAUNCH_MAX_AGE, return_timestamp=True)
@@ -109,6 +116,11 @@ def begin(token: str) -> Response:
     if not (isinstance(data, dict) and data.get("role") in ROLES
             and all(isinstance(data.get(k), str) and _ID.fullmatch(data[k]) for k in ("account", "user_id"))
             and (data.get("locale") is None or isinstance(data["locale"], str))):
+        refuse(403, *BAD_LAUNCH)
+    try:
+        signed.admit(signer, [data["account"]])
+    except signed.WrongAccount as error:
+        signed.log_wrong_account(error)
         refuse(403, *BAD_LAUNCH)
     try:
         launches.use_once(services().database, token, signed_at + timedelta(seconds=LAUNCH_MAX_AGE),

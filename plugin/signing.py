@@ -1,7 +1,9 @@
 """HMAC-SHA256 signatures of hook deliveries: hosts sign, the plugin verifies.
 
 The signed message is ``"<timestamp>.<raw body>"``, so neither the body nor the time can be changed
-or replayed outside a 300 s window without the host secret.
+or replayed outside a 300 s window without the host secret. ``X-Hook-Key`` names the account's own
+key when it has one (absent: the shared secret); it is not signed, since a changed name only picks
+a secret the signature does not match.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from collections.abc import Mapping
 
 TIMESTAMP_HEADER = "X-Hook-Timestamp"
 SIGNATURE_HEADER = "X-Hook-Signature"
+KEY_HEADER = "X-Hook-Key"
 MAX_SKEW_SECONDS = 300
 
 _TIMESTAMP = re.compile(r"[0-9]{1,12}")
@@ -45,6 +48,14 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes, now: float) -> 
     expected = sign(secret, timestamp, body)
     if not hmac.compare_digest(expected.encode("ascii"), signature.lower().encode("ascii")):
         raise SignatureError(f"{SIGNATURE_HEADER} does not match the body")
+
+
+def key_id(headers: Mapping[str, str]) -> str | None:
+    """The ``X-Hook-Key`` the request names (stripped), or None when it names none."""
+    try:
+        return _header(headers, KEY_HEADER) or None
+    except SignatureError:
+        return None
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:

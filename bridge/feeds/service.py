@@ -40,6 +40,7 @@ class Answer:
 
 def fetch(db: Database, token: str, matches: Callable[[str], bool], now: datetime) -> Answer | None:
     """The feed a token opens, or None (404) for an unknown token or when the account's feeds are off.
+    A deleted user's feed ends: the first fetch after the deletion removes the address (404 from then on).
 
     ``matches(etag)`` tells whether the client already holds that version (``If-None-Match``).
     An unchanged feed is recognised from its fingerprint without building anything.
@@ -56,6 +57,9 @@ def fetch(db: Database, token: str, matches: Callable[[str], bool], now: datetim
 
 def _answer(session: Session, token: str, matches: Callable[[str], bool], now: datetime) -> Answer | None:
     found = feed_store.holder(session, token)
+    if found is not None and found.user_deleted:
+        feed_store.revoke(session, found.account_id, found.user_id)
+        return None
     if found is None or found.mode == FeedMode.OFF:
         return None
     fingerprint = feed_store.fingerprint(session, found)

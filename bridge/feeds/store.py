@@ -73,19 +73,24 @@ class Holder:
     fingerprint: str | None
     etag: str | None
     valid_until: datetime | None
+    user_deleted: bool
 
 
 def holder(session: Session, token: str) -> Holder | None:
-    """The feed a token opens, or None (unknown, revoked, rotated or malformed: all alike)."""
+    """The feed a token opens, or None (unknown, revoked, rotated or malformed: all alike).
+
+    ``user_deleted`` says the LMS has since deleted its user (the token is to end: :func:`revoke`)."""
     wanted = token_hash(token[:MAX_TOKEN_CHARS + 1])
     row = session.execute(settings.joined(
-        select(FeedToken.account_id, FeedToken.user_id, FeedToken.fingerprint, FeedToken.etag, FeedToken.valid_until),
+        select(FeedToken.account_id, FeedToken.user_id, FeedToken.fingerprint, FeedToken.etag, FeedToken.valid_until,
+               LmsUser.deleted).outerjoin(LmsUser, (LmsUser.account_id == FeedToken.account_id)
+                                          & (LmsUser.id == FeedToken.user_id)),
         FeedToken.account_id).where(FeedToken.token_hash == wanted)).first()
     if row is None or len(token) > MAX_TOKEN_CHARS:
         return None
     chosen = settings.from_row(row)
     return Holder(row.account_id, row.user_id, chosen.feed_mode, chosen.reminder_minutes, row.fingerprint, row.etag,
-                  row.valid_until)
+                  row.valid_until, bool(row.deleted))
 
 
 def fingerprint(session: Session, found: Holder) -> str:

@@ -7,7 +7,7 @@ One module per concern; every table is importable from here.
 """
 from __future__ import annotations
 
-from bridge.models.accounts import Account, Connection, ConsentRequest, UsedLaunch
+from bridge.models.accounts import Account, Connection, ConsentRequest, HostKey, UsedLaunch, UsedRequest
 from bridge.models.base import NAMING, Base, UTCDateTime, utcnow
 from bridge.models.feeds import FeedItem, FeedSetting, FeedToken
 from bridge.models.lms import Delivery, LmsEnrollment, LmsEvent, LmsSession, LmsUser
@@ -30,6 +30,7 @@ __all__ = [
     "FeedItem",
     "FeedSetting",
     "FeedToken",
+    "HostKey",
     "LatencySample",
     "LmsEnrollment",
     "LmsEvent",
@@ -44,6 +45,7 @@ __all__ = [
     "RemovalHold",
     "UTCDateTime",
     "UsedLaunch",
+    "UsedRequest",
     "UserState",
     "utcnow",
 ]

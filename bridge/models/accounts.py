@@ -1,4 +1,5 @@
-"""An LMS account and its connection to a tenant: consent requests and launches used once."""
+"""An LMS account and its connection to a tenant: consent requests, launches and signed requests used once,
+and the account's own host keys."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -67,3 +68,30 @@ class UsedLaunch(Base):
     __tablename__ = "used_launches"
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class UsedRequest(Base):
+    """A signed request id (``request_id`` of ``POST /feeds/address`` or ``/users/state``) already served,
+    kept until its timestamp could no longer pass the signature check."""
+
+    __tablename__ = "used_requests"
+    account_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class HostKey(Base):
+    """A secret one LMS account signs its requests with, named by ``X-Hook-Key``.
+
+    ``sealed`` is the secret encrypted with a key derived from ``OUTLOOK_SYNC_SECRET_KEY``
+    (:mod:`bridge.accounts.host_keys`); the key works until ``revoked_at`` or ``expires_at`` (the end
+    of its overlap with the key that replaced it), whichever comes first.
+    """
+
+    __tablename__ = "host_keys"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[str] = mapped_column(String(128), index=True)
+    sealed: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

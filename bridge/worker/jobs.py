@@ -2,7 +2,8 @@
 
 Each job only orchestrates: what it changes is written by the module that owns those tables (the
 connection's state by :mod:`bridge.accounts.connection`, the full pass's clock by
-:mod:`bridge.accounts.schedule`, deliveries by :mod:`bridge.lms.ingest`, the queue's leases by
+:mod:`bridge.accounts.schedule`, deliveries by :mod:`bridge.lms.ingest`, signed request ids by
+:mod:`bridge.accounts.request_ids`, the queue's leases by
 :mod:`bridge.queue.dirty_keys`). The worker lists its jobs in one table
 (:meth:`bridge.worker.loop.Worker.jobs`); a :class:`Timetable` runs those of the loop's thread
 when they fall due, and starts each of the others on a thread of its own.
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from bridge.accounts import connection, schedule
+from bridge.accounts import connection, request_ids, schedule
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
@@ -112,6 +113,13 @@ def forget_deliveries(db: Database, now: datetime) -> None:
     """Delivery clean-up: forget hook delivery ids older than a host's retries."""
     with db.session() as session:
         ingest.forget_old_deliveries(session, now)
+
+
+def forget_request_ids(db: Database, now: datetime) -> None:
+    """Request-id clean-up: forget the signed request ids whose timestamps can no longer pass
+    (:func:`bridge.accounts.request_ids.forget_expired`)."""
+    with db.session() as session:
+        request_ids.forget_expired(session, now)
 
 
 def check_tenants(db: Database, graph: Graph, which: Callable[[Session, datetime], list[str]], now: datetime) -> None:

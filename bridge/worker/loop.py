@@ -108,6 +108,7 @@ class Worker:
             Job("disconnect-finishing", HOUSEKEEPING_EVERY, partial(jobs.finish_disconnects, db)),
             Job("full-pass-scheduling", HOUSEKEEPING_EVERY, partial(jobs.start_full_passes, db, self.full_reconcile)),
             Job("delivery-clean-up", self.full_reconcile.total_seconds(), partial(jobs.forget_deliveries, db)),
+            Job("request-id-clean-up", 300.0, partial(jobs.forget_request_ids, db)),
             Job("tenant-probe", HOUSEKEEPING_EVERY, partial(jobs.check_tenants, db, graph, connection.probes_due)),
             Job("domain-refresh", HOUSEKEEPING_EVERY, partial(jobs.check_tenants, db, graph, connection.domains_due)),
             Job("outlook-check", self.outlook_every.total_seconds(), self._start_outlook_check,

@@ -1,9 +1,12 @@
 """``outlook-sync host …``: act as the LMS from the shell, on top of `plugin.host`.
 
 ``host send`` signs and POSTs one delivery, ``host batch`` several, ``host launch-link`` prints a
-settings-page address for an account, user and role, ``host user-state`` asks where one user stands.
-The plugin's address is ``--url`` (default ``$OUTLOOK_SYNC_PUBLIC_URL``); the host secret is read from
-``$OUTLOOK_SYNC_HOST_SECRET`` only, so it never shows in a process list or a shell history.
+settings-page address for an account, user and role, ``host user-state`` asks where one user stands,
+``host feed-address`` gets, rotates or revokes a user's calendar-feed address.
+The plugin's address is ``--url`` (default ``$OUTLOOK_SYNC_PUBLIC_URL``); the secret is read from
+``$OUTLOOK_SYNC_HOST_SECRET`` only, so it never shows in a process list or a shell history: the
+secret of the account's own key, whose id is ``$OUTLOOK_SYNC_HOST_KEY_ID``, or the shared secret when
+that is not set.
 """
 from __future__ import annotations
 
@@ -15,10 +18,12 @@ from typing import Any, TextIO
 
 import requests
 
+from plugin.contract.feed_schemas import ACTIONS
 from plugin.contract.schemas import ROLES
 from plugin.host import HostClient, launch_url
 
 SECRET_VARIABLE = "OUTLOOK_SYNC_HOST_SECRET"
+KEY_VARIABLE = "OUTLOOK_SYNC_HOST_KEY_ID"
 DEFAULT_URL = "http://127.0.0.1:8000"
 
 
@@ -57,8 +62,13 @@ def _answer(response: requests.Response, out: TextIO) -> int:
     return 0 if response.status_code < 300 else 1
 
 
+def _key_id() -> str | None:
+    return os.environ.get(KEY_VARIABLE, "").strip() or None
+
+
 def _client(args: argparse.Namespace) -> HostClient:
-    return HostClient(args.url or os.environ.get("OUTLOOK_SYNC_PUBLIC_URL") or DEFAULT_URL, _secret())
+    return HostClient(args.url or os.environ.get("OUTLOOK_SYNC_PUBLIC_URL") or DEFAULT_URL, _secret(),
+                      key_id=_key_id())
 
 
 def cmd_send(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
@@ -81,13 +91,18 @@ def cmd_batch(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO =
 def cmd_launch_link(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """Print a settings-page address for the account, user and role (valid 300 s)."""
     base = args.url or os.environ.get("OUTLOOK_SYNC_PUBLIC_URL") or DEFAULT_URL
-    print(launch_url(base, _secret(), args.account, args.user, args.role), file=out)
+    print(launch_url(base, _secret(), args.account, args.user, args.role, key_id=_key_id()), file=out)
     return 0
 
 
 def cmd_user_state(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
     """Ask where one user stands (POST /users/state) and print the answer; 0 on 200, 1 otherwise."""
-    return _answer(_client(args).user_state(args.account, args.user, args.locale), out)
+    return _answer(_client(args).user_state(args.account, args.user, args.locale, args.request_id), out)
+
+
+def cmd_feed_address(args: argparse.Namespace, stdin: TextIO = sys.stdin, out: TextIO = sys.stdout) -> int:
+    """Get, rotate or revoke a user's feed address (POST /feeds/address) and print the answer; 0 on 200."""
+    return _answer(_client(args).feed_address(args.account, args.user, args.action, args.request_id), out)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -106,7 +121,8 @@ def add_commands(commands: Any) -> None:
     host = commands.add_parser(
         "host", help="act as the LMS: send signed hooks, make launch links, ask for a user's state",
         description="Act as the LMS from the shell: sign and send hook deliveries, make settings-page launch "
-                    f"links, ask where a user stands. The host secret is read from ${SECRET_VARIABLE}.")
+                    f"links, ask where a user stands, get a user's feed address. The secret is read from "
+                    f"${SECRET_VARIABLE}: the account's own key's, named by ${KEY_VARIABLE}, or the shared one.")
     actions = host.add_subparsers(dest="host_command", required=True, metavar="action", help="what to send or make")
     url_help = f"the plugin's base URL (default: $OUTLOOK_SYNC_PUBLIC_URL, else {DEFAULT_URL})"
 
@@ -137,6 +153,17 @@ def add_commands(commands: Any) -> None:
     state.add_argument("--user", required=True, help="the LMS user id")
     state.add_argument("--locale", default=None, help="the user's language, e.g. ru (default: the account's)")
     state.set_defaults(host_run=cmd_user_state)
-    for action in (send, batch, link, state):
+
+    feed = actions.add_parser("feed-address", help="get, rotate or revoke a user's feed address (POST /feeds/address)",
+                              description="Get a user's calendar-feed address (made if they have none), rotate it "
+                                          "for a new one (the old stops working), or revoke it.")
+    feed.add_argument("--account", required=True, help="the LMS account id")
+    feed.add_argument("--user", required=True, help="the LMS user id")
+    feed.add_argument("--action", default="get", choices=ACTIONS, help="what to do (default: %(default)s)")
+    feed.set_defaults(host_run=cmd_feed_address)
+    for action in (state, feed):
+        action.add_argument("--request-id", default=None,
+                            help="the request's id (default: a fresh UUID; the plugin serves an id once)")
+    for action in (send, batch, link, state, feed):
         action.add_argument("--url", default=None, help=url_help)
     host.set_defaults(run=run)

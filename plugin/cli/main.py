@@ -1,4 +1,4 @@
-"""The ``outlook-sync`` command: serve, worker, migrate, status, demo, emulator, host."""
+"""The ``outlook-sync`` command: serve, worker, migrate, status, demo, emulator, host, host-key."""
 from __future__ import annotations
 
 import argparse
@@ -22,6 +22,7 @@ from bridge import logs
 from bridge.config import DEFAULT_DATABASE_URL, ConfigError, Settings, log_format
 from bridge.db import Database, DatabaseUnreachable
 from plugin.cli import host as host_cli
+from plugin.cli import host_keys as host_key_cli
 
 log = logging.getLogger("outlook_sync")
 WORKER_CONNECTIONS = 4096  # open connections per web process, less near the file limit (plugin.cli.sockets)
@@ -346,6 +347,7 @@ def parser() -> argparse.ArgumentParser:
                                "$OUTLOOK_SYNC_PUBLIC_URL, else http://127.0.0.1:8000)")
     emulator.set_defaults(run=cmd_emulator)
     host_cli.add_commands(commands)
+    host_key_cli.add_commands(commands, lambda: (settings := _settings(), _database(settings)))
     return root
 
 

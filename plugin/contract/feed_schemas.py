@@ -4,6 +4,7 @@ from __future__ import annotations
 from marshmallow import RAISE, Schema, fields, validate
 
 ACTIONS = ("get", "rotate", "revoke")
+REQUEST_ID = r"^[!-~]{1,128}$"  # printable ASCII, no spaces
 
 
 class UserCall(Schema):
@@ -15,6 +16,9 @@ class UserCall(Schema):
     account = fields.String(required=True, validate=validate.Length(1, 128),
                             metadata={"description": "The LMS account id."})
     user_id = fields.String(required=True, validate=validate.Length(1, 128))
+    request_id = fields.String(required=True, validate=validate.Regexp(REQUEST_ID), metadata={"description": (
+        "A fresh id for each request (1 to 128 printable ASCII characters; a UUID will do). The plugin serves "
+        "an id once: a repeat within the signature's time window is answered 409, never acted on.")})
 
 
 class AddressRequest(UserCall):

@@ -16,9 +16,13 @@ from plugin.contract.feed_schemas import Address, AddressRequest
 from plugin.contract.schemas import DELIVERIES, MAX_BATCH, Batch, DeliveryField
 from plugin.contract.user_state_schemas import FEED_FIELDS, UserStateAnswer, UserStateRequest
 from plugin.host import FEED_ADDRESS_PATH, USER_STATE_PATH
-from plugin.signing import MAX_SKEW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER
+from plugin.signing import KEY_HEADER, MAX_SKEW_SECONDS, SIGNATURE_HEADER, TIMESTAMP_HEADER
 
-SIGNED: list[dict[str, list[str]]] = [{"HookSignature": [], "HookTimestamp": []}]
+# Signed with the account's own key (named in X-Hook-Key), or with the shared secret (no key named).
+SIGNED: list[dict[str, list[str]]] = [{"HookKey": [], "HookSignature": [], "HookTimestamp": []},
+                                      {"HookSignature": [], "HookTimestamp": []}]
+WRONG_ACCOUNT = ("The signature is good but its signer may not act for the account named: another account's key, "
+                 "or the shared secret for an account with a key of its own; nothing {}")
 
 
 class Result(Schema):
@@ -38,6 +42,11 @@ class Error(Schema):
         data_key="fields",
         metadata={"description": 'Messages by dotted path, e.g. "data.sessions.0.end"; "$" is the body.'},
     )
+
+
+class Repeat(Schema):
+    error = fields.String(required=True)
+    request_id = fields.String(required=True, metadata={"description": "The repeated request id."})
 
 
 def _ref(name: str) -> str:
@@ -69,7 +78,8 @@ def _operation(summary: str, body: Any, result: type[Schema], unchanged: str, ap
         "200": _response(unchanged, result),
         "202": _response(applied, result),
         "400": _response("Invalid JSON or body; nothing stored", Error),
-        "401": _response("Missing or bad signature or timestamp; nothing stored", Error),
+        "401": _response("Missing or bad signature or timestamp, or an unknown or revoked key; nothing stored", Error),
+        "403": _response(WRONG_ACCOUNT.format("stored"), Error),
         "413": _response("Body over 1 MiB; nothing stored", Error),
         "503": _response("Database unavailable; nothing stored, retry", Error, headers=retry),
     }
@@ -92,8 +102,11 @@ def _user_call(summary: str, description: str, body: type[Schema], answer: type[
         "responses": {
             "200": _response(answered, answer),
             "400": _response("Invalid JSON or body; nothing changed", Error),
-            "401": _response("Missing or bad signature or timestamp; nothing changed", Error),
+            "401": _response("Missing or bad signature or timestamp, or an unknown or revoked key; nothing changed",
+                             Error),
+            "403": _response(WRONG_ACCOUNT.format("changed"), Error),
             "404": _response("No such user in this account", Error),
+            "409": _response("This request_id was served before: the request is a repeat; nothing changed", Repeat),
         },
     }
 
@@ -149,14 +162,21 @@ def document(version: str) -> dict[str, Any]:
     marshmallow.converter.add_attribute_function(_delivery_field)
     for schema in DELIVERIES.values():
         spec.components.schema(schema.__name__, schema=schema)
-    for schema in (Batch, Result, BatchResult, Error, AddressRequest, Address, UserStateRequest):
+    for schema in (Batch, Result, BatchResult, Error, Repeat, AddressRequest, Address, UserStateRequest):
         spec.components.schema(schema.__name__, schema=schema)
     spec.components.schema("FeedState", schema=Address(only=FEED_FIELDS))  # the part of Address in UserStateAnswer
     spec.components.schema(UserStateAnswer.__name__, schema=UserStateAnswer)
-    signature = f"HMAC-SHA256 of '<{TIMESTAMP_HEADER}>.<raw body>' with the host secret, as sha256=<hex>."
+    signature = (f"HMAC-SHA256 of '<{TIMESTAMP_HEADER}>.<raw body>' with the secret of the key {KEY_HEADER} names "
+                 "(or the shared host secret when none is named), as sha256=<hex>.")
     spec.components.security_scheme(
         "HookSignature",
         {"type": "apiKey", "in": "header", "name": SIGNATURE_HEADER, "description": signature},
+    )
+    spec.components.security_scheme(
+        "HookKey",
+        {"type": "apiKey", "in": "header", "name": KEY_HEADER,
+         "description": "The id of the account's own host key (outlook-sync host-key create). An account with a key "
+                        "of its own must name it; only accounts without one sign with the shared secret."},
     )
     spec.components.security_scheme(
         "HookTimestamp",

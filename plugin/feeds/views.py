@@ -12,21 +12,19 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from bridge.accounts import request_ids
 from bridge.feeds import service as feed_service
 from bridge.feeds import store as feed_store
 from bridge.models import utcnow
 from plugin.contract.feed_schemas import Address, AddressRequest
-from plugin.contract.schemas import HookError
 from plugin.host import FEED_ADDRESS_PATH
 from plugin.services import services
-from plugin.signed import invalid, signed_load, unauthorized
-from plugin.signing import SignatureError
+from plugin.signed import REQUEST_MEMORY, register_refusals, signed_load
 
 CACHE_CONTROL = "private, no-cache"  # clients may keep it, and ask again with If-None-Match
 
 bp = Blueprint("feeds", __name__)
-bp.register_error_handler(SignatureError, unauthorized)
-bp.register_error_handler(HookError, invalid)
+register_refusals(bp)
 
 
 @bp.get("/feeds/<path:name>")
@@ -46,12 +44,14 @@ def calendar(name: str) -> ResponseReturnValue:
 
 @bp.post(FEED_ADDRESS_PATH)
 def address() -> ResponseReturnValue:
-    """Make, rotate or revoke a user's feed address, for the LMS to show or send to them."""
+    """Make, rotate or revoke a user's feed address, for the LMS to show or send to them; a repeated
+    ``request_id`` is answered 409 and changes nothing."""
     asked: dict[str, Any] = signed_load(AddressRequest())
     account, user_id, action = asked["account"], asked["user_id"], asked["action"]
     now = utcnow()
     token: str | None = None
     with services().database.session() as db:
+        request_ids.record_once(db, account, asked["request_id"], now + REQUEST_MEMORY)
         offer = feed_store.offer_for(db, account, user_id)
         if offer is None:
             return {"error": "no such user in this account"}, 404

@@ -20,20 +20,13 @@ from bridge import logs, metrics
 from bridge.codes import HookOutcome
 from bridge.lms.ingest import apply_delivery
 from plugin.contract import openapi
-from plugin.contract.schemas import HookError, load_batch, load_delivery
+from plugin.contract.schemas import load_batch, load_delivery
 from plugin.limits import MAX_BODY_BYTES
 from plugin.services import services
-from plugin.signed import invalid, signed_json, unauthorized
-from plugin.signing import SignatureError
-
-RETRY_AFTER_SECONDS = 30
+from plugin.signed import DatabaseUnavailable, register_refusals, signed_request
 
 log = logging.getLogger(__name__)
 bp = Blueprint("hooks", __name__)
-
-
-class DatabaseUnavailable(Exception):
-    """The store could not take the deliveries now; nothing was stored."""
 
 
 @bp.before_request
@@ -51,7 +44,7 @@ def _timed(response: Response) -> Response:
 
 @bp.post("/hooks")
 def receive() -> ResponseReturnValue:
-    delivery = load_delivery(signed_json())
+    delivery = signed_request(load_delivery, lambda one: [one["account"]])
     data = delivery["data"]
     user = data.get("user_id") or (data.get("id") if delivery["topic"].startswith("user.") else None)
     logs.add(account=delivery["account"], delivery=delivery["id"], user=user)
@@ -62,7 +55,7 @@ def receive() -> ResponseReturnValue:
 
 @bp.post("/hooks/batch")
 def receive_batch() -> ResponseReturnValue:
-    deliveries = load_batch(signed_json())
+    deliveries = signed_request(load_batch, lambda many: {one["account"] for one in many})
     outcomes = _apply(deliveries)
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
         metrics.hook(delivery["topic"], outcome.value)
@@ -92,18 +85,10 @@ def _status(outcomes: Sequence[HookOutcome]) -> int:
     return 202 if HookOutcome.APPLIED in outcomes else 200
 
 
-bp.register_error_handler(SignatureError, unauthorized)
-bp.register_error_handler(HookError, invalid)
+register_refusals(bp)
 
 
 @bp.errorhandler(RequestEntityTooLarge)
 def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
     metrics.hook_refused("too_large")
     return {"error": f"body larger than {MAX_BODY_BYTES} bytes"}, 413
-
-
-@bp.errorhandler(DatabaseUnavailable)
-def _unavailable(error: DatabaseUnavailable) -> ResponseReturnValue:
-    metrics.hook_refused("database_unavailable")
-    body = {"error": "database unavailable; nothing was stored, retry later"}
-    return body, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}

@@ -58,9 +58,10 @@ def _template(viewer: Viewer, view: content.PageView, error: str | None, form: d
 
 @bp.get("")
 def index() -> ResponseReturnValue:
-    """The overview; with ``?launch=<token>``, the launch from the LMS first (then a redirect here)."""
+    """The overview; with ``?launch=<token>`` (and ``&key=<key id>``), the launch from the LMS first (then a
+    redirect here)."""
     if "launch" in request.args:
-        return launch.begin(request.args.get("launch", ""))
+        return launch.begin(request.args.get("launch", ""), request.args.get("key"))
     return render(launch.require_viewer(), Section.OVERVIEW)
 
 

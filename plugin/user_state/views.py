@@ -13,28 +13,27 @@ from flask.typing import ResponseReturnValue
 from flask_babel import force_locale
 
 from bridge import i18n as languages
-from bridge.accounts import standing
+from bridge.accounts import request_ids, standing
 from bridge.feeds import store as feed_store
-from plugin.contract.schemas import HookError
+from bridge.models import utcnow
 from plugin.contract.user_state_schemas import UserStateAnswer, UserStateRequest
 from plugin.host import USER_STATE_PATH
 from plugin.i18n import select_locale
 from plugin.services import services
-from plugin.signed import invalid, signed_load, unauthorized
-from plugin.signing import SignatureError
+from plugin.signed import REQUEST_MEMORY, register_refusals, signed_load
 from plugin.user_state import words
 
 bp = Blueprint("user_state", __name__)
-bp.register_error_handler(SignatureError, unauthorized)
-bp.register_error_handler(HookError, invalid)
+register_refusals(bp)
 
 
 @bp.post(USER_STATE_PATH)
 def user_state() -> ResponseReturnValue:
-    """Where one user stands; 404 when the account has no such user."""
+    """Where one user stands; 404 when the account has no such user, 409 for a repeated ``request_id``."""
     asked: dict[str, Any] = signed_load(UserStateRequest())
     account, user_id = asked["account"], asked["user_id"]
     with services().database.session() as db:
+        request_ids.record_once(db, account, asked["request_id"], utcnow() + REQUEST_MEMORY)
         found = standing.load(db, account, user_id)
         offer = feed_store.offer_for(db, account, user_id) if found is not None else None
         if found is None or offer is None:

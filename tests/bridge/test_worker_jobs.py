@@ -46,6 +46,7 @@ def test_the_worker_names_each_job_with_its_period(sqlite_database: Database) ->
         ("disconnect-finishing", 15.0, 0.0, False),
         ("full-pass-scheduling", 15.0, 0.0, False),
         ("delivery-clean-up", 7200.0, 0.0, False),
+        ("request-id-clean-up", 300.0, 0.0, False),
         ("tenant-probe", 15.0, 0.0, False),
         ("domain-refresh", 15.0, 0.0, False),
         ("outlook-check", 180.0, 180.0, False),

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,8 +17,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from bridge.accounts import host_keys
+from bridge.config import Settings
 from bridge.db import Database
-from bridge.models import LmsEnrollment, LmsEvent, LmsSession, LmsUser
+from bridge.models import LmsEnrollment, LmsEvent, LmsSession, LmsUser, utcnow
 from tests.moodle.conftest import ACCOUNT, Php, known_after, round_input, steps
 from tests.plugin.conftest import HOST_SECRET
 
@@ -130,6 +132,23 @@ def test_each_users_own_page_asks_what_the_moodle_plugin_asks(
     assert ask(client, php, "/users/state", GINA).get_json()["feed"]["issued_at"] == made["issued_at"]
     assert ask(client, php, "/feeds/address", GINA, action="revoke").get_json()["issued_at"] is None
     assert ask(client, php, "/users/state", GINA, account="another-moodle").status_code == 404
+
+
+def test_with_a_key_of_its_own_the_site_names_it_and_each_call_is_served_once(
+    replayed: dict[str, dict[str, Any]], client: FlaskClient, php: Php, database: Database, settings: Settings
+) -> None:
+    with database.session() as session:
+        key, secret = host_keys.create(session, settings.secret_key, ACCOUNT, utcnow(), timedelta(0))
+    request = php("ask", path="/feeds/address", account=ACCOUNT, user_id=GINA, more={"action": "rotate"},
+                  secret=secret, keyid=key.id, now=int(time.time()))
+    assert f"X-Hook-Key: {key.id}" in request["headers"] and json.loads(request["body"])["request_id"]
+    made = post(client, request)
+    assert made.status_code == 200 and made.get_json()["url"], made.get_data(as_text=True)
+    again = post(client, request)  # the same signed bytes, sent again
+    assert (again.status_code, again.get_json()["request_id"]) == (409, json.loads(request["body"])["request_id"])
+    assert ask(client, php, "/users/state", GINA).status_code == 403  # the shared secret no longer opens it
+    token = php("launch", secret=secret, account=ACCOUNT, user_id=GINA, role="learner", now=int(time.time()))["token"]
+    assert client.get(f"/integrations/outlook?launch={token}&key={key.id}").status_code == 303
 
 
 def test_fixtures_hold_no_secret() -> None:

@@ -2,6 +2,7 @@
 answer (codes, plain words in their language, the feed offer) — and never another account's user."""
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -36,7 +37,7 @@ def ask(client: FlaskClient) -> Callable[..., TestResponse]:
     host = HostClient("http://localhost", HOST_SECRET)
 
     def ask(user_id: str, account: str = ACCOUNT, **extra: Any) -> TestResponse:
-        body = dumps({"account": account, "user_id": user_id, **extra})
+        body = dumps({"account": account, "user_id": user_id, "request_id": str(uuid.uuid4()), **extra})
         return client.post(USER_STATE_PATH, data=body, headers=host.signed_headers(body))
 
     return ask
@@ -103,7 +104,7 @@ def test_a_user_of_another_account_is_never_answered(
 def test_the_call_is_signed_and_validated(client: FlaskClient, hooks: Callable[..., object],
                                           ask: Callable[..., TestResponse]) -> None:
     hooks(ACCOUNT, [user("u-a", "a@contoso.example", "Anna")])
-    body = dumps({"account": ACCOUNT, "user_id": "u-a"})
+    body = dumps({"account": ACCOUNT, "user_id": "u-a", "request_id": "r-1"})
     unsigned = client.post(USER_STATE_PATH, data=body, headers={"Content-Type": "application/json"})
     assert unsigned.status_code == 401
     forged = HostClient("http://localhost", "not-the-host-secret-0123")
@@ -114,7 +115,8 @@ def test_the_call_is_signed_and_validated(client: FlaskClient, hooks: Callable[.
 
 def test_openapi_documents_the_call() -> None:
     operation = document("0.1.0")["paths"][USER_STATE_PATH]["post"]
-    assert operation["security"] == SIGNED and set(operation["responses"]) == {"200", "400", "401", "404"}
+    assert operation["security"] == SIGNED
+    assert set(operation["responses"]) == {"200", "400", "401", "403", "404", "409"}
     schema = document("0.1.0")["components"]["schemas"]["UserStateAnswer"]
     assert schema["properties"]["state"]["enum"] == list(UserState)
     assert schema["properties"]["feed"]["allOf"] == [{"$ref": "#/components/schemas/FeedState"}]

@@ -66,7 +66,7 @@ def address(post: Post) -> Callable[..., Any]:
     """The signed host call; returns the JSON answer (asserting 200)."""
 
     def ask(user_id: str, action: str = "get") -> Any:
-        response = post(FEED_ADDRESS_PATH, {"account": ACCOUNT, "user_id": user_id, "action": action})
+        response = post(FEED_ADDRESS_PATH, HostClient.feed_request(ACCOUNT, user_id, action))
         assert response.status_code == 200, response.json
         return response.json
 
@@ -305,14 +305,15 @@ def test_who_is_offered_a_feed(
 
 def test_address_call_is_signed_and_validated(post: Post, lms: Callable[..., None], host: HostClient) -> None:
     user(lms, "ada", "ada@gmail.com")
-    body = {"account": ACCOUNT, "user_id": "ada"}
+    body = HostClient.feed_request(ACCOUNT, "ada")
     assert post(FEED_ADDRESS_PATH, body, headers={"Content-Type": "application/json"}).status_code == 401
-    bad = post(FEED_ADDRESS_PATH, {"account": ACCOUNT, "user_id": "", "action": "steal", "extra": 1})
+    bad = post(FEED_ADDRESS_PATH, {"account": ACCOUNT, "user_id": "", "action": "steal", "extra": 1,
+                                   "request_id": "has spaces"})
     assert bad.status_code == 400
-    assert set(bad.json["fields"]) == {"user_id", "action", "extra"}
-    missing = post(FEED_ADDRESS_PATH, {"account": ACCOUNT, "user_id": "nobody"})
+    assert set(bad.json["fields"]) == {"user_id", "action", "extra", "request_id"}
+    missing = post(FEED_ADDRESS_PATH, HostClient.feed_request(ACCOUNT, "nobody"))
     assert missing.status_code == 404 and "no such user" in missing.json["error"]
-    other_account = post(FEED_ADDRESS_PATH, {"account": "other", "user_id": "ada"})
+    other_account = post(FEED_ADDRESS_PATH, HostClient.feed_request("other", "ada"))
     assert other_account.status_code == 404
 
 
@@ -326,6 +327,23 @@ def test_inactive_learner_feed_cancels_their_sessions(
     assert [e.status for e in fetch(client, url).values()] == ["CONFIRMED"]
     user(lms, "ada", "ada@gmail.com", version=2, active=False)
     assert [e.status for e in fetch(client, url).values()] == ["CANCELLED"]
+
+
+def test_a_deleted_users_feed_ends_like_an_unknown_one(
+    lms: Callable[..., None], address: Callable[..., Any], client: FlaskClient, database: Database
+) -> None:
+    user(lms, "ada", "ada@gmail.com")
+    event_with(lms, "e1", "Europe/Berlin", [NOW + timedelta(days=2)])
+    enroll(lms, "ada", "e1", 0)
+    url = address("ada")["url"]
+    assert [e.status for e in fetch(client, url).values()] == ["CONFIRMED"]
+    lms("user.deleted", id="ada", version=2)
+    gone, unknown = client.get(path_of(url)), client.get(f"/feeds/{secrets.token_urlsafe(32)}.ics")
+    assert (gone.status_code, gone.data) == (unknown.status_code, unknown.data) == (404, unknown.data)
+    user(lms, "ada", "ada@gmail.com", version=3)  # back in the LMS: the old address stays ended
+    assert client.get(path_of(url)).status_code == 404
+    with database.session() as session:
+        assert session.scalars(select(FeedItem).where(FeedItem.user_id == "ada")).all() == []
 
 
 def test_feed_uid_is_the_one_the_bridge_names() -> None:
@@ -354,7 +372,8 @@ def test_host_helper_asks_over_http_and_the_feed_is_served(
 def test_openapi_documents_the_feed_address_call() -> None:
     spec = document("0.1.0")
     operation = spec["paths"][FEED_ADDRESS_PATH]["post"]
-    assert operation["security"] == SIGNED and set(operation["responses"]) == {"200", "400", "401", "404"}
+    assert operation["security"] == SIGNED and set(operation["responses"]) == {"200", "400", "401", "403", "404", "409"}
+    assert "request_id" in spec["components"]["schemas"]["AddressRequest"]["required"]
     assert spec["components"]["schemas"]["AddressRequest"]["properties"]["action"]["enum"] == list(ACTIONS)
     assert set(spec["paths"]["/feeds/{token}.ics"]["get"]["responses"]) == {"200", "304", "404"}
 

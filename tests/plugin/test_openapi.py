@@ -23,11 +23,12 @@ def test_document_is_valid_openapi(spec: dict[str, Any]) -> None:
 def test_both_hook_paths_are_signed_and_answer_every_documented_status(spec: dict[str, Any]) -> None:
     for path in ("/hooks", "/hooks/batch"):
         operation = spec["paths"][path]["post"]
-        assert operation["security"] == [{"HookSignature": [], "HookTimestamp": []}]
-        assert set(operation["responses"]) == {"200", "202", "400", "401", "413", "503"}
+        assert operation["security"] == [{"HookKey": [], "HookSignature": [], "HookTimestamp": []},
+                                         {"HookSignature": [], "HookTimestamp": []}]
+        assert set(operation["responses"]) == {"200", "202", "400", "401", "403", "413", "503"}
         assert "Retry-After" in operation["responses"]["503"]["headers"]
     schemes = spec["components"]["securitySchemes"]
-    assert {s["name"] for s in schemes.values()} == {"X-Hook-Signature", "X-Hook-Timestamp"}
+    assert {s["name"] for s in schemes.values()} == {"X-Hook-Key", "X-Hook-Signature", "X-Hook-Timestamp"}
 
 
 def test_request_schemas_come_from_the_marshmallow_schemas(spec: dict[str, Any]) -> None:

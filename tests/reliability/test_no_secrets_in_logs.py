@@ -9,8 +9,9 @@ under Graph faults (503, 429, ambiguous timeouts, resets), and the page's action
 resynchronise, CSV export, disconnect with removal).
 
 Then neither the captured log text nor any answer of the plugin (body and headers) may contain the
-client secret (right or wrong), the host secret, the secret key, any access token MSAL obtained,
-any ``X-Hook-Signature`` value sent, or any launch token.
+client secret (right or wrong), the host secret, another account's host key secret (its hook for this
+account refused), the secret key, any access token MSAL obtained, any ``X-Hook-Signature`` value sent,
+or any launch token.
 
 Only the log lines of this test's own HTTP clients about their requests to the plugin (the LMS and
 the browser: urllib3 in the test's thread naming the plugin's port) are left out: they are the other
@@ -25,7 +26,7 @@ import re
 import secrets
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -33,6 +34,7 @@ import pytest
 import requests
 
 from bridge import logs
+from bridge.accounts import host_keys
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.auth import TokenSource
@@ -48,6 +50,7 @@ from tests.reliability.harness import free_port, serving
 
 CLIENT_ID = "1b7e1c9e-6d1f-4f7a-9d7e-00000000c0de"
 ACCOUNT = "acct-secrets"
+OTHER = "acct-secrets-other"
 DOMAIN = lms_sample.DOMAIN
 PAGE = "/integrations/outlook"
 FAULTS = {"rate_503": 0.10, "rate_429": 0.05, "rate_ambiguous": 0.02, "rate_reset": 0.01,
@@ -171,6 +174,18 @@ def test_no_secret_in_logs_or_answers(emulator: EmulatorHandle, sqlite_database:
         assert hook(forged, tamper=True) == 401
         assert hook(forged, stamp=int(time.time()) - 3600) == 401
         assert hook(forged, signed=False) == 401
+
+        # another account's own host key: it opens that account only; a hook for this one is refused and logged
+        with sqlite_database.session() as session:
+            made, key_secret = host_keys.create(session, secret_key, OTHER, datetime.now(UTC), timedelta(0))
+        found.add("host key secret", key_secret)
+        other = HostClient(good_url, key_secret, session=lms.http, key_id=made.id)
+        assert other.user_state(OTHER, "u-kim").status_code == 404  # admitted: no such user there
+        body = dumps(other.delivery("user.upserted", ACCOUNT, {
+            "id": "u-kim", "email": f"kim@{DOMAIN}", "name": "Kim", "active": True, "role": "learner", "version": 1}))
+        headers = other.signed_headers(body)
+        found.add("X-Hook-Signature", headers[SIGNATURE_HEADER])
+        assert lms.http.post(good_url + "/hooks", data=body, headers=headers).status_code == 403
 
         # launches: a forged one, then the owner's on the plugin that has the wrong client secret
         browser = Browser(answers)

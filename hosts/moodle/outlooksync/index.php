@@ -46,7 +46,11 @@ if (empty($config->bridgeurl) || empty($config->secret) || empty($config->accoun
     $role = $admin && (int)$admin->id === (int)$USER->id ? 'owner' : 'admin';
     $token = launch_token::make($config->secret, $config->account, (string)$USER->id, $role, time(), current_language(),
         random_string(16));
-    $url = new moodle_url(rtrim($config->bridgeurl, '/') . '/integrations/outlook', ['launch' => $token]);
+    $query = ['launch' => $token];
+    if (!empty($config->keyid)) {
+        $query['key'] = trim($config->keyid);  // the key whose secret signed the token
+    }
+    $url = new moodle_url(rtrim($config->bridgeurl, '/') . '/integrations/outlook', $query);
     echo html_writer::tag('iframe', '', ['src' => $url->out(false), 'title' => get_string('pagename', 'local_outlooksync'),
         'style' => 'width: 100%; height: 80vh; border: 0;']);
     echo html_writer::tag('p', html_writer::link($url, get_string('openalone', 'local_outlooksync'),

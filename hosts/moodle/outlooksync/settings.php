@@ -28,6 +28,9 @@ if ($hassiteconfig) {
     $settings = new admin_settingpage('local_outlooksync', get_string('settings', 'local_outlooksync'));
     $settings->add(new admin_setting_configtext('local_outlooksync/bridgeurl',
         get_string('bridgeurl', 'local_outlooksync'), get_string('bridgeurl_desc', 'local_outlooksync'), '', PARAM_URL, 60));
+    $settings->add(new admin_setting_configtext('local_outlooksync/keyid',
+        get_string('keyid', 'local_outlooksync'), get_string('keyid_desc', 'local_outlooksync'), '',
+        '/^(hk_[A-Za-z0-9_-]{16})?$/', 24));
     $settings->add(new admin_setting_configpasswordunmask('local_outlooksync/secret',
         get_string('secret', 'local_outlooksync'), get_string('secret_desc', 'local_outlooksync'), ''));
     $settings->add(new admin_setting_configtext('local_outlooksync/account',

@@ -63,7 +63,9 @@ final class user_page_test extends \advanced_testcase {
         $this->assertNull($found['feed']);
         [$request] = $bridge->sent;
         $this->assertSame('http://bridge.invalid/users/state', $request['url']);
-        $this->assertSame(['account' => 'moodle-test', 'user_id' => (string)$this->learner->id, 'locale' => 'ru'], $request['body']);
+        $this->assertMatchesRegularExpression('/^[0-9a-f]{32}$/', $request['body']['request_id']);  // served once
+        $this->assertSame(['account' => 'moodle-test', 'user_id' => (string)$this->learner->id, 'locale' => 'ru',
+            'request_id' => $request['body']['request_id']], $request['body']);
         $stamp = (int)substr($request['headers'][1], strlen(client::TIMESTAMP_HEADER) + 2);
         $this->assertSame(client::SIGNATURE_HEADER . ': ' . client::sign(self::SECRET, $stamp, json_encode($request['body'],
             JSON_UNESCAPED_SLASHES | JSON_UNESCAPED_UNICODE)), $request['headers'][2]);

@@ -19,6 +19,20 @@ final class SignerTest extends TestCase {
             'X-Hook-Signature: ' . client::sign(self::SECRET, 1700000000, '{"a":1}')], $headers);
     }
 
+    public function test_headers_name_the_sites_own_key_when_it_has_one(): void {
+        $headers = client::signed(self::SECRET, 1700000000, '{"a":1}', 'hk_AbCdEfGhIjKlMnOp');
+        $this->assertSame('X-Hook-Key: hk_AbCdEfGhIjKlMnOp', end($headers));
+        $this->assertSame(array_slice($headers, 0, 3), client::signed(self::SECRET, 1700000000, '{"a":1}'));
+        $this->assertSame(client::signed(self::SECRET, 1700000000, '{"a":1}'), client::signed(self::SECRET, 1700000000,
+            '{"a":1}', ''));
+    }
+
+    public function test_request_ids_are_fresh_each_time(): void {
+        $first = client::request_id();
+        $this->assertMatchesRegularExpression('/^[0-9a-f]{32}$/', $first);
+        $this->assertNotSame($first, client::request_id());
+    }
+
     public function test_signature_changes_with_body_time_and_secret(): void {
         $base = client::sign(self::SECRET, 1700000000, '{"a":1}');
         $this->assertNotSame($base, client::sign(self::SECRET, 1700000000, '{"a":2}'));

@@ -12,9 +12,11 @@ namespace local_outlooksync\local;
  *
  * Signing (docs/HOST-CONTRACT.md §2) is plain PHP and needs no Moodle: the signed message is
  * "<unix seconds>.<raw body>", the signature HMAC-SHA256 with the host secret, sent as
- * `X-Hook-Signature: sha256=<hex>` beside `X-Hook-Timestamp`. The hooks, the batches, the feed
- * address and the user's state are all signed by {@see self::signed()}; the contract tests' harness
- * signs with it too, so the bridge checks exactly what Moodle sends.
+ * `X-Hook-Signature: sha256=<hex>` beside `X-Hook-Timestamp`, and `X-Hook-Key: <key id>` when the
+ * bridge gave this site a key of its own (`outlook-sync host-key create`; the secret is then that
+ * key's). The hooks, the batches, the feed address and the user's state are all signed by
+ * {@see self::signed()}; the contract tests' harness signs with it too, so the bridge checks exactly
+ * what Moodle sends. Each call about a user carries a fresh `request_id`, which the bridge serves once.
  *
  * HTTP uses Moodle's curl. Its security helper refuses loopback and private addresses and ports
  * other than 80/443 unless the administrator allows them (Site administration → General → Security →
@@ -31,12 +33,14 @@ class client {
     public const TIMESTAMP_HEADER = 'X-Hook-Timestamp';
     /** Header that carries "sha256=<64 hex digits>". */
     public const SIGNATURE_HEADER = 'X-Hook-Signature';
+    /** Header that names the account's own key (absent: the bridge's shared secret). */
+    public const KEY_HEADER = 'X-Hook-Key';
     /** The bridge's call for one user's state (docs/HOST-CONTRACT.md §6). */
     public const USER_STATE_PATH = '/users/state';
     /** The bridge's call for a user's calendar-feed address (docs/HOST-CONTRACT.md §6). */
     public const FEED_ADDRESS_PATH = '/feeds/address';
 
-    /** @var \stdClass the plugin's settings: bridgeurl, secret, account, privatenetwork */
+    /** @var \stdClass the plugin's settings: bridgeurl, keyid, secret, account, privatenetwork */
     protected $config;
 
     /**
@@ -61,17 +65,31 @@ class client {
     /**
      * The HTTP headers of a signed JSON request, as "Name: value" lines (the form Moodle's curl takes).
      *
-     * @param string $secret the host secret
+     * @param string $secret the host secret (the key's, when $keyid is given)
      * @param int $timestamp unix seconds (now)
      * @param string $body the exact bytes that are sent
+     * @param string|null $keyid the key id the bridge gave this site; null or '' for the shared secret
      * @return string[]
      */
-    public static function signed(string $secret, int $timestamp, string $body): array {
-        return [
+    public static function signed(string $secret, int $timestamp, string $body, ?string $keyid = null): array {
+        $headers = [
             'Content-Type: application/json',
             self::TIMESTAMP_HEADER . ': ' . $timestamp,
             self::SIGNATURE_HEADER . ': ' . self::sign($secret, $timestamp, $body),
         ];
+        if ($keyid !== null && $keyid !== '') {
+            $headers[] = self::KEY_HEADER . ': ' . $keyid;
+        }
+        return $headers;
+    }
+
+    /**
+     * A fresh request id (32 hex digits); the bridge acts on each id once and answers a repeat 409.
+     *
+     * @return string
+     */
+    public static function request_id(): string {
+        return bin2hex(random_bytes(16));
     }
 
     /**
@@ -95,11 +113,12 @@ class client {
      */
     public function post(string $path, string $body): array {
         $url = rtrim((string)$this->config->bridgeurl, '/') . $path;
-        return $this->http($url, self::signed((string)$this->config->secret, time(), $body), $body);
+        $keyid = isset($this->config->keyid) ? trim((string)$this->config->keyid) : '';
+        return $this->http($url, self::signed((string)$this->config->secret, time(), $body, $keyid), $body);
     }
 
     /**
-     * Ask the bridge about one user and read its JSON answer.
+     * Ask the bridge about one user, with a fresh request id, and read its JSON answer.
      *
      * @param string $path self::USER_STATE_PATH or self::FEED_ADDRESS_PATH
      * @param int|string $userid
@@ -107,6 +126,7 @@ class client {
      * @return array [status (0 when no answer), the decoded answer or null]
      */
     public function ask(string $path, $userid, array $more = []): array {
+        $more += ['request_id' => self::request_id()];
         [$status, $response] = $this->post($path, self::about_user((string)$this->config->account, $userid, $more));
         $answer = json_decode($response, true);
         return [$status, is_array($answer) ? $answer : null];

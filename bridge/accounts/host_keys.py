@@ -1,0 +1,123 @@
+"""Host keys: the secret each LMS account signs its requests with, chosen by the operator.
+
+A key is an id (sent in ``X-Hook-Key``) and a secret (the HMAC key of docs/HOST-CONTRACT.md §2). The
+secret is needed to verify a signature, so it is kept, sealed: encrypted with Fernet (AES-128-CBC +
+HMAC-SHA256, ``cryptography``) under a key derived by HKDF-SHA256 from ``OUTLOOK_SYNC_SECRET_KEY``,
+which lives in the environment like the Azure client secret and never in the database. A copy of
+the database alone opens no account.
+
+Making a key for an account that has working keys is a rotation: those keys keep working for the
+overlap given (both valid), then stop, or stop when revoked. An account that has ever had a key of
+its own is never again accepted under the shared ``OUTLOOK_SYNC_HOST_SECRET``.
+"""
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import secrets
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bridge.models import HostKey
+
+KEY_ID = re.compile(r"hk_[A-Za-z0-9_-]{16}")
+_HKDF_INFO = b"outlook-sync host keys v1"
+
+log = logging.getLogger(__name__)
+
+
+class UnknownKey(LookupError):
+    """No key with that id belongs to that account."""
+
+
+@dataclass(frozen=True)
+class KeyInfo:
+    """What may be shown of a key: never its secret. Instants in UTC."""
+
+    id: str
+    account_id: str
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+    def works(self, now: datetime) -> bool:
+        """Whether a request signed with this key is accepted at ``now``."""
+        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+
+
+def create(session: Session, sealing_key: str, account_id: str, now: datetime,
+           overlap: timedelta) -> tuple[KeyInfo, str]:
+    """Make a key for ``account_id`` and return it with its secret (shown once, never again).
+
+    Each other working key of the account without an earlier end now ends at ``now + overlap``
+    (a rotation: both keys work meanwhile; ``overlap`` of zero ends them at once).
+    """
+    for row in session.scalars(select(HostKey).where(HostKey.account_id == account_id)):
+        if _info(row).works(now) and (row.expires_at is None or row.expires_at > now + overlap):
+            row.expires_at = now + overlap
+    secret = secrets.token_urlsafe(32)
+    row = HostKey(id="hk_" + secrets.token_urlsafe(12), account_id=account_id,
+                  sealed=_fernet(sealing_key).encrypt(secret.encode("utf-8")).decode("ascii"), created_at=now)
+    session.add(row)
+    return _info(row), secret
+
+
+def listing(session: Session, account_id: str) -> list[KeyInfo]:
+    """The account's keys, oldest first, revoked and ended ones included."""
+    rows = session.scalars(select(HostKey).where(HostKey.account_id == account_id).order_by(HostKey.created_at))
+    return [_info(row) for row in rows]
+
+
+def revoke(session: Session, account_id: str, key_id: str, now: datetime) -> KeyInfo:
+    """Stop a key of ``account_id`` now (kept, so the account never falls back to the shared secret).
+
+    Raises :class:`UnknownKey` when the account has no key with that id.
+    """
+    row = session.get(HostKey, key_id)
+    if row is None or row.account_id != account_id:
+        raise UnknownKey(f"account {account_id!r} has no host key {key_id!r}")
+    if row.revoked_at is None:
+        row.revoked_at = now
+    return _info(row)
+
+
+def working_secret(session: Session, sealing_key: str, key_id: str, now: datetime) -> tuple[str, str] | None:
+    """``(account id, secret)`` of a key that works at ``now``; None for an unknown, malformed, revoked,
+    ended or unreadable key (sealed under another ``OUTLOOK_SYNC_SECRET_KEY``: logged, never the secret)."""
+    if not KEY_ID.fullmatch(key_id):
+        return None
+    row = session.get(HostKey, key_id)
+    if row is None or not _info(row).works(now):
+        return None
+    try:
+        return row.account_id, _fernet(sealing_key).decrypt(row.sealed.encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        log.warning("host key %s of account %s cannot be unsealed: OUTLOOK_SYNC_SECRET_KEY changed since it "
+                    "was made; make a new key (outlook-sync host-key create)", key_id, row.account_id)
+        return None
+
+
+def with_own_keys(session: Session, account_ids: Collection[str]) -> set[str]:
+    """Those of ``account_ids`` that have (or had) a key of their own, so refuse the shared secret."""
+    if not account_ids:
+        return set()
+    return set(session.scalars(select(HostKey.account_id).where(HostKey.account_id.in_(set(account_ids)))))
+
+
+def _info(row: HostKey) -> KeyInfo:
+    return KeyInfo(row.id, row.account_id, row.created_at, row.expires_at, row.revoked_at)
+
+
+@lru_cache(maxsize=4)
+def _fernet(sealing_key: str) -> Fernet:
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_HKDF_INFO).derive(sealing_key.encode())
+    return Fernet(base64.urlsafe_b64encode(derived))
