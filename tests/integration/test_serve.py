@@ -70,11 +70,12 @@ def test_two_instances_on_one_machine_share_no_fixed_path(tmp_path: Path) -> Non
     home, runtime = tmp_path / "home", tmp_path / "run"
     home.mkdir(), runtime.mkdir()
     env = {"HOME": str(home), "XDG_RUNTIME_DIR": str(runtime)}
+    ops_ports = [free_port(), free_port()]
     servers = [start_serve(f"sqlite:///{tmp_path / f'serve{n}.sqlite3'}", "--workers", "1", "--no-worker",
-                           extra_env=env) for n in range(2)]
+                           "--ops-port", str(ops_ports[n]), extra_env=env) for n in range(2)]
     try:
-        for _, base in servers:
-            assert requests.get(f"{base}/metrics", timeout=5).status_code == 200
+        for port in ops_ports:
+            assert requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 200
         assert list(home.iterdir()) == [] and list(runtime.iterdir()) == []
     finally:
         for server, _ in servers:
