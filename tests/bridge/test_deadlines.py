@@ -14,6 +14,8 @@ from sqlalchemy import update
 from bridge.db import Database
 from bridge.lms import settings
 from bridge.models import LmsLearnerDeadline
+from bridge.sync import guard
+from bridge.sync.guard import Guard
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
 from tests.reliability.lms import soon
 
@@ -136,3 +138,39 @@ def test_a_bad_deadline_setting_is_refused_and_nothing_stored(database: Database
         settings.set_deadlines(session, ACCOUNT, offered=True, reminder_minutes=reminder, when_done=when_done)
     with database.session() as session:
         assert settings.read(session, ACCOUNT) == settings.DEFAULTS
+
+
+def test_the_outlook_check_sees_a_deleted_and_a_moved_deadline(world: MemoryWorld) -> None:
+    now = datetime.now(UTC)
+    assert world.worker().check_outlook(now).mailboxes == len(LEARNERS)  # the first round's baseline
+    due = entries_of(world, "bob")[0]["start"]
+    world.tenant.delete_event(f"ann@{DOMAIN}", entries_of(world, "ann")[0]["id"])
+    later = (datetime.fromisoformat(due) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%S")
+    world.tenant.move_event(f"bob@{DOMAIN}", entries_of(world, "bob")[0]["id"], later, later)
+    report = world.worker().check_outlook(now)
+    assert (report.deleted, report.moved) == (1, 1)
+    world.sync()
+    assert entries_of(world, "ann") == []  # a deletion is respected
+    assert [e["start"] for e in entries_of(world, "bob")] == [due]  # a move is put back (the default)
+
+
+def test_a_mass_release_of_deadlines_waits_for_confirmation(database: Database) -> None:
+    made = MemoryWorld(database, guard=Guard(percent=50, minimum=3))
+    made.mailboxes(*LEARNERS)
+    lms = made.lms
+    made.deliver(*(lms.upsert_user(u) for u in LEARNERS), lms.upsert_deadline("a1", title="Essay", due=soon(72)),
+                 *(lms.assign_deadline("a1", u) for u in LEARNERS))
+    made.connect()
+    made.sync()
+    made.deliver(*(lms.release_deadline("a1", u) for u in LEARNERS))
+    made.sync()
+    assert all(len(entries_of(made, u)) == 1 for u in LEARNERS)  # held
+    with database.session() as session:
+        hold = guard.current(session, ACCOUNT)
+        assert hold is not None and hold.causes == {"deadlines_ended": [4, 4]} and hold.users == 4
+        assert guard.reason(hold).startswith("4 of 4 deadlines no longer applying")
+    made.deliver(lms.delete_deadline("a1"))
+    made.sync()
+    with database.session() as session:
+        hold = guard.current(session, ACCOUNT)
+        assert hold is not None and hold.causes == {"deadlines_deleted": [4, 1]}
