@@ -1,4 +1,5 @@
-"""deadlines: the LMS's deadlines, each learner's due time and done, the account's deadline setting
+"""deadlines: the LMS's deadlines, each learner's due time and done, the account's deadline setting,
+and how many of a preview line's entries are deadlines
 
 Revision ID: 0011
 Revises: 0007
@@ -52,9 +53,13 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['account_id'], ['accounts.id'], name=op.f('fk_deadline_settings_account_id_accounts')),
     sa.PrimaryKeyConstraint('account_id', name=op.f('pk_deadline_settings'))
     )
+    with op.batch_alter_table('preview_users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('deadlines', sa.Integer(), server_default='0', nullable=False))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('preview_users', schema=None) as batch_op:
+        batch_op.drop_column('deadlines')
     op.drop_table('deadline_settings')
     op.drop_index('ix_lms_learner_deadlines_user', table_name='lms_learner_deadlines')
     op.drop_table('lms_learner_deadlines')
