@@ -47,7 +47,8 @@ def busy(client: FlaskClient, database: Database, settings: Settings,
         client.application.extensions["outlook_sync"], settings=rotating)
     with database.session() as session:
         assert preview_store.start(session, ACCOUNT, "u-owner", now)
-        preview_store.add_lines(session, ACCOUNT, [("u-ada", 2, None, None, 1), ("u-gina", 0, "personal_email", None, 0),
+        preview_store.add_lines(session, ACCOUNT, [("u-ada", 2, None, None, 1),
+                                                   ("u-gina", 0, "personal_email", None, 0),
                                                    ("u-owner", 0, "no_session_chosen", None, 0)])
         preview_store.finish(session, ACCOUNT, now)
         session.execute(update(DirtyKey).where(DirtyKey.user_id == "u-ada").values(
