@@ -174,3 +174,19 @@ def test_a_mass_release_of_deadlines_waits_for_confirmation(database: Database) 
     with database.session() as session:
         hold = guard.current(session, ACCOUNT)
         assert hold is not None and hold.causes == {"deadlines_deleted": [4, 1]}
+
+
+def test_a_deadline_speaks_the_entries_language(world: MemoryWorld) -> None:
+    with world.database.session() as session:
+        settings.set_locale(session, ACCOUNT, "ru")
+    world.sync()
+    [entry] = entries_of(world, "ann")
+    assert entry["subject"] == "Срок: Essay" and "Срок:" in entry["payload"]["body"]["content"]
+    assert "Открыть в СДО" in entry["payload"]["body"]["content"]
+
+
+def test_two_lms_users_of_one_mailbox_get_one_entry_per_deadline(world: MemoryWorld) -> None:
+    world.deliver(world.lms.upsert_user("ann2", email=f"ann@{DOMAIN}"), world.lms.assign_deadline("a1", "ann2"))
+    world.sync()
+    assert [e["subject"] for e in entries_of(world, "ann")] == ["Due: Essay"]
+    assert world.problems() == []

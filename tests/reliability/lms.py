@@ -175,7 +175,7 @@ def oracle(lms: Lms, verified_domains: Collection[str], now: datetime) -> dict[s
     chosen or assigned (enrolled without a choice: nothing). §2.5/2.6: cancelled or deleted events,
     deleted sessions and unassignments give nothing; only sessions not yet ended count.
     §2.7: the subject is the event's title, with the session's label when the event has several
-    ("Session n" when the session has no title of its own).
+    ("Session n" when the session has no title of its own). §2.13: deadlines (see :func:`_deadline_entries`).
     """
     corporate = {d.lower() for d in verified_domains} - CONSUMER
     wanted: dict[str, Counter[Entry]] = {}
