@@ -9,15 +9,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bridge.db import Database
 from bridge.lms import settings
-from bridge.models import LmsLearnerDeadline
+from bridge.models import DirtyKey, LmsLearnerDeadline
 from bridge.sync import guard
 from bridge.sync.guard import Guard
 from tests.bridge.memory_world import ACCOUNT, DOMAIN, MemoryWorld
-from tests.reliability.lms import soon
+from tests.reliability.lms import Lms, soon
 
 LEARNERS = ["ann", "bob", "cid", "dan"]
 GROUP = ["cid", "dan"]
@@ -190,3 +190,14 @@ def test_two_lms_users_of_one_mailbox_get_one_entry_per_deadline(world: MemoryWo
     world.sync()
     assert [e["subject"] for e in entries_of(world, "ann")] == ["Due: Essay"]
     assert world.problems() == []
+
+
+def test_another_accounts_deadline_with_the_same_ids_changes_nothing_here(world: MemoryWorld) -> None:
+    before = {u: [(e["id"], e["subject"], e["start"]) for e in entries_of(world, u)] for u in LEARNERS}
+    beta = Lms("beta", DOMAIN)
+    world.deliver(beta.upsert_user("ann"), beta.upsert_deadline("a1", title="Other essay", due=soon(24)),
+                  beta.assign_deadline("a1", "ann", due=soon(30), done=False), beta.delete_deadline("a1"))
+    with world.database.session() as session:  # beta's "ann" is queued in beta; nobody of this account is
+        assert set(session.execute(select(DirtyKey.account_id, DirtyKey.user_id))) == {("beta", "ann")}
+    world.worker().drain(timeout=30, due_within=0)  # beta is not connected: its key waits
+    assert {u: [(e["id"], e["subject"], e["start"]) for e in entries_of(world, u)] for u in LEARNERS} == before
