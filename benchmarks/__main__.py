@@ -6,17 +6,28 @@ import os
 import platform
 import sys
 
-from benchmarks import backfill, feed, fleet, full_pass, housekeeping, ingest, latency, outlook_check, preview
+from benchmarks import (
+    backfill,
+    deadlines,
+    feed,
+    fleet,
+    full_pass,
+    housekeeping,
+    ingest,
+    latency,
+    outlook_check,
+    preview,
+)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--size", choices=("small", "full"), default="full")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (median); default 3 full, 1 small")
-    parser.add_argument("--only", default="B1,B3,B4,B5,B6,B7,B8,B10,B11",
+    parser.add_argument("--only", default="B1,B3,B4,B5,B6,B7,B8,B10,B11,B12",
                         help="comma-separated: B1 (with B2), B3, B4, B5, B6 (calendar feeds), B7 (preview), "
                              "B8 (Outlook-side check), B10 (workers on 1, 2, 3 hosts; needs root), "
-                             "B11 (the worker's housekeeping)")
+                             "B11 (the worker's housekeeping), B12 (a course's deadlines)")
     parser.add_argument("--postgresql", default=os.environ.get(
         "OUTLOOK_SYNC_BENCH_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -52,6 +63,10 @@ def main() -> int:
         _show(housekeeping.run(args.size, runs, None))
         if args.size == "full":
             _show(housekeeping.run(args.size, runs, args.postgresql))
+    if "B12" in only:
+        _show(deadlines.run(args.size, runs, None))
+        if args.size == "full":
+            _show(deadlines.run(args.size, runs, args.postgresql))
     return 0
 
 

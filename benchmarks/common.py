@@ -1,4 +1,5 @@
-"""A backfill workload shared by the benchmarks: N users, two sessions each, one emulated tenant."""
+"""A backfill workload shared by the benchmarks: N users, two sessions each (or a course's deadlines
+each), one emulated tenant."""
 from __future__ import annotations
 
 import secrets
@@ -34,8 +35,10 @@ class Workload:
 
 
 def prepare(emulator: EmulatorHandle, database_url: str, users: int, concurrency: int,
-            sessions_per_event: int = 2) -> Workload:
-    """A connected account whose users each have two upcoming sessions (entries = 2 × users)."""
+            sessions_per_event: int = 2, assignments: int = 0) -> Workload:
+    """A connected account whose users each have two upcoming sessions (entries = 2 × users); or, with
+    ``assignments``, one course whose users each have that many upcoming deadlines and no session
+    (entries = assignments × users)."""
     admin = emulator.admin
     admin.reset("all")
     client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(24)
@@ -54,8 +57,8 @@ def prepare(emulator: EmulatorHandle, database_url: str, users: int, concurrency
     now = datetime.now(UTC).replace(microsecond=0)
     events = max(2, users // 50)
     with database.session() as session:
-        deliveries: list[dict[str, Any]] = []
-        for e in range(events):
+        deliveries: list[dict[str, Any]] = _course(assignments, users, now) if assignments else []
+        for e in range(events if not assignments else 0):
             sessions = [{"id": f"e{e}s{i}", "title": None, "start": now + timedelta(days=1 + i, hours=e % 8),
                          "end": now + timedelta(days=1 + i, hours=e % 8 + 1), "location": "Room 1",
                          "online_url": None} for i in range(sessions_per_event)]
@@ -67,7 +70,7 @@ def prepare(emulator: EmulatorHandle, database_url: str, users: int, concurrency
             deliveries.append({"topic": "user.upserted", "data": {
                 "id": f"u{n}", "email": address, "name": f"User {n}", "active": True, "role": "learner",
                 "timezone": None, "version": 1}})
-        for n in range(users):
+        for n in range(users if not assignments else 0):
             e = n % events
             for i in range(sessions_per_event):
                 # one session chosen in each of `sessions_per_event` events → that many entries per user
@@ -80,7 +83,20 @@ def prepare(emulator: EmulatorHandle, database_url: str, users: int, concurrency
         row.tenant_id, row.state = tenant, ConnectionState.CONSENT_RECEIVED
     graph = Graph.from_settings(settings)
     consent.connect(database, graph, ACCOUNT, "bench", datetime.now(UTC))
-    return Workload(settings, database, graph, tenant, users, users * sessions_per_event)
+    return Workload(settings, database, graph, tenant, users, users * (assignments or sessions_per_event))
+
+
+def _course(assignments: int, users: int, now: datetime) -> list[dict[str, Any]]:
+    """One course's deadlines, due on following days at 23:59 in Berlin, applying to every user
+    (``learner_deadline`` rows with the deadline's own due time)."""
+    deliveries: list[dict[str, Any]] = [{"topic": "deadline.upserted", "data": {
+        "id": f"a{a}", "title": f"Assignment {a + 1}", "description": "<p>Hand in two pages.</p>",
+        "url": f"https://lms.example/mod/assign/view.php?id={a}", "timezone": "Europe/Berlin",
+        "due": (now + timedelta(days=2 + a)).replace(hour=22, minute=59, second=0), "version": 1}}
+        for a in range(assignments)]
+    return deliveries + [{"topic": "learner_deadline.upserted", "data": {
+        "deadline_id": f"a{a}", "user_id": f"u{n}", "due": None, "done": False, "version": 1}}
+        for n in range(users) for a in range(assignments)]
 
 
 def median_of(runs: int, once: Callable[[], float]) -> tuple[float, list[float]]:

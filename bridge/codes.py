@@ -76,6 +76,14 @@ class Because(StrEnum):
 
     ORGANIZER = "organizer"  # the user organizes the event
     ASSIGNED = "assigned"  # the user is enrolled in the session
+    DEADLINE = "deadline"  # a deadline applies to the user
+
+
+class WhenDone(StrEnum):
+    """What becomes of a deadline's entry when the learner is done (bridge.lms.settings)."""
+
+    REMOVE = "remove"  # the entry is removed
+    KEEP = "keep"  # the entry stays until the due time passes
 
 
 class TenantReason(StrEnum):
@@ -182,6 +190,9 @@ class RemovalCause(StrEnum):
     SESSIONS_REMOVED = "sessions_removed"
     USERS_GONE = "users_gone"  # deleted or deactivated
     ENROLLMENTS_ENDED = "enrollments_ended"  # ended, or moved to another session
+    DEADLINES_DELETED = "deadlines_deleted"
+    DEADLINES_ENDED = "deadlines_ended"  # no longer apply to the user
+    DEADLINES_DONE = "deadlines_done"  # the user is done, and the account removes done ones
 
 
 class HookOutcome(StrEnum):

@@ -23,6 +23,7 @@ from bridge.codes import (
     Reason,
     TenantReason,
     UserState,
+    WhenDone,
 )
 
 # Connection states (bridge.accounts.connection) as the page's headline.
@@ -88,6 +89,12 @@ OUTLOOK_CHOICES: dict[str, Option] = {
                                  _l("Entries moved in Outlook will be put back to the LMS's time.")),
     MovedChoice.LEAVE: Option(_l("Leave it where the user put it"),
                               _l("Entries moved in Outlook will be left where the user put them.")),
+}
+
+# What becomes of a deadline's entry once the learner is done (bridge.codes.WhenDone).
+WHEN_DONE: dict[str, Option] = {
+    WhenDone.REMOVE: Option(_l("Remove it from the calendar"), _l("A done deadline's entry will be removed.")),
+    WhenDone.KEEP: Option(_l("Keep it until the due time"), _l("A done deadline's entry will stay until it is due.")),
 }
 
 # Who the account offers calendar feeds to (bridge.feeds.store), in the page's order.

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bridge import codes
 from bridge.codes import WORKING_STATES, ConnectionState, Reason
+from bridge.lms.views import DEADLINE_SESSION
 from bridge.models import Account, Connection, DirtyKey, Entry, LmsUser, UserState
 
 # Failures that someone can fix outside the LMS (move the mailbox to Exchange Online, change the
@@ -34,6 +35,18 @@ class UserRow:
     detail: str | None
     entries: int
     changed_at: datetime | None
+    deadlines: int = 0  # of the entries, how many are deadlines'
+
+
+def deadline_entries(session: Session, account_id: str, user_ids: list[str]) -> dict[str, int]:
+    """How many of each user's entries in Outlook are deadlines' (users with none left out): one
+    grouped query over the entries' key."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(Entry.user_id, func.count()).where(
+        Entry.account_id == account_id, Entry.user_id.in_(user_ids), Entry.session_id == DEADLINE_SESSION,
+        Entry.state == codes.EntryState.ACTIVE).group_by(Entry.user_id))
+    return {user_id: int(n) for user_id, n in rows}
 
 
 def retry_helps(state: str, reason: str | None) -> bool:
@@ -67,7 +80,7 @@ def user(session: Session, account_id: str, user_id: str) -> UserRow | None:
     if found is None:
         return None
     return UserRow(found.id, found.name, found.email, found.state, found.reason, found.detail, found.entries,
-                   found.changed_at)
+                   found.changed_at, deadline_entries(session, account_id, [user_id]).get(user_id, 0))
 
 
 def counts(session: Session, account_id: str) -> dict[str, int]:
@@ -90,8 +103,9 @@ def users(session: Session, account_id: str, *, state: str | None = None, search
         query = query.where(or_(func.lower(inner.c.name).like(pattern), func.lower(inner.c.email).like(pattern)))
     total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page = session.execute(query.order_by(inner.c.name, inner.c.id).offset(offset).limit(limit)).all()
-    return [UserRow(r.id, r.name, r.email, r.state, r.reason, r.detail, r.entries, r.changed_at)
-            for r in page], int(total)
+    deadlines = deadline_entries(session, account_id, [r.id for r in page])
+    return [UserRow(r.id, r.name, r.email, r.state, r.reason, r.detail, r.entries, r.changed_at,
+                    deadlines.get(r.id, 0)) for r in page], int(total)
 
 
 @dataclass(frozen=True)

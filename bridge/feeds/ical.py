@@ -4,6 +4,9 @@ Each session the rules give the user is one ``VEVENT`` saying what the Outlook e
 (:mod:`bridge.sync.payload`): its subject, its body turned into text, its place, the LMS link and the
 account's reminder. A session that stopped being the user's while still ahead stays in the feed as
 ``STATUS:CANCELLED`` until its end, so subscribed calendars remove it instead of keeping it forever.
+A deadline is an instant-long ``VEVENT`` saying what its Outlook entry says
+(:mod:`bridge.sync.deadline_payload`), ``TRANSP:TRANSPARENT`` (RFC 5545 3.8.2.7: it does not take
+up time in free/busy look-ups, as ``showAs: free`` in Outlook), with the deadline reminder.
 """
 from __future__ import annotations
 
@@ -15,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
-from bridge.lms.views import Event, Session
-from bridge.sync import payload, zones
+from bridge.lms.views import DEADLINE_SESSION, Event, Session
+from bridge.sync import deadline_payload, payload, zones
 
 PRODUCT_ID = "-//Outlook Calendar for the LMS//Calendar feed//EN"
 REFRESH = timedelta(minutes=15)  # REFRESH-INTERVAL and X-PUBLISHED-TTL: how often clients should poll
@@ -43,6 +46,7 @@ class Item:
     url: str | None = None
     reminder_minutes: int | None = None
     cancelled: bool = False
+    transparent: bool = False  # a deadline: TRANSP:TRANSPARENT (free), else OPAQUE (busy)
 
 
 def uid(account_id: str, user_id: str, event_id: str, session_id: str) -> str:
@@ -52,15 +56,29 @@ def uid(account_id: str, user_id: str, event_id: str, session_id: str) -> str:
 
 def content_hash(event: Event, session: Session, reminder_minutes: int | None) -> str:
     """Changes whenever anything the entry shows changes (the Outlook entry's own hash)."""
-    return payload.payload_hash(payload.session_payload(event, session, reminder_minutes))
+    build = deadline_payload.deadline_payload if session.id == DEADLINE_SESSION else payload.session_payload
+    return payload.payload_hash(build(event, session, reminder_minutes))
+
+
+def summary(event: Event, session: Session) -> str:
+    """What the ``VEVENT`` is called: the Outlook entry's subject (in English)."""
+    if session.id == DEADLINE_SESSION:
+        return deadline_payload.deadline_subject(event)
+    return payload.subject(event, session)
 
 
 def item(event: Event, session: Session, reminder_minutes: int | None, *, uid: str, sequence: int,
          changed_at: datetime) -> Item:
-    """The ``VEVENT`` of a session the user has, saying what its Outlook entry says."""
+    """The ``VEVENT`` of a session (or a deadline: its "session" keyed :data:`DEADLINE_SESSION`) the
+    user has, saying what its Outlook entry says."""
+    if session.id == DEADLINE_SESSION:
+        return Item(uid=uid, sequence=sequence, changed_at=changed_at, start=session.start, end=session.end,
+                    timezone=event.timezone, summary=summary(event, session),
+                    description=html_to_text(deadline_payload.deadline_body(event, session)), url=event.url,
+                    reminder_minutes=reminder_minutes, transparent=True)
     join = session.online_url or event.online_url
     return Item(uid=uid, sequence=sequence, changed_at=changed_at, start=session.start, end=session.end,
-                timezone=event.timezone, summary=payload.subject(event, session),
+                timezone=event.timezone, summary=summary(event, session),
                 description=html_to_text(payload.body_html(event, session)),
                 location=session.location or event.location or ("Online" if join else None),
                 url=event.url or join, reminder_minutes=reminder_minutes)
@@ -113,7 +131,7 @@ def _vevent(entry: Item) -> icalendar.Event:
     vevent.add("dtstart", _when(entry.start, zone))
     vevent.add("dtend", _when(entry.end, zone))
     vevent.add("summary", entry.summary)
-    vevent.add("transp", "OPAQUE")
+    vevent.add("transp", "TRANSPARENT" if entry.transparent else "OPAQUE")
     if entry.cancelled:
         vevent.add("status", "CANCELLED")
         return vevent

@@ -1,7 +1,7 @@
 """Answer a fetch of a calendar feed: 304 when nothing changed, else the feed built afresh.
 
-The entries are the rules' (:func:`bridge.lms.rules.sessions_of`: the same sessions and window as in
-Outlook, whatever the user's address). SEQUENCE comes from a record per (account, user, session)
+The entries are the rules' (:func:`bridge.lms.rules.entries_of`: the same sessions, deadlines and
+window as in Outlook, whatever the user's address). SEQUENCE comes from a record per (account, user, session)
 of the hash last shown and its sequence number, rather than from the event's version: an event's
 version grows when any of its sessions changes and says nothing when a user is unassigned, while
 the record grows exactly when what this user's entry shows changes, and remembers the entries
@@ -22,9 +22,10 @@ from bridge.codes import FeedMode
 from bridge.db import Database
 from bridge.feeds import ical
 from bridge.feeds import store as feed_store
-from bridge.lms import rules
+from bridge.lms import rules, settings
+from bridge.lms.views import DEADLINE_SESSION
 from bridge.models import FeedItem
-from bridge.sync import payload, store
+from bridge.sync import store
 from bridge.sync.reconcile import Key
 
 CALENDAR_NAME = "LMS sessions"
@@ -68,8 +69,9 @@ def _answer(session: Session, token: str, matches: Callable[[str], bool], now: d
         return Answer(found.etag, None)
     view = store.user_view(session, found.account_id, found.user_id)
     active = view.user is not None and view.user.active
-    wanted = rules.sessions_of(view, now).wanted if active else {}
-    items = settle(session, found.account_id, found.user_id, wanted, found.reminder_minutes, now)
+    wanted = rules.entries_of(view, now, found.deadlines).wanted if active else {}
+    items = settle(session, found.account_id, found.user_id, wanted, found.reminder_minutes, now,
+                   found.deadline_reminder)
     body = ical.calendar(items, CALENDAR_NAME)
     etag = hashlib.sha256(body).hexdigest()[:32]
     feed_store.remember(session, found, fingerprint, etag, min((i.end for i in items), default=None))
@@ -77,8 +79,10 @@ def _answer(session: Session, token: str, matches: Callable[[str], bool], now: d
 
 
 def settle(session: Session, account_id: str, user_id: str, wanted: dict[Key, rules.Wanted],
-           reminder_minutes: int | None, now: datetime) -> list[ical.Item]:
-    """Bring the user's feed record up to the wanted entries and return the feed's items, by start.
+           reminder_minutes: int | None, now: datetime,
+           deadline_reminder: int | None = settings.DEADLINE_REMINDER) -> list[ical.Item]:
+    """Bring the user's feed record up to the wanted entries and return the feed's items, by start
+    (a session's with ``reminder_minutes``, a deadline's with ``deadline_reminder``).
 
     A new entry starts at SEQUENCE 0; one whose content changed (or that comes back) gets the next
     number and a new LAST-MODIFIED; one no longer wanted but still ahead turns CANCELLED (once) and
@@ -88,7 +92,8 @@ def settle(session: Session, account_id: str, user_id: str, wanted: dict[Key, ru
         FeedItem.account_id == account_id, FeedItem.user_id == user_id))}
     items: list[ical.Item] = []
     for key, entry in wanted.items():
-        content = ical.content_hash(entry.event, entry.session, reminder_minutes)
+        reminder = deadline_reminder if key[1] == DEADLINE_SESSION else reminder_minutes
+        content = ical.content_hash(entry.event, entry.session, reminder)
         row = rows.pop(key, None)
         if row is None:
             row = FeedItem(account_id=account_id, user_id=user_id, event_id=key[0], session_id=key[1],
@@ -97,9 +102,9 @@ def settle(session: Session, account_id: str, user_id: str, wanted: dict[Key, ru
         elif row.payload_hash != content or row.cancelled:
             row.sequence, row.changed_at = row.sequence + 1, now
         row.payload_hash, row.cancelled = content, False
-        row.summary = payload.subject(entry.event, entry.session)[:1100]
+        row.summary = ical.summary(entry.event, entry.session)[:1100]
         row.timezone, row.starts_at, row.ends_at = entry.event.timezone, entry.session.start, entry.session.end
-        items.append(ical.item(entry.event, entry.session, reminder_minutes, uid=_uid(account_id, user_id, key),
+        items.append(ical.item(entry.event, entry.session, reminder, uid=_uid(account_id, user_id, key),
                                sequence=row.sequence, changed_at=row.changed_at))
     for key, row in rows.items():
         if row.ends_at <= now:
@@ -109,7 +114,7 @@ def settle(session: Session, account_id: str, user_id: str, wanted: dict[Key, ru
             row.cancelled, row.sequence, row.changed_at = True, row.sequence + 1, now
         items.append(ical.Item(uid=_uid(account_id, user_id, key), sequence=row.sequence, changed_at=row.changed_at,
                                start=row.starts_at, end=row.ends_at, timezone=row.timezone, summary=row.summary,
-                               cancelled=True))
+                               cancelled=True, transparent=key[1] == DEADLINE_SESSION))
     return sorted(items, key=lambda i: (i.start, i.uid))
 
 

@@ -18,12 +18,15 @@ from sqlalchemy.orm import Session
 
 from bridge.codes import GRAPH_STATES, FeedMode, FeedReason, Reason
 from bridge.lms import eligibility, settings
+from bridge.lms.rules import DeadlinePolicy
 from bridge.models import (
     Connection,
     FeedItem,
     FeedToken,
+    LmsDeadline,
     LmsEnrollment,
     LmsEvent,
+    LmsLearnerDeadline,
     LmsUser,
     UserState,
 )
@@ -74,6 +77,8 @@ class Holder:
     etag: str | None
     valid_until: datetime | None
     user_deleted: bool
+    deadlines: DeadlinePolicy
+    deadline_reminder: int | None
 
 
 def holder(session: Session, token: str) -> Holder | None:
@@ -90,13 +95,14 @@ def holder(session: Session, token: str) -> Holder | None:
         return None
     chosen = settings.from_row(row)
     return Holder(row.account_id, row.user_id, chosen.feed_mode, chosen.reminder_minutes, row.fingerprint, row.etag,
-                  row.valid_until, bool(row.deleted))
+                  row.valid_until, bool(row.deleted), chosen.deadlines, chosen.deadline_reminder_minutes)
 
 
 def fingerprint(session: Session, found: Holder) -> str:
     """A digest of everything the feed depends on besides time: the versions of the user, their
-    enrollments and the events they attend or organize, and the reminder. Three indexed reads,
-    no calendar built: what makes an unchanged feed's 304 cheap."""
+    enrollments and the events they attend or organize, of the deadlines that apply to them, and the
+    reminders and deadline choice. Five indexed reads, no calendar built: what makes an unchanged
+    feed's 304 cheap."""
     user = session.execute(select(LmsUser.version, LmsUser.deleted).where(
         LmsUser.account_id == found.account_id, LmsUser.id == found.user_id)).first()
     enrolled = sorted(tuple(row) for row in session.execute(select(
@@ -106,7 +112,13 @@ def fingerprint(session: Session, found: Holder) -> str:
     events = sorted(tuple(row) for row in session.execute(select(LmsEvent.id, LmsEvent.version, LmsEvent.deleted).where(
         LmsEvent.account_id == found.account_id,
         (LmsEvent.organizer_id == found.user_id) | LmsEvent.id.in_(event_ids))))
-    state = repr((tuple(user) if user else None, enrolled, events, found.reminder_minutes))
+    stated = sorted(tuple(row) for row in session.execute(select(
+        LmsLearnerDeadline.deadline_id, LmsLearnerDeadline.version, LmsLearnerDeadline.deleted).where(
+        LmsLearnerDeadline.account_id == found.account_id, LmsLearnerDeadline.user_id == found.user_id)))
+    deadlines = sorted(tuple(row) for row in session.execute(select(LmsDeadline.id, LmsDeadline.version).where(
+        LmsDeadline.account_id == found.account_id, LmsDeadline.id.in_([d[0] for d in stated])))) if stated else []
+    state = repr((tuple(user) if user else None, enrolled, events, found.reminder_minutes, stated, deadlines,
+                  found.deadlines, found.deadline_reminder))
     return hashlib.sha256(state.encode()).hexdigest()
 
 

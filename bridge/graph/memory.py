@@ -84,6 +84,10 @@ class User:
 DENIED = "Access is denied. Check credentials and try again."
 
 
+# Graph's freeBusyStatus (an event's showAs), as its CSDL (v1.0 metadata) lists the members.
+FREE_BUSY = frozenset({"unknown", "free", "tentative", "busy", "oof", "workingElsewhere"})
+
+
 def _error(status: int, code: str, message: str, **headers: str) -> Reply:
     return Reply(status, headers, {"error": {"code": code, "message": message}})
 
@@ -344,6 +348,10 @@ class MemoryTenant:
         return Reply(200, {}, {"value": [{"id": u.id} for u in found]})
 
     def _calendar(self, user: User, request: Request, event_id: str | None, query: dict[str, str]) -> Reply:
+        shown = (request.body or {}).get("showAs") if request.method in ("POST", "PATCH") else None
+        if shown is not None and shown not in FREE_BUSY:  # as Graph's CSDL enum check (emulator/csdl.py)
+            return _error(400, "RequestBodyRead", f"Cannot convert the literal '{shown}' to the expected type "
+                                                  "'microsoft.graph.freeBusyStatus'.")
         if request.method == "GET" and event_id:
             found = user.events.get(event_id)
             return Reply(200, {}, self._item(found)) if found else _error(

@@ -15,7 +15,19 @@ from sqlalchemy.orm import Session
 
 from bridge.codes import HookOutcome
 from bridge.db import Upsert
-from bridge.models import Account, Delivery, Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser, utcnow
+from bridge.lms.views import DEADLINE_SESSION
+from bridge.models import (
+    Account,
+    Delivery,
+    Entry,
+    LmsDeadline,
+    LmsEnrollment,
+    LmsEvent,
+    LmsLearnerDeadline,
+    LmsSession,
+    LmsUser,
+    utcnow,
+)
 from bridge.queue import dirty_keys
 
 Data = Mapping[str, Any]
@@ -55,7 +67,9 @@ def _table(model: Any) -> Table:
 _ACCOUNT = Upsert(Account)
 _DELIVERY = Upsert(Delivery, rows=_new_delivery, returning=("id",))  # recorded if the account is known and the id new
 _VERSIONED = {"user": _versioned(LmsUser, "account_id", "id"),
-              "enrollment": _versioned(LmsEnrollment, "account_id", "event_id", "user_id")}
+              "enrollment": _versioned(LmsEnrollment, "account_id", "event_id", "user_id"),
+              "deadline": _versioned(LmsDeadline, "account_id", "id"),
+              "learner_deadline": _versioned(LmsLearnerDeadline, "account_id", "deadline_id", "user_id")}
 
 
 def _store_if_newer(session: Session, name: str, row: dict[str, Any]) -> bool:
@@ -157,6 +171,34 @@ def _enrollment(session: Session, account_id: str, data: Data, deleted: bool) ->
     return HookOutcome.APPLIED
 
 
+def deadline_audience(session: Session, account_id: str, deadline_id: str) -> set[str]:
+    """Everyone a deadline change may concern: the users it applies to (or did), holders of its entries."""
+    stated = select(LmsLearnerDeadline.user_id).where(LmsLearnerDeadline.account_id == account_id,
+                                                      LmsLearnerDeadline.deadline_id == deadline_id)
+    holders = select(Entry.user_id).where(Entry.account_id == account_id, Entry.event_id == deadline_id,
+                                          Entry.session_id == DEADLINE_SESSION)
+    return {u for query in (stated, holders) for (u,) in session.execute(query)}
+
+
+def _deadline(session: Session, account_id: str, data: Data, deleted: bool) -> HookOutcome:
+    fields = {k: None if deleted else data.get(k) for k in ("title", "description", "url", "due", "timezone")}
+    if not _store_if_newer(session, "deadline", dict(account_id=account_id, id=data["id"], version=data["version"],
+                                                     deleted=deleted, **fields)):
+        return HookOutcome.STALE
+    dirty_keys.mark_dirty(session, account_id, deadline_audience(session, account_id, data["id"]))
+    return HookOutcome.APPLIED
+
+
+def _learner_deadline(session: Session, account_id: str, data: Data, deleted: bool) -> HookOutcome:
+    if not _store_if_newer(session, "learner_deadline", dict(
+            account_id=account_id, deadline_id=data["deadline_id"], user_id=data["user_id"],
+            version=data["version"], deleted=deleted, due=None if deleted else data["due"],
+            done=False if deleted else bool(data["done"]))):
+        return HookOutcome.STALE
+    dirty_keys.mark_dirty(session, account_id, [data["user_id"]])
+    return HookOutcome.APPLIED
+
+
 _APPLY: dict[str, Callable[[Session, str, Data], HookOutcome]] = {
     "user.upserted": _upsert_user,
     "user.deleted": _delete_user,
@@ -164,5 +206,9 @@ _APPLY: dict[str, Callable[[Session, str, Data], HookOutcome]] = {
     "event.deleted": lambda s, a, d: _replace_event(s, a, d, deleted=True),
     "enrollment.upserted": lambda s, a, d: _enrollment(s, a, d, deleted=False),
     "enrollment.deleted": lambda s, a, d: _enrollment(s, a, d, deleted=True),
+    "deadline.upserted": lambda s, a, d: _deadline(s, a, d, deleted=False),
+    "deadline.deleted": lambda s, a, d: _deadline(s, a, d, deleted=True),
+    "learner_deadline.upserted": lambda s, a, d: _learner_deadline(s, a, d, deleted=False),
+    "learner_deadline.deleted": lambda s, a, d: _learner_deadline(s, a, d, deleted=True),
 }
 TOPICS = tuple(_APPLY)

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from bridge.codes import Because, Reason
 from bridge.lms import eligibility
-from bridge.lms.views import Event, Session, UserView
+from bridge.lms.views import DEADLINE_SESSION, Event, LearnerDeadline, Session, UserView
 
 
 @dataclass(frozen=True)
@@ -28,6 +28,18 @@ class Wanted:
 
 
 @dataclass(frozen=True)
+class DeadlinePolicy:
+    """The account's choice for deadlines: whether they are offered, and whether a learner's entry
+    stays once they are done (handed in, completed, no longer required) until the due time passes."""
+
+    offered: bool = True
+    keep_done: bool = False
+
+
+OFFERED = DeadlinePolicy()  # the defaults: deadlines offered, a done one's entry removed
+
+
+@dataclass(frozen=True)
 class Decision:
     """The rules' answer for one user: the entries wanted, or the reason there are none."""
 
@@ -35,8 +47,9 @@ class Decision:
     skip_reason: Reason | None = None
 
 
-def decide(view: UserView, verified_domains: Collection[str] | None, now: datetime) -> Decision:
-    """Entries the user should have now.
+def decide(view: UserView, verified_domains: Collection[str] | None, now: datetime,
+           deadlines: DeadlinePolicy = OFFERED) -> Decision:
+    """Entries the user should have now: sessions (:func:`sessions_of`) and deadlines (:func:`deadlines_of`).
 
     Ineligible users (deleted, inactive, personal or foreign address) get none, so their future
     entries are removed. Only sessions whose end is still ahead are wanted: upcoming and in
@@ -51,7 +64,44 @@ def decide(view: UserView, verified_domains: Collection[str] | None, now: dateti
     )
     if reason is not None:
         return Decision({}, reason)
-    return sessions_of(view, now)
+    return entries_of(view, now, deadlines)
+
+
+def entries_of(view: UserView, now: datetime, deadlines: DeadlinePolicy = OFFERED) -> Decision:
+    """Sessions and deadlines the user should have, whoever can receive them (the feed's and
+    :func:`decide`'s common part); the reason there are none only when neither gives any."""
+    sessions = sessions_of(view, now)
+    due = deadlines_of(view, now, deadlines)
+    if not due:
+        return sessions
+    return Decision({**sessions.wanted, **due})
+
+
+def deadline_entry(deadline: LearnerDeadline) -> Wanted:
+    """A deadline as the entry it gives: an event without organizer and one instant-long "session" at
+    the user's due time, keyed (deadline id, :data:`DEADLINE_SESSION`)."""
+    d, due = deadline.deadline, deadline.due_at
+    event = Event(id=d.id, title=d.title, timezone=d.timezone, description=d.description, url=d.url,
+                  sessions=(Session(DEADLINE_SESSION, d.id, 0, due, due),))
+    return Wanted(event, event.sessions[0], Because.DEADLINE)
+
+
+def deadlines_of(view: UserView, now: datetime, policy: DeadlinePolicy = OFFERED) -> dict[
+        tuple[str, str], Wanted]:
+    """The deadlines the user should have in their calendar, by key: each that applies to them whose
+    due time (their own: an extension or override, else the deadline's) is still ahead, unless they
+    are done with it and the account removes done ones; none when the account does not offer them."""
+    if not policy.offered:
+        return {}
+    wanted = (deadline_entry(d) for d in view.deadlines
+              if d.due_at > now and (policy.keep_done or not d.done))  # past: never touched
+    return {w.key: w for w in wanted}
+
+
+def deadline_ends(view: UserView) -> dict[tuple[str, str], datetime]:
+    """Every deadline's due time for this user as the LMS states it now, done or not (for the
+    planner's "past entries are never touched")."""
+    return {(d.deadline.id, DEADLINE_SESSION): d.due_at for d in view.deadlines}
 
 
 def sessions_of(view: UserView, now: datetime) -> Decision:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bridge.models.accounts import Account, Connection, ConsentRequest, HostKey, UsedLaunch, UsedRequest
 from bridge.models.base import NAMING, Base, UTCDateTime, utcnow
+from bridge.models.deadlines import DeadlineSetting, LmsDeadline, LmsLearnerDeadline
 from bridge.models.feeds import FeedItem, FeedSetting, FeedToken
 from bridge.models.lms import Delivery, LmsEnrollment, LmsEvent, LmsSession, LmsUser
 from bridge.models.outlook import OutlookChange, OutlookCheck, OutlookSetting
@@ -23,6 +24,7 @@ __all__ = [
     "Connection",
     "ConsentRequest",
     "CredentialCheck",
+    "DeadlineSetting",
     "Delivery",
     "DirectoryEntry",
     "DirtyKey",
@@ -32,8 +34,10 @@ __all__ = [
     "FeedToken",
     "HostKey",
     "LatencySample",
+    "LmsDeadline",
     "LmsEnrollment",
     "LmsEvent",
+    "LmsLearnerDeadline",
     "LmsSession",
     "LmsUser",
     "MailboxPause",

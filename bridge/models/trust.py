@@ -79,3 +79,4 @@ class PreviewUser(Base):
     entries: Mapped[int] = mapped_column(Integer, default=0)
     reason: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[str | None] = mapped_column(Text)
+    deadlines: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # of the entries

@@ -4,7 +4,9 @@ confirmation on the page; creations and updates go on meanwhile.
 
 What would be removed is counted in SQL from the records and the LMS rows, so the count covers the
 whole account, not only the users of one pass: future entries whose user was deleted or deactivated,
-whose event was deleted or cancelled, whose session is gone, or whose enrollment ended or moved.
+whose event was deleted or cancelled, whose session is gone, or whose enrollment ended or moved;
+deadlines' entries whose deadline was deleted, no longer applies to the user, or is done (when the
+account removes done ones).
 A hold lifts by itself when the LMS comes back (the count falls under the threshold), and after
 the owner confirms it (the confirmation covers the removals counted then, and the rest of that
 wave: it ends when the count falls under the threshold again).
@@ -17,9 +19,20 @@ from datetime import datetime
 from sqlalchemy import String, and_, case, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
 
-from bridge.codes import EntryState, RemovalCause
+from bridge.codes import EntryState, RemovalCause, WhenDone
 from bridge.db import Upsert
-from bridge.models import Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser, RemovalHold
+from bridge.lms.views import DEADLINE_SESSION
+from bridge.models import (
+    DeadlineSetting,
+    Entry,
+    LmsDeadline,
+    LmsEnrollment,
+    LmsEvent,
+    LmsLearnerDeadline,
+    LmsSession,
+    LmsUser,
+    RemovalHold,
+)
 from bridge.queue import dirty_keys
 
 CAUSES = (  # (cause, English words for the command line): the first that applies to an entry is its cause
@@ -28,6 +41,9 @@ CAUSES = (  # (cause, English words for the command line): the first that applie
     (RemovalCause.SESSIONS_REMOVED, "removed sessions"),
     (RemovalCause.USERS_GONE, "users deleted or deactivated"),
     (RemovalCause.ENROLLMENTS_ENDED, "enrollments ended or moved"),
+    (RemovalCause.DEADLINES_DELETED, "deleted deadlines"),
+    (RemovalCause.DEADLINES_ENDED, "deadlines no longer applying"),
+    (RemovalCause.DEADLINES_DONE, "deadlines done"),
 )
 _HOLD = Upsert(RemovalHold)  # a hold is recorded once; passes of the account at once all find it
 
@@ -69,20 +85,37 @@ def count(session: Session, account_id: str, now: datetime) -> Count:
     enrollment_ended = and_(func.coalesce(LmsEvent.organizer_id, "") != Entry.user_id, or_(
         LmsEnrollment.user_id.is_(None), LmsEnrollment.deleted.is_(True),
         func.coalesce(LmsEnrollment.session_id, "") != Entry.session_id))
-    whens = ((event_gone, RemovalCause.EVENTS_DELETED), (cancelled, RemovalCause.EVENTS_CANCELLED),
+    deadline = Entry.session_id == DEADLINE_SESSION  # a deadline's entry: the deadline's causes only
+    deadline_gone = or_(LmsDeadline.id.is_(None), LmsDeadline.deleted.is_(True))
+    deadline_ended = or_(LmsLearnerDeadline.user_id.is_(None), LmsLearnerDeadline.deleted.is_(True))
+    deadline_done = and_(LmsLearnerDeadline.done.is_(True),
+                         func.coalesce(DeadlineSetting.when_done, WhenDone.REMOVE.value) == WhenDone.REMOVE.value)
+    whens = ((and_(deadline, deadline_gone), RemovalCause.DEADLINES_DELETED),
+             (and_(deadline, user_gone), RemovalCause.USERS_GONE),
+             (and_(deadline, deadline_ended), RemovalCause.DEADLINES_ENDED),
+             (and_(deadline, deadline_done), RemovalCause.DEADLINES_DONE), (deadline, ""),
+             (event_gone, RemovalCause.EVENTS_DELETED), (cancelled, RemovalCause.EVENTS_CANCELLED),
              (session_gone, RemovalCause.SESSIONS_REMOVED), (user_gone, RemovalCause.USERS_GONE),
              (enrollment_ended, RemovalCause.ENROLLMENTS_ENDED))
     cause = case(*((when, literal(code, String)) for when, code in whens), else_="").label("cause")
-    thing = case((or_(event_gone, cancelled), Entry.event_id),
+    thing = case((and_(deadline, deadline_gone), Entry.event_id), (and_(deadline, user_gone), Entry.user_id),
+                 (deadline, Entry.event_id + "\x1f" + Entry.user_id),
+                 (or_(event_gone, cancelled), Entry.event_id),
                  (session_gone, Entry.event_id + "\x1f" + Entry.session_id), (user_gone, Entry.user_id),
                  else_=Entry.event_id + "\x1f" + Entry.user_id).label("thing")
     entries = select(cause, thing, Entry.user_id).select_from(Entry).outerjoin(
-        LmsEvent, and_(LmsEvent.account_id == Entry.account_id, LmsEvent.id == Entry.event_id)).outerjoin(
+        LmsEvent, and_(LmsEvent.account_id == Entry.account_id, LmsEvent.id == Entry.event_id, ~deadline)).outerjoin(
         LmsSession, and_(LmsSession.account_id == Entry.account_id, LmsSession.event_id == Entry.event_id,
                          LmsSession.id == Entry.session_id)).outerjoin(
         LmsUser, and_(LmsUser.account_id == Entry.account_id, LmsUser.id == Entry.user_id)).outerjoin(
         LmsEnrollment, and_(LmsEnrollment.account_id == Entry.account_id, LmsEnrollment.event_id == Entry.event_id,
-                            LmsEnrollment.user_id == Entry.user_id)).where(
+                            LmsEnrollment.user_id == Entry.user_id, ~deadline)).outerjoin(
+        LmsDeadline, and_(LmsDeadline.account_id == Entry.account_id, LmsDeadline.id == Entry.event_id,
+                          deadline)).outerjoin(
+        LmsLearnerDeadline, and_(LmsLearnerDeadline.account_id == Entry.account_id,
+                                 LmsLearnerDeadline.deadline_id == Entry.event_id,
+                                 LmsLearnerDeadline.user_id == Entry.user_id, deadline)).outerjoin(
+        DeadlineSetting, DeadlineSetting.account_id == Entry.account_id).where(
         Entry.account_id == account_id, Entry.ends_at > now, Entry.state != EntryState.DELETED_IN_OUTLOOK).subquery()
     rows = select(entries.c.cause, func.count(), func.count(entries.c.thing.distinct())).group_by(entries.c.cause)
     by_cause = {str(c): [int(n), int(things)] for c, n, things in session.execute(rows)}

@@ -81,7 +81,8 @@ def _when(event: Event, session: Session, lang: Language) -> str:
     return f"{day} – {until} ({event.timezone})"
 
 
-def _link(label: str, url: str) -> str:
+def link_html(label: str, url: str) -> str:
+    """A paragraph "label: url" with the url a link (both escaped)."""
     return f'<p>{escape(label)}: <a href="{escape(url, quote=True)}">{escape(url)}</a></p>'
 
 
@@ -120,9 +121,9 @@ def body_html(event: Event, session: Session, lang: Language | None = None) -> s
     parts.append(f"<p>{escape(when)} {escape(_when(event, session, lang))}</p>")
     join = session.online_url or event.online_url
     if join:
-        parts.append(_link(words.gettext("Join"), join))
+        parts.append(link_html(words.gettext("Join"), join))
     if event.url:
-        parts.append(_link(words.gettext("Open in the LMS"), event.url))
+        parts.append(link_html(words.gettext("Open in the LMS"), event.url))
     return "<html><body>" + "".join(parts) + "</body></html>"
 
 

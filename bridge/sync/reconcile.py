@@ -10,11 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bridge.codes import EntryState
+from bridge.codes import Because, EntryState
 from bridge.i18n import language
 from bridge.lms.rules import Decision
+from bridge.lms.settings import DEADLINE_REMINDER
 from bridge.lms.views import Event
 from bridge.sync import payload as payloads
+from bridge.sync.deadline_payload import deadline_payload
 
 Key = tuple[str, str]  # (event id, session id)
 
@@ -79,25 +81,30 @@ class Forget:
 Action = Create | Resume | Update | Delete | Forget
 
 
-SharedPayloads = dict[tuple[Key, int | None, str | None], tuple[dict[str, Any], str, str]]
+SharedPayloads = dict[tuple[Key, datetime, int | None, str | None], tuple[dict[str, Any], str, str]]
 
 
 def desired_entries(decision: Decision, account_id: str, user_id: str, reminder_minutes: int | None,
-                    shared: SharedPayloads | None = None, locale: str | None = None) -> dict[Key, Desired]:
+                    shared: SharedPayloads | None = None, locale: str | None = None,
+                    deadline_reminder: int | None = DEADLINE_REMINDER) -> dict[Key, Desired]:
     """The payload of every wanted entry, with its hashes and tag, in the account's ``locale``
-    (a language code such as ``ru``; English when None or unknown).
+    (a language code such as ``ru``; English when None or unknown): a session's with
+    ``reminder_minutes``, a deadline's (bridge.sync.deadline_payload) with ``deadline_reminder``.
 
-    ``shared`` keeps each session's payload and hashes across the users of one pass: everyone with
-    a session gets the same body, so it is built and hashed once.
+    ``shared`` keeps each payload and hashes across the users of one pass: everyone with a session
+    (or a deadline due at the same time) gets the same body, so it is built and hashed once.
     """
     shared = {} if shared is None else shared
     result = {}
     for key, wanted in decision.wanted.items():
-        if (key, reminder_minutes, locale) not in shared:
-            body = payloads.session_payload(wanted.event, wanted.session, reminder_minutes, language(locale))
-            shared[(key, reminder_minutes, locale)] = (body, payloads.payload_hash(body),
-                                                       payloads.material_hash(wanted.event, wanted.session))
-        body, body_hash, material = shared[(key, reminder_minutes, locale)]
+        deadline = wanted.because == Because.DEADLINE
+        reminder = deadline_reminder if deadline else reminder_minutes
+        same = (key, wanted.session.start, reminder, locale)
+        if same not in shared:
+            build = deadline_payload if deadline else payloads.session_payload
+            body = build(wanted.event, wanted.session, reminder, language(locale))
+            shared[same] = (body, payloads.payload_hash(body), payloads.material_hash(wanted.event, wanted.session))
+        body, body_hash, material = shared[same]
         tag = payloads.tag_value(account_id, user_id, *key)
         result[key] = Desired(key=key, payload=payloads.with_tag(body, tag), payload_hash=body_hash,
                               material_hash=material, starts_at=wanted.session.start, ends_at=wanted.session.end,

@@ -119,7 +119,7 @@ class Pass:
         user's result when no write is needed, or when a look-up failed or their address is nobody's."""
         view, context = read.views[uid], read.context
         decision = rules.Decision({}, Reason.DISCONNECTED) if context.disconnecting else rules.decide(
-            view, context.verified_domains, self.now)
+            view, context.verified_domains, self.now, context.settings.deadlines)
         holding, nudge = decision, None
         sharing = read.shared.get(view.user.email.lower(), []) if view.user and view.user.email else []
         if sharing and not context.disconnecting:
@@ -127,7 +127,8 @@ class Pass:
             decision = holding if uid == sharing[0] else decision
         plan = UserPlan(uid, decision, nudge=nudge)
         desired = reconcile.desired_entries(holding, self.account_id, uid, context.settings.reminder_minutes,
-                                            payloads, context.settings.locale)
+                                            payloads, context.settings.locale,
+                                            context.settings.deadline_reminder_minutes)
         address = view.user.email if desired and view.user else None
         try:
             mine = self._by_id(read.made[uid], desired, address, cache)
@@ -139,7 +140,8 @@ class Pass:
         if address and mailbox is None:
             return replace(plan, result=Outcome(UserState.FAILED, Reason.USER_NOT_FOUND))
         moves = tuple((key, m.mailbox_id) for key, m in mine.items() if m.mailbox_id != read.made[uid][key].mailbox_id)
-        ends = reconcile.session_ends(view.events.values())  # "past" as the LMS says now
+        # "past" as the LMS says now, for sessions and for this user's deadlines
+        ends = {**reconcile.session_ends(view.events.values()), **rules.deadline_ends(view)}
         actions = tuple(reconcile.plan(desired, mine, mailbox, self.now, ends))
         if actions:
             boxes = [mailbox, *(m.mailbox_id for m in mine.values())]
@@ -160,7 +162,8 @@ class Pass:
             return rules.Decision({}, decision.skip_reason), sharing[0]
         wanted = dict(decision.wanted)
         for other in sharing[1:]:
-            wanted.update(rules.decide(read.views[other], read.context.verified_domains, self.now).wanted)
+            wanted.update(rules.decide(read.views[other], read.context.verified_domains, self.now,
+                                       read.context.settings.deadlines).wanted)
         return rules.Decision(wanted, decision.skip_reason), None
 
     def _by_id(self, made: dict[reconcile.Key, reconcile.Made], desired: dict[reconcile.Key, reconcile.Desired],

@@ -25,8 +25,10 @@ from bridge.models import (
     DirtyKey,
     Entry,
     LatencySample,
+    LmsDeadline,
     LmsEnrollment,
     LmsEvent,
+    LmsLearnerDeadline,
     LmsSession,
     LmsUser,
     UserState,
@@ -130,6 +132,7 @@ def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[s
     organized: dict[str, set[str]] = {}
     for e in events.values():
         organized.setdefault(e.organizer_id, set()).add(e.id)
+    deadlines = deadlines_of(session, account_id, user_ids)
     views = {}
     for uid in user_ids:
         row = users.get(uid)
@@ -138,8 +141,26 @@ def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[s
         mine = {e.event_id for e in enrollments[uid]} | organized.get(uid, set())
         views[uid] = lms.UserView(
             user_id=uid, user=user, events={eid: built[eid] for eid in mine if eid in built},
-            enrollments=tuple(lms.Enrollment(e.event_id, e.session_id) for e in enrollments[uid]))
+            enrollments=tuple(lms.Enrollment(e.event_id, e.session_id) for e in enrollments[uid]),
+            deadlines=deadlines.get(uid, ()))
     return views
+
+
+def deadlines_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, tuple[lms.LearnerDeadline, ...]]:
+    """The live deadlines that apply to each of these users (their own due time and done), in two
+    queries; a row naming a deadline not (or no longer) stored is left out until it arrives."""
+    rows = _rows(session, LmsLearnerDeadline, LmsLearnerDeadline.account_id == account_id,
+                 LmsLearnerDeadline.user_id.in_(user_ids), LmsLearnerDeadline.deleted.is_(False))
+    ids = sorted({r.deadline_id for r in rows})
+    known = {d.id: lms.Deadline(id=d.id, title=d.title or "", timezone=d.timezone or "UTC", due=d.due,
+                                description=d.description, url=d.url)
+             for d in (_rows(session, LmsDeadline, LmsDeadline.account_id == account_id, LmsDeadline.id.in_(ids),
+                             LmsDeadline.deleted.is_(False)) if ids else [])}
+    found: dict[str, list[lms.LearnerDeadline]] = {}
+    for r in sorted(rows, key=lambda r: r.deadline_id):
+        if r.deadline_id in known:
+            found.setdefault(r.user_id, []).append(lms.LearnerDeadline(known[r.deadline_id], r.due, r.done))
+    return {uid: tuple(items) for uid, items in found.items()}
 
 
 def sharers(session: Session, account_id: str, addresses: list[str]) -> dict[str, list[str]]:

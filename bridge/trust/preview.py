@@ -18,11 +18,11 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from bridge.codes import ConsentReason, Reason
+from bridge.codes import Because, ConsentReason, Reason
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
-from bridge.lms import rules
+from bridge.lms import rules, settings
 from bridge.lms.views import User
 from bridge.models import Connection, utcnow
 from bridge.sync import store
@@ -31,7 +31,7 @@ from bridge.trust import preview_store
 log = logging.getLogger("outlook_sync.preview")
 
 CHUNK = 200
-Line = tuple[str, int, str | None, str | None]
+Line = tuple[str, int, str | None, str | None, int]  # user id, entries, reason, detail, of which deadlines
 
 
 class PreviewRun:
@@ -81,7 +81,8 @@ class PreviewRun:
         """The lines of some users: the rules' answer, then a mailbox check for those with entries."""
         with self.db.session() as session:
             views = store.user_views(session, self.account_id, chunk)
-        decisions = {uid: rules.decide(views[uid], domains, now) for uid in chunk}
+            chosen = settings.read(session, self.account_id).deadlines
+        decisions = {uid: rules.decide(views[uid], domains, now, chosen) for uid in chunk}
         reachable = [uid for uid in chunk if decisions[uid].wanted]
         addresses = [_address(views[uid].user) for uid in reachable]
         checks = dict(zip(reachable, pool.map(self._check, addresses), strict=True))
@@ -89,7 +90,8 @@ class PreviewRun:
         for uid in chunk:
             decision = decisions[uid]
             reason, detail = checks.get(uid, (decision.skip_reason, None))
-            lines.append((uid, 0 if reason else len(decision.wanted), reason, detail))
+            deadlines = sum(1 for w in decision.wanted.values() if w.because == Because.DEADLINE)
+            lines.append((uid, 0 if reason else len(decision.wanted), reason, detail, 0 if reason else deadlines))
         return lines
 
     def _check(self, address: str) -> tuple[str | None, str | None]:

@@ -37,6 +37,7 @@ class PreviewSummary:
     entries: int
     users_with_entries: int
     left_out: dict[str, int]
+    deadlines: int = 0  # of the entries to make, how many are deadlines'
 
     @property
     def left_out_total(self) -> int:
@@ -65,11 +66,13 @@ def user_ids(session: Session, account_id: str) -> list[str]:
                                                          LmsUser.deleted.is_(False)).order_by(LmsUser.id)))
 
 
-def add_lines(session: Session, account_id: str, lines: list[tuple[str, int, str | None, str | None]]) -> None:
-    """Store ``(user id, entries, reason, detail)`` lines and advance the job's progress."""
+def add_lines(session: Session, account_id: str,
+              lines: list[tuple[str, int, str | None, str | None, int]]) -> None:
+    """Store ``(user id, entries, reason, detail, of which deadlines)`` lines and advance the job's progress."""
     if lines:
         session.execute(insert(PreviewUser), [
-            {"account_id": account_id, "user_id": u, "entries": n, "reason": r, "detail": d} for u, n, r, d in lines])
+            {"account_id": account_id, "user_id": u, "entries": n, "reason": r, "detail": d, "deadlines": k}
+            for u, n, r, d, k in lines])
     session.execute(update(PreviewJob).where(PreviewJob.account_id == account_id)
                     .values(done=PreviewJob.done + len(lines)))
 
@@ -90,15 +93,16 @@ def summary(session: Session, account_id: str) -> PreviewSummary | None:
     job = session.get(PreviewJob, account_id)
     if job is None:
         return None
-    entries, with_entries = session.execute(
-        select(func.coalesce(func.sum(PreviewUser.entries), 0), func.count().filter(PreviewUser.entries > 0))
+    entries, with_entries, deadlines = session.execute(
+        select(func.coalesce(func.sum(PreviewUser.entries), 0), func.count().filter(PreviewUser.entries > 0),
+               func.coalesce(func.sum(PreviewUser.deadlines), 0))
         .where(PreviewUser.account_id == account_id)).one()
     left_out = {str(reason): int(n) for reason, n in session.execute(
         select(PreviewUser.reason, func.count()).where(PreviewUser.account_id == account_id,
                                                        PreviewUser.reason.is_not(None))
         .group_by(PreviewUser.reason).order_by(func.count().desc()))}
     return PreviewSummary(job.state, job.started_at, job.finished_at, job.total, job.done, job.error,
-                          int(entries), int(with_entries), left_out)
+                          int(entries), int(with_entries), left_out, int(deadlines))
 
 
 def left_out(session: Session, account_id: str, *, offset: int = 0, limit: int = 50) -> tuple[list[PreviewLine], int]:

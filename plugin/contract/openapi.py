@@ -155,7 +155,7 @@ def document(version: str) -> dict[str, Any]:
         version=version,
         openapi_version="3.0.3",
         plugins=[marshmallow],
-        info={"description": "How the LMS tells the plugin about users, events and enrollments, and asks "
+        info={"description": "How the LMS tells the plugin about users, events, enrollments and deadlines, and asks "
                              "for a user's calendar-feed address and where a user stands."},
     )
     assert marshmallow.converter is not None  # set by APISpec

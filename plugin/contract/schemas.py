@@ -214,6 +214,34 @@ class EnrollmentDeleted(_Versioned):
     user_id = _id()
 
 
+class DeadlineUpserted(_Versioned):
+    id = _id()
+    title = _string(min_length=1, max_length=512)
+    description = _string(max_length=None, optional=True, metadata={"description": (
+        "HTML, as for events: sanitized with the same allow-list before it reaches Outlook.")})
+    url = _url()
+    due = Instant(required=True, metadata={"description": "The deadline's own due instant."})
+    timezone = _zone()
+
+
+class DeadlineDeleted(_Versioned):
+    id = _id()
+
+
+class LearnerDeadlineUpserted(_Versioned):
+    deadline_id = _id()
+    user_id = _id()
+    due = Instant(required=True, allow_none=True, metadata={"description": (
+        "This user's own due instant (an extension or an override), or null for the deadline's own.")})
+    done = StrictBoolean(required=True, metadata={"description": (
+        "True when handed in, completed or no longer required.")})
+
+
+class LearnerDeadlineDeleted(_Versioned):
+    deadline_id = _id()
+    user_id = _id()
+
+
 TOPICS: dict[str, type[Schema]] = {
     "user.upserted": UserUpserted,
     "user.deleted": UserDeleted,
@@ -221,6 +249,10 @@ TOPICS: dict[str, type[Schema]] = {
     "event.deleted": EventDeleted,
     "enrollment.upserted": EnrollmentUpserted,
     "enrollment.deleted": EnrollmentDeleted,
+    "deadline.upserted": DeadlineUpserted,
+    "deadline.deleted": DeadlineDeleted,
+    "learner_deadline.upserted": LearnerDeadlineUpserted,
+    "learner_deadline.deleted": LearnerDeadlineDeleted,
 }
 
 

@@ -1,5 +1,5 @@
 """The page's actions: Connect, Connect integration, Save (reminder, entries' language), Disconnect, Retry,
-Resynchronise, Apply (calendar feeds), Save (entries moved in Outlook).
+Resynchronise, Apply (calendar feeds), Save (entries moved in Outlook), Save (deadlines).
 
 Every action is a POST that needs a launched manager (``outlook_calendar:manage`` in ``plugin.json``:
 others get 403) and the session's CSRF token (400 otherwise); the account is the session's, never a
@@ -20,7 +20,7 @@ from werkzeug.wrappers import Response
 
 from bridge import i18n
 from bridge.accounts import connection, consent, schedule
-from bridge.codes import AuditAction, ConnectionState, FeedMode, MovedChoice
+from bridge.codes import AuditAction, ConnectionState, FeedMode, MovedChoice, WhenDone
 from bridge.graph import errors
 from bridge.lms import settings
 from bridge.models import LmsUser, utcnow
@@ -39,6 +39,7 @@ MAX_REMINDER = 40320  # four weeks, the most Outlook allows
 _MINUTES = re.compile(r"[0-9]{1,6}")
 FEED_MODES = frozenset(FeedMode)
 MOVED_CHOICES = frozenset(MovedChoice)
+WHEN_DONE = frozenset(WhenDone)
 
 bp = protect(Blueprint("outlook_actions", __name__, url_prefix="/integrations/outlook"))
 
@@ -207,3 +208,26 @@ def outlook_changes() -> ResponseReturnValue:
     with services().database.session() as db:
         settings.set_moved_choice(db, g.viewer.account, chosen)
     return _done(str(words.OUTLOOK_CHOICES[chosen].saved), Section.SETTINGS)
+
+
+@bp.post("/deadlines")
+def deadlines() -> ResponseReturnValue:
+    """Save the deadline setting: offered (a checkbox), the reminder (minutes before the due time, 0 to four
+    weeks; empty or "none": no reminder) and what becomes of a done one's entry."""
+    raw = request.form.get("deadline_reminder", "").strip()
+    when_done = request.form.get("when_done", "")
+    minutes = None if raw.lower() in ("", "none") else int(raw) if _MINUTES.fullmatch(raw) else -1
+    if minutes is not None and not 0 <= minutes <= MAX_REMINDER:
+        return page.render(g.viewer, Section.SETTINGS, 400,
+                           _("Deadlines: enter the reminder as a whole number of minutes from 0 to %(most)d (four "
+                             "weeks), or leave it empty for no reminder. Nothing was saved.", most=MAX_REMINDER),
+                           deadline_reminder=raw[:20])
+    if when_done not in WHEN_DONE:
+        return page.render(g.viewer, Section.SETTINGS, 400,
+                           _("Deadlines: choose what happens when a learner is done. Nothing was saved."))
+    offered = request.form.get("offered") == "on"
+    with services().database.session() as db:
+        settings.set_deadlines(db, g.viewer.account, offered=offered, reminder_minutes=minutes, when_done=when_done)
+    return _done(_("Deadlines saved. Existing entries follow shortly.") if offered else
+                 _("Deadlines are no longer offered: their future entries are being removed from Outlook."),
+                 Section.SETTINGS)

@@ -45,6 +45,7 @@ SETTING_CARDS: tuple[tuple[str, tuple[ConnectionState, ...]], ...] = (
     ("language", SETTINGS_STATES),
     ("feeds", EVERY_STATE),
     ("outlook_changes", EVERY_STATE),
+    ("deadlines", EVERY_STATE),
 )
 
 

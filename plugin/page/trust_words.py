@@ -88,6 +88,15 @@ HOLD_CAUSES: dict[str, Callable[[int, str], str]] = {
     "enrollments_ended": lambda things, entries: ngettext(
         "%(entries)s of %(count)s enrollment ended or moved", "%(entries)s of %(count)s enrollments ended or moved",
         things, entries=entries, count=number(things)),
+    "deadlines_deleted": lambda things, entries: ngettext(
+        "%(entries)s of %(count)s deleted deadline", "%(entries)s of %(count)s deleted deadlines", things,
+        entries=entries, count=number(things)),
+    "deadlines_ended": lambda things, entries: ngettext(
+        "%(entries)s of %(count)s deadline no longer applying", "%(entries)s of %(count)s deadlines no longer applying",
+        things, entries=entries, count=number(things)),
+    "deadlines_done": lambda things, entries: ngettext(
+        "%(entries)s of %(count)s deadline done", "%(entries)s of %(count)s deadlines done",
+        things, entries=entries, count=number(things)),
 }
 
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 from bridge.codes import FeedMode
 from bridge.feeds import ical
 from bridge.feeds import store as feed_store
-from bridge.lms.views import Event, Session
+from bridge.lms import rules
+from bridge.lms.views import Deadline, Event, LearnerDeadline, Session
 from tests.feed_support import ZONES, around_transitions, parse
 
 STAMP = datetime(2026, 1, 5, 12, 0, tzinfo=UTC)
@@ -54,6 +55,18 @@ def test_repeated_hour_is_written_in_utc_not_as_an_ambiguous_wall_time() -> None
     fall_back = [i for i in repeated if i.month == 11][2]  # 30 min before clocks go back: 01:30 EDT
     body = ical.calendar([item_at("America/New_York", fall_back)], "x")
     assert f"DTSTART:{fall_back:%Y%m%dT%H%M%S}Z".encode() in body
+
+
+def test_a_deadline_is_an_instant_that_does_not_block_the_calendar() -> None:
+    due = datetime(2027, 3, 1, 22, 59, tzinfo=UTC)
+    wanted = rules.deadline_entry(LearnerDeadline(Deadline("a1", "Essay", "Europe/Berlin", due, url="https://x.example/a")))
+    item = ical.item(wanted.event, wanted.session, 1440, uid="d1@x", sequence=0, changed_at=STAMP)
+    body = ical.calendar([item], "x")
+    [event] = parse(body)[1].values()
+    assert (event.summary, event.start, event.end, event.alarm_minutes) == ("Due: Essay", due, due, 1440)
+    assert b"TRANSP:TRANSPARENT" in body and event.url == "https://x.example/a"
+    session_body = ical.calendar([item_at("Europe/Berlin", due)], "x")
+    assert b"TRANSP:OPAQUE" in session_body
 
 
 def test_event_says_what_the_outlook_entry_says() -> None:

@@ -53,6 +53,12 @@ def populate(stack: Stack) -> None:
     with stack.database.session() as session:
         waiting = [uid for uid, _, _, state, _, _ in PEOPLE if state in ("retrying", "pending")]
         session.execute(delete(DirtyKey).where(DirtyKey.user_id.not_in(waiting)))
+        later = now + timedelta(days=3)  # Ada: a session's entry and two deadlines' ("of which 2 deadlines")
+        store.upsert_entries(session, [{
+            "account_id": ACCOUNT, "user_id": "u-ada", "event_id": event, "session_id": sid, "tenant_id": "t",
+            "mailbox_id": "u-ada", "graph_event_id": f"g-{event}", "transaction_id": "x", "tag": f"tag-{event}",
+            "state": "active", "payload_hash": "h", "material_hash": "m", "starts_at": later, "ends_at": later,
+            "updated_at": now} for event, sid in (("e-safety", "s-1"), ("a-essay", ""), ("q-quiz", ""))])
         for uid, _, _, state, reason, error in PEOPLE:
             if error:
                 session.execute(update(DirtyKey).where(DirtyKey.user_id == uid).values(

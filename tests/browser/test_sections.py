@@ -203,9 +203,11 @@ def test_each_radio_button_is_beside_its_label_and_the_whole_label_clicks_it(acc
     try:
         frame = open_view(context.new_page(), account, pages.VIEWS[8], "ru")  # the settings, in Russian
         rows = frame.evaluate(CHOICES)
-        assert len(rows) == 5 and all(r["beside"] and r["centred"] for r in rows), rows
-        for row in rows:  # a click at the label's far end, away from its words, chooses it
+        assert len(rows) == 8 and all(r["beside"] and r["centred"] for r in rows), rows  # deadlines: a box, two radios
+        for row in rows:  # a click at the label's far end, away from its words, chooses it (a box: turns it over)
+            control = frame.locator(f"#{row['id']}")
+            before, box = control.is_checked(), control.get_attribute("type") == "checkbox"
             frame.locator(f"label[for={row['id']}]").click(position={"x": row["width"] - 3, "y": row["height"] / 2})
-            assert frame.locator(f"#{row['id']}").is_checked(), row
+            assert control.is_checked() == (not before if box else True), row
     finally:
         context.close()

@@ -35,6 +35,8 @@ class Backend(Protocol):
 
     def subjects(self, upn: str) -> list[str]: ...
 
+    def shown_as(self, upn: str) -> list[str]: ...
+
     def delete_in_outlook(self, upn: str, event_id: str) -> None: ...
 
     def rename(self, upn: str, new_upn: str) -> None: ...
@@ -72,6 +74,9 @@ class EmulatorBackend:
 
     def subjects(self, upn: str) -> list[str]:
         return sorted(e["subject"] for e in self.world.emulator.admin.events(self.tenant_id, upn))
+
+    def shown_as(self, upn: str) -> list[str]:
+        return sorted(e["showAs"] for e in self.world.emulator.admin.events(self.tenant_id, upn))
 
     def delete_in_outlook(self, upn: str, event_id: str) -> None:
         self.world.emulator.admin.delete_event(self.tenant_id, upn, event_id)
@@ -129,6 +134,9 @@ class MemoryBackend:
 
     def subjects(self, upn: str) -> list[str]:
         return sorted(str(e["subject"]) for e in self.tenant.events(upn))
+
+    def shown_as(self, upn: str) -> list[str]:
+        return sorted(str(e["payload"].get("showAs", "busy")) for e in self.tenant.events(upn))
 
     def delete_in_outlook(self, upn: str, event_id: str) -> None:
         self.tenant.delete_event(upn, event_id)
@@ -199,6 +207,20 @@ class TestCalendarContract:
         assert backend.graph.calendar.apply(backend.tenant_id, [Write.delete(ann, made)]) == [made]
         assert backend.subjects(ann) == []
         assert backend.graph.calendar.apply(backend.tenant_id, [Write.delete(ann, made)]) == [made]  # gone = done
+
+    def test_a_deadline_is_free_and_stays_free_and_showas_is_checked(self, backend: Backend) -> None:
+        ann = backend.user("ann")
+        due = {"dateTime": "2031-03-04T23:59:00", "timeZone": "Europe/Berlin"}
+        free = {**payload("Due: Essay", "t1"), "start": due, "end": due, "showAs": "free"}  # an instant
+        [made] = backend.graph.calendar.apply(backend.tenant_id, [Write.create(ann, free, fresh())])
+        assert isinstance(made, str) and backend.shown_as(ann) == ["free"]
+        assert backend.graph.calendar.apply(backend.tenant_id, [Write.update(ann, made, {"subject": "Due: E2"})]) == [
+            made]
+        assert backend.shown_as(ann) == ["free"]  # an update that does not name it keeps it
+        [refused] = backend.graph.calendar.apply(backend.tenant_id, [
+            Write.create(ann, {**free, "showAs": "available"}, fresh())])  # not a freeBusyStatus member
+        assert isinstance(refused, errors.GraphError) and refused.status == 400
+        assert backend.subjects(ann) == ["Due: E2"]
 
     def test_a_transaction_id_makes_one_entry(self, backend: Backend) -> None:
         ann, transaction = backend.user("ann"), fresh()

@@ -47,8 +47,9 @@ def busy(client: FlaskClient, database: Database, settings: Settings,
         client.application.extensions["outlook_sync"], settings=rotating)
     with database.session() as session:
         assert preview_store.start(session, ACCOUNT, "u-owner", now)
-        preview_store.add_lines(session, ACCOUNT, [("u-ada", 2, None, None), ("u-gina", 0, "personal_email", None),
-                                                   ("u-owner", 0, "no_session_chosen", None)])
+        preview_store.add_lines(session, ACCOUNT, [("u-ada", 2, None, None, 1),
+                                                   ("u-gina", 0, "personal_email", None, 0),
+                                                   ("u-owner", 0, "no_session_chosen", None, 0)])
         preview_store.finish(session, ACCOUNT, now)
         session.execute(update(DirtyKey).where(DirtyKey.user_id == "u-ada").values(
             attempts=2, last_error="429 TooManyRequests", due_at=now - timedelta(seconds=42)))
@@ -84,7 +85,7 @@ def test_the_panels_and_the_feeds_card_speak_russian(client: FlaskClient, launch
     page = russian_page(client, launch)
     preview = panel(page, '<section class="card" id="preview"')
     for words in ("Предпросмотр: что делает синхронизация", "Обновить предпросмотр",
-                  "ни в один почтовый ящик ничего не записано", "2 записи будут созданы",
+                  "ни в один почтовый ящик ничего не записано", "2 записи будут созданы", "из них 1 срок",
                   "1 пользователь получит записи", "2 пользователя останутся без записей",
                   "Личный адрес почты (не синхронизируется)", "Пользователи без записей (2)",
                   "Выгрузить предпросмотр в CSV"):
@@ -109,12 +110,17 @@ def test_the_panels_and_the_feeds_card_speak_russian(client: FlaskClient, launch
                   "за 30 минут до начала", "пользователь u-ada снова поставлен в очередь",
                   "Подтвердил(а) массовое удаление", "удалено из Outlook записей: 120, пользователей: 61"):
         assert words in activity, words
+    deadlines = panel(page, '<section class="card" aria-labelledby="deadlines-title"')
+    for words in ("Сроки", "Передавать сроки в Outlook", "Напоминание (за сколько минут до срока)",
+                  "1440 — это сутки", "Когда учащийся выполнил задание", "Удалить из календаря",
+                  "Оставить до наступления срока", "Сохранить"):
+        assert words in deadlines, words
     feeds = panel(page, '<section class="card" aria-labelledby="feeds-title"')
     for words in ("Календарные подписки", "Те, до кого не дотянуться через Outlook", "СДО выдаёт каждому",
                   "Кому предлагать календарные подписки", "Тем, до кого не дотянуться через Outlook",
                   "Всем, в дополнение к Outlook", "Никому (подписки выключены)", "Применить"):
         assert words in feeds, words
-    for text in (preview, health, activity, feeds):
+    for text in (preview, health, activity, feeds, deadlines):
         rest = re.sub(r"\S+@\S+|Ada Lovelace|Gina Gmail|Olivia Owner", " ", text)  # the users' own names
         assert set(_LATIN_RUN.findall(rest)) <= LATIN_ALLOWED, text
     for english in ("Preview: what", "entries to make", "Users waiting", "median", "days left", "Credentials",

@@ -26,6 +26,7 @@ ACTIONS = [
     ("users/u-ada/retry", {}),
     ("resync", {}),
     ("removals/confirm", {}),
+    ("deadlines", {"offered": "on", "deadline_reminder": "60", "when_done": "keep"}),
     ("outlook-changes", {"moved": "leave"}),
 ]
 
@@ -110,7 +111,7 @@ def test_managers_see_every_control(client: FlaskClient, launch: Launch, ready: 
     html = every_section(client)
     actions = set(re.findall(r'<form method="post" action="/integrations/outlook/([^"]+)"', html))
     assert actions == {"reminder", "language", "feeds", "resync", "users/u-ada/retry", "preview",
-                       "outlook-changes"}  # Retry: helps
+                       "outlook-changes", "deadlines"}  # Retry: helps
     assert 'href="/integrations/outlook/disconnect"' in html
     assert "Reminder (minutes before start)" in html and ">Save</button>" in html
     assert shown("ada@contoso.example") in html

@@ -176,8 +176,9 @@ def test_open_sections(manages: bool, state: str, expected: tuple[Section, ...])
 
 
 def test_setting_cards_and_the_preview_follow_the_state() -> None:
-    assert sections.setting_cards(ConnectionState.CONNECTED) == ("reminder", "language", "feeds", "outlook_changes")
-    assert sections.setting_cards(ConnectionState.DISCONNECTED) == ("feeds", "outlook_changes")
+    assert sections.setting_cards(ConnectionState.CONNECTED) == ("reminder", "language", "feeds", "outlook_changes",
+                                                                 "deadlines")
+    assert sections.setting_cards(ConnectionState.DISCONNECTED) == ("feeds", "outlook_changes", "deadlines")
     assert sections.preview_section(ConnectionState.CONSENT_RECEIVED) is Section.OVERVIEW
     assert sections.preview_section(ConnectionState.CONNECTED) is Section.USERS
     assert [s.endpoint for s in Section] == ["outlook_page.index", "outlook_page.users", "outlook_page.settings",

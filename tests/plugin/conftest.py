@@ -81,6 +81,13 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "event.deleted": {"id": "e1", "version": 2},
     "enrollment.upserted": {"event_id": "e1", "user_id": "u1", "session_id": "s1", "version": 1},
     "enrollment.deleted": {"event_id": "e1", "user_id": "u1", "version": 2},
+    "deadline.upserted": {"id": "a1", "title": "Essay", "description": "<p>Two pages</p>",
+                          "url": "https://lms.example.com/mod/assign/view.php?id=7", "due": "2030-04-01T23:59:00+02:00",
+                          "timezone": "Europe/Berlin", "version": 1},
+    "deadline.deleted": {"id": "a1", "version": 2},
+    "learner_deadline.upserted": {"deadline_id": "a1", "user_id": "u1", "due": "2030-04-03T23:59:00+02:00",
+                                  "done": False, "version": 1},
+    "learner_deadline.deleted": {"deadline_id": "a1", "user_id": "u1", "version": 2},
 }
 
 

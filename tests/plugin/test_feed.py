@@ -384,3 +384,27 @@ def test_feed_tokens_are_blanked_in_request_logs(app: Any, caplog: pytest.LogCap
     with caplog.at_level(logging.INFO, logger="werkzeug"):
         logger.info('127.0.0.1 - - "GET /feeds/%s.ics HTTP/1.1" 200 -', token)
     assert token not in caplog.text and "/feeds/[redacted].ics" in caplog.text
+
+
+def test_a_deadline_is_a_transparent_instant_at_the_learners_own_due_time(
+    lms: Callable[..., None], address: Callable[..., Any], client: FlaskClient
+) -> None:
+    user(lms, "ada", "ada@gmail.com")
+    due = NOW + timedelta(days=3)
+    lms("deadline.upserted", id="a1", title="Essay", url="https://lms.example/a1", due=due.isoformat(),
+        timezone="Europe/Berlin", version=1)
+    lms("learner_deadline.upserted", deadline_id="a1", user_id="ada", due=None, done=False, version=1)
+    url = address("ada")["url"]
+    body = client.get(path_of(url)).data
+    [before] = fetch(client, url).values()
+    assert (before.summary, before.start, before.end, before.alarm_minutes) == ("Due: Essay", due, due, 24 * 60)
+    assert b"TRANSP:TRANSPARENT" in body and b"TRANSP:OPAQUE" not in body
+
+    lms("learner_deadline.upserted", deadline_id="a1", user_id="ada", due=(due + timedelta(days=2)).isoformat(),
+        done=False, version=2)  # an extension
+    [after] = fetch(client, url).values()
+    assert (after.uid, after.sequence, after.start) == (before.uid, before.sequence + 1, due + timedelta(days=2))
+
+    lms("learner_deadline.upserted", deadline_id="a1", user_id="ada", due=None, done=True, version=3)  # handed in
+    [done] = fetch(client, url).values()
+    assert (done.uid, done.status) == (before.uid, "CANCELLED")

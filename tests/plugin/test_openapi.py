@@ -66,3 +66,12 @@ def test_the_committed_document_is_the_generated_one() -> None:
 def test_the_contract_says_descriptions_are_html_and_sanitized(spec: dict[str, Any]) -> None:
     text = spec["components"]["schemas"]["EventUpserted"]["properties"]["description"]["description"]
     assert text.startswith("HTML") and "allow-list" in text
+
+
+def test_the_deadline_topics_are_described(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    assert schemas["DeadlineUpserted"]["required"] == ["due", "id", "timezone", "title", "version"]
+    learner = schemas["LearnerDeadlineUpserted"]["properties"]
+    assert learner["due"]["nullable"] is True and learner["due"]["format"] == "date-time"
+    assert learner["done"]["type"] == "boolean"
+    assert set(schemas["LearnerDeadlineDeleted"]["required"]) == {"deadline_id", "user_id", "version"}

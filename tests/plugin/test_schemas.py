@@ -25,12 +25,20 @@ def errors(obj: Any) -> dict[str, list[str]]:
 @pytest.mark.parametrize(
     "topic",
     ["user.upserted", "user.deleted", "event.upserted", "event.deleted", "enrollment.upserted",
-     "enrollment.deleted"],
+     "enrollment.deleted", "deadline.upserted", "deadline.deleted", "learner_deadline.upserted",
+     "learner_deadline.deleted"],
 )
 def test_each_topic_loads(sample: Sample, topic: str) -> None:
     loaded = load_delivery(envelope(topic, sample(topic)))
     assert loaded["topic"] == topic
     assert loaded["data"]["version"] == sample(topic)["version"]
+
+
+def test_a_learners_own_due_time_may_be_null_for_the_deadlines_own(sample: Sample) -> None:
+    data = load_delivery(envelope("learner_deadline.upserted", sample("learner_deadline.upserted", due=None)))["data"]
+    assert data["due"] is None and data["done"] is False
+    own = load_delivery(envelope("learner_deadline.upserted", sample("learner_deadline.upserted")))["data"]
+    assert own["due"] == datetime(2030, 4, 3, 21, 59, tzinfo=UTC)
 
 
 def test_event_times_load_as_aware_instants_and_absent_optionals_as_none(sample: Sample) -> None:
@@ -92,6 +100,17 @@ def _session(index: int, **changes: Any) -> Callable[[dict[str, Any]], None]:
         ("event.upserted", {"organizer_id": None}, "data.organizer_id"),
         ("enrollment.upserted", {"session_id": ""}, "data.session_id"),
         ("enrollment.deleted", {"user_id": None}, "data.user_id"),
+        ("deadline.upserted", {"due": "2030-04-01T23:59:00"}, "data.due"),
+        ("deadline.upserted", {"due": None}, "data.due"),
+        ("deadline.upserted", {"timezone": None}, "data.timezone"),
+        ("deadline.upserted", {"url": "javascript:alert(1)"}, "data.url"),
+        ("deadline.upserted", {"title": ""}, "data.title"),
+        ("deadline.deleted", {"id": "x" * 129}, "data.id"),
+        ("learner_deadline.upserted", {"done": None}, "data.done"),
+        ("learner_deadline.upserted", {"done": "yes"}, "data.done"),
+        ("learner_deadline.upserted", {"due": "tomorrow"}, "data.due"),
+        ("learner_deadline.upserted", {"deadline_id": ""}, "data.deadline_id"),
+        ("learner_deadline.deleted", {"user_id": None}, "data.user_id"),
     ],
 )
 def test_invalid_field_is_named(sample: Sample, topic: str, changes: dict[str, Any], path: str) -> None:

@@ -53,6 +53,8 @@ class Lms:
     users: dict[str, dict[str, Any]] = field(default_factory=dict)
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     enrollments: dict[tuple[str, str], str | None] = field(default_factory=dict)  # (event, user) → session
+    deadlines: dict[str, dict[str, Any]] = field(default_factory=dict)
+    learner_deadlines: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)  # (deadline, user)
 
     def _envelope(self, topic: str, data: dict[str, Any]) -> Envelope:
         version = next(iter(self.versions))
@@ -122,6 +124,48 @@ class Lms:
         self.enrollments.pop((eid, uid), None)
         return self._envelope("enrollment.deleted", {"event_id": eid, "user_id": uid})
 
+    # -- deadlines ---------------------------------------------------------------------------
+    def upsert_deadline(self, did: str, *, title: str, due: datetime, zone: str = "Europe/Berlin") -> Envelope:
+        data = {"id": did, "title": title, "description": f"Hand in {title}.",
+                "url": f"https://lms.example/assign/{did}", "due": due.astimezone(ZoneInfo(zone)), "timezone": zone}
+        self.deadlines[did] = data
+        return self._envelope("deadline.upserted", data)
+
+    def change_deadline(self, did: str, **fields: Any) -> Envelope:
+        data = {**self.deadlines[did], **fields}
+        self.deadlines[did] = data
+        return self._envelope("deadline.upserted", data)
+
+    def delete_deadline(self, did: str) -> Envelope:
+        self.deadlines.pop(did, None)
+        return self._envelope("deadline.deleted", {"id": did})
+
+    def assign_deadline(self, did: str, uid: str, *, due: datetime | None = None, done: bool = False) -> Envelope:
+        """The deadline applies to ``uid``: their own ``due`` (an extension, an override; None: the
+        deadline's), ``done`` when handed in."""
+        self.learner_deadlines[(did, uid)] = {"due": due, "done": done}
+        return self._envelope("learner_deadline.upserted", {"deadline_id": did, "user_id": uid, "due": due,
+                                                            "done": done})
+
+    def release_deadline(self, did: str, uid: str) -> Envelope:
+        self.learner_deadlines.pop((did, uid), None)
+        return self._envelope("learner_deadline.deleted", {"deadline_id": did, "user_id": uid})
+
+
+def _deadline_entries(lms: Lms, uid: str, now: datetime) -> Counter[Entry]:
+    """docs/BEHAVIOUR.md, deadlines (the account's defaults: offered, a done one removed): each deadline
+    that applies to the user, at their own due time (else the deadline's), not done, not yet due:
+    one instant-long entry "Due: <title>"."""
+    entries: Counter[Entry] = Counter()
+    for (did, member), mine in lms.learner_deadlines.items():
+        deadline = lms.deadlines.get(did)
+        if member != uid or deadline is None or mine["done"]:
+            continue
+        due = mine["due"] or deadline["due"]
+        if due > now:
+            entries[(f"Due: {deadline['title']}", _utc(due), _utc(due))] = 1
+    return entries
+
 
 def oracle(lms: Lms, verified_domains: Collection[str], now: datetime) -> dict[str, Counter[Entry]]:
     """What each corporate address's calendar must hold, from docs/BEHAVIOUR.md read independently.
@@ -131,7 +175,7 @@ def oracle(lms: Lms, verified_domains: Collection[str], now: datetime) -> dict[s
     chosen or assigned (enrolled without a choice: nothing). §2.5/2.6: cancelled or deleted events,
     deleted sessions and unassignments give nothing; only sessions not yet ended count.
     §2.7: the subject is the event's title, with the session's label when the event has several
-    ("Session n" when the session has no title of its own).
+    ("Session n" when the session has no title of its own). §2.13: deadlines (see :func:`_deadline_entries`).
     """
     corporate = {d.lower() for d in verified_domains} - CONSUMER
     wanted: dict[str, Counter[Entry]] = {}
@@ -158,6 +202,7 @@ def oracle(lms: Lms, verified_domains: Collection[str], now: datetime) -> dict[s
             if len(event["sessions"]) > 1:
                 subject += " — " + (session["title"] or f"Session {position + 1}")
             entries[(subject, _utc(session["start"]), _utc(session["end"]))] += 1
+        entries += _deadline_entries(lms, uid, now)
         wanted[address] = wanted.get(address, Counter()) | entries  # one mailbox, one entry per session
     return wanted
 
@@ -245,12 +290,20 @@ def make_mailboxes(admin: EmulatorAdmin, tenant_id: str, uids: Iterable[str], do
                                     "mailbox": "exchange_online"} for uid in uids])
 
 
+DEADLINE_CHANGES = ["extend", "extend", "hand_in", "due", "release"]
+
+
 def random_changes(lms: Lms, rng: random.Random, count: int, learners: list[str]) -> list[Envelope]:
-    """``count`` LMS changes: moves, new times, renames, unassignments, (de)activations, cancellations."""
+    """``count`` LMS changes: moves, new times, renames, unassignments, (de)activations, cancellations;
+    and when the LMS has deadlines, extensions (granted or removed), hand-ins, new due times and
+    deadlines that stop applying to a learner."""
     out: list[Envelope] = []
+    kinds = ["move", "move", "move", "time", "time", "rename", "rename", "unassign", "active", "cancel"]
     for _ in range(count):
-        kind = rng.choice(["move", "move", "move", "time", "time", "rename", "rename", "unassign", "active",
-                           "cancel"])
+        kind = rng.choice(kinds + (DEADLINE_CHANGES if lms.deadlines else []))
+        if kind in DEADLINE_CHANGES:
+            out.append(_deadline_change(lms, rng, kind, learners))
+            continue
         eid = rng.choice(sorted(lms.events))
         sids = [s["id"] for s in lms.events[eid]["sessions"]]
         uid = rng.choice(learners)
@@ -267,3 +320,16 @@ def random_changes(lms: Lms, rng: random.Random, count: int, learners: list[str]
         else:
             out.append(lms.change_event(eid, cancelled=rng.random() < 0.3))
     return out
+
+
+def _deadline_change(lms: Lms, rng: random.Random, kind: str, learners: list[str]) -> Envelope:
+    did, uid = rng.choice(sorted(lms.deadlines)), rng.choice(learners)
+    base = lms.deadlines[did]["due"]
+    if kind == "extend":  # an extension granted, moved or removed (back to the deadline's own)
+        return lms.assign_deadline(did, uid, due=rng.choice([None, base + timedelta(hours=rng.choice([24, 48]))]))
+    if kind == "hand_in":
+        return lms.assign_deadline(did, uid, due=lms.learner_deadlines.get((did, uid), {}).get("due"),
+                                   done=rng.random() < 0.7)
+    if kind == "due":
+        return lms.change_deadline(did, due=base + timedelta(minutes=rng.choice([-60, 30, 90])))
+    return lms.release_deadline(did, uid)

@@ -38,7 +38,7 @@ ZONES = ["Europe/Berlin", "America/New_York", "Asia/Kolkata", "Europe/Berlin", "
 
 
 def initial_load(lms: Lms, base: datetime) -> list[Envelope]:
-    """100 users (five with a personal address, one inactive), six events, ~150 enrollments."""
+    """100 users (five with a personal address, one inactive), six events, ~150 enrollments, a deadline for 25."""
     out = [lms.upsert_user(uid, role="instructor") for uid in ORGANIZERS]
     for n, uid in enumerate(LEARNERS):
         email = f"{uid}.home@gmail.com" if 90 <= n < 95 else None
@@ -57,11 +57,13 @@ def initial_load(lms: Lms, base: datetime) -> list[Envelope]:
         if n % 3 == 0:
             other = lms.events[f"e{(n + 3) % 6}"]
             out.append(lms.enroll(other["id"], uid, other["sessions"][-1]["id"]))
+    out.append(lms.upsert_deadline("a1", title="Essay", due=soon(72, base)))
+    out += [lms.assign_deadline("a1", uid) for uid in LEARNERS[::4]]
     return out
 
 
 def change_rounds(lms: Lms, base: datetime) -> list[Callable[[], list[Envelope]]]:
-    """Six rounds of LMS changes, applied while the worker runs under faults."""
+    """Seven rounds of LMS changes (the last one of deadlines), applied while the worker runs under faults."""
     def moves() -> list[Envelope]:  # learners choose another session of the same event
         out = []
         for n in range(1, 16):
@@ -105,7 +107,13 @@ def change_rounds(lms: Lms, base: datetime) -> list[Callable[[], list[Envelope]]
         return [lms.change_event("e5", cancelled=False), lms.upsert_user(LEARNERS[27]),
                 lms.move_session("e0", "e0s1", timedelta(minutes=30))]
 
-    return [moves, new_times, cancellations, unassignments, people, second_thoughts]
+    def deadlines() -> list[Envelope]:  # extensions, hand-ins, a deadline no longer applying, a new due time
+        out = [lms.assign_deadline("a1", LEARNERS[n], due=soon(120, base)) for n in (0, 4, 8)]
+        out += [lms.assign_deadline("a1", LEARNERS[n], done=True) for n in (12, 16)]
+        out += [lms.release_deadline("a1", LEARNERS[20]), lms.change_deadline("a1", due=soon(80, base))]
+        return out
+
+    return [moves, new_times, cancellations, unassignments, people, second_thoughts, deadlines]
 
 
 def test_exactly_the_desired_entries_under_graph_faults(emulator: EmulatorHandle, database: Database,
@@ -138,7 +146,7 @@ def test_exactly_the_desired_entries_under_graph_faults(emulator: EmulatorHandle
     injected = counters["faults"]
     assert sum(injected.values()) > 0, counters
 
-    figures.update(users=len(ORGANIZERS) + len(LEARNERS), change_rounds=6, entries=total(actual),
+    figures.update(users=len(ORGANIZERS) + len(LEARNERS), change_rounds=7, entries=total(actual),
                    graph_requests=counters["requests"], faults_injected=injected,
                    creates=counters["creates"], updates=counters["updates"], deletes=counters["deletes"],
                    duplicate_creates_avoided=counters["duplicate_creates_avoided"],

@@ -68,6 +68,8 @@ def load(lms: Lms, base: datetime) -> list[Envelope]:
                                     sessions=sessions))
     for n, uid in enumerate(LEARNERS):
         out.append(lms.enroll(f"e{n % 3}", uid, f"e{n % 3}s{n % 4 % 3}" if n % 7 else None))
+    out.append(lms.upsert_deadline("a1", title="Essay", due=soon(60, base)))  # the changes then include deadlines'
+    out += [lms.assign_deadline("a1", uid) for uid in LEARNERS[::3]]
     return out
 
 

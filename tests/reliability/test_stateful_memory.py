@@ -1,7 +1,8 @@
 """A hypothesis state machine over the in-memory tenant, with Graph faults injected while it syncs:
 answers lost after the writes were applied, connection resets, 429 with Retry-After and 503.
 
-Rules change the LMS (users, events, sessions, enrollments; delivered through the real ingest), set
+Rules change the LMS (users, events, sessions, enrollments, deadlines with each learner's extension and
+"done"; delivered through the real ingest), set
 the faults Graph shows, and run the real worker over the in-memory tenant (retries made due at
 once: the clock jumps). At a check and at the end of every example, faults stop, the worker catches
 up, and every mailbox must equal the oracle (``tests/reliability/lms.py``) applied to the LMS's final
@@ -29,10 +30,12 @@ USERS = ["ana", "ben", "cleo", "dan", "eve", "finn"]
 EVENTS = ["e1", "e2", "e3"]
 SESSIONS = ["s1", "s2", "s3"]
 ZONES = ["Europe/Berlin", "America/New_York", "Australia/Sydney"]
+DEADLINES = ["a1", "a2"]
 EXAMPLES, STEPS = 30, 30
 
 users = st.sampled_from(USERS)
 events = st.sampled_from(EVENTS)
+deadlines = st.sampled_from(DEADLINES)
 sessions = st.lists(st.tuples(st.sampled_from(SESSIONS), st.integers(2, 400), st.integers(1, 3)),
                     min_size=1, max_size=3, unique_by=lambda s: s[0])
 faults = st.builds(lambda lost, reset, throttle, unavailable, seed: Faults(
@@ -69,6 +72,9 @@ class MemoryMachine(RuleBasedStateMachine):
                 (sid, soon(24 * (n + 1) + 3 * i, self.base), soon(24 * (n + 1) + 3 * i + 2, self.base))
                 for i, sid in enumerate(SESSIONS[:2])]))
         start += [lms.enroll(EVENTS[n % 3], uid, SESSIONS[n % 2]) for n, uid in enumerate(USERS)]
+        start += [lms.upsert_deadline(did, title=f"Essay {did}", due=soon(30 + 24 * n, self.base))
+                  for n, did in enumerate(DEADLINES)]
+        start += [lms.assign_deadline(DEADLINES[n % 2], uid) for n, uid in enumerate(USERS)]
         self.world.deliver(*start)
         self.world.connect()
         self.faults = Faults(lost=0.2, reset=0.1, throttle=0.3, unavailable=0.2, retry_after=2.0, seed=run.examples)
@@ -108,6 +114,25 @@ class MemoryMachine(RuleBasedStateMachine):
     @rule(uid=users, eid=events)
     def unenroll(self, uid: str, eid: str) -> None:
         self.change(self.world.lms.unenroll(eid, uid))
+
+    @rule(did=deadlines, hours=st.integers(3, 300), title=st.sampled_from(["Essay", "Essay (revised)"]))
+    def upsert_deadline(self, did: str, hours: int, title: str) -> None:
+        self.change(self.world.lms.upsert_deadline(did, title=f"{title} {did}", due=soon(hours, self.base)))
+
+    @rule(did=deadlines)
+    def delete_deadline(self, did: str) -> None:
+        self.change(self.world.lms.delete_deadline(did))
+
+    @rule(uid=users, did=deadlines, extension=st.sampled_from([None, None, 24, 72]), done=st.sampled_from(
+        [False, False, True]))
+    def assign_deadline(self, uid: str, did: str, extension: int | None, done: bool) -> None:
+        """The deadline applies to ``uid``: its own due time, or an extension of some hours; done or not."""
+        self.change(self.world.lms.assign_deadline(did, uid, due=None if extension is None else soon(
+            200 + extension, self.base), done=done))
+
+    @rule(uid=users, did=deadlines)
+    def release_deadline(self, uid: str, did: str) -> None:
+        self.change(self.world.lms.release_deadline(did, uid))
 
     def change(self, envelope: dict[str, Any]) -> None:
         self.run.steps += 1
