@@ -7,7 +7,7 @@ One module per concern; every table is importable from here.
 """
 from __future__ import annotations
 
-from bridge.models.accounts import Account, Connection, ConsentRequest, UsedLaunch
+from bridge.models.accounts import AccessGrantChoice, Account, Connection, ConsentRequest, UsedLaunch
 from bridge.models.base import NAMING, Base, UTCDateTime, utcnow
 from bridge.models.feeds import FeedItem, FeedSetting, FeedToken
 from bridge.models.lms import Delivery, LmsEnrollment, LmsEvent, LmsSession, LmsUser
@@ -17,6 +17,7 @@ from bridge.models.trust import AuditRecord, CredentialCheck, LatencySample, Pre
 
 __all__ = [
     "NAMING",
+    "AccessGrantChoice",
     "Account",
     "AuditRecord",
     "Base",
