@@ -208,9 +208,3 @@ def test_the_way_is_kept_while_connected(client: FlaskClient, launch: Launch, da
                                                  "scope_group": GROUP})
     assert answer.status_code == 409 and rows() == before
     assert "Disconnect first" in html.unescape(answer.get_data(as_text=True))
-
-
-def test_the_block_quotes_the_group_for_powershell() -> None:
-    block = grant.powershell(SCOPED_ID, "O'Brien’s people")
-    assert "Get-DistributionGroup -Identity 'O''Brien’’s people'" in block
-    assert block.count("'O''Brien’’s people'") == 3
