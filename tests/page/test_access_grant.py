@@ -9,14 +9,14 @@ import html
 import secrets
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
 
-from bridge.accounts import connection
+from bridge.accounts import connection, consent, status
 from bridge.codes import AccessGrant, ConnectionState
 from bridge.config import Settings
 from bridge.db import Database
@@ -208,3 +208,48 @@ def test_the_way_is_kept_while_connected(client: FlaskClient, launch: Launch, da
                                                  "scope_group": GROUP})
     assert answer.status_code == 409 and rows() == before
     assert "Disconnect first" in html.unescape(answer.get_data(as_text=True))
+
+
+def test_two_accounts_one_scoped_one_whole_organisation_sync_side_by_side(
+        database: Database, settings: Settings, emulator: EmulatorHandle, contoso: dict[str, Any],
+        hooks: Callable[..., object]) -> None:
+    """One worker, two accounts: each tenant is reached through the registration its account chose, and
+    the scoped account's refusals touch nobody of the other."""
+    fabrikam = emulator.admin.create_tenant("Fabrikam", ["fabrikam.example"])
+    emulator.admin.create_user(fabrikam["id"], "ann@fabrikam.example", mail="ann@fabrikam.example",
+                               display_name="Ann", mailbox="exchange_online")
+    emulator.admin.create_user(fabrikam["id"], "bo@fabrikam.example", mail="bo@fabrikam.example",
+                               display_name="Bo", mailbox="exchange_online")
+    emulator.admin.grant_consent(fabrikam["id"], CLIENT_ID)
+    emulator.admin.grant_consent(contoso["id"], SCOPED_ID)
+    exchange_admin_runs_the_block(emulator, contoso)
+    hooks(ACCOUNT, lms_sample.deliveries(datetime.now(UTC)))
+    day = datetime.now(UTC).replace(hour=9, minute=0, second=0, microsecond=0) + timedelta(days=2)
+    hooks("fabrikam", [
+        ("user.upserted", {"id": f"u-{n}", "email": f"{n}@fabrikam.example", "name": n.title(), "active": True,
+                           "role": "learner", "timezone": "Europe/Berlin", "version": 1}) for n in ("ann", "bo")] + [
+        ("event.upserted", {"id": "e-f", "title": "Induction", "description": None, "organizer_id": "u-ann",
+                            "url": "https://lms.example.com/events/e-f", "location": None, "online_url": None,
+                            "timezone": "Europe/Berlin", "cancelled": False, "version": 1,
+                            "sessions": [{"id": "s-f", "title": None, "start": day.isoformat(),
+                                          "end": (day + timedelta(hours=1)).isoformat()}]}),
+        ("enrollment.upserted", {"event_id": "e-f", "user_id": "u-bo", "session_id": "s-f", "version": 1})])
+    graph = Graph.from_settings(settings)
+    for account, tenant_id, way in ((ACCOUNT, contoso["id"], AccessGrant.EXCHANGE_SCOPE),
+                                    ("fabrikam", fabrikam["id"], AccessGrant.ORGANISATION)):
+        with database.session() as session:
+            grant.choose(session, account, way, GROUP if way is AccessGrant.EXCHANGE_SCOPE else None)
+            connection.consent_received(session, account, tenant_id, datetime.now(UTC))
+        consent.connect(database, graph, account, "owner", datetime.now(UTC))
+    Worker(database, graph, concurrency=4).drain(timeout=60)
+    mine = {m["userPrincipalName"]: len(m["events"]) for m in emulator.admin.mailboxes(contoso["id"]).values()}
+    theirs = {m["userPrincipalName"]: len(m["events"]) for m in emulator.admin.mailboxes(fabrikam["id"]).values()}
+    assert (mine[f"olivia@{DOMAIN}"], mine[f"ada@{DOMAIN}"]) == (2, 0)
+    assert theirs == {"ann@fabrikam.example": 1, "bo@fabrikam.example": 1}
+    with database.session() as session:
+        rows, _ = status.users(session, "fabrikam", search=None, limit=10)
+        assert {(r.user_id, r.state, r.reason) for r in rows} == {("u-ann", "synced", None), ("u-bo", "synced", None)}
+        rows, _ = status.users(session, ACCOUNT, search=None, limit=10)
+        assert {r.user_id: r.reason for r in rows}["u-ada"] == "outside_exchange_scope"
+        assert connection.connection(session, ACCOUNT).state == connection.connection(session, "fabrikam").state \
+            == ConnectionState.CONNECTED
