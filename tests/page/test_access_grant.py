@@ -253,3 +253,13 @@ def test_two_accounts_one_scoped_one_whole_organisation_sync_side_by_side(
         assert {r.user_id: r.reason for r in rows}["u-ada"] == "outside_exchange_scope"
         assert connection.connection(session, ACCOUNT).state == connection.connection(session, "fabrikam").state \
             == ConnectionState.CONNECTED
+
+
+def test_the_choice_and_the_block_in_russian(client: FlaskClient, launch: Launch, settings: Settings) -> None:
+    launch("owner", locale="ru")
+    assert "Только люди LMS" in page(client) and "Вся организация" in page(client)
+    client.post(f"{PAGE}/connect", data={"csrf_token": csrf(client), "grant": "exchange_scope", "scope_group": GROUP})
+    shown = page(client)
+    assert "Только люди LMS: для администратора Exchange" in shown and "Две ловушки" in shown
+    assert "Разрешения складываются." in shown and "Считаются только прямые участники." in shown
+    assert f"Get-DistributionGroup -Identity '{GROUP}'" in shown  # the block itself stays PowerShell
