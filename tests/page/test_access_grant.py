@@ -147,6 +147,13 @@ def test_only_the_lms_people_connects_syncs_in_scope_and_names_the_others(
     overview = page(client)
     assert "Connected since" in overview and "tenant-wide Calendars.ReadWrite grant is still there" not in overview
 
+    # The fix the page names: Ada added to the group itself, then Retry writes her entry
+    emulator.admin.add_group_member(contoso["id"], contoso["group"]["id"], f"ada@{DOMAIN}")
+    assert client.post(f"{PAGE}/users/u-ada/retry", data={"csrf_token": csrf(client)}).status_code == 303
+    Worker(database, Graph.from_settings(settings), concurrency=4).drain(timeout=60)
+    assert len(emulator.admin.events(contoso["id"], f"ada@{DOMAIN}")) == 1
+    assert emulator.admin.events(contoso["id"], f"nina@{DOMAIN}") == []
+
 
 def test_the_broad_grant_beside_the_scope_is_told(
         client: FlaskClient, launch: Launch, database: Database, settings: Settings, emulator: EmulatorHandle,
