@@ -125,12 +125,17 @@ def test_only_the_lms_people_connects_syncs_in_scope_and_names_the_others(
 
     target = urlsplit(lms_sample.accept_on_emulator(link(client), emulator.ca_path))
     assert client.get(target.path, query_string=target.query).status_code == 200
-    exchange_admin_runs_the_block(emulator, contoso)
 
-    with database.session() as session:
-        assert preview_store.start(session, ACCOUNT, "u-owner", datetime.now(UTC))
-    PreviewRun(database, Graph.from_settings(settings), ACCOUNT, concurrency=2).run()
-    listed = page(client)
+    def preview() -> str:
+        with database.session() as session:
+            assert preview_store.start(session, ACCOUNT, "u-owner", datetime.now(UTC))
+        PreviewRun(database, Graph.from_settings(settings), ACCOUNT, concurrency=2).run()
+        return page(client)
+
+    assert "Nobody is in the scope yet: has the Exchange administrator run the PowerShell block above?" in preview()
+    exchange_admin_runs_the_block(emulator, contoso)
+    listed = preview()
+    assert "Nobody is in the scope yet" not in listed
     assert "In the plugin's scope in Exchange: 1 user (their calendar answered)." in listed
     assert "Outside it: 3 users, listed below." in listed  # Ada, Nina (nested group), Oscar (not in the group)
     told = (f"Outside the plugin's scope in Exchange: add them to the group {GROUP} "
