@@ -14,7 +14,7 @@ Applications"):
 Grants add up: while the tenant-wide Entra grant of ``Calendars.ReadWrite`` exists, the scope restricts
 nothing. Access is proven by Graph's answers (:mod:`bridge.accounts.connection`); the token's ``roles``
 claim, when readable, is only a hint used to tell the account that the broad grant is still there
-(:func:`saw_token`). Owns the ``access_grants`` table.
+(:func:`broad_grant_in`, :func:`saw_broad_grant`). Owns the ``access_grants`` table.
 """
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class BadChoice(ValueError):
 
 
 class Locked(Exception):
-    """The way to grant is not changed while connected or disconnecting: Disconnect first."""
+    """The way to grant is not changed while connected, suspended or disconnecting: Disconnect first."""
 
 
 @dataclass(frozen=True)
