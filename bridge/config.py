@@ -128,6 +128,9 @@ class Settings:
     client_cert_thumbprint_next: str | None = None
     removal_guard_percent: int = 50  # removals held when one change would remove more than this share …
     removal_guard_minimum: int = 100  # … and more than this many of an account's future entries
+    # the second app registration, for accounts that grant "only the LMS's people" (bridge.accounts.grant)
+    scoped_client_id: str | None = None
+    scoped_client_secret: str | None = field(default=None, repr=False)
 
     @property
     def secure_cookies(self) -> bool:
@@ -174,6 +177,7 @@ class Settings:
             errors.append(error)
         errors += _credential_errors(env, values)
         errors += _read_rotation(read, env)
+        errors += _read_scoped(read, env)
         if errors:
             raise ConfigError(errors[0].name.removeprefix(PREFIX), errors[0].problems[0][1], errors[1:])
         return cls(**values)
@@ -220,4 +224,20 @@ def _read_rotation(read: Callable[..., None], env: Mapping[str, str]) -> list[Co
         return [ConfigError("CLIENT_CERT_THUMBPRINT_NEXT", f"is required with {PREFIX}CLIENT_CERT_PATH_NEXT")]
     if given == {"CLIENT_CERT_THUMBPRINT_NEXT"}:
         return [ConfigError("CLIENT_CERT_PATH_NEXT", f"is required with {PREFIX}CLIENT_CERT_THUMBPRINT_NEXT")]
+    return []
+
+
+# --- The second app registration ("only the LMS's people") ---------------------------------------------
+
+
+def _read_scoped(read: Callable[..., None], env: Mapping[str, str]) -> list[ConfigError]:
+    """The client id and secret of the registration that asks only for directory permissions (application
+    permissions are fixed per app registration: facts.md, "RBAC for Applications"); both or neither."""
+    read("SCOPED_CLIENT_ID")
+    read("SCOPED_CLIENT_SECRET")
+    given = {n for n in ("SCOPED_CLIENT_ID", "SCOPED_CLIENT_SECRET") if env.get(PREFIX + n, "").strip()}
+    if given == {"SCOPED_CLIENT_ID"}:
+        return [ConfigError("SCOPED_CLIENT_SECRET", f"is required with {PREFIX}SCOPED_CLIENT_ID")]
+    if given == {"SCOPED_CLIENT_SECRET"}:
+        return [ConfigError("SCOPED_CLIENT_ID", f"is required with {PREFIX}SCOPED_CLIENT_SECRET")]
     return []

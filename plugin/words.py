@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
 
@@ -62,6 +63,10 @@ USER_REASONS: dict[str, LazyString] = {
     Reason.ACCESS_DENIED_BY_POLICY: _l(
         "Access denied by an application access policy in Exchange Online: ask the Exchange administrator "
         "to include this mailbox"
+    ),
+    Reason.OUTSIDE_EXCHANGE_SCOPE: _l(
+        "Outside the plugin's scope in Exchange: ask the Exchange administrator to add this user to the "
+        "scope's group (directly, not through a nested group)"
     ),
     Reason.ERROR: _l("Error"),
     Reason.NOT_CONNECTED: _l("The integration is not connected"),
@@ -198,10 +203,14 @@ CONSENT_RESULTS: dict[str, tuple[LazyString, LazyString]] = {
 }
 
 
-def user_reason(reason: str | None, detail: str | None = None) -> str:
-    """One user's reason in plain words (an error carries its detail)."""
+def user_reason(reason: str | None, detail: str | None = None, group: str | None = None) -> str:
+    """One user's reason in plain words (an error carries its detail; outside the Exchange scope names
+    the account's ``group`` when one is known)."""
     if not reason:
         return ""
+    if reason == Reason.OUTSIDE_EXCHANGE_SCOPE and group:
+        return _("Outside the plugin's scope in Exchange: add them to the group %(group)s (directly, not through "
+                 "a nested group)", group=group)
     text = str(USER_REASONS.get(reason, reason.replace("_", " ").capitalize()))
     return f"{text}: {detail}" if reason == Reason.ERROR and detail else text
 

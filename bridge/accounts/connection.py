@@ -15,22 +15,21 @@ of a suspended one, and the refresh of a connected one's verified domains.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from bridge.accounts import schedule
-from bridge.codes import ConnectionState, ConsentReason, TenantReason
+from bridge.codes import ConnectionState, ConsentReason
 from bridge.db import Database
 from bridge.graph import errors
-from bridge.graph.auth import token_roles
 from bridge.graph.client import Graph
+from bridge.lms import grant
 from bridge.lms.ingest import ensure_account
 from bridge.models import Connection, Entry
 from bridge.queue import dirty_keys, retry
-
-REQUIRED_ROLE = "Calendars.ReadWrite"
 
 
 class NotReady(Exception):
@@ -134,22 +133,27 @@ def domains_changed(session: Session, account_id: str, domains: list[str] | None
     return changed
 
 
-def prove_access(graph: Graph, tenant_id: str) -> list[str] | None:
-    """Get an app-only token and call Graph; returns the verified domains (None if not readable).
+@dataclass(frozen=True)
+class Proof:
+    """What proving access found: the tenant's verified domains (None if not readable) and whether the
+    token's readable ``roles`` carry the tenant-wide ``Calendars.ReadWrite`` (a hint, never a refusal)."""
 
-    Raises :class:`errors.AuthFailed` with the reason when the tenant refuses us. The token itself
-    decides nothing (access tokens are opaque to clients): only a readable ``roles`` claim that
-    lacks the calendar permission refuses early. Otherwise a missing permission shows as Graph's
-    403 ``ErrorAccessDenied`` on the first call that needs it, which suspends the account with
-    that reason (the page names the permission).
+    domains: list[str] | None
+    broad_grant: bool
+
+
+def prove_access(graph: Graph, tenant_id: str) -> Proof:
+    """Get an app-only token and call Graph.
+
+    Raises :class:`errors.AuthFailed` with the reason when the tenant refuses us. The token decides
+    nothing (access tokens are opaque to clients, and with RBAC for Applications the calendar access
+    comes from Exchange, not from the token's ``roles``: facts.md): a missing permission shows as
+    Graph's 403 ``ErrorAccessDenied`` on the first call that needs it, which suspends the account
+    with that reason, and a mailbox outside an Exchange scope is that user's reason.
     """
     graph.tokens.forget(tenant_id)  # MSAL keeps token errors for a while: ask afresh
     token = graph.tokens.token(tenant_id)
-    roles = token_roles(token)
-    if roles is not None and REQUIRED_ROLE not in roles:
-        raise errors.AuthFailed(f"the app lacks the {REQUIRED_ROLE} application permission",
-                                TenantReason.PERMISSION_MISSING)
-    return graph.directory.verified_domains(tenant_id)
+    return Proof(graph.directory.verified_domains(tenant_id), grant.broad_grant_in(token))
 
 
 def probes_due(session: Session, now: datetime) -> list[str]:
@@ -174,10 +178,13 @@ def check_tenant(db: Database, graph: Graph, account_id: str, now: datetime) -> 
     with db.session() as session:
         row = connection(session, account_id)
         tenant, suspended = row.tenant_id, row.state == ConnectionState.SUSPENDED
+        way = grant.read(session, account_id).grant
     if tenant is None:
         return
+    graph = graph.under(way)
     try:
-        domains = prove_access(graph, tenant) if suspended else graph.directory.verified_domains(tenant)
+        domains = prove_access(graph, tenant).domains if suspended else graph.directory.verified_domains(tenant)
+        broad = grant.broad_grant_in(graph.tokens.token(tenant))  # MSAL's cache: no new request
     except errors.AuthFailed as exc:
         with db.session() as session:
             suspend(session, account_id, exc, now)
@@ -185,6 +192,7 @@ def check_tenant(db: Database, graph: Graph, account_id: str, now: datetime) -> 
     except errors.GraphError:
         return
     with db.session() as session:
+        grant.saw_broad_grant(session, account_id, broad, now)
         if suspended:
             resume(session, account_id, domains, now)
         else:

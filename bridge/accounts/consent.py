@@ -21,12 +21,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bridge.accounts import connection
-from bridge.codes import AuditAction, ConnectionState, ConsentReason
+from bridge.codes import AccessGrant, AuditAction, ConnectionState, ConsentReason
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
-from bridge.lms import settings
+from bridge.lms import grant, settings
 from bridge.models import ConsentRequest, Entry
 from bridge.trust import audit
 
@@ -65,9 +65,25 @@ def last_request(session: Session, account_id: str) -> ConsentRequest | None:
                            .order_by(ConsentRequest.created_at.desc()).limit(1)).first()
 
 
-def consent_url(settings: Settings, state: str) -> str:
-    """The admin-consent endpoint's address for a link with this ``state``."""
-    query = urlencode({"client_id": settings.client_id, "scope": GRAPH_SCOPE,
+class NoScopedRegistration(Exception):
+    """*Only the LMS's people* is chosen but the installation has no second app registration
+    (``OUTLOOK_SYNC_SCOPED_CLIENT_ID``)."""
+
+
+def client_id_for(settings: Settings, way: AccessGrant) -> str:
+    """The registration the consent link of ``way`` names: the plugin's, or for *only the LMS's people*
+    the second one that asks only for directory permissions (application permissions are fixed per
+    registration: facts.md). Raises :class:`NoScopedRegistration` when that one is not configured."""
+    if way is AccessGrant.ORGANISATION:
+        return settings.client_id
+    if not settings.scoped_client_id:
+        raise NoScopedRegistration
+    return settings.scoped_client_id
+
+
+def consent_url(settings: Settings, state: str, way: AccessGrant = AccessGrant.ORGANISATION) -> str:
+    """The admin-consent endpoint's address for a link with this ``state``, for the registration of ``way``."""
+    query = urlencode({"client_id": client_id_for(settings, way), "scope": GRAPH_SCOPE,
                        "redirect_uri": settings.public_url + CALLBACK_PATH, "state": state})
     return f"{settings.authority_url}/organizations/v2.0/adminconsent?{query}"
 
@@ -77,17 +93,20 @@ def start_consent(session: Session, settings: Settings, account_id: str, user_id
     """Issue a fresh admin-consent link; earlier unused links of the account stop working.
 
     Raises :class:`AlreadyConnected` while the account is connected: its tenant is changed only by
-    Disconnect and a new consent.
+    Disconnect and a new consent; :class:`NoScopedRegistration` (nothing stored) when the account chose
+    *only the LMS's people* and the installation has no second registration.
     """
     if connection.connection(session, account_id).state == ConnectionState.CONNECTED:
         raise AlreadyConnected
+    way = grant.read(session, account_id).grant
+    client_id_for(settings, way)
     _retire_links(session, account_id, now)
     state = secrets.token_urlsafe(32)
     expires = now + timedelta(days=settings.consent_link_days)
     session.add(ConsentRequest(state=state, account_id=account_id, created_by=user_id, created_at=now,
                                expires_at=expires))
     connection.consent_requested(session, account_id, user_id, now)
-    return ConsentLink(consent_url(settings, state), state, expires)
+    return ConsentLink(consent_url(settings, state, way), state, expires)
 
 
 def _retire_links(session: Session, account_id: str, now: datetime) -> None:
@@ -104,7 +123,13 @@ def pending_link(session: Session, settings: Settings, account_id: str, now: dat
                                      ConsentRequest.expires_at > now)
         .order_by(ConsentRequest.created_at.desc())
     ).first()
-    return ConsentLink(consent_url(settings, request.state), request.state, request.expires_at) if request else None
+    if request is None:
+        return None
+    way = grant.read(session, account_id).grant
+    try:
+        return ConsentLink(consent_url(settings, request.state, way), request.state, request.expires_at)
+    except NoScopedRegistration:
+        return None
 
 
 def consent_callback(session: Session, params: Mapping[str, str], now: datetime) -> CallbackResult:
@@ -167,14 +192,16 @@ def connect(db: Database, graph: Graph, account_id: str, user_id: str, now: date
     """
     with db.session() as session:
         tenant = connection.tenant_to_prove(session, account_id)
+        way = grant.read(session, account_id).grant
     try:
-        domains = connection.prove_access(graph, tenant)
+        proof = connection.prove_access(graph.under(way), tenant)
     except errors.AuthFailed as exc:
         with db.session() as session:
             connection.refused(session, account_id, exc)
         raise
     with db.session() as session:
-        queued = connection.activate(session, account_id, tenant, domains, user_id, now)
+        queued = connection.activate(session, account_id, tenant, proof.domains, user_id, now)
+        grant.saw_broad_grant(session, account_id, proof.broad_grant, now)
         settings.adopt_locale(session, account_id, locale)
         _retire_links(session, account_id, now)
         audit.record(session, account_id, user_id, AuditAction.CONNECTED, at=now, tenant=tenant, users_queued=queued)

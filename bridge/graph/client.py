@@ -6,6 +6,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from bridge.codes import AccessGrant
 from bridge.config import Settings
 from bridge.graph._http import HttpTransport, pooled_session
 from bridge.graph.auth import Credentials, OutcomeHandler, TokenSource
@@ -26,13 +27,26 @@ class Tokens(Protocol):
 
 
 class Graph:
-    """The Graph-facing services one process shares across its threads."""
+    """The Graph-facing services one process shares across its threads.
 
-    def __init__(self, tokens: Tokens, transport: Transport, sleep: Callable[[float], None] = time.sleep) -> None:
+    ``scoped`` is the same services for the second app registration, the one an account that grants
+    "only the LMS's people" consents to (it asks only for directory permissions: application permissions
+    are fixed per registration, facts.md "RBAC for Applications"); :meth:`under` picks by the grant.
+    """
+
+    def __init__(self, tokens: Tokens, transport: Transport, sleep: Callable[[float], None] = time.sleep,
+                 scoped: Graph | None = None) -> None:
         self.tokens = tokens
         self._exchange = Exchange(transport, sleep)
         self.calendar = CalendarGateway(self._exchange)
         self.directory = Directory(self._exchange)
+        self._scoped = scoped
+
+    def under(self, grant: AccessGrant) -> Graph:
+        """The services of the registration ``grant`` is consented to: the scoped one for
+        :attr:`AccessGrant.EXCHANGE_SCOPE` when configured (else this one: the in-memory tenant and an
+        installation without a second registration have one app)."""
+        return self._scoped if grant is AccessGrant.EXCHANGE_SCOPE and self._scoped is not None else self
 
     @classmethod
     def from_settings(cls, settings: Settings, sleep: Callable[[float], None] = time.sleep) -> Graph:
@@ -46,11 +60,20 @@ class Graph:
             session,
             next_credentials=_next_credentials(settings),
         )
-        return cls(tokens, HttpTransport(settings.graph_url, tokens, session), sleep)
+        scoped = None
+        if settings.scoped_client_id:
+            scoped_session = pooled_session(settings.worker_concurrency, verify)
+            scoped_tokens = TokenSource(Credentials(client_id=settings.scoped_client_id,
+                                                    authority_url=settings.authority_url,
+                                                    secret=settings.scoped_client_secret), scoped_session)
+            scoped = cls(scoped_tokens, HttpTransport(settings.graph_url, scoped_tokens, scoped_session), sleep)
+        return cls(tokens, HttpTransport(settings.graph_url, tokens, session), sleep, scoped)
 
     def close(self) -> None:
         """Close the pooled connections."""
         self._exchange.close()
+        if self._scoped is not None:
+            self._scoped.close()
 
 
 def _next_credentials(settings: Settings) -> Credentials | None:

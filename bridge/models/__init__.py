@@ -7,7 +7,15 @@ One module per concern; every table is importable from here.
 """
 from __future__ import annotations
 
-from bridge.models.accounts import Account, Connection, ConsentRequest, HostKey, UsedLaunch, UsedRequest
+from bridge.models.accounts import (
+    AccessGrantChoice,
+    Account,
+    Connection,
+    ConsentRequest,
+    HostKey,
+    UsedLaunch,
+    UsedRequest,
+)
 from bridge.models.base import NAMING, Base, UTCDateTime, utcnow
 from bridge.models.deadlines import DeadlineSetting, LmsDeadline, LmsLearnerDeadline
 from bridge.models.feeds import FeedItem, FeedSetting, FeedToken
@@ -18,6 +26,7 @@ from bridge.models.trust import AuditRecord, CredentialCheck, LatencySample, Pre
 
 __all__ = [
     "NAMING",
+    "AccessGrantChoice",
     "Account",
     "AuditRecord",
     "Base",

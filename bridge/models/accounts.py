@@ -62,6 +62,18 @@ class ConsentRequest(Base):
     tenant_id: Mapped[str | None] = mapped_column(String(64))
 
 
+class AccessGrantChoice(Base):
+    """How the account's tenant grants the plugin calendar access (:class:`bridge.codes.AccessGrant`),
+    chosen on the page before the consent link is made; the Exchange group it names for "only the LMS's
+    people"; when Connect integration or a later look last saw the tenant-wide Entra grant beside it."""
+
+    __tablename__ = "access_grants"
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    grant: Mapped[str] = mapped_column(String(32), default="organisation")
+    scope_group: Mapped[str | None] = mapped_column(String(256))
+    broad_grant_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
 class UsedLaunch(Base):
     """A launch token already opened (its SHA-256), kept until it would have expired anyway."""
 

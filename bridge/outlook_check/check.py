@@ -30,11 +30,12 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta
 
+from bridge.codes import AccessGrant
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.calendar import DeltaAsk, DeltaPage
 from bridge.graph.client import Graph
-from bridge.lms import settings
+from bridge.lms import grant, settings
 from bridge.models import utcnow
 from bridge.outlook_check import store
 from bridge.sync import pauses
@@ -96,23 +97,24 @@ def check(db: Database, graph: Graph, now: datetime | None = None, limit: int = 
     began = utcnow()
     with db.session() as session:
         boxes = store.due(session, limit)
-    by_tenant: dict[str, list[_Round]] = {}
+        ways = {a: grant.read(session, a).grant for a in {box.account_id for box in boxes}}
+    by_tenant: dict[tuple[str, AccessGrant], list[_Round]] = {}
     for box in boxes:
-        by_tenant.setdefault(box.tenant_id, []).append(_start(box, now))
-    slices = [(tenant_id, rounds[n:n + SLICE]) for tenant_id, rounds in by_tenant.items()
+        by_tenant.setdefault((box.tenant_id, ways[box.account_id]), []).append(_start(box, now))
+    slices = [(tenant, rounds[n:n + SLICE]) for tenant, rounds in by_tenant.items()
               for n in range(0, len(rounds), SLICE)]
 
-    def one(work: tuple[str, list[_Round]]) -> Report:
-        tenant_id, rounds = work
+    def one(work: tuple[tuple[str, AccessGrant], list[_Round]]) -> Report:
+        (tenant_id, way), rounds = work
         with db.session() as session:
             held = pauses.in_force(session, tenant_id, now)
         rounds = [r for r in rounds if held.of([r.box.mailbox_id]) is None]  # paused: checked later
         report = Report(mailboxes=len(rounds))
         try:
-            _read(graph, tenant_id, rounds, pages, page_size, report)
+            _read(graph.under(way), tenant_id, way, rounds, pages, page_size, report)
             with db.session() as session:
                 pauses.remember(session, tenant_id, [r.throttled for r in rounds if r.throttled], now)
-            _settle(db, graph, tenant_id, rounds, began, now, report)
+            _settle(db, graph.under(way), tenant_id, way, rounds, began, now, report)
         except errors.AuthFailed as exc:
             log.warning("outlook check: tenant %s refused (%s)", tenant_id, exc.reason)
             report.failed += len(rounds)
@@ -142,13 +144,14 @@ def _ask(box: store.Box) -> DeltaAsk:
     return DeltaAsk(box.mailbox_id, start=_iso(box.window_start), end=_iso(box.window_end))
 
 
-def _read(graph: Graph, tenant_id: str, rounds: list[_Round], pages: int, page_size: int, report: Report) -> None:
+def _read(graph: Graph, tenant_id: str, way: AccessGrant, rounds: list[_Round], pages: int, page_size: int,
+          report: Report) -> None:
     """Follow each mailbox's pages until its deltaLink (or ``pages`` pages), all mailboxes at once."""
     pending = list(rounds)
     for _ in range(pages):
         if not pending:
             return
-        answers = graph.calendar.delta(tenant_id, [_ask(r.box) for r in pending], page_size)
+        answers = graph.calendar.delta(tenant_id, [_ask(r.box) for r in pending], page_size, way)
         report.requests += len(pending)
         going = []
         for round_, answer in zip(pending, answers, strict=True):
@@ -181,8 +184,8 @@ def _take(round_: _Round, page: DeltaPage) -> None:
         round_.box.link, round_.box.mid_round, round_.complete = page.delta_link, False, True
 
 
-def _settle(db: Database, graph: Graph, tenant_id: str, rounds: list[_Round], began: datetime, now: datetime,
-            report: Report) -> None:
+def _settle(db: Database, graph: Graph, tenant_id: str, way: AccessGrant, rounds: list[_Round], began: datetime,
+            now: datetime, report: Report) -> None:
     """Judge what was seen against the records, ask Graph about the entries reported gone, record."""
     with db.session() as session:
         judged = store.judged(session, [r.box for r in rounds if not r.failed], began)
@@ -202,7 +205,7 @@ def _settle(db: Database, graph: Graph, tenant_id: str, rounds: list[_Round], be
         moved += [(round_, mine[gid], times) for gid, times in round_.changed.items()
                   if gid in mine and _differs(mine[gid], times)]
     if gone:
-        answers = graph.calendar.when(tenant_id, [(r.box.mailbox_id, e.graph_event_id) for r, e in gone])
+        answers = graph.calendar.when(tenant_id, [(r.box.mailbox_id, e.graph_event_id) for r, e in gone], way)
         report.requests += len(gone)
         for (round_, entry), answer in zip(gone, answers, strict=True):
             if isinstance(answer, errors.NotFound):

@@ -36,11 +36,11 @@ from itertools import islice
 from typing import Any
 
 from bridge import metrics
-from bridge.codes import EntryState, PassOutcome, Reason, UserState
+from bridge.codes import AccessGrant, EntryState, PassOutcome, Reason, UserState
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
-from bridge.lms import rules
+from bridge.lms import grant, rules
 from bridge.lms.views import UserView
 from bridge.models import utcnow
 from bridge.queue import dirty_keys, retry
@@ -64,6 +64,8 @@ class Pass:
         self.guard = guard or Guard()
         self.changed = frozenset(changed)
         self.tenant_id = ""
+        self.grant = AccessGrant.ORGANISATION  # how the tenant grants access (bridge.lms.grant), read with the rest
+        self.via = graph  # the registration that grant is consented to (Graph.under)
 
     def run(self) -> dict[str, Result]:
         """Each user's outcome, or the error to retry it for; a tenant-wide refusal raises
@@ -72,6 +74,7 @@ class Pass:
         if read is None:
             return {u: Outcome(UserState.SKIPPED, Reason.NOT_CONNECTED) for u in self.user_ids}
         self.tenant_id = str(read.context.tenant_id)
+        self.via = self.graph.under(self.grant)
         whole = read.pauses.of()
         if whole is not None:  # Graph paused the tenant (or the app): nothing is sent before it ends
             return {u: whole for u in self.user_ids}
@@ -91,6 +94,7 @@ class Pass:
             context = store.account_context(session, self.account_id)
             if context is None or context.tenant_id is None:
                 return None
+            self.grant = grant.read(session, self.account_id).grant
             views = store.user_views(session, self.account_id, self.user_ids)
             made = store.made_entries_of(session, self.account_id, self.user_ids)
             emails = [v.user.email for v in views.values() if v.user and v.user.email]
@@ -197,7 +201,7 @@ class Pass:
         writes."""
         pairs = [(user, action) for user in plan.users for action in user.actions]
         asked = {n: where for n, (_, action) in enumerate(pairs) if (where := steps.look_up_for(action)) is not None}
-        found = self.graph.calendar.find(self.tenant_id, list(asked.values())) if asked else []
+        found = self.via.calendar.find(self.tenant_id, list(asked.values()), self.grant) if asked else []
         hits = dict(zip(asked, found, strict=True))
         return tuple(_planned(user, action, hits.get(n, [])) for n, (user, action) in enumerate(pairs))
 
@@ -229,7 +233,7 @@ class Pass:
         """Every write at once; each action with the answers to its own writes (the gateway answers
         each write, in order)."""
         writes = [w for item in planned for w in item.writes]
-        answers = iter(self.graph.calendar.apply(self.tenant_id, writes) if writes else [])
+        answers = iter(self.via.calendar.apply(self.tenant_id, writes, self.grant) if writes else [])
         return tuple(Applied(item, tuple(islice(answers, len(item.writes)))) for item in planned)
 
     def _settle(self, read: Read, plan: Plan, applied: tuple[Applied, ...]) -> Settlement:
@@ -262,7 +266,7 @@ class Pass:
         """Each address's Graph user id (None: no user has it) into ``into``, one by one, so what was
         found before a failure is kept; raises the error of a look-up that could not be answered."""
         for address in addresses:
-            into[address.lower()] = self.graph.directory.find_user(self.tenant_id, address)
+            into[address.lower()] = self.via.directory.find_user(self.tenant_id, address)
 
     def _find_addresses(self, view: UserView, decision: rules.Decision, addresses: tuple[str, ...],
                         found: Found) -> Result:

@@ -6,7 +6,9 @@ verified, inactive, no session chosen…); each user who would get entries has t
 the way the sync meets it: Graph is asked for the address as a user principal name, then the
 directory by ``mail`` / ``proxyAddresses`` (:meth:`Directory.find_user`), and one entry id is read
 (:meth:`CalendarGateway.probe`), which tells a mailbox not in Exchange Online, a user not in the
-tenant and an application access policy apart. Nothing is written to any mailbox.
+tenant, an application access policy and, for an account granting "only the LMS's people", a mailbox
+outside the plugin's Exchange scope apart (:mod:`bridge.lms.grant`): the users who get entries are the
+ones in scope. Nothing is written to any mailbox.
 
 Users are handled in chunks; each chunk's lines and the job's progress commit together, so the page
 shows progress on large accounts. At most ``concurrency`` mailboxes are probed at once (one request
@@ -18,11 +20,11 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 
-from bridge.codes import Because, ConsentReason, Reason
+from bridge.codes import AccessGrant, Because, ConsentReason, Reason
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
-from bridge.lms import rules, settings
+from bridge.lms import grant, rules, settings
 from bridge.lms.views import User
 from bridge.models import Connection, utcnow
 from bridge.sync import store
@@ -40,6 +42,7 @@ class PreviewRun:
     def __init__(self, db: Database, graph: Graph, account_id: str, concurrency: int = 16) -> None:
         self.db, self.graph, self.account_id = db, graph, account_id
         self.concurrency = max(1, concurrency)
+        self.tenant, self.grant, self.via = "", AccessGrant.ORGANISATION, graph
 
     def run(self, now: datetime | None = None) -> None:
         """Preview every user; a tenant-wide refusal or an unexpected error ends the job as failed."""
@@ -62,12 +65,13 @@ class PreviewRun:
             row = session.get(Connection, self.account_id)
             tenant = (row.claimed_tenant_id or row.tenant_id) if row else None  # a claim until connected
             user_ids = preview_store.user_ids(session, self.account_id)
+            self.grant = grant.read(session, self.account_id).grant
         if tenant is None:
             with self.db.session() as session:
                 preview_store.finish(session, self.account_id, utcnow(), ConsentReason.CONSENT_NOT_GIVEN)
             return
-        self.tenant = tenant
-        domains = self.graph.directory.verified_domains(tenant)
+        self.tenant, self.via = tenant, self.graph.under(self.grant)
+        domains = self.via.directory.verified_domains(tenant)
         with ThreadPoolExecutor(self.concurrency, thread_name_prefix="preview") as pool:
             for start in range(0, len(user_ids), CHUNK):
                 lines = self._chunk(pool, user_ids[start:start + CHUNK], domains, now)
@@ -98,15 +102,15 @@ class PreviewRun:
         """Why the mailbox of ``address`` cannot be reached, or ``(None, None)`` when it can."""
         try:
             try:
-                self.graph.calendar.probe(self.tenant, address)
+                self.via.calendar.probe(self.tenant, address, self.grant)
                 return None, None
             except errors.MailboxUnreachable as exc:
                 if exc.reason != Reason.USER_NOT_FOUND:
                     raise
-            found = self.graph.directory.find_user(self.tenant, address)
+            found = self.via.directory.find_user(self.tenant, address)
             if found is None:
                 return Reason.USER_NOT_FOUND, None
-            self.graph.calendar.probe(self.tenant, found)
+            self.via.calendar.probe(self.tenant, found, self.grant)
             return None, None
         except errors.MailboxUnreachable as exc:
             return exc.reason, exc.code or None

@@ -124,7 +124,8 @@ class _Forms(HTMLParser):
             self.forms.append({"action": a.get("action", ""), "method": a.get("method", "get"), "fields": {},
                                "buttons": []})
         elif tag in ("input", "button") and self.forms:
-            if a.get("name") and (tag == "input" and a.get("type") != "submit"):
+            unchosen = a.get("type") in ("radio", "checkbox") and "checked" not in a  # as a browser sends them
+            if a.get("name") and tag == "input" and a.get("type") != "submit" and not unchosen and "disabled" not in a:
                 self.forms[-1]["fields"][a["name"]] = a.get("value", "")
             if tag == "button" or a.get("type") == "submit":
                 self.forms[-1]["buttons"].append((a.get("name"), a.get("value")))

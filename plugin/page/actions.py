@@ -20,9 +20,9 @@ from werkzeug.wrappers import Response
 
 from bridge import i18n
 from bridge.accounts import connection, consent, schedule
-from bridge.codes import AuditAction, ConnectionState, FeedMode, MovedChoice, WhenDone
+from bridge.codes import AccessGrant, AuditAction, ConnectionState, FeedMode, MovedChoice, WhenDone
 from bridge.graph import errors
-from bridge.lms import settings
+from bridge.lms import grant, settings
 from bridge.models import LmsUser, utcnow
 from bridge.queue import dirty_keys
 from bridge.sync import guard
@@ -50,28 +50,74 @@ def _guard() -> None:
     csrf.check()
 
 
-def _done(message: str, section: Section = Section.OVERVIEW, **query: Any) -> Response:
+def _done(message: str, section: Section = Section.OVERVIEW, anchor: str | None = None, **query: Any) -> Response:
     flash(message, "ok")
-    return redirect(url_for(section.endpoint, **query), 303)
+    return redirect(url_for(section.endpoint, _anchor=anchor, **query), 303)
+
+
+def _access_choice() -> tuple[AccessGrant, str | None] | str:
+    """The form's way to grant access and Exchange group, or the words of what is wrong with them (a
+    form without the choice keeps the account's)."""
+    if "grant" not in request.form:
+        with services().database.session() as db:
+            kept = grant.read(db, g.viewer.account)
+        return kept.grant, kept.scope_group
+    try:
+        chosen, group = grant.parse(request.form.get("grant", ""), request.form.get("scope_group", "")[:1000])
+    except grant.BadChoice:
+        if request.form.get("grant") not in tuple(AccessGrant):
+            return _("Choose how the organisation grants access: the whole organisation or only the LMS's people. "
+                     "Nothing was saved.")
+        return _("Name the mail-enabled security group that holds the LMS's people: at most %(most)d characters, "
+                 "on one line. Nothing was saved.", most=grant.MAX_GROUP)
+    if chosen is AccessGrant.EXCHANGE_SCOPE and not services().settings.scoped_client_id:
+        return _("Only the LMS's people needs the plugin's second app registration, which this installation does "
+                 "not have: the LMS administrator sets OUTLOOK_SYNC_SCOPED_CLIENT_ID and "
+                 "OUTLOOK_SYNC_SCOPED_CLIENT_SECRET. Nothing was saved.")
+    return chosen, group
 
 
 @bp.post("/connect")
 def connect() -> ResponseReturnValue:
-    """Make a new admin-consent link (earlier unused links stop working); 409 while connected or disconnecting."""
+    """Store the way to grant access chosen beside Connect, then make a new admin-consent link for that
+    way's registration (earlier unused links stop working); 400 for a bad choice, 409 while connected or
+    disconnecting (nothing stored then)."""
+    choice = _access_choice()
+    if isinstance(choice, str):
+        return page.render(g.viewer, Section.OVERVIEW, 400, choice)
     refusal = None
-    with services().database.session() as db:
-        if connection.connection(db, g.viewer.account).state == ConnectionState.DISCONNECTING:
-            refusal = _("The integration is still disconnecting: wait until it has finished removing entries, "
-                        "then press Connect.")
-        else:
-            try:
+    try:
+        with services().database.session() as db:
+            if connection.connection(db, g.viewer.account).state == ConnectionState.DISCONNECTING:
+                refusal = _("The integration is still disconnecting: wait until it has finished removing entries, "
+                            "then press Connect.")
+            else:
+                grant.choose(db, g.viewer.account, *choice)
                 consent.start_consent(db, services().settings, g.viewer.account, g.viewer.user_id, utcnow())
-            except consent.AlreadyConnected:
-                refusal = _("The integration is connected, so no new consent link was made. To connect another "
-                            "Azure AD tenant, press Disconnect first, then Connect.")
+    except (consent.AlreadyConnected, grant.Locked):  # raised out of the transaction: nothing stored
+        refusal = _("The integration is connected, so no new consent link was made. To connect another "
+                    "Azure AD tenant, press Disconnect first, then Connect.")
     if refusal:
         return page.render(g.viewer, Section.OVERVIEW, 409, refusal)
     return _done(_("A new consent link is ready. Copy it and send it to your Azure AD administrator."))
+
+
+@bp.post("/access")
+def access() -> ResponseReturnValue:
+    """Save the Exchange group of *only the LMS's people* (the PowerShell block is written for it); the way
+    itself changes only before connecting (409 otherwise, nothing stored)."""
+    choice = _access_choice()
+    if isinstance(choice, str):
+        return page.render(g.viewer, Section.OVERVIEW, 400, choice)
+    try:
+        with services().database.session() as db:
+            grant.choose(db, g.viewer.account, *choice)
+    except grant.Locked:
+        return page.render(g.viewer, Section.OVERVIEW, 409,
+                           _("The way to grant access changes only before connecting: press Disconnect first. "
+                             "Nothing was saved."))
+    return _done(_("Saved. The PowerShell block below names the group %(group)s.", group=choice[1])
+                 if choice[1] and choice[0] is AccessGrant.EXCHANGE_SCOPE else _("Saved."), anchor="access")
 
 
 @bp.post("/activate")

@@ -23,6 +23,7 @@ DUE_LEVELS = frozenset({CredentialLevel.NOTICE, CredentialLevel.WARNING, Credent
 class Need(StrEnum):
     """Something that needs a manager (the overview's list, most urgent first)."""
 
+    BROAD_GRANT = "broad_grant"  # "only the LMS's people" chosen, but the tenant-wide Entra grant is still there
     HELD_REMOVALS = "held_removals"  # future entries whose removal waits for confirmation
     CREDENTIALS = "credentials"  # the plugin's secret or certificate expires soon, expired, or is refused
     FAILED_USERS = "failed_users"  # users Outlook could not reach (a reason for each)
@@ -42,15 +43,18 @@ class Attention:
 
 
 def needs(counts: Mapping[str, int], held_removals: int, credentials: Iterable[tuple[str, bool]],
-          throttled: int) -> tuple[Attention, ...]:
+          throttled: int, broad_grant: bool = False) -> tuple[Attention, ...]:
     """What needs attention, most urgent first, leaving out what counts nothing.
 
     ``counts`` are the users per :class:`~bridge.codes.UserState`; ``held_removals`` the future entries
     held by the mass-removal guard (0: none); ``credentials`` (level, refused last time) for each of the
-    plugin's credentials; ``throttled`` the users waiting after Microsoft throttled the plugin.
+    plugin's credentials; ``throttled`` the users waiting after Microsoft throttled the plugin;
+    ``broad_grant`` whether the account chose *only the LMS's people* while the tenant still grants
+    ``Calendars.ReadWrite`` to every mailbox in Entra ID (grants add up: the scope restricts nothing).
     """
     due = sum(1 for level, failing in credentials if failing or level in DUE_LEVELS)
     found = (
+        Attention(Need.BROAD_GRANT, 1 if broad_grant else 0, Section.OVERVIEW, anchor="access"),
         Attention(Need.HELD_REMOVALS, held_removals, Section.OVERVIEW, anchor="hold"),
         Attention(Need.CREDENTIALS, due, Section.OVERVIEW, anchor="credentials"),
         Attention(Need.FAILED_USERS, counts.get(UserState.FAILED, 0), Section.USERS,

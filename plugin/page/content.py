@@ -30,7 +30,8 @@ from bridge.models import Connection, RemovalHold, utcnow
 from bridge.outlook_check import store as outlook_store
 from bridge.sync import guard
 from plugin.launch import Viewer, who_manages
-from plugin.page import attention, sections, trust
+from plugin.page import access, attention, sections, trust
+from plugin.page.access import AccessView
 from plugin.page.attention import Attention
 from plugin.page.sections import Section
 from plugin.services import services
@@ -142,7 +143,8 @@ class PageView:
     consent links (overview), the manager-only panels (``trust``: None for others). ``attention`` is what
     needs the manager now, most urgent first (None: the overview shows no such list); ``setting_cards``
     the settings cards offered; ``disconnect_open`` whether the Disconnect card is offered; ``preview_here``
-    whether this section shows the preview.
+    whether this section shows the preview; ``access`` how the tenant grants access (managers, on the
+    overview and the users section: it names the Exchange group in reasons).
     """
 
     viewer: Viewer
@@ -162,6 +164,7 @@ class PageView:
     setting_cards: tuple[str, ...]
     disconnect_open: bool
     preview_here: bool
+    access: AccessView | None = None
 
 
 def load(viewer: Viewer, section: Section, filters: Filters, audit_page: int = 1, preview_page: int = 1) -> PageView:
@@ -182,11 +185,14 @@ def load(viewer: Viewer, section: Section, filters: Filters, audit_page: int = 1
         users = _users(db, viewer, conn, filters, rows=shown is Section.USERS) \
             if table and shown in (Section.OVERVIEW, Section.USERS) else None
         hold = _hold(guard.current(db, viewer.account)) if table and overview else None
+        access_view = access.load(db, settings, viewer.account) \
+            if manages and shown in (Section.OVERVIEW, Section.USERS) else None
         needs = None
         if panels is not None and users is not None and overview:
             needs = attention.needs(dict(users.counts), hold.removals if hold else 0,
                                     [(c.level, c.failing) for c in panels.credentials],
-                                    panels.health.throttled if panels.health else 0)
+                                    panels.health.throttled if panels.health else 0,
+                                    broad_grant=access_view is not None and access_view.broad_grant_seen_at is not None)
         return PageView(
             viewer=viewer, section=shown, sections=opened, filters=filters, connection=_headline(db, conn),
             settings=account_settings.read(db, viewer.account),
@@ -196,7 +202,7 @@ def load(viewer: Viewer, section: Section, filters: Filters, audit_page: int = 1
             hold=hold, users=users, trust=panels, attention=needs,
             setting_cards=sections.setting_cards(state) if manages else (),
             disconnect_open=manages and state in sections.DISCONNECT_STATES,
-            preview_here=preview_here,
+            preview_here=preview_here, access=access_view,
         )
 
 

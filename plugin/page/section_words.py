@@ -4,6 +4,7 @@ Each text is a lazy gettext message, put into the page's language (:mod:`plugin.
 """
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_babel.speaklater import LazyString
@@ -23,6 +24,9 @@ SECTIONS: dict[str, LazyString] = {
 
 # How each need is fixed, said under it.
 FIXES: dict[str, LazyString] = {
+    Need.BROAD_GRANT: _l("Grants add up: while Calendars.ReadWrite is granted in Azure AD, the Exchange scope "
+                         "restricts nothing. An Azure AD administrator removes that permission from the plugin in "
+                         "Enterprise applications → Permissions."),
     Need.HELD_REMOVALS: _l("Nothing is removed until someone confirms; restoring what was deleted in the LMS "
                            "lifts the hold by itself."),
     Need.CREDENTIALS: _l("The LMS administrator rotates the plugin's credentials; syncing stops when the last "
@@ -36,6 +40,8 @@ def attention(need: str, count: int) -> str:
     """What needs attention (a :class:`~plugin.page.attention.Need`, of ``count`` things) in words: the
     words of the link to where it is fixed (:data:`FIXES` tells how)."""
     shown = number(count)
+    if need == Need.BROAD_GRANT:
+        return _("Every mailbox is still reachable: the tenant-wide Calendars.ReadWrite grant is still there")
     if need == Need.HELD_REMOVALS:
         return ngettext("%(count)s future entry waits for confirmation before it is removed",
                         "%(count)s future entries wait for confirmation before they are removed", count,

@@ -31,6 +31,8 @@ def test_postgresql_urls_use_psycopg() -> None:
     ({"OUTLOOK_SYNC_SECRET_KEY": "short"}, "OUTLOOK_SYNC_SECRET_KEY"),
     ({"OUTLOOK_SYNC_CLIENT_ID": ""}, "OUTLOOK_SYNC_CLIENT_ID"),
     ({"OUTLOOK_SYNC_CLIENT_SECRET": ""}, "OUTLOOK_SYNC_CLIENT_SECRET"),
+    ({"OUTLOOK_SYNC_SCOPED_CLIENT_ID": "22222222-3333-4444-5555-666666666666"}, "OUTLOOK_SYNC_SCOPED_CLIENT_SECRET"),
+    ({"OUTLOOK_SYNC_SCOPED_CLIENT_SECRET": "scoped-secret"}, "OUTLOOK_SYNC_SCOPED_CLIENT_ID"),
     ({"OUTLOOK_SYNC_DATABASE_URL": "mysql://x"}, "OUTLOOK_SYNC_DATABASE_URL"),
     ({"OUTLOOK_SYNC_PUBLIC_URL": "not a url"}, "OUTLOOK_SYNC_PUBLIC_URL"),
     ({"OUTLOOK_SYNC_AUTHORITY_URL": "http://login.example"}, "OUTLOOK_SYNC_AUTHORITY_URL"),
@@ -51,8 +53,9 @@ def test_secrets_stay_out_of_messages_and_repr() -> None:
     with pytest.raises(ConfigError) as error:
         Settings.from_env({**BASE, "OUTLOOK_SYNC_HOST_SECRET": "tooshort"})
     assert "tooshort" not in str(error.value)
-    shown = repr(Settings.from_env(BASE))
-    assert "client-secret-value" not in shown and "h" * 20 not in shown
+    shown = repr(Settings.from_env({**BASE, "OUTLOOK_SYNC_SCOPED_CLIENT_ID": "22222222-3333-4444-5555-666666666666",
+                                    "OUTLOOK_SYNC_SCOPED_CLIENT_SECRET": "scoped-secret-value"}))
+    assert "client-secret-value" not in shown and "h" * 20 not in shown and "scoped-secret-value" not in shown
 
 
 def test_a_certificate_instead_of_a_secret(tmp_path: Path) -> None:

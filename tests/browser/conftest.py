@@ -30,6 +30,9 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
 CLIENT_ID = "5f0e7a52-0a9e-4e57-9c1b-00000000b055"
+# The second registration, for "only the LMS's people": directory permissions only (bridge.lms.grant).
+SCOPED_CLIENT_ID = "5f0e7a52-0a9e-4e57-9c1b-00000000b056"
+DIRECTORY_ONLY = ["User.Read.All", "Domain.Read.All"]
 ACCOUNT = "acme"
 # Screenshots go to a temporary folder, so a test run leaves the tracked files alone;
 # OUTLOOK_SYNC_SCREENSHOTS=docs/screenshots refreshes the README's pictures.
@@ -121,6 +124,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     with running_emulator() as emulator:
         emulator.admin.register_app(CLIENT_ID, client_secret=secret,
                                     redirect_uris=[f"{base_url}/integrations/outlook/consent"])
+        emulator.admin.register_app(SCOPED_CLIENT_ID, client_secret=secret, required_roles=DIRECTORY_ONLY,
+                                    redirect_uris=[f"{base_url}/integrations/outlook/consent"])
         tenant = emulator.admin.create_tenant("Contoso", ["contoso.example"])
         for name, kind in (("olivia", "exchange_online"), ("ada", "exchange_online"), ("old", "on_premises"),
                            ("nina", "exchange_online")):
@@ -131,6 +136,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             client_secret=secret, database_url=database.url, public_url=base_url,
             authority_url=emulator.base_url, graph_url=emulator.graph_url, ca_bundle=emulator.ca_path,
             frame_ancestors=f"'self' {lms_url}", worker_concurrency=4,
+            scoped_client_id=SCOPED_CLIENT_ID, scoped_client_secret=secret,
         )
         holder["app"] = create_app(settings, database)
         lms_holder["s"] = made = Stack(base_url, lms_url, settings, database, emulator, tenant["id"])

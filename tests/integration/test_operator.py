@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from werkzeug.serving import make_server
 
+from bridge.codes import AccessGrant
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
@@ -195,17 +196,23 @@ def test_the_seeded_emulator_prints_settings_that_work(tmp_path: Path) -> None:
         settings = Settings.from_env({**exports, "OUTLOOK_SYNC_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
         assert settings.public_url == public and settings.ca_bundle == exports["OUTLOOK_SYNC_CA_BUNDLE"]
         admin = EmulatorAdmin(settings.authority_url, settings.ca_bundle)
-        [app] = admin._call("GET", "/apps")["apps"]
-        assert app["redirect_uris"] == [f"{public}/integrations/outlook/consent"]
+        apps = {a["client_id"]: a for a in admin._call("GET", "/apps")["apps"]}
+        assert set(apps) == {settings.client_id, settings.scoped_client_id}
+        app, scoped = apps[settings.client_id], apps[str(settings.scoped_client_id)]
+        assert app["redirect_uris"] == scoped["redirect_uris"] == [f"{public}/integrations/outlook/consent"]
         assert sorted(app["required_roles"]) == ["Calendars.ReadWrite", "Domain.Read.All", "User.Read.All"]
+        assert sorted(scoped["required_roles"]) == ["Domain.Read.All", "User.Read.All"]  # only the LMS's people
         [tenant] = admin.tenants()
         admin.grant_consent(tenant["id"], settings.client_id)  # what the consent page does on Accept
+        admin.grant_consent(tenant["id"], str(settings.scoped_client_id))
         groups = {g["displayName"]: g for g in admin.groups(tenant["id"])}
         assert groups["LMS people"]["distinguishedName"] == printed_dn != ""
         assert groups["Instructors"]["id"] in groups["LMS people"]["members"]  # a nested group, for the trap
         graph = Graph.from_settings(settings)  # real MSAL with the printed client secret
         assert set(graph.directory.verified_domains(tenant["id"]) or []) == {*DOMAINS, "contoso.onmicrosoft.com"}
         assert graph.directory.find_user(tenant["id"], USERS[2][0]) is not None
+        scoped_graph = graph.under(AccessGrant.EXCHANGE_SCOPE)  # the second registration's printed secret
+        assert scoped_graph is not graph and scoped_graph.directory.find_user(tenant["id"], USERS[2][0]) is not None
         graph.close()
         admin.close()
     finally:
