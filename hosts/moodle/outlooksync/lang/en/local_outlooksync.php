@@ -46,6 +46,7 @@ $string['pagename'] = 'Microsoft Outlook Calendar';
 $string['pluginname'] = 'Outlook Calendar sync';
 $string['privacy:metadata:bridge'] = 'The Outlook Calendar for the LMS bridge receives users and their face-to-face sessions and booking options and writes them into their Outlook calendars through Microsoft Graph.';
 $string['privacy:metadata:bridge:active'] = 'Whether the user is active (not suspended).';
+$string['privacy:metadata:bridge:deadlines'] = 'When deadlines are sent: the assignments and quizzes the user has (title, description, link), the user\'s own due time (after an extension or override) and whether they have submitted or finished.';
 $string['privacy:metadata:bridge:email'] = 'The user\'s email address, which names their mailbox.';
 $string['privacy:metadata:bridge:fullname'] = 'The user\'s full name.';
 $string['privacy:metadata:bridge:role'] = 'Whether the user owns, administers, trains or learns.';

@@ -46,6 +46,7 @@ $string['pagename'] = 'Календарь Microsoft Outlook';
 $string['pluginname'] = 'Outlook Calendar sync';
 $string['privacy:metadata:bridge'] = 'Мост Outlook Calendar for the LMS получает пользователей, их сеансы face-to-face и варианты бронирования и записывает их в календари Outlook через Microsoft Graph.';
 $string['privacy:metadata:bridge:active'] = 'Активен ли пользователь (не заблокирован).';
+$string['privacy:metadata:bridge:deadlines'] = 'Если сроки отправляются: задания и тесты пользователя (название, описание, ссылка), его собственный срок (с учётом продления или переопределения) и отметка, сдал ли он работу или завершил тест.';
 $string['privacy:metadata:bridge:email'] = 'Адрес электронной почты пользователя, по которому находится его почтовый ящик.';
 $string['privacy:metadata:bridge:fullname'] = 'Полное имя пользователя.';
 $string['privacy:metadata:bridge:role'] = 'Владеет ли пользователь интеграцией, администрирует, ведёт занятия или учится.';
