@@ -38,6 +38,9 @@ if ($hassiteconfig) {
         '/^([A-Za-z0-9._:-]{1,128})?$/', 40));
     $settings->add(new admin_setting_configcheckbox('local_outlooksync/privatenetwork',
         get_string('privatenetwork', 'local_outlooksync'), get_string('privatenetwork_desc', 'local_outlooksync'), 0));
+    // Read by \local_outlooksync\local\sources::installed(): off, the reconcile task deletes the deadlines sent.
+    $settings->add(new admin_setting_configcheckbox('local_outlooksync/deadlines',
+        get_string('deadlines', 'local_outlooksync'), get_string('deadlines_desc', 'local_outlooksync'), 0));
     // Switching it on queues the backfill however it is done (\local_outlooksync\task\backfill).
     $settings->add(new admin_setting_configcheckbox('local_outlooksync/enabled',
         get_string('enabled', 'local_outlooksync'), get_string('enabled_desc', 'local_outlooksync'), 0));

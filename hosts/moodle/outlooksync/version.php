@@ -6,8 +6,8 @@
 // License, or (at your option) any later version.
 
 /**
- * local_outlooksync: Moodle's face-to-face sessions and mod_booking options in Outlook calendars,
- * through the "Outlook Calendar for the LMS" bridge (its hooks, its Integrations page, and each
+ * local_outlooksync: Moodle's face-to-face sessions and mod_booking options, and (when switched on)
+ * assignments' due dates and quizzes' close times, in Outlook calendars, through the "Outlook Calendar for the LMS" bridge (its hooks, its Integrations page, and each
  * user's own page).
  *
  * Run on Moodle 4.3, 4.5 LTS and 5.0 (docs/MOODLE.md §6); 4.4, between them, was not run. Neither
@@ -21,8 +21,8 @@
 defined('MOODLE_INTERNAL') || die();
 
 $plugin->component = 'local_outlooksync';
-$plugin->version = 2026120700;
-$plugin->release = '0.2.0';
+$plugin->version = 2026120800;
+$plugin->release = '0.3.0';
 $plugin->requires = 2023100900; // Moodle 4.3.
 $plugin->supported = [403, 500];
 $plugin->maturity = MATURITY_BETA;

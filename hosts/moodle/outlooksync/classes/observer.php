@@ -50,6 +50,46 @@ class observer {
     }
 
     /**
+     * An assignment's or a quiz's own event (a submission, an extension, an override, a finished
+     * attempt): queue the delivery of that activity's deadline. Their context is the activity's module
+     * context, so contextinstanceid is the course module id.
+     *
+     * @param \core\event\base $event
+     */
+    public static function deadline_changed(\core\event\base $event): void {
+        if (!get_config('local_outlooksync', 'deadlines') || $event->contextlevel != CONTEXT_MODULE) {
+            return;
+        }
+        $cm = get_coursemodule_from_id('', $event->contextinstanceid, 0, false, IGNORE_MISSING);
+        if ($cm) {
+            deliver::queue(['activities' => [$cm->modname => [(int)$cm->instance]]]);
+        }
+    }
+
+    /**
+     * Who a course's deadlines apply to changed (an enrolment, a group membership, which group
+     * overrides follow): queue the delivery of the course's assignments and quizzes.
+     *
+     * @param \core\event\base $event
+     */
+    public static function course_learners_changed(\core\event\base $event): void {
+        global $DB;
+        if (!get_config('local_outlooksync', 'deadlines') || !$event->courseid || $event->courseid == SITEID) {
+            return;
+        }
+        $activities = [];
+        foreach (['assign', 'quiz'] as $module) {
+            $ids = array_map('intval', $DB->get_fieldset_select($module, 'id', 'course = ?', [$event->courseid]));
+            if ($ids) {
+                $activities[$module] = $ids;
+            }
+        }
+        if ($activities) {
+            deliver::queue(['activities' => $activities]);
+        }
+    }
+
+    /**
      * A user was created, updated (suspension, name, address, time zone) or deleted.
      *
      * @param \core\event\base $event objectid is the user id
@@ -92,7 +132,8 @@ class observer {
     }
 
     /**
-     * A face-to-face or booking activity was updated (e.g. hidden: its events are cancelled) or deleted.
+     * A face-to-face, booking, assignment or quiz activity was created, updated (e.g. hidden: its events
+     * are cancelled; a due date moved) or deleted.
      *
      * @param \core\event\base $event other: modulename, instanceid
      */

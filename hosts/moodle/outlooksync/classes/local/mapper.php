@@ -139,7 +139,8 @@ final class mapper {
     /**
      * The deletion that undoes an object sent before, from its key.
      *
-     * @param string $key "user|<id>", "event|<id>" or "enrollment|<event id>|<user id>"
+     * @param string $key "user|<id>", "event|<id>", "enrollment|<event id>|<user id>", "deadline|<id>"
+     *        or "learner_deadline|<deadline id>|<user id>"
      * @return array [topic, data]
      * @throws \InvalidArgumentException for a key of no known kind
      */
@@ -152,6 +153,10 @@ final class mapper {
                 return ['event.deleted', ['id' => $parts[1]]];
             case 'enrollment':
                 return ['enrollment.deleted', ['event_id' => $parts[1], 'user_id' => $parts[2]]];
+            case 'deadline':
+                return ['deadline.deleted', ['id' => $parts[1]]];
+            case 'learner_deadline':
+                return ['learner_deadline.deleted', ['deadline_id' => $parts[1], 'user_id' => $parts[2]]];
         }
         throw new \InvalidArgumentException("no object kind in key '$key'");
     }
@@ -163,7 +168,7 @@ final class mapper {
      * @param \DateTimeZone $zone
      * @return string e.g. 2030-03-30T09:00:00+02:00
      */
-    private static function instant(int $unix, \DateTimeZone $zone): string {
+    public static function instant(int $unix, \DateTimeZone $zone): string {
         return (new \DateTimeImmutable('@' . $unix))->setTimezone($zone)->format(DATE_RFC3339);
     }
 

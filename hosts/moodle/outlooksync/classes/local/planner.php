@@ -53,7 +53,7 @@ final class planner {
                 $version = max((int)($before['version'] ?? 0) + 1, $now);
             }
             $data['version'] = $version;
-            $object = $data['id'] ?? ($data['event_id'] . ':' . $data['user_id']);
+            $object = $data['id'] ?? (($data['event_id'] ?? $data['deadline_id']) . ':' . $data['user_id']);
             $actions[] = ['key' => $key, 'topic' => $topic, 'data' => $data, 'version' => $version,
                 'hash' => $hash, 'id' => "$topic:$object:$version"];
         }

@@ -9,7 +9,8 @@ namespace local_outlooksync\local;
 
 /**
  * The booking modules this site has: face-to-face, mod_booking, both or neither. Neither is required;
- * a module that is not installed is simply not read.
+ * a module that is not installed is simply not read. Assignments and quizzes (deadlines) are read
+ * when the setting "deadlines" is on.
  *
  * @package    local_outlooksync
  * @copyright  2026 Outlook Calendar for the LMS
@@ -20,16 +21,22 @@ final class sources {
     public const MODULES = [
         facetoface\map::KIND => ['mod_facetoface', facetoface\source::class, 'facetoface'],
         booking\map::KIND => ['mod_booking', booking\source::class, 'booking'],
+        deadline::ASSIGN => ['mod_assign', deadlines\assign_source::class, 'assign'],
+        deadline::QUIZ => ['mod_quiz', deadlines\quiz_source::class, 'quiz'],
     ];
 
     /**
-     * The sources of the installed modules.
+     * The sources of the installed modules (without assignments and quizzes when deadlines are off).
      *
      * @return source[] kind => source
      */
     public static function installed(): array {
         $found = [];
+        $deadlines = (bool)get_config('local_outlooksync', 'deadlines');
         foreach (self::MODULES as $kind => [$component, $class]) {
+            if (isset(sync::KINDS[$kind]['module']) && !$deadlines) {
+                continue;
+            }
             if (\core_component::get_component_directory($component) !== null && get_config($component, 'version')) {
                 $found[$kind] = new $class();
             }

@@ -11,8 +11,9 @@ namespace local_outlooksync\local;
  * One delivery round from a snapshot: objects, plan, envelopes, requests; plain PHP, no Moodle call.
  *
  * A snapshot is {site: {wwwroot, timezone}, users: [snapshot user], and for each kind of offering
- * (self::KINDS) the ids the round is about and the items read: sessionids + sessions (face-to-face),
- * optionids + options (mod_booking)}. The ids include deleted ones (absent from the items), so that
+ * or deadline (self::KINDS) the ids the round is about and the items read: sessionids + sessions
+ * (face-to-face), optionids + options (mod_booking), assignids + assignments (mod_assign),
+ * quizids + quizzes (mod_quiz)}. The ids include deleted ones (absent from the items), so that
  * what was sent for them before is deleted. The delivery task, the reconcile and backfill tasks and
  * the contract tests' harness all go through here, so what they send is the same.
  *
@@ -21,10 +22,15 @@ namespace local_outlooksync\local;
  * @license    http://www.gnu.org/copyleft/gpl.html GNU GPL v3 or later
  */
 final class sync {
-    /** Per kind (the scope prefix): the snapshot's items and ids, and the module's map. */
+    /**
+     * Per kind (the scope prefix): the snapshot's items and ids, and either the booking module's map
+     * (offerings → events) or the activity module whose items are deadlines (see deadline).
+     */
     public const KINDS = [
         facetoface\map::KIND => ['items' => 'sessions', 'ids' => 'sessionids', 'map' => facetoface\map::class],
         booking\map::KIND => ['items' => 'options', 'ids' => 'optionids', 'map' => booking\map::class],
+        deadline::ASSIGN => ['items' => 'assignments', 'ids' => 'assignids', 'module' => 'assign'],
+        deadline::QUIZ => ['items' => 'quizzes', 'ids' => 'quizids', 'module' => 'quiz'],
     ];
 
     /**
@@ -40,15 +46,21 @@ final class sync {
         }
         foreach (self::KINDS as $kind => $shape) {
             foreach ($snapshot[$shape['items']] ?? [] as $item) {
+                $scope = $kind . ':' . $item['id'];
+                if (isset($shape['module'])) {
+                    $objects += deadline::objects($snapshot['site'], $shape['module'], $scope, $item);
+                    continue;
+                }
                 $offering = $shape['map']::offering($snapshot['site'], $item);
-                $objects += mapper::occurrences($snapshot['site'], $kind . ':' . $item['id'], $offering);
+                $objects += mapper::occurrences($snapshot['site'], $scope, $offering);
             }
         }
         return $objects;
     }
 
     /**
-     * The users the snapshot's offerings name (trainers, attendees, anyone who signed up or answered).
+     * The users the snapshot's offerings and deadlines name (trainers, attendees, anyone who signed up
+     * or answered, learners a deadline applies to).
      *
      * @param array $snapshot
      * @return int[]
@@ -57,7 +69,7 @@ final class sync {
         $ids = [];
         foreach (self::KINDS as $shape) {
             foreach ($snapshot[$shape['items']] ?? [] as $item) {
-                $ids = array_merge($ids, $shape['map']::people($item));
+                $ids = array_merge($ids, isset($shape['module']) ? deadline::people($item) : $shape['map']::people($item));
             }
         }
         return array_values(array_unique($ids));
@@ -67,7 +79,7 @@ final class sync {
      * The scopes whose earlier objects must be looked up (one per offering named).
      *
      * @param array $snapshot
-     * @return string[] scope names, e.g. "f2f:12", "bk:7"
+     * @return string[] scope names, e.g. "f2f:12", "bk:7", "as:4"
      */
     public static function scopes(array $snapshot): array {
         $scopes = [];

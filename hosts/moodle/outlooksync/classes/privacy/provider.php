@@ -47,6 +47,7 @@ class provider implements \core_privacy\local\metadata\provider, \core_privacy\l
             'active' => 'privacy:metadata:bridge:active',
             'role' => 'privacy:metadata:bridge:role',
             'sessions' => 'privacy:metadata:bridge:sessions',
+            'deadlines' => 'privacy:metadata:bridge:deadlines',
         ], 'privacy:metadata:bridge');
         $collection->add_database_table('local_outlooksync_state', [
             'objectkey' => 'privacy:metadata:state:objectkey',
