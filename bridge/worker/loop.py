@@ -189,6 +189,7 @@ class Worker:
         except errors.AuthFailed as exc:
             log.warning("account %s suspended: %s", group[0].account_id, exc.reason)
             with self.db.session() as session:
+                dirty_keys.lock(session, group)
                 connection.suspend(session, group[0].account_id, exc, now)
                 for claim in group:
                     dirty_keys.release(session, claim, self.name)

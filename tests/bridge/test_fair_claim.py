@@ -7,10 +7,13 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bridge.codes import UserState
 from bridge.db import Database
 from bridge.models import DirtyKey, utcnow
 from bridge.queue import dirty_keys
 from bridge.queue.dirty_keys import Lane
+from bridge.sync.run import settle_keys
+from bridge.sync.steps import Outcome
 from tests.bridge.test_queue import connected
 
 
@@ -85,13 +88,12 @@ def test_the_cap_counts_only_keys_still_in_flight(database: Database) -> None:
     assert Counter(c.account_id for c in later) == {"big": 10, "other": 10}
 
 
-def test_a_key_passed_again_keeps_its_lane_and_settling_locks_in_user_order(database: Database) -> None:
+def test_a_key_passed_again_keeps_its_lane(database: Database) -> None:
     connected(database)
-    mark(database, "acc", ["u2", "u1"], Lane.BULK)
+    mark(database, "acc", ["bulk"], Lane.BULK, minutes_ago=1)
+    mark(database, "acc", ["fresh"], Lane.FRESH)
     taken = claim(database, 10)
-    assert {c.lane for c in taken} == {Lane.BULK}
-    with database.session() as session:
-        dirty_keys.lock(session, list(reversed(taken)))
-        dirty_keys.complete_all(session, taken, "w")
-        dirty_keys.mark_dirty(session, "acc", ["u1"], lane=taken[0].lane)
-    assert lanes(database) == {("acc", "u1"): Lane.BULK}
+    assert {c.user_id: c.lane for c in taken} == {"bulk": Lane.BULK, "fresh": Lane.FRESH}
+    again = Outcome(UserState.SYNCED, again=True)  # e.g. its mailbox moved: one more pass
+    settle_keys(database, "w", list(reversed(taken)), {"bulk": again, "fresh": again}, utcnow())
+    assert lanes(database) == {("acc", "bulk"): Lane.BULK, ("acc", "fresh"): Lane.FRESH}
