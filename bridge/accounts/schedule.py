@@ -66,8 +66,10 @@ def start_due(session: Session, every: timedelta, now: datetime) -> list[str]:
 
 def everyone_now(session: Session, account_id: str, now: datetime) -> int:
     """Queue everyone as the account's full pass begun at ``now`` (when it is connected: the next
-    full pass is one period later); returns how many were queued."""
+    full pass is one period later), in the bulk lane with whatever hooks queued before (the switch-on:
+    nothing was synced yet); returns how many were queued."""
     row = session.get(Connection, account_id)
     if row is not None:
         row.full_reconcile_at = now
+    dirty_keys.to_bulk(session, account_id)
     return mark_everyone(session, account_id)

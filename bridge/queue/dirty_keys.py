@@ -95,6 +95,12 @@ def _bumped(keys: Table, new: object) -> dict[str, object]:
 _MARK = Upsert(DirtyKey, conflict=("account_id", "user_id"), update=("due_at", "attempts"), also=_bumped)
 
 
+def to_bulk(session: Session, account_id: str) -> None:
+    """Put every key of an account in the bulk lane: at switch-on, the keys that hooks queued while
+    the account was not connected are part of its backfill, not fresh changes."""
+    session.execute(update(DirtyKey).where(DirtyKey.account_id == account_id).values(lane=int(Lane.BULK)))
+
+
 def claim(session: Session, worker: str, limit: int, now: datetime | None = None,
           lease: timedelta = LEASE, cap: int = ACCOUNT_CAP) -> list[Claim]:
     """Take up to ``limit`` ready keys of connected accounts under a lease, fairly: fresh keys before

@@ -7,9 +7,11 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from bridge.accounts import connection
 from bridge.codes import UserState
 from bridge.db import Database
-from bridge.models import DirtyKey, utcnow
+from bridge.lms.ingest import ensure_account
+from bridge.models import Connection, DirtyKey, utcnow
 from bridge.queue import dirty_keys
 from bridge.queue.dirty_keys import Lane
 from bridge.sync.run import settle_keys
@@ -97,3 +99,15 @@ def test_a_key_passed_again_keeps_its_lane(database: Database) -> None:
     again = Outcome(UserState.SYNCED, again=True)  # e.g. its mailbox moved: one more pass
     settle_keys(database, "w", list(reversed(taken)), {"bulk": again, "fresh": again}, utcnow())
     assert lanes(database) == {("acc", "bulk"): Lane.BULK, ("acc", "fresh"): Lane.FRESH}
+
+
+def test_the_switch_on_puts_keys_queued_before_connecting_in_the_bulk_lane(database: Database) -> None:
+    with database.session() as session:
+        ensure_account(session, "new")
+        dirty_keys.mark_dirty(session, "new", ["u1", "u2"])  # hooks before Connect integration
+        session.add(Connection(account_id="new", state="consent_received", tenant_id="t", failures=0))
+    with database.session() as session:
+        connection.activate(session, "new", "t", ["new.example"], "manager", utcnow())
+    assert set(lanes(database).values()) == {Lane.BULK}
+    mark(database, "new", ["u2"], Lane.FRESH)  # a change after the switch-on is fresh
+    assert lanes(database) == {("new", "u1"): Lane.BULK, ("new", "u2"): Lane.FRESH}
