@@ -12,6 +12,7 @@ keys wait (docs/RELIABILITY.md, "Fair claiming").
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -70,8 +71,8 @@ class Claim:
 def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: datetime | None = None,
                lane: Lane = Lane.FRESH) -> int:
     """Mark users of one account for reconcile in ``lane``; a key already queued is bumped, made due
-    now and moved to the fresher of its lane and ``lane``. Keys are written in user order, as
-    :func:`lock` takes them, so a hook and a worker settling never wait on each other in a cycle. The
+    now and moved to the fresher of its lane and ``lane``. Keys are written in user order (a worker
+    settling never waits for them while holding keys: :func:`lock`). The
     n-th key is due n microseconds after ``now`` (UTC): no two keys of one mark tie, so the claim reads
     an account's first keys by (lane, due time) alone, through its index."""
     ids = sorted({u for u in user_ids if u})
@@ -211,13 +212,32 @@ def _first_keys(now: ColumnElement[datetime], unclaimed: ColumnElement[bool], po
             .subquery("keys"))
 
 
-def lock(session: Session, claims: list[Claim]) -> None:
-    """Lock the keys of ``claims`` in (account, user) order before settling them (PostgreSQL; SQLite
-    locks the whole file), the order :func:`mark_dirty` writes in: no deadlock with a hook."""
+def lock(session: Session, claims: list[Claim], tries: int = 200, pause: float = 0.01) -> None:
+    """Lock the keys of ``claims`` before settling them, without ever waiting while holding one.
+
+    Call it first in the settling transaction. On PostgreSQL the keys are taken ``FOR UPDATE SKIP
+    LOCKED`` in a savepoint; while a hook holds one of them (it marks keys for milliseconds, and one
+    hook transaction may mark several batches, so no single key order can be shared with it), the
+    savepoint is rolled back — releasing what it took — and tried again after ``pause`` seconds; after
+    ``tries`` it waits for them. A worker holding keys then never waits for a hook: no deadlock. SQLite
+    locks the whole database for a write, so there is nothing to do.
+    """
     keys = sorted({(c.account_id, c.user_id) for c in claims})
-    if keys:
-        session.execute(select(DirtyKey.account_id).where(tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(keys))
-                        .order_by(DirtyKey.account_id, DirtyKey.user_id).with_for_update())
+    if not keys or session.get_bind().dialect.name != "postgresql":
+        return
+    mine = tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(keys)
+    for _ in range(tries):
+        attempt = session.begin_nested()
+        taken = session.execute(select(DirtyKey.account_id, DirtyKey.user_id).where(mine)
+                                .with_for_update(skip_locked=True)).all()
+        there = session.execute(select(func.count()).select_from(DirtyKey).where(mine)).scalar_one()
+        if len(taken) == there:
+            attempt.commit()
+            return
+        attempt.rollback()
+        time.sleep(pause)
+    session.execute(select(DirtyKey.account_id).where(mine).order_by(DirtyKey.account_id, DirtyKey.user_id)
+                    .with_for_update())
 
 
 def extend(session: Session, worker: str, lease: timedelta = LEASE, now: datetime | None = None) -> None:

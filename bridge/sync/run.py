@@ -310,8 +310,8 @@ def _planned(user: UserPlan, action: reconcile.Action, hit: list[str] | errors.G
 def settle_keys(db: Database, worker: str, group: list[dirty_keys.Claim], results: dict[str, Result],
                 now: datetime) -> None:
     """Complete, retry or give up each key of a worked group, in one transaction; the keys are locked
-    first in user order (:func:`dirty_keys.lock`), as a hook marks them. A key to pass again goes
-    back in the lane it came from."""
+    first, never waiting for a hook while holding some (:func:`dirty_keys.lock`). A key to pass again
+    goes back in the lane it came from."""
     account_id = group[0].account_id
     outcomes: list[tuple[PassOutcome, datetime | None]] = []
     with db.session() as session:

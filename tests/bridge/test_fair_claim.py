@@ -2,10 +2,12 @@
 a lane, and a cap on one account's keys in flight while another account's keys wait."""
 from __future__ import annotations
 
+import threading
+import time
 from collections import Counter
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text, update
 
 from bridge.accounts import connection
 from bridge.codes import UserState
@@ -17,6 +19,7 @@ from bridge.queue.dirty_keys import Lane
 from bridge.sync.run import settle_keys
 from bridge.sync.steps import Outcome
 from tests.bridge.test_queue import connected
+from tests.conftest import empty
 
 
 def mark(database: Database, account: str, users: list[str], lane: Lane, minutes_ago: float = 0) -> None:
@@ -111,3 +114,39 @@ def test_the_switch_on_puts_keys_queued_before_connecting_in_the_bulk_lane(datab
     assert set(lanes(database).values()) == {Lane.BULK}
     mark(database, "new", ["u2"], Lane.FRESH)  # a change after the switch-on is fresh
     assert lanes(database) == {("new", "u1"): Lane.BULK, ("new", "u2"): Lane.FRESH}
+
+
+def test_settling_never_waits_for_a_hook_while_holding_keys(postgresql_url: str) -> None:
+    """PostgreSQL only (SQLite locks the whole file): the deadlock once seen between a hook marking
+    keys in batches and a worker settling its group."""
+    database = Database(postgresql_url)
+    empty(database)
+    try:
+        connected(database)
+        mark(database, "acc", ["u1", "u2"], Lane.FRESH)
+        group = claim(database, 10)
+        hook = database.engine.connect()
+        hook_transaction = hook.begin()
+        hook.execute(update(DirtyKey).where(DirtyKey.user_id == "u2").values(generation=DirtyKey.generation + 1))
+        settled = threading.Event()
+
+        def settle() -> None:
+            with database.session() as session:
+                dirty_keys.lock(session, group)
+                settled.set()
+
+        worker = threading.Thread(target=settle)
+        worker.start()
+        time.sleep(0.3)  # the worker is trying; u2 is the hook's
+        assert not settled.is_set()
+        probe = database.engine.connect()
+        with probe.begin():  # u1 is free within moments: the worker never waits while it holds it
+            probe.execute(text("SET LOCAL lock_timeout = '1s'"))
+            probe.execute(select(DirtyKey.user_id).where(DirtyKey.user_id == "u1").with_for_update())
+        probe.close()
+        hook_transaction.commit()
+        hook.close()
+        worker.join(timeout=10)
+        assert settled.is_set()
+    finally:
+        database.dispose()
