@@ -9,6 +9,7 @@ import sys
 from benchmarks import (
     backfill,
     deadlines,
+    fairness,
     feed,
     fleet,
     full_pass,
@@ -24,10 +25,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--size", choices=("small", "full"), default="full")
     parser.add_argument("--runs", type=int, default=None, help="runs per figure (median); default 3 full, 1 small")
-    parser.add_argument("--only", default="B1,B3,B4,B5,B6,B7,B8,B10,B11,B12",
+    parser.add_argument("--only", default="B1,B3,B4,B5,B6,B7,B8,B9,B10,B11,B12",
                         help="comma-separated: B1 (with B2), B3, B4, B5, B6 (calendar feeds), B7 (preview), "
-                             "B8 (Outlook-side check), B10 (workers on 1, 2, 3 hosts; needs root), "
-                             "B11 (the worker's housekeeping), B12 (a course's deadlines)")
+                             "B8 (Outlook-side check), B9 (fair claiming between accounts), "
+                             "B10 (workers on 1, 2, 3 hosts; needs root), B11 (the worker's housekeeping), "
+                             "B12 (a course's deadlines)")
     parser.add_argument("--postgresql", default=os.environ.get(
         "OUTLOOK_SYNC_BENCH_POSTGRESQL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
     args = parser.parse_args()
@@ -57,6 +59,10 @@ def main() -> int:
         _show(outlook_check.run(args.size, runs, None))
         if args.size == "full":
             _show(outlook_check.run(args.size, runs, args.postgresql))
+    if "B9" in only:
+        _show(fairness.run(args.size, 1, None))
+        if args.size == "full":
+            _show(fairness.run(args.size, 1, args.postgresql))
     if "B10" in only:
         _show(fleet.run(args.size, runs))
     if "B11" in only:

@@ -32,20 +32,28 @@ class Workload:
     tenant_id: str
     users: int
     entries: int
+    account: str = ACCOUNT
 
 
 def prepare(emulator: EmulatorHandle, database_url: str, users: int, concurrency: int,
-            sessions_per_event: int = 2, assignments: int = 0) -> Workload:
-    """A connected account whose users each have two upcoming sessions (entries = 2 × users); or, with
+            sessions_per_event: int = 2, assignments: int = 0, account: str = ACCOUNT, domain: str = DOMAIN,
+            app: tuple[str, str] | None = None, connect: bool = True) -> Workload:
+    """An account whose users each have two upcoming sessions (entries = 2 × users); or, with
     ``assignments``, one course whose users each have that many upcoming deadlines and no session
-    (entries = assignments × users)."""
+    (entries = assignments × users). Connected (Connect integration pressed: everyone queued) unless
+    ``connect`` is False (then consent is given and :func:`connect_account` switches it on). ``app``:
+    the (client id, secret) of an app registered by an earlier call, for a further account in the same
+    emulator; None resets the emulator and registers one.
+    """
     admin = emulator.admin
-    admin.reset("all")
-    client_id, secret = str(uuid.uuid4()), secrets.token_urlsafe(24)
-    admin.register_app(client_id, client_secret=secret, redirect_uris=["http://127.0.0.1/cb"])
-    tenant = admin.create_tenant("Bench", [DOMAIN])["id"]
+    if app is None:
+        admin.reset("all")
+        app = str(uuid.uuid4()), secrets.token_urlsafe(24)
+        admin.register_app(app[0], client_secret=app[1], redirect_uris=["http://127.0.0.1/cb"])
+    client_id, secret = app
+    tenant = admin.create_tenant(account.title(), [domain])["id"]
     admin.grant_consent(tenant, client_id)
-    addresses = [f"user{n}@{DOMAIN}" for n in range(users)]
+    addresses = [f"user{n}@{domain}" for n in range(users)]
     for start in range(0, users, 1000):
         admin.create_users(tenant, [{"userPrincipalName": a, "mail": a, "mailbox": "exchange_online"}
                                     for a in addresses[start:start + 1000]])
@@ -54,36 +62,52 @@ def prepare(emulator: EmulatorHandle, database_url: str, users: int, concurrency
                         ca_bundle=emulator.ca_path, worker_concurrency=concurrency)
     database = Database(database_url)
     upgrade(database.engine)
-    now = datetime.now(UTC).replace(microsecond=0)
-    events = max(2, users // 50)
     with database.session() as session:
-        deliveries: list[dict[str, Any]] = _course(assignments, users, now) if assignments else []
-        for e in range(events if not assignments else 0):
-            sessions = [{"id": f"e{e}s{i}", "title": None, "start": now + timedelta(days=1 + i, hours=e % 8),
-                         "end": now + timedelta(days=1 + i, hours=e % 8 + 1), "location": "Room 1",
-                         "online_url": None} for i in range(sessions_per_event)]
-            deliveries.append({"topic": "event.upserted", "data": {
-                "id": f"e{e}", "title": f"Course {e}", "description": "Bring a notebook.", "organizer_id": None,
-                "url": f"https://lms.example/e{e}", "location": None, "online_url": None,
-                "timezone": "Europe/Berlin", "cancelled": False, "sessions": sessions, "version": 1}})
-        for n, address in enumerate(addresses):
-            deliveries.append({"topic": "user.upserted", "data": {
-                "id": f"u{n}", "email": address, "name": f"User {n}", "active": True, "role": "learner",
-                "timezone": None, "version": 1}})
-        for n in range(users if not assignments else 0):
-            e = n % events
-            for i in range(sessions_per_event):
-                # one session chosen in each of `sessions_per_event` events → that many entries per user
-                deliveries.append({"topic": "enrollment.upserted", "data": {
-                    "event_id": f"e{(e + i) % events}", "user_id": f"u{n}",
-                    "session_id": f"e{(e + i) % events}s{i}", "version": 1}})
-        for number, delivery in enumerate(deliveries):
-            ingest.apply_delivery(session, {"id": f"d{number}", "account": ACCOUNT, **delivery})
-        row = connection.connection(session, ACCOUNT)
+        for number, delivery in enumerate(deliveries(users, sessions_per_event, domain, assignments)):
+            ingest.apply_delivery(session, {"id": f"d{number}", "account": account, **delivery})
+        row = connection.connection(session, account)
         row.tenant_id, row.state = tenant, ConnectionState.CONSENT_RECEIVED
     graph = Graph.from_settings(settings)
-    consent.connect(database, graph, ACCOUNT, "bench", datetime.now(UTC))
-    return Workload(settings, database, graph, tenant, users, users * (assignments or sessions_per_event))
+    work = Workload(settings, database, graph, tenant, users, users * (assignments or sessions_per_event), account)
+    if connect:
+        connect_account(work)
+    return work
+
+
+def connect_account(work: Workload) -> None:
+    """Press Connect integration for the workload's account: every user is queued (bulk)."""
+    consent.connect(work.database, work.graph, work.account, "bench", datetime.now(UTC))
+
+
+def deliveries(users: int, sessions_per_event: int, domain: str, assignments: int = 0) -> list[dict[str, Any]]:
+    """The hooks of the workload: users ``u<n>`` at ``user<n>@domain`` and either ``users // 50``
+    events (at least 2) with ``sessions_per_event`` sessions from tomorrow on, user n in event
+    n % events at session 0 and in the following events at sessions 1, 2, …; or, with ``assignments``,
+    one course's deadlines applying to every user (:func:`_course`)."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    events = 0 if assignments else max(2, users // 50)
+    found: list[dict[str, Any]] = _course(assignments, users, now) if assignments else []
+    for e in range(events):
+        sessions = [{"id": f"e{e}s{i}", "title": None, "start": now + timedelta(days=1 + i, hours=e % 8),
+                     "end": now + timedelta(days=1 + i, hours=e % 8 + 1), "location": "Room 1",
+                     "online_url": None} for i in range(sessions_per_event)]
+        found.append({"topic": "event.upserted", "data": {
+            "id": f"e{e}", "title": f"Course {e}", "description": "Bring a notebook.", "organizer_id": None,
+            "url": f"https://lms.example/e{e}", "location": None, "online_url": None,
+            "timezone": "Europe/Berlin", "cancelled": False, "sessions": sessions, "version": 1}})
+    for n in range(users):
+        address = f"user{n}@{domain}"
+        found.append({"topic": "user.upserted", "data": {
+            "id": f"u{n}", "email": address, "name": f"User {n}", "active": True, "role": "learner",
+            "timezone": None, "version": 1}})
+    for n in range(users if events else 0):
+        e = n % events
+        for i in range(sessions_per_event):
+            # one session chosen in each of `sessions_per_event` events → that many entries per user
+            found.append({"topic": "enrollment.upserted", "data": {
+                "event_id": f"e{(e + i) % events}", "user_id": f"u{n}",
+                "session_id": f"e{(e + i) % events}s{i}", "version": 1}})
+    return found
 
 
 def _course(assignments: int, users: int, now: datetime) -> list[dict[str, Any]]:

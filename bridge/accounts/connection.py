@@ -205,7 +205,7 @@ def disconnect(session: Session, account_id: str, remove_entries: bool) -> None:
     if remove_entries and row.tenant_id:
         row.state = ConnectionState.DISCONNECTING
         users = [u for (u,) in session.execute(select(Entry.user_id).where(Entry.account_id == account_id))]
-        dirty_keys.mark_dirty(session, account_id, users)
+        dirty_keys.mark_dirty(session, account_id, users, lane=dirty_keys.Lane.BULK)
     else:
         row.state = ConnectionState.DISCONNECTED
     row.reason, row.detail, row.claimed_tenant_id = None, None, None

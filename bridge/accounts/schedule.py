@@ -2,7 +2,8 @@
 
 Owns the full pass's clock, ``connections.full_reconcile_at`` (when the account's last full pass
 began); everything else of the connection row is the state machine's (:mod:`bridge.accounts.connection`).
-Users are queued through :mod:`bridge.queue.dirty_keys`, in the caller's transaction.
+Users are queued through :mod:`bridge.queue.dirty_keys`, in the caller's transaction, in its bulk lane:
+an account's whole backlog never delays another account's fresh changes.
 """
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def mark_everyone(session: Session, account_id: str) -> int:
     """Queue every user the account knows of (LMS users and holders of entries); returns how many."""
     users = union(select(LmsUser.id).where(LmsUser.account_id == account_id),
                   select(Entry.user_id).where(Entry.account_id == account_id))
-    return dirty_keys.mark_dirty(session, account_id, [u for (u,) in session.execute(users)])
+    return dirty_keys.mark_dirty(session, account_id, [u for (u,) in session.execute(users)],
+                                 lane=dirty_keys.Lane.BULK)
 
 
 def mark_due(session: Session, account_id: str, since: datetime | None, now: datetime) -> int:
@@ -44,7 +46,8 @@ def mark_due(session: Session, account_id: str, since: datetime | None, now: dat
         select(LmsUser.id).outerjoin(UserState, and_(UserState.account_id == LmsUser.account_id,
                                                      UserState.user_id == LmsUser.id))
         .where(LmsUser.account_id == account_id, LmsUser.deleted.is_(False), UserState.user_id.is_(None)))
-    return dirty_keys.mark_dirty(session, account_id, [u for (u,) in session.execute(users)], now)
+    return dirty_keys.mark_dirty(session, account_id, [u for (u,) in session.execute(users)], now,
+                                 lane=dirty_keys.Lane.BULK)
 
 
 def start_due(session: Session, every: timedelta, now: datetime) -> list[str]:
@@ -63,8 +66,10 @@ def start_due(session: Session, every: timedelta, now: datetime) -> list[str]:
 
 def everyone_now(session: Session, account_id: str, now: datetime) -> int:
     """Queue everyone as the account's full pass begun at ``now`` (when it is connected: the next
-    full pass is one period later); returns how many were queued."""
+    full pass is one period later), in the bulk lane with whatever hooks queued before (the switch-on:
+    nothing was synced yet); returns how many were queued."""
     row = session.get(Connection, account_id)
     if row is not None:
         row.full_reconcile_at = now
+    dirty_keys.to_bulk(session, account_id)
     return mark_everyone(session, account_id)

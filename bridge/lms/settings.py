@@ -166,4 +166,4 @@ def _account(session: Session, account_id: str) -> Account:
 def _mark_entry_holders(session: Session, account_id: str) -> None:
     """Queue every user who has entries, so their entries are rewritten with the account's settings."""
     users = [u for (u,) in session.execute(select(Entry.user_id).where(Entry.account_id == account_id))]
-    dirty_keys.mark_dirty(session, account_id, users)
+    dirty_keys.mark_dirty(session, account_id, users, lane=dirty_keys.Lane.BULK)

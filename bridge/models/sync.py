@@ -9,6 +9,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    SmallInteger,
     String,
     Text,
 )
@@ -18,7 +19,10 @@ from bridge.models.base import Base, UTCDateTime, utcnow
 
 
 class DirtyKey(Base):
-    """A user whose entries must be reconciled; written in the same transaction as the change."""
+    """A user whose entries must be reconciled; written in the same transaction as the change.
+
+    ``lane`` orders the work (:class:`bridge.queue.dirty_keys.Lane`): 0 a fresh LMS change, 1 bulk work
+    (switch-on, Resynchronise all, the full pass, Outlook-side checks); fresh keys are claimed first."""
 
     __tablename__ = "dirty_keys"
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
@@ -26,11 +30,14 @@ class DirtyKey(Base):
     generation: Mapped[int] = mapped_column(Integer, default=1)
     due_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lane: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     claimed_by: Mapped[str | None] = mapped_column(String(64))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(Text)
 
-    __table_args__ = (Index("ix_dirty_keys_due", "due_at"),)
+    __table_args__ = (Index("ix_dirty_keys_due", "due_at"),
+                      Index("ix_dirty_keys_turns", "account_id", "lane", "due_at"),
+                      Index("ix_dirty_keys_held", "account_id", "claimed_until"))
 
 
 class Entry(Base):

@@ -126,7 +126,7 @@ def record_moved(session: Session, account_id: str, entry: Judged, starts_at: da
             Entry.account_id == account_id, Entry.user_id == entry.user_id, Entry.event_id == entry.event_id,
             Entry.session_id == entry.session_id, Entry.graph_event_id == entry.graph_event_id,
         ).values(payload_hash=None))
-        dirty_keys.mark_dirty(session, account_id, [entry.user_id], now)
+        dirty_keys.mark_dirty(session, account_id, [entry.user_id], now, lane=dirty_keys.Lane.BULK)
     return True
 
 

@@ -159,5 +159,5 @@ def confirm(session: Session, account_id: str, user_id: str, now: datetime) -> R
     hold.confirmed_by, hold.confirmed_at = user_id, now
     users = session.scalars(select(Entry.user_id).distinct().where(Entry.account_id == account_id,
                                                                    Entry.ends_at > now))
-    dirty_keys.mark_dirty(session, account_id, list(users), now)
+    dirty_keys.mark_dirty(session, account_id, list(users), now, lane=dirty_keys.Lane.BULK)
     return hold

@@ -362,14 +362,19 @@ def _planned(user: UserPlan, action: reconcile.Action, hit: list[str] | errors.G
 
 def settle_keys(db: Database, worker: str, group: list[dirty_keys.Claim], results: dict[str, Result],
                 now: datetime) -> None:
-    """Complete, retry or give up each key of a worked group, in one transaction."""
+    """Complete, retry or give up each key of a worked group, in one transaction; the keys are locked
+    first, never waiting for a hook while holding some (:func:`dirty_keys.lock`). A key to pass again
+    goes back in the lane it came from."""
     account_id = group[0].account_id
     outcomes: list[tuple[PassOutcome, datetime | None]] = []
     with db.session() as session:
+        dirty_keys.lock(session, group)
         done = [c for c in group if isinstance(results[c.user_id], Outcome)]
         store.record_latencies(session, account_id, done, now, utcnow())
         dirty_keys.complete_all(session, done, worker)
-        dirty_keys.mark_dirty(session, account_id, [c.user_id for c in done if _again(results[c.user_id])])
+        for lane in dirty_keys.Lane:
+            dirty_keys.mark_dirty(session, account_id, [c.user_id for c in done
+                                                        if c.lane == lane and _again(results[c.user_id])], lane=lane)
         for claim in group:
             result = results[claim.user_id]
             if isinstance(result, Outcome):

@@ -79,8 +79,9 @@ class Worker:
                  full_reconcile: timedelta = timedelta(hours=1), name: str | None = None,
                  group_size: int = 10, lease: timedelta = dirty_keys.LEASE, guard: Guard | None = None,
                  outlook_every: timedelta = timedelta(minutes=1),
-                 outlook_mailboxes: int = outlook_check.MAILBOXES) -> None:
+                 outlook_mailboxes: int = outlook_check.MAILBOXES, account_cap: int = dirty_keys.ACCOUNT_CAP) -> None:
         self.db, self.graph = db, graph
+        self.account_cap = account_cap  # keys of one account in flight while others wait (dirty_keys.claim)
         self.lease = lease
         self.guard = guard or Guard()
         self.concurrency = concurrency
@@ -181,7 +182,8 @@ class Worker:
         if free <= 0:
             return 0
         with self.db.session() as session:
-            claims = dirty_keys.claim(session, self.name, free * self.group_size, lease=self.lease)
+            claims = dirty_keys.claim(session, self.name, free * self.group_size, lease=self.lease,
+                                      cap=self.account_cap)
         for group in _groups(claims, self.group_size, free):
             future = pool.submit(self._work, group)
             future.add_done_callback(lambda _: self._wake.set())
@@ -208,6 +210,7 @@ class Worker:
         except errors.AuthFailed as exc:
             log.warning("account %s suspended: %s", group[0].account_id, exc.reason)
             with self.db.session() as session:
+                dirty_keys.lock(session, group)
                 connection.suspend(session, group[0].account_id, exc, now)
                 for claim in group:
                     dirty_keys.release(session, claim, self.name)

@@ -1,7 +1,7 @@
 """mailbox pauses: Graph's throttling held per mailbox, tenant or app, across passes and workers
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from alembic import op
 import bridge.models
 
 revision = '0010'
-down_revision = '0008'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
