@@ -31,7 +31,9 @@ EVENTS = ["e1", "e2", "e3"]
 SESSIONS = ["s1", "s2", "s3"]
 ZONES = ["Europe/Berlin", "America/New_York", "Australia/Sydney"]
 DEADLINES = ["a1", "a2"]
-EXAMPLES, STEPS = 30, 30
+# 40 examples: the derandomized draws still differ from one checkout to another, and some draw few faults;
+# with 40 every checkout tried injected well over the 50 faults the test asks for.
+EXAMPLES, STEPS = 40, 30
 
 users = st.sampled_from(USERS)
 events = st.sampled_from(EVENTS)
