@@ -2,7 +2,8 @@
 
 The emulator (50 ms per Graph request) holds a tenant with consent; the plugin is served by
 ``outlook-sync serve --no-worker`` (gunicorn) and a separate ``outlook-sync worker`` process syncs,
-both on a scratch PostgreSQL database. Once the first backfill is done, each sample sends one
+both on a scratch database (PostgreSQL, where the worker is woken by ``LISTEN/NOTIFY``, or a SQLite
+file, where it polls every 0.1 s). Once the first backfill is done, each sample sends one
 ``enrollment.upserted`` that moves one user to the other session of an event, and polls the user's
 calendar in the emulator every 10 ms until the entry of the new session is there. Samples are spaced
 by a random pause so they fall at every phase of the worker's idle poll.
@@ -62,14 +63,15 @@ def _quantile(values: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def run(size: str, runs: int, postgresql_url: str) -> list[str]:
+def run(size: str, runs: int, postgresql_url: str | None) -> list[str]:
+    """B4's figures on PostgreSQL at ``postgresql_url``, or (None) on a SQLite file."""
     users, samples = SIZES[size]["users"], SIZES[size]["samples"]
     workers, threads = ingest.DEFAULT_SETTINGS
     rng = random.Random(4)
     per_run: list[list[float]] = []
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as name, \
             running_emulator(latency_ms=LATENCY_MS) as emulator, \
-            ingest.scratch_database(postgresql_url, "bench_latency") as database_url:
+            ingest.bench_database(postgresql_url, "bench_latency") as database_url:
         folder = Path(name)
         work = prepare(emulator, database_url, users, concurrency=8)
         work.database.dispose()
@@ -118,8 +120,9 @@ def run(size: str, runs: int, postgresql_url: str) -> list[str]:
     p95 = statistics.median(_quantile(x, 0.95) for x in per_run)
     runs_text = "; ".join(f"p50 {_quantile(x, 0.5) * 1000:.0f} / p95 {_quantile(x, 0.95) * 1000:.0f} ms"
                           for x in per_run)
+    database = "PostgreSQL" if postgresql_url else "SQLite"
     return [
-        f"B4 hook → entry in the mailbox (PostgreSQL, emulator latency {LATENCY_MS:.0f} ms, gunicorn "
+        f"B4 hook → entry in the mailbox ({database}, emulator latency {LATENCY_MS:.0f} ms, gunicorn "
         f"{workers}×{threads} + 1 worker process, {users} users, first backfill {backfill:.1f} s; enrollment "
         f"moved to another session, mailbox polled every {POLL_S * 1000:.0f} ms), {samples} samples per run, "
         f"median of {runs}: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms (runs: {runs_text}); "
