@@ -6,13 +6,18 @@ Requests are counted in the emulator's request log (``batch_item`` tells an enve
 """
 from __future__ import annotations
 
+import json
+import threading
 import uuid
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import pytest
 
 from bridge.graph import errors
+from bridge.graph._http import HttpTransport, pooled_session
 from bridge.graph.calendar import Write
+from bridge.graph.exchange import Exchange
 from tests.integration.test_calendar_contract import payload
 from tests.integration.world import DOMAIN, World, at
 
@@ -140,3 +145,63 @@ def test_a_lone_write_is_typed_as_the_same_write_in_an_envelope(world: World, ca
     if case == "throttled":
         assert isinstance(lone, errors.Throttled)
         assert (lone.scope, lone.mailbox) == (errors.MAILBOX, ann) and 1.0 <= lone.retry_after <= 3.0
+
+
+SCOPE = "Tenant_Application/ReadWrite/9a3d526c-b3c1-4479-ba74-197b5c5751ae/0785ef7c-2d7a-4542-b048-95bcab406e0b"
+
+
+class ThrottlingGraph(BaseHTTPRequestHandler):
+    """A stand-in for Graph answering every write 429 with ``Retry-After`` and ``x-ms-throttle-scope``
+    (learn.microsoft.com/graph/throttling-limits): the emulator does not send that header, so this is
+    the one place the header is carried over HTTP. A ``$batch`` gets the same answer per item."""
+
+    seen: ClassVar[list[str]] = []
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.seen.append(self.path)
+        throttled = {"Retry-After": "7", "x-ms-throttle-scope": SCOPE}
+        answer: Any
+        error = {"error": {"code": "TooManyRequests", "message": "Too many requests."}}
+        if self.path.endswith("/$batch"):
+            answer, status, headers = {"responses": [
+                {"id": item["id"], "status": 429, "headers": throttled, "body": error}
+                for item in body["requests"]]}, 200, {}
+        else:
+            answer, status, headers = error, 429, throttled
+        raw = json.dumps(answer).encode()
+        self.send_response(status)
+        for name, value in {**headers, "Content-Type": "application/json", "Content-Length": str(len(raw))}.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(raw)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet."""
+
+
+class FixedToken:
+    """The token source (MSAL in production) is not what is tested here: a fixed bearer token."""
+
+    def token(self, tenant_id: str) -> str:
+        return "token"
+
+
+def test_a_tenant_throttle_of_a_lone_write_is_typed_as_in_an_envelope() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), ThrottlingGraph)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/v1.0"
+    exchange = Exchange(HttpTransport(url, FixedToken(), pooled_session(2, True)))  # type: ignore[arg-type]
+    ThrottlingGraph.seen = []
+    try:
+        [lone] = exchange.run("t1", [Write.create("ann@x.example", payload("A", "t1"), fresh()).request()])
+        inside, _ = exchange.run("t1", [Write.create("ann@x.example", payload("A", "t1"), fresh()).request(),
+                                        Write.create("bob@x.example", payload("B", "t2"), fresh()).request()])
+    finally:
+        exchange.close()
+        server.shutdown()
+        server.server_close()
+    assert ThrottlingGraph.seen == ["/v1.0/users/ann@x.example/events", "/v1.0/$batch"]
+    assert isinstance(lone, errors.Throttled) and typed(lone) == typed(inside)
+    assert (lone.scope, lone.retry_after, lone.mailbox) == (errors.TENANT, 7.0, "ann@x.example")
