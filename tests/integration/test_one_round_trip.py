@@ -76,7 +76,8 @@ def test_a_lone_write_is_one_request_and_a_users_two_writes_one_envelope(world: 
 
 
 def test_a_lone_update_of_an_entry_deleted_in_outlook_makes_it_again(world: World) -> None:
-    """404 on a lone PATCH, sent as itself, is the entry gone: the same pass makes it again."""
+    """A lone PATCH answered 404, sent as itself, is handled as before: the address looked up, the
+    PATCH sent again by id, its 404 the entry deleted in Outlook, and (a material change) made again."""
     lms(world)
     (entry,) = world.mailbox(LENA)
     world.emulator.admin.delete_event(world.tenant_id, world.mailbox_ids[LENA], entry["id"])
@@ -85,8 +86,6 @@ def test_a_lone_update_of_an_entry_deleted_in_outlook_makes_it_again(world: Worl
     world.sync()
     sent = wire(graph_log(world, since))
     writes = [(method, item) for method, path, item in sent if method != "GET" and not path.endswith("$batch")]
-    # the 404 at an address the directory was not asked about yet: it is looked up (one envelope of
-    # reads), the PATCH sent again by id, its 404 the entry deleted in Outlook, a material change: made again
     assert writes == [("PATCH", False), ("PATCH", False), ("POST", False)], sent
     assert {method for method, _, item in sent if item} == {"GET"}  # envelopes carry the look-up's reads only
     assert [e["location"]["displayName"] for e in world.mailbox(LENA)] == ["Room 12"]
