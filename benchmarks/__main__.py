@@ -44,6 +44,7 @@ def main() -> int:
     if "B3" in only:
         _show(ingest.run(args.size, runs, args.postgresql))
     if "B4" in only:
+        _show(latency.run(args.size, runs, None))
         _show(latency.run(args.size, runs, args.postgresql))
     if "B5" in only:
         _show(full_pass.run(args.size, runs, None))

@@ -1,7 +1,9 @@
 """Every Graph request goes through :meth:`Exchange.run`, the one place for the wire's rules:
 
 - ``$batch`` chunking: at most 20 requests and 4 MB per envelope (Graph's limits), at most 4 of one
-  mailbox, a mailbox's requests kept in their order (deletions before creations);
+  mailbox, a mailbox's requests kept in their order (deletions before creations); a chunk of one
+  request is sent as itself, not in an envelope (one round trip instead of the envelope's and its
+  item's: :class:`bridge.graph._http.HttpTransport`), and its answer is typed as an item's would be;
 - the per-mailbox limit: at most 4 requests in flight per mailbox across the process's threads;
 - ``Retry-After`` is never slept out here: an item answered 429 comes back at once as
   :class:`errors.Throttled` (its ``scope`` and ``mailbox`` say what Graph paused), and the run's later

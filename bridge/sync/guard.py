@@ -18,6 +18,7 @@ from datetime import datetime
 
 from sqlalchemy import String, and_, case, delete, func, literal, or_, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql import Subquery
 
 from bridge.codes import EntryState, RemovalCause, WhenDone
 from bridge.db import Upsert
@@ -75,9 +76,10 @@ def reason(hold: RemovalHold) -> str:
     return f"{'; '.join(parts) or 'entries no longer wanted'} (noticed at {hold.held_at:%Y-%m-%d %H:%M} UTC)"
 
 
-def count(session: Session, account_id: str, now: datetime) -> Count:
-    """The account's future entries, and how many of them the LMS no longer wants, by cause; a cause's
-    things are the distinct events (deleted, cancelled), sessions, users or enrollments concerned."""
+def _entries(account_id: str, now: datetime) -> Subquery:
+    """The account's future entries (not deleted in Outlook): each one's removal cause ("" when the
+    LMS still wants it), the thing it is counted under (the distinct events deleted or cancelled,
+    sessions, users or enrollments concerned), and its user."""
     event_gone = or_(LmsEvent.id.is_(None), LmsEvent.deleted.is_(True))
     cancelled = LmsEvent.cancelled.is_(True)
     session_gone = LmsSession.id.is_(None)
@@ -117,21 +119,32 @@ def count(session: Session, account_id: str, now: datetime) -> Count:
                                  LmsLearnerDeadline.user_id == Entry.user_id, deadline)).outerjoin(
         DeadlineSetting, DeadlineSetting.account_id == Entry.account_id).where(
         Entry.account_id == account_id, Entry.ends_at > now, Entry.state != EntryState.DELETED_IN_OUTLOOK).subquery()
+    return entries
+
+
+def _by_cause(session: Session, entries: Subquery) -> tuple[int, int, dict[str, list[int]]]:
+    """(removals, future entries, cause → [entries, distinct things]) of :func:`_entries` (one statement)."""
     rows = select(entries.c.cause, func.count(), func.count(entries.c.thing.distinct())).group_by(entries.c.cause)
     by_cause = {str(c): [int(n), int(things)] for c, n, things in session.execute(rows)}
     future = sum(n for n, _ in by_cause.values())
     by_cause.pop("", None)
-    users = session.scalar(select(func.count(entries.c.user_id.distinct())).where(entries.c.cause != ""))
-    return Count(sum(n for n, _ in by_cause.values()), future, int(users or 0), by_cause)
+    return sum(n for n, _ in by_cause.values()), future, by_cause
+
+
+def _users(session: Session, entries: Subquery) -> int:
+    """Distinct users among the removals of :func:`_entries` (one statement)."""
+    return int(session.scalar(select(func.count(entries.c.user_id.distinct())).where(entries.c.cause != "")) or 0)
 
 
 def removals_allowed(session: Session, guard: Guard, account_id: str, now: datetime) -> bool:
     """Whether a pass may remove entries now; records (or lifts) the account's hold. Safe when
     passes of the same account run at once (an upsert, not a read-then-insert)."""
-    counted = count(session, account_id, now)
-    if not guard.trips(counted.removals, counted.future):
+    entries = _entries(account_id, now)
+    removals, future, by_cause = _by_cause(session, entries)
+    if not guard.trips(removals, future):  # the distinct users are counted only for a hold
         session.execute(delete(RemovalHold).where(RemovalHold.account_id == account_id))
         return True
+    counted = Count(removals, future, _users(session, entries), by_cause)
     session.execute(_HOLD.statement(session), {"account_id": account_id, "removals": counted.removals,
                                                "future_entries": counted.future, "users": counted.users,
                                                "causes": counted.by_cause, "held_at": now})
