@@ -65,7 +65,10 @@ class WrongAccount(Exception):
         self.signer, self.accounts = signer, sorted(accounts)
         names = ", ".join(repr(a) for a in self.accounts)
         super().__init__(f"{signer} may not sign for account {names}" if signer.key is not None
-                         else f"account {names} has its own host key: sign with it and name it in {KEY_HEADER}")
+                         else f"account {names} has its own host key, so the shared secret no longer signs for it: "
+                              f"sign with a working key of that account and name it in {KEY_HEADER} "
+                              "(outlook-sync host-key create makes one; revoking the last key does not bring "
+                              "the shared secret back)")
 
 
 def signer_secret(key: str | None) -> tuple[Signer, str]:

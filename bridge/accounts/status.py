@@ -18,11 +18,12 @@ from bridge.lms.views import DEADLINE_SESSION
 from bridge.models import Account, Connection, DirtyKey, Entry, LmsUser, UserState
 
 # Failures that someone can fix outside the LMS (move the mailbox to Exchange Online, change the
-# application access policy, create the user in Azure AD), or that were unexpected: after the fix, a
-# pass now helps. A skip (personal or unverified domain, inactive, no session chosen…) changes only
-# when the LMS or the tenant's domains change, and such a change is synced by itself.
-RETRY_HELPS = frozenset({Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE, Reason.ACCESS_DENIED_BY_POLICY, Reason.USER_NOT_FOUND,
-                         Reason.ERROR})
+# application access policy, add the user to the Exchange scope's group, create the user in Azure AD),
+# or that were unexpected: after the fix, a pass now helps. A skip (personal or unverified domain,
+# inactive, no session chosen…) changes only when the LMS or the tenant's domains change, and such a
+# change is synced by itself.
+RETRY_HELPS = frozenset({Reason.MAILBOX_NOT_IN_EXCHANGE_ONLINE, Reason.ACCESS_DENIED_BY_POLICY,
+                         Reason.OUTSIDE_EXCHANGE_SCOPE, Reason.USER_NOT_FOUND, Reason.ERROR})
 
 
 @dataclass(frozen=True)

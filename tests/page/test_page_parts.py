@@ -14,6 +14,7 @@ PAGE = "/integrations/outlook"
 @pytest.mark.parametrize(("state", "reason", "helps"), [
     ("failed", "mailbox_not_in_exchange_online", True),  # after the mailbox moved to Exchange Online
     ("failed", "access_denied_by_policy", True),  # after the access policy changed
+    ("failed", "outside_exchange_scope", True),  # after the user was added to the scope's group
     ("failed", "user_not_found", True),  # after the user was created in Azure AD
     ("failed", "error", True),
     ("failed", None, True),
