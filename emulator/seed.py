@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from .rbac import Rbac
 from .state import World
@@ -108,7 +109,7 @@ def settings_text(seeded: Seeded, base_url: str, ca_path: str, public_url: str) 
         f"export OUTLOOK_SYNC_SCOPED_CLIENT_SECRET={seeded.scoped_client_secret}",
         f"export OUTLOOK_SYNC_AUTHORITY_URL={base_url}",
         f"export OUTLOOK_SYNC_GRAPH_URL={base_url}/v1.0",
-        f"export OUTLOOK_SYNC_CA_BUNDLE={ca_path}",
+        f"export OUTLOOK_SYNC_CA_BUNDLE={Path(ca_path).resolve()}",  # absolute: the shell may be elsewhere
         f"export OUTLOOK_SYNC_PUBLIC_URL={public_url.rstrip('/')}",
         *(f"export OUTLOOK_SYNC_{name}={value}" for name, value in plugin_secrets.items()),
     ]

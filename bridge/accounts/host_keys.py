@@ -106,6 +106,19 @@ def working_secret(session: Session, sealing_key: str, key_id: str, now: datetim
         return None
 
 
+def unreadable(session: Session, sealing_key: str, key_ids: Collection[str]) -> set[str]:
+    """Those of ``key_ids`` whose secret cannot be unsealed with ``sealing_key`` (made under another
+    ``OUTLOOK_SYNC_SECRET_KEY``): requests signed with them are refused until the account has a new key."""
+    fernet = _fernet(sealing_key)
+    found = set()
+    for row in session.scalars(select(HostKey).where(HostKey.id.in_(list(key_ids)))):
+        try:
+            fernet.decrypt(row.sealed.encode("ascii"))
+        except InvalidToken:
+            found.add(row.id)
+    return found
+
+
 def with_own_keys(session: Session, account_ids: Collection[str]) -> set[str]:
     """Those of ``account_ids`` that have (or had) a key of their own, so refuse the shared secret."""
     if not account_ids:

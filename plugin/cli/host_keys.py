@@ -56,14 +56,17 @@ def cmd_create(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
 
 def cmd_list(args: argparse.Namespace, out: TextIO = sys.stdout) -> int:
     """Print the account's keys and whether each works now (never a secret)."""
-    _, database = args.open_database()
+    settings, database = args.open_database()
     now = utcnow()
     with database.session() as session:
         keys = host_keys.listing(session, args.account)
+        sealed_elsewhere = host_keys.unreadable(session, settings.secret_key, [k.id for k in keys if k.works(now)])
     if not keys:
         print(f"account {args.account}: no host key of its own; it signs with OUTLOOK_SYNC_HOST_SECRET", file=out)
     for key in keys:
-        print(f"{key.id}  {_state(key, now):<32} created {_when(key.created_at)}", file=out)
+        state = ("cannot be unsealed (OUTLOOK_SYNC_SECRET_KEY changed): make a new key" if key.id in sealed_elsewhere
+                 else _state(key, now))
+        print(f"{key.id}  {state:<32} created {_when(key.created_at)}", file=out)
     return 0
 
 

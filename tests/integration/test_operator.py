@@ -180,8 +180,9 @@ def test_the_seeded_emulator_prints_settings_that_work(tmp_path: Path) -> None:
     public = "https://plugin.example.com"
     emulator = subprocess.Popen(
         [sys.executable, "-m", "plugin.cli", "emulator", "--port", "0", "--seed", "demo", "--public-url", public,
-         "--cert-dir", str(tmp_path / "certs")],
-        env={**_clean_env(), "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--cert-dir", "certs"],  # relative, as the default is: the printed path must work from anywhere
+        cwd=tmp_path, env={**_clean_env(), "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
     try:
         assert emulator.stdout is not None
         exports: dict[str, str] = {}
@@ -195,6 +196,7 @@ def test_the_seeded_emulator_prints_settings_that_work(tmp_path: Path) -> None:
                     break
         settings = Settings.from_env({**exports, "OUTLOOK_SYNC_DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"})
         assert settings.public_url == public and settings.ca_bundle == exports["OUTLOOK_SYNC_CA_BUNDLE"]
+        assert Path(settings.ca_bundle).is_absolute() and Path(settings.ca_bundle).is_file()
         admin = EmulatorAdmin(settings.authority_url, settings.ca_bundle)
         apps = {a["client_id"]: a for a in admin._call("GET", "/apps")["apps"]}
         assert set(apps) == {settings.client_id, settings.scoped_client_id}

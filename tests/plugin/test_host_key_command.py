@@ -64,3 +64,15 @@ def test_an_account_id_that_no_hook_could_carry_is_refused_naming_it(capsys: pyt
             parser().parse_args(["host-key", "create", "--account", bad])
         assert stopped.value.code == 2 and "is not an LMS account id" in capsys.readouterr().err
     assert parser().parse_args(["host-key", "list", "--account", "org-a"]).account == "org-a"
+
+
+def test_list_says_a_key_made_under_another_secret_key_cannot_be_unsealed(
+        settings: Settings, database: Database) -> None:
+    """After OUTLOOK_SYNC_SECRET_KEY changed, requests signed with the old keys get 401: ``list`` says
+    so and names the fix, instead of calling them working."""
+    made = outlook_sync(settings, "host-key", "create", "--account", "org-a")
+    key = re.search(r"new host key (hk_\S+)", made.stdout).group(1)  # type: ignore[union-attr]
+    assert re.search(rf"{key}\s+works ", outlook_sync(settings, "host-key", "list", "--account", "org-a").stdout)
+    other = outlook_sync(settings, "host-key", "list", "--account", "org-a", OUTLOOK_SYNC_SECRET_KEY="k" * 40)
+    assert other.returncode == 0, other.stderr
+    assert re.search(rf"{key}\s+cannot be unsealed \(OUTLOOK_SYNC_SECRET_KEY changed\): make a new key", other.stdout)
