@@ -157,8 +157,7 @@ CONNECTION_REASONS: dict[str, tuple[LazyString, LazyString]] = {
 CONSENT_RESULTS: dict[str, tuple[LazyString, LazyString]] = {
     ConsentReason.ACCEPTED: (
         _l("Consent given"),
-        _l("Thank you. The Azure AD administrator has allowed the plugin to write to the calendars "
-           "of your organisation."),
+        _l("Thank you. The Azure AD administrator has given the plugin the permissions it asked for."),
     ),
     ConsentReason.INCOMPLETE: (
         _l("This answer does not say that consent was given"),

@@ -151,6 +151,7 @@ def test_only_the_lms_people_connects_syncs_in_scope_and_names_the_others(
     assert users.count(told) >= 3 and "Ada Lovelace" in users
     overview = page(client)
     assert "Connected since" in overview and "tenant-wide Calendars.ReadWrite grant is still there" not in overview
+    assert "in the plugin's Exchange scope" in overview and "calendars of your organisation" not in overview
 
     # The fix the page names: Ada added to the group itself, then Retry writes her entry
     emulator.admin.add_group_member(contoso["id"], contoso["group"]["id"], f"ada@{DOMAIN}")
