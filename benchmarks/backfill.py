@@ -15,8 +15,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from benchmarks.common import ACCOUNT, median_of, prepare
-from benchmarks.ingest import scratch_database
+from benchmarks.common import ACCOUNT, bench_database, median_of, prepare
 from bridge.graph.calendar import Write
 from bridge.lms import rules
 from bridge.sync import reconcile, store
@@ -27,10 +26,8 @@ from emulator.testing import running_emulator
 def bridge_backfill(users: int, latency_ms: float, concurrency: int, server_url: str | None) -> dict[str, Any]:
     """The backfill on SQLite, or in a scratch database on the PostgreSQL server of ``server_url``."""
     with ExitStack() as stack:
-        folder = stack.enter_context(tempfile.TemporaryDirectory())
         emulator = stack.enter_context(running_emulator(latency_ms=latency_ms))
-        url = stack.enter_context(scratch_database(server_url, "bench_backfill")) if server_url \
-            else f"sqlite:///{Path(folder) / 'b1.sqlite3'}"
+        url = stack.enter_context(bench_database(server_url, "bench_backfill"))
         work = prepare(emulator, url, users, concurrency)
         start, cpu = time.perf_counter(), time.process_time()
         Worker(work.database, work.graph, concurrency=concurrency).drain(timeout=3600)

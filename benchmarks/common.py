@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import secrets
 import statistics
+import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from bridge.accounts import connection, consent
 from bridge.codes import ConnectionState
@@ -132,3 +138,33 @@ def timed(action: Callable[[], object]) -> float:
     start = time.perf_counter()
     action()
     return time.perf_counter() - start
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """Create ``<prefix>_<random>`` on the server of ``server_url``, yield its URL, drop it after."""
+    url = make_url(server_url)
+    name = f"{prefix}_{secrets.token_hex(4)}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            yield url.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@contextmanager
+def bench_database(server_url: str | None, prefix: str) -> Iterator[str]:
+    """The URL of a benchmark's own empty database: a :func:`scratch_database` on the PostgreSQL of
+    ``server_url``, or (None) a SQLite file in a temporary folder; both gone when the block ends."""
+    if server_url:
+        with scratch_database(server_url, prefix) as url:
+            yield url
+    else:
+        with tempfile.TemporaryDirectory() as folder:
+            yield f"sqlite:///{Path(folder) / f'{prefix}.sqlite3'}"

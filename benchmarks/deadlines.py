@@ -4,16 +4,13 @@ the bound is B1's, max(N·L/C, per-mailbox n·L/4). Then a wave of extensions (o
 more days on one assignment): each moves that learner's entry, never a second one."""
 from __future__ import annotations
 
-import tempfile
 import time
 from contextlib import ExitStack
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from benchmarks.backfill import _list
-from benchmarks.common import ACCOUNT, median_of, prepare
-from benchmarks.ingest import scratch_database
+from benchmarks.common import ACCOUNT, bench_database, median_of, prepare
 from bridge.lms import ingest
 from bridge.models import LmsDeadline
 from bridge.worker.loop import Worker
@@ -25,10 +22,8 @@ ASSIGNMENTS = 20
 def course_backfill(learners: int, latency_ms: float, concurrency: int, server_url: str | None) -> dict[str, Any]:
     """The course's backfill, then the extension wave, on SQLite or a scratch PostgreSQL database."""
     with ExitStack() as stack:
-        folder = stack.enter_context(tempfile.TemporaryDirectory())
         emulator = stack.enter_context(running_emulator(latency_ms=latency_ms))
-        url = stack.enter_context(scratch_database(server_url, "bench_deadlines")) if server_url \
-            else f"sqlite:///{Path(folder) / 'b12.sqlite3'}"
+        url = stack.enter_context(bench_database(server_url, "bench_deadlines"))
         work = prepare(emulator, url, learners, concurrency, assignments=ASSIGNMENTS)
         start = time.perf_counter()
         Worker(work.database, work.graph, concurrency=concurrency).drain(timeout=3600)

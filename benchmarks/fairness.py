@@ -23,8 +23,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from benchmarks.common import Workload, connect_account, prepare
-from benchmarks.ingest import bench_database
+from benchmarks.common import Workload, bench_database, connect_account, prepare
 from benchmarks.latency import _quantile
 from bridge.lms import ingest
 from bridge.models import DirtyKey

@@ -11,16 +11,15 @@ Each answer is checked: 200 with two events, or 304 with no body.
 from __future__ import annotations
 
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from flask.testing import FlaskClient
 from sqlalchemy import insert
 
+from benchmarks.common import bench_database
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.feeds import store as feed_store
@@ -70,14 +69,11 @@ def _pass(client: FlaskClient, paths: list[str], headers: Callable[[int], dict[s
 
 def run(size: str, runs: int, server_url: str | None) -> list[str]:
     """Seed, then time the three kinds of fetch (the repeatable two: median of ``runs``)."""
-    from benchmarks.ingest import scratch_database
     from plugin.app import create_app
 
     users = SIZES[size]
     with ExitStack() as stack:
-        folder = stack.enter_context(tempfile.TemporaryDirectory())
-        url = stack.enter_context(scratch_database(server_url, "bench_feed")) if server_url \
-            else f"sqlite:///{Path(folder) / 'b6.sqlite3'}"
+        url = stack.enter_context(bench_database(server_url, "bench_feed"))
         database = Database(url)
         upgrade(database.engine)
         tokens = seed(database, users)

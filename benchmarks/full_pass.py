@@ -12,14 +12,13 @@ import json
 import resource
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert
 
+from benchmarks.common import bench_database
 from bridge.accounts import schedule
 from bridge.db import Database
 from bridge.lms import rules
@@ -120,17 +119,14 @@ def run(size: str, runs: int, server_url: str | None) -> list[str]:
     import statistics
     from contextlib import ExitStack
 
-    from benchmarks.ingest import scratch_database
     from bridge.config import Settings
 
     users = {"small": 2000, "full": 50_000}[size]
     processes = 2 if server_url else 1
     walls, peaks, everyone = [], [], []
     with ExitStack() as stack:
-        folder = stack.enter_context(tempfile.TemporaryDirectory())
         emulator = stack.enter_context(running_emulator())
-        url = stack.enter_context(scratch_database(server_url, "bench_pass")) if server_url \
-            else f"sqlite:///{Path(folder) / 'b5.sqlite3'}"
+        url = stack.enter_context(bench_database(server_url, "bench_pass"))
         database = Database(url)
         upgrade(database.engine)
         entries = seed(database, users, "tenant")

@@ -17,8 +17,7 @@ from typing import cast
 
 from sqlalchemy import insert
 
-from benchmarks.common import timed
-from benchmarks.ingest import bench_database
+from benchmarks.common import bench_database, timed
 from bridge.codes import ConnectionState
 from bridge.db import Database
 from bridge.graph.client import Graph, Tokens

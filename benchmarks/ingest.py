@@ -15,7 +15,6 @@ from __future__ import annotations
 import http.client
 import multiprocessing
 import os
-import secrets
 import signal
 import socket
 import statistics
@@ -34,8 +33,9 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from sqlalchemy import create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import create_engine, func, select
+
+from benchmarks.common import scratch_database
 
 ROOT = Path(__file__).resolve().parent.parent
 ACCOUNT = "bench"
@@ -51,37 +51,7 @@ WARMUP_PER_CONNECTION = 10
 GOAL_RATE, GOAL_P99_MS, GOAL_RATIO = 800.0, 50.0, 0.4
 
 
-# ---- scratch database and served processes (shared with B4) ------------------------------------
-
-@contextmanager
-def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
-    """Create ``<prefix>_<random>`` on the server of ``server_url``, yield its URL, drop it after."""
-    url = make_url(server_url)
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        try:
-            yield url.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@contextmanager
-def bench_database(server_url: str | None, prefix: str) -> Iterator[str]:
-    """The URL of a benchmark's own empty database: a :func:`scratch_database` on the PostgreSQL of
-    ``server_url``, or (None) a SQLite file in a temporary folder; both gone when the block ends."""
-    if server_url:
-        with scratch_database(server_url, prefix) as url:
-            yield url
-    else:
-        with tempfile.TemporaryDirectory() as folder:
-            yield f"sqlite:///{Path(folder) / f'{prefix}.sqlite3'}"
-
+# ---- served processes (shared with B4) -----------------------------------------------------------
 
 def free_port() -> int:
     with socket.socket() as probe:

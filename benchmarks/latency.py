@@ -23,7 +23,7 @@ import requests
 from sqlalchemy import create_engine, func, select
 
 from benchmarks import ingest
-from benchmarks.common import ACCOUNT, DOMAIN, prepare
+from benchmarks.common import ACCOUNT, DOMAIN, bench_database, prepare
 from emulator.client import EmulatorAdmin
 from emulator.testing import running_emulator
 from plugin.host import HostClient
@@ -79,7 +79,7 @@ def run(size: str, runs: int, postgresql_url: str | None) -> list[str]:
     in_graph: dict[str, list[float]] = {change: [] for change in CHANGES}
     with tempfile.TemporaryDirectory(prefix="bench-latency-") as name, \
             running_emulator(latency_ms=LATENCY_MS) as emulator, \
-            ingest.bench_database(postgresql_url, "bench_latency") as database_url:
+            bench_database(postgresql_url, "bench_latency") as database_url:
         folder = Path(name)
         work = prepare(emulator, database_url, users, concurrency=8)
         work.database.dispose()

@@ -9,14 +9,11 @@ look-ups of entries reported removed), ``$batch`` envelopes, and what was found.
 """
 from __future__ import annotations
 
-import tempfile
 from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from benchmarks.common import Workload, prepare, timed
-from benchmarks.ingest import scratch_database
+from benchmarks.common import Workload, bench_database, prepare, timed
 from bridge.outlook_check import check as outlook_check
 from bridge.worker.loop import Worker
 from emulator.testing import EmulatorHandle, running_emulator
@@ -72,10 +69,8 @@ def run(size: str, runs: int, server_url: str | None) -> list[str]:
     lines = []
     for _ in range(runs):
         with ExitStack() as stack:
-            folder = stack.enter_context(tempfile.TemporaryDirectory())
             emulator = stack.enter_context(running_emulator(latency_ms=LATENCY_MS))
-            url = stack.enter_context(scratch_database(server_url, "bench_outlook")) if server_url \
-                else f"sqlite:///{Path(folder) / 'b8.sqlite3'}"
+            url = stack.enter_context(bench_database(server_url, "bench_outlook"))
             work = prepare(emulator, url, users, CONCURRENCY, sessions_per_event=1)
             Worker(work.database, work.graph, concurrency=CONCURRENCY).drain(timeout=3600)
             where = "PostgreSQL" if server_url else "SQLite"

@@ -6,13 +6,10 @@ the emulator's injected latency. Reported: wall time, Graph requests by method, 
 """
 from __future__ import annotations
 
-import tempfile
 from contextlib import ExitStack
 from datetime import UTC, datetime
-from pathlib import Path
 
-from benchmarks.common import ACCOUNT, prepare, timed
-from benchmarks.ingest import scratch_database
+from benchmarks.common import ACCOUNT, bench_database, prepare, timed
 from bridge.trust import preview_store
 from bridge.trust.preview import PreviewRun
 from emulator.testing import running_emulator
@@ -25,10 +22,8 @@ def run(size: str, runs: int, server_url: str | None) -> list[str]:
     users = {"small": 300, "full": 10_000}[size]
     lines = []
     with ExitStack() as stack:
-        folder = stack.enter_context(tempfile.TemporaryDirectory())
         emulator = stack.enter_context(running_emulator(latency_ms=LATENCY_MS))
-        url = stack.enter_context(scratch_database(server_url, "bench_preview")) if server_url \
-            else f"sqlite:///{Path(folder) / 'b6.sqlite3'}"
+        url = stack.enter_context(bench_database(server_url, "bench_preview"))
         work = prepare(emulator, url, users, CONCURRENCY)
         for _ in range(runs):
             before = emulator.admin.counters()
