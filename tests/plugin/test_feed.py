@@ -73,6 +73,14 @@ def address(post: Post) -> Callable[..., Any]:
     return ask
 
 
+def ada_in_one_session(lms: Callable[..., None], address: Callable[..., Any]) -> str:
+    """Ada (a Gmail learner) in the one session of e1, two days ahead; her feed's address."""
+    user(lms, "ada", "ada@gmail.com")
+    event_with(lms, "e1", "Europe/Berlin", [NOW + timedelta(days=2)])
+    enroll(lms, "ada", "e1", 0)
+    return str(address("ada")["url"])
+
+
 def path_of(url: str) -> str:
     return urlsplit(url).path
 
@@ -262,10 +270,7 @@ def test_unchanged_feed_answers_304_without_building_it(
 def test_reminder_follows_the_account_and_raises_sequence(
     lms: Callable[..., None], address: Callable[..., Any], client: FlaskClient, database: Database
 ) -> None:
-    user(lms, "ada", "ada@gmail.com")
-    event_with(lms, "e1", "Europe/Berlin", [NOW + timedelta(days=2)])
-    enroll(lms, "ada", "e1", 0)
-    url = address("ada")["url"]
+    url = ada_in_one_session(lms, address)
     [before] = fetch(client, url).values()
     with database.session() as session:
         account_settings.set_reminder(session, ACCOUNT, 60)
@@ -320,10 +325,7 @@ def test_address_call_is_signed_and_validated(post: Post, lms: Callable[..., Non
 def test_inactive_learner_feed_cancels_their_sessions(
     lms: Callable[..., None], address: Callable[..., Any], client: FlaskClient
 ) -> None:
-    user(lms, "ada", "ada@gmail.com")
-    event_with(lms, "e1", "Europe/Berlin", [NOW + timedelta(days=2)])
-    enroll(lms, "ada", "e1", 0)
-    url = address("ada")["url"]
+    url = ada_in_one_session(lms, address)
     assert [e.status for e in fetch(client, url).values()] == ["CONFIRMED"]
     user(lms, "ada", "ada@gmail.com", version=2, active=False)
     assert [e.status for e in fetch(client, url).values()] == ["CANCELLED"]
@@ -332,10 +334,7 @@ def test_inactive_learner_feed_cancels_their_sessions(
 def test_a_deleted_users_feed_ends_like_an_unknown_one(
     lms: Callable[..., None], address: Callable[..., Any], client: FlaskClient, database: Database
 ) -> None:
-    user(lms, "ada", "ada@gmail.com")
-    event_with(lms, "e1", "Europe/Berlin", [NOW + timedelta(days=2)])
-    enroll(lms, "ada", "e1", 0)
-    url = address("ada")["url"]
+    url = ada_in_one_session(lms, address)
     assert [e.status for e in fetch(client, url).values()] == ["CONFIRMED"]
     lms("user.deleted", id="ada", version=2)
     gone, unknown = client.get(path_of(url)), client.get(f"/feeds/{secrets.token_urlsafe(32)}.ics")
