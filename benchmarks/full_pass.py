@@ -47,7 +47,6 @@ def seed(database: Database, users: int, tenant_id: str) -> int:
                                "title": event.title, "timezone": event.timezone, "cancelled": False})
         rows[LmsSession] += [{"account_id": ACCOUNT, "event_id": event.id, "id": s.id, "position": s.position,
                               "start": s.start, "end": s.end} for s in event.sessions]
-    shared: reconcile.SharedPayloads = {}
     for n in range(users):
         address = f"user{n}@pass.example"
         rows[LmsUser].append({"account_id": ACCOUNT, "id": f"u{n}", "version": 1, "deleted": False,
@@ -57,7 +56,7 @@ def seed(database: Database, users: int, tenant_id: str) -> int:
         rows[LmsEnrollment] += [{"account_id": ACCOUNT, "event_id": e.event_id, "user_id": f"u{n}", "version": 1,
                                  "deleted": False, "session_id": e.session_id} for e in enrollments]
         view = UserView(f"u{n}", User(f"u{n}", address, True), {e.id: e for e in mine}, enrollments)
-        wanted = reconcile.desired_entries(rules.decide(view, None, now), ACCOUNT, f"u{n}", 15, shared)
+        wanted = reconcile.desired_entries(rules.decide(view, None, now), ACCOUNT, f"u{n}", 15)
         rows[Entry] += [{"account_id": ACCOUNT, "user_id": f"u{n}", "event_id": d.key[0], "session_id": d.key[1],
                          "tenant_id": tenant_id, "mailbox_id": address, "graph_event_id": f"g-{n}-{d.key[1]}",
                          "transaction_id": "t", "tag": d.tag, "state": "active", "payload_hash": d.payload_hash,

@@ -14,7 +14,7 @@ from requests.adapters import HTTPAdapter
 from bridge import metrics
 from bridge.graph import errors
 from bridge.graph.auth import TokenSource
-from bridge.graph.wire import Reply, Request, encoded, envelope_item
+from bridge.graph.wire import Reply, Request, envelope
 
 TIMEOUT = (5.0, 30.0)
 
@@ -56,25 +56,25 @@ class HttpTransport:
     def send(self, tenant_id: str, batch: Sequence[Request]) -> list[Reply]:
         if len(batch) == 1:
             one = batch[0]
-            response = self._post(tenant_id, one.method, self.graph_url + one.path, one.body, dict(one.headers))
+            response = self._post(tenant_id, one.method, self.graph_url + one.path, one.body_text, dict(one.headers))
             return [Reply(response.status_code, dict(response.headers), _body(response))]
-        items = [envelope_item(n, r) for n, r in enumerate(batch)]
-        response = self._post(tenant_id, "POST", f"{self.graph_url}/$batch", {"requests": items}, {})
-        envelope = _body(response)
-        if response.status_code >= 300 or not isinstance(envelope, dict):
-            whole = Reply(response.status_code, dict(response.headers), envelope)
+        response = self._post(tenant_id, "POST", f"{self.graph_url}/$batch", envelope(batch), {})
+        answered = _body(response)
+        if response.status_code >= 300 or not isinstance(answered, dict):
+            whole = Reply(response.status_code, dict(response.headers), answered)
             return [whole for _ in batch]
-        by_id = {str(item.get("id")): item for item in envelope.get("responses", [])}
+        by_id = {str(item.get("id")): item for item in answered.get("responses", [])}
         missing = {"status": 500, "body": {"error": {"code": "MissingItem", "message": "no answer"}}}
         return [Reply(int(a.get("status", 500)), a.get("headers") or {}, a.get("body"))
                 for a in (by_id.get(str(n), missing) for n in range(len(batch)))]
 
-    def _post(self, tenant_id: str, method: str, url: str, body: Any, headers: dict[str, str]) -> requests.Response:
+    def _post(self, tenant_id: str, method: str, url: str, data: str | None,
+              headers: dict[str, str]) -> requests.Response:
+        """Send ``data`` (JSON as sent, or None: no body) with the tenant's token; a timeout or reset
+        raises :class:`errors.Transient`."""
         token = self._tokens.token(tenant_id)
         all_headers = {"Authorization": f"Bearer {token}", **headers}
-        data = None
-        if body is not None:
-            data = encoded(body)
+        if data is not None:
             all_headers["Content-Type"] = "application/json"
         try:
             response = self._session.request(method, url, data=data, headers=all_headers, timeout=TIMEOUT)

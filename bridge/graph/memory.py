@@ -37,7 +37,7 @@ from tzlocal.windows_tz import win_tz
 
 from bridge.graph import errors
 from bridge.graph.calendar import TAG_PROPERTY_ID
-from bridge.graph.wire import MAX_REQUEST_BYTES, Reply, Request, encoded, envelope_item
+from bridge.graph.wire import MAX_REQUEST_BYTES, Reply, Request, envelope
 
 
 @dataclass
@@ -95,8 +95,8 @@ def _error(status: int, code: str, message: str, **headers: str) -> Reply:
 def _size(batch: Sequence[Request]) -> int:
     """Bytes of what goes on the wire: the one request's body, or the ``$batch`` envelope."""
     if len(batch) == 1:
-        return len(encoded(batch[0].body)) if batch[0].body is not None else 0
-    return len(encoded({"requests": [envelope_item(n, r) for n, r in enumerate(batch)]}))
+        return len(batch[0].body_text or "")
+    return len(envelope(batch))
 
 
 def _token(state: dict[str, Any]) -> str:

@@ -3,6 +3,7 @@ of every non-2xx answer (of a request, or of one item of a ``$batch``) into :mod
 """
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,11 @@ class Request:
     def reads(self) -> bool:
         return self.method == "GET"
 
+    @functools.cached_property
+    def body_text(self) -> str | None:
+        """The body as sent (:func:`encoded`), encoded once however often it is measured and sent."""
+        return None if self.body is None else encoded(self.body)
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -45,11 +51,17 @@ class Reply:
     body: Any
 
 
-def envelope_item(n: int, request: Request) -> dict[str, Any]:
-    """Request ``n`` as an item of a ``$batch`` envelope (learn.microsoft.com/graph/json-batching)."""
+def envelope_item(n: int, request: Request) -> str:
+    """Request ``n`` as an item of a ``$batch`` envelope (learn.microsoft.com/graph/json-batching),
+    encoded: ``{"id":…,"method":…,"url":…,"headers":…,"body":…}``, the body as :attr:`Request.body_text`."""
     headers = {**request.headers, **({"Content-Type": "application/json"} if request.body is not None else {})}
-    return {"id": str(n), "method": request.method, "url": request.path, "headers": headers,
-            **({"body": request.body} if request.body is not None else {})}
+    head = encoded({"id": str(n), "method": request.method, "url": request.path, "headers": headers})
+    return head if request.body_text is None else f'{head[:-1]},"body":{request.body_text}}}'
+
+
+def envelope(batch: Sequence[Request]) -> str:
+    """The ``$batch`` body for these requests, encoded: ``{"requests":[item,…]}`` with ids 0, 1, …"""
+    return '{"requests":[' + ",".join(envelope_item(n, r) for n, r in enumerate(batch)) + "]}"
 
 
 def encoded(body: Any) -> str:
@@ -60,7 +72,7 @@ def encoded(body: Any) -> str:
 def item_bytes(request: Request) -> int:
     """Bytes ``request`` takes in a ``$batch`` envelope, its separating comma included (the id counted
     at two digits: an envelope holds at most 20)."""
-    return len(encoded(envelope_item(10, request))) + 1
+    return len(envelope_item(10, request)) + 1
 
 
 class Transport(Protocol):

@@ -5,6 +5,7 @@ touched, "past" judged by the session as the LMS describes it now (see :func:`pl
 """
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -14,7 +15,7 @@ from bridge.codes import Because, EntryState
 from bridge.i18n import language
 from bridge.lms.rules import Decision
 from bridge.lms.settings import DEADLINE_REMINDER
-from bridge.lms.views import Event
+from bridge.lms.views import Event, Session
 from bridge.sync import payload as payloads
 from bridge.sync.deadline_payload import deadline_payload
 
@@ -81,35 +82,49 @@ class Forget:
 Action = Create | Resume | Update | Delete | Forget
 
 
-SharedPayloads = dict[tuple[Key, datetime, int | None, str | None], tuple[dict[str, Any], str, str]]
+PAYLOADS_KEPT = 1024  # built payloads kept by the process (each session's, shared by its learners)
+KEPT_DESCRIPTION = 65_536  # characters: an event with a longer description is built each time (bounded memory)
 
 
 def desired_entries(decision: Decision, account_id: str, user_id: str, reminder_minutes: int | None,
-                    shared: SharedPayloads | None = None, locale: str | None = None,
-                    deadline_reminder: int | None = DEADLINE_REMINDER) -> dict[Key, Desired]:
+                    locale: str | None = None, deadline_reminder: int | None = DEADLINE_REMINDER) -> dict[Key, Desired]:
     """The payload of every wanted entry, with its hashes and tag, in the account's ``locale``
     (a language code such as ``ru``; English when None or unknown): a session's with
     ``reminder_minutes``, a deadline's (bridge.sync.deadline_payload) with ``deadline_reminder``.
 
-    ``shared`` keeps each payload and hashes across the users of one pass: everyone with a session
-    (or a deadline due at the same time) gets the same body, so it is built and hashed once.
+    Everyone with a session (or a deadline due at the same time) gets the same body, so it is built
+    and hashed once for all of them (:func:`built`); only the tag is each user's.
     """
-    shared = {} if shared is None else shared
     result = {}
     for key, wanted in decision.wanted.items():
         deadline = wanted.because == Because.DEADLINE
-        reminder = deadline_reminder if deadline else reminder_minutes
-        same = (key, wanted.session.start, reminder, locale)
-        if same not in shared:
-            build = deadline_payload if deadline else payloads.session_payload
-            body = build(wanted.event, wanted.session, reminder, language(locale))
-            shared[same] = (body, payloads.payload_hash(body), payloads.material_hash(wanted.event, wanted.session))
-        body, body_hash, material = shared[same]
+        body, body_hash, material = built(deadline, wanted.event, wanted.session,
+                                          deadline_reminder if deadline else reminder_minutes, locale)
         tag = payloads.tag_value(account_id, user_id, *key)
         result[key] = Desired(key=key, payload=payloads.with_tag(body, tag), payload_hash=body_hash,
                               material_hash=material, starts_at=wanted.session.start, ends_at=wanted.session.end,
                               tag=tag)
     return result
+
+
+def built(deadline: bool, event: Event, session: Session, reminder: int | None,
+          locale: str | None) -> tuple[dict[str, Any], str, str]:
+    """(payload, payload hash, material hash) of a session's entry (a deadline's when ``deadline``),
+    the same for every user who has it: kept by the process for the :data:`PAYLOADS_KEPT` latest
+    (event, session, reminder, locale), every field of the event and session part of the key, so an
+    LMS change is a new key. The payload is shared: callers copy before changing it (:func:`payload.with_tag`)."""
+    if len(event.description or "") > KEPT_DESCRIPTION:
+        return _build(deadline, event, session, reminder, locale)
+    return _kept(deadline, event, session, reminder, locale)
+
+
+def _build(deadline: bool, event: Event, session: Session, reminder: int | None,
+           locale: str | None) -> tuple[dict[str, Any], str, str]:
+    body = (deadline_payload if deadline else payloads.session_payload)(event, session, reminder, language(locale))
+    return body, payloads.payload_hash(body), payloads.material_hash(event, session)
+
+
+_kept = functools.lru_cache(maxsize=PAYLOADS_KEPT)(_build)
 
 
 def same_mailbox(a: str, b: str) -> bool:

@@ -114,11 +114,10 @@ class Pass:
     def _plan(self, read: Read) -> Plan:
         """Each user's plan; the directory look-ups made on the way are kept (to be cached)."""
         cache = dict(read.cached)  # grows with each look-up: a later user sees an earlier user's
-        payloads: reconcile.SharedPayloads = {}
-        users = tuple(self._plan_user(uid, read, cache, payloads) for uid in self.user_ids)
+        users = tuple(self._plan_user(uid, read, cache) for uid in self.user_ids)
         return Plan(users, {address: cache[address] for address in cache.keys() - read.cached.keys()})
 
-    def _plan_user(self, uid: str, read: Read, cache: Found, payloads: reconcile.SharedPayloads) -> UserPlan:
+    def _plan_user(self, uid: str, read: Read, cache: Found) -> UserPlan:
         """One user's plan: what the rules want, the actions that bring the records there; or the
         user's result when no write is needed, or when a look-up failed or their address is nobody's."""
         view, context = read.views[uid], read.context
@@ -131,7 +130,7 @@ class Pass:
             decision = holding if uid == sharing[0] else decision
         plan = UserPlan(uid, decision, nudge=nudge)
         desired = reconcile.desired_entries(holding, self.account_id, uid, context.settings.reminder_minutes,
-                                            payloads, context.settings.locale,
+                                            context.settings.locale,
                                             context.settings.deadline_reminder_minutes)
         address = view.user.email if desired and view.user else None
         try:

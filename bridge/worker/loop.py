@@ -36,15 +36,22 @@ log = logging.getLogger("outlook_sync.worker")
 HOUSEKEEPING_EVERY = 15.0  # seconds: finishing disconnects, starting full passes, probing and refreshing tenants
 IDLE_SLEEP = 0.1  # an idle look for work is one indexed claim; it bounds how long a hook waits for a worker
 GROUPS_PER_CLAIM = 2  # a worker takes a little at a time, so that several share one account's backlog
+GROUP_SIZE = 10  # users in a pass of fresh changes: one $batch envelope (20 writes), back quickly
+BULK_GROUP_SIZE = 50  # users in a pass of a backfill: the pass's reads and write-backs shared by 5 envelopes
 
 
-def _groups(claims: list[dirty_keys.Claim], size: int, count: int) -> list[list[dirty_keys.Claim]]:
-    """Split claims into at most ``count`` groups of one account each, evenly, none over ``size``."""
-    by_account: dict[str, list[dirty_keys.Claim]] = {}
+def _groups(claims: list[dirty_keys.Claim], sizes: dict[dirty_keys.Lane, int],
+            count: int) -> list[list[dirty_keys.Claim]]:
+    """Split claims into groups of one account and one lane each: each (account, lane)'s keys evenly
+    into at most ``count`` groups, none over its lane's size in ``sizes`` (users)."""
+    by_lane: dict[tuple[str, dirty_keys.Lane], list[dirty_keys.Claim]] = {}
     for claim in claims:
-        by_account.setdefault(claim.account_id, []).append(claim)
-    per_group = max(1, min(size, -(-len(claims) // max(count, 1))))
-    return [keys[i:i + per_group] for keys in by_account.values() for i in range(0, len(keys), per_group)]
+        by_lane.setdefault((claim.account_id, claim.lane), []).append(claim)
+    groups: list[list[dirty_keys.Claim]] = []
+    for (_, lane), keys in by_lane.items():
+        per_group = max(1, min(sizes[lane], -(-len(keys) // max(count, 1))))
+        groups += [keys[i:i + per_group] for i in range(0, len(keys), per_group)]
+    return groups
 
 
 def default_name(instance: object) -> str:
@@ -77,7 +84,8 @@ class Worker:
 
     def __init__(self, db: Database, graph: Graph, concurrency: int = 32,
                  full_reconcile: timedelta = timedelta(hours=1), name: str | None = None,
-                 group_size: int = 10, lease: timedelta = dirty_keys.LEASE, guard: Guard | None = None,
+                 group_size: int = GROUP_SIZE, bulk_group_size: int = BULK_GROUP_SIZE,
+                 lease: timedelta = dirty_keys.LEASE, guard: Guard | None = None,
                  outlook_every: timedelta = timedelta(minutes=1),
                  outlook_mailboxes: int = outlook_check.MAILBOXES, account_cap: int = dirty_keys.ACCOUNT_CAP) -> None:
         self.db, self.graph = db, graph
@@ -85,7 +93,9 @@ class Worker:
         self.lease = lease
         self.guard = guard or Guard()
         self.concurrency = concurrency
-        self.group_size = group_size
+        # users per pass by lane: a fresh change is back after one envelope; a backfill shares each
+        # pass's reads and write-backs among more entries (BENCHMARKS.md, B1's CPU per entry)
+        self.group_sizes = {dirty_keys.Lane.FRESH: group_size, dirty_keys.Lane.BULK: max(group_size, bulk_group_size)}
         self.full_reconcile = full_reconcile
         self.name = name or default_name(self)
         self._stop = threading.Event()
@@ -182,9 +192,9 @@ class Worker:
         if free <= 0:
             return 0
         with self.db.session() as session:
-            claims = dirty_keys.claim(session, self.name, free * self.group_size, lease=self.lease,
+            claims = dirty_keys.claim(session, self.name, free * max(self.group_sizes.values()), lease=self.lease,
                                       cap=self.account_cap)
-        for group in _groups(claims, self.group_size, free):
+        for group in _groups(claims, self.group_sizes, free):
             future = pool.submit(self._work, group)
             future.add_done_callback(lambda _: self._wake.set())
             running.add(future)

@@ -3,6 +3,7 @@ description too large for one entry shortened with the link back to the LMS kept
 The in-memory tenant refuses a request over 4 MB with 413, as Graph does."""
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -12,7 +13,7 @@ from bridge.db import Database
 from bridge.graph.calendar import Write
 from bridge.graph.exchange import chunks
 from bridge.graph.memory import MemoryTenant
-from bridge.graph.wire import ENVELOPE_BYTES, MAX_REQUEST_BYTES, encoded, envelope_item, item_bytes
+from bridge.graph.wire import ENVELOPE_BYTES, MAX_REQUEST_BYTES, encoded, envelope, item_bytes
 from bridge.i18n import language
 from bridge.lms.views import Event, Session
 from bridge.sync import payload
@@ -54,14 +55,14 @@ def test_the_tenant_refuses_those_ten_in_one_envelope() -> None:
             "start": {"dateTime": "2030-01-01T09:00:00", "timeZone": "UTC"},
             "end": {"dateTime": "2030-01-01T10:00:00", "timeZone": "UTC"}}
     requests = [Write.create(box, body, f"tx-{n}").request() for n, box in enumerate(boxes)]
-    assert len(encoded({"requests": [envelope_item(n, r) for n, r in enumerate(requests)]})) > MAX_REQUEST_BYTES
+    assert len(envelope(requests)) > MAX_REQUEST_BYTES
     assert {reply.status for reply in tenant.send(tenant.tenant_id, requests)} == {413}
     assert all(tenant.events(box) == [] for box in boxes)
     split = chunks(requests)
     assert len(split) == 2 and sorted(n for chunk in split for n in chunk) == list(range(10))
     for chunk in split:
         sent = [requests[n] for n in chunk]
-        assert len(encoded({"requests": [envelope_item(n, r) for n, r in enumerate(sent)]})) <= MAX_REQUEST_BYTES
+        assert len(envelope(sent)) <= MAX_REQUEST_BYTES
         assert sum(item_bytes(r) for r in sent) + ENVELOPE_BYTES <= MAX_REQUEST_BYTES
         assert {reply.status for reply in tenant.send(tenant.tenant_id, sent)} == {201}
 
@@ -83,3 +84,18 @@ def test_a_description_too_large_for_graph_is_shortened_and_says_so(locale: str,
     short = payload.body_html(Event(id="e1", title="Handbook", description="Short.", url=None,
                                     timezone="Europe/Berlin", sessions=(session,)), session, language(locale))
     assert said not in short
+
+
+def test_the_envelope_is_the_json_of_its_items_with_each_body_encoded_once() -> None:
+    """The envelope is built from each request's body encoded once (Request.body_text); it is the
+    same text as encoding the whole structure, and its length is what :func:`item_bytes` adds up."""
+    body = {"subject": "Zał. №3 ✅", "body": {"contentType": "html", "content": "<p>a \"b\"</p>"}}
+    sent = [Write.create(f"u{n}@{DOMAIN}", body, f"tx-{n}").request() for n in range(3)]
+    sent.append(Write.delete(f"u0@{DOMAIN}", "AAMk=").request())
+    whole = {"requests": [{"id": str(n), "method": r.method, "url": r.path,
+                           "headers": {**r.headers, **({"Content-Type": "application/json"} if r.body else {})},
+                           **({"body": r.body} if r.body is not None else {})} for n, r in enumerate(sent)]}
+    assert envelope(sent) == encoded(whole)
+    assert json.loads(envelope(sent))["requests"][1]["body"]["transactionId"] == "tx-1"
+    ten = [*sent, *sent, *sent][:10]  # ids of two digits, as item_bytes counts them
+    assert len(envelope(ten)) <= ENVELOPE_BYTES + sum(item_bytes(r) for r in ten)

@@ -150,3 +150,24 @@ def test_settling_never_waits_for_a_hook_while_holding_keys(postgresql_url: str)
         assert settled.is_set()
     finally:
         database.dispose()
+
+
+def test_a_backfill_is_passed_in_larger_groups_than_fresh_changes(database: Database) -> None:
+    """A worker's claim is split by account and lane: fresh changes in passes of GROUP_SIZE users (one
+    envelope, back soon), a backfill in passes of BULK_GROUP_SIZE (the pass's reads and write-backs
+    shared by more entries); fewer keys than that are spread over the free threads."""
+    from bridge.worker.loop import BULK_GROUP_SIZE, GROUP_SIZE, _groups
+
+    for account in ("a", "b"):
+        connected(database, account)
+    mark(database, "a", [f"f{n:03}" for n in range(25)], Lane.FRESH)
+    mark(database, "a", [f"b{n:03}" for n in range(125)], Lane.BULK)
+    mark(database, "b", [f"b{n:03}" for n in range(6)], Lane.BULK)
+    claims = claim(database, 400)
+    groups = _groups(claims, {Lane.FRESH: GROUP_SIZE, Lane.BULK: BULK_GROUP_SIZE}, 2)
+    assert sorted((c.account_id, c.user_id) for g in groups for c in g) == sorted((c.account_id, c.user_id)
+                                                                                  for c in claims)
+    assert all(len({(c.account_id, c.lane) for c in g}) == 1 for g in groups)
+    sizes = Counter((g[0].account_id, g[0].lane, len(g)) for g in groups)
+    assert sizes == {("a", Lane.FRESH, GROUP_SIZE): 2, ("a", Lane.FRESH, 5): 1,
+                     ("a", Lane.BULK, BULK_GROUP_SIZE): 2, ("a", Lane.BULK, 25): 1, ("b", Lane.BULK, 3): 2}

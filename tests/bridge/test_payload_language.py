@@ -73,8 +73,7 @@ def test_non_ascii_titles_places_and_descriptions(title: str, code: str) -> None
 def test_desired_entries_in_the_accounts_language() -> None:
     event = moscow_event()
     decision = Decision({("e1", "s0"): Wanted(event, event.sessions[0], "assigned")})
-    shared: reconcile.SharedPayloads = {}
-    russian = reconcile.desired_entries(decision, "a1", "u1", 15, shared, "ru")[("e1", "s0")]
-    english = reconcile.desired_entries(decision, "a1", "u1", 15, shared, None)[("e1", "s0")]
+    russian = reconcile.desired_entries(decision, "a1", "u1", 15, "ru")[("e1", "s0")]
+    english = reconcile.desired_entries(decision, "a1", "u1", 15, None)[("e1", "s0")]
     assert "Когда:" in russian.payload["body"]["content"] and "When:" in english.payload["body"]["content"]
     assert russian.payload_hash != english.payload_hash and russian.material_hash == english.material_hash

@@ -94,3 +94,19 @@ def test_past_is_judged_by_the_lms_now(name: str, wanted: dict[str, r.Desired], 
     actions = r.plan({d.key: d for d in wanted.values()}, {m.key: m for m in have.values()}, "mbx", NOW,
                      {("e1", sid): end for sid, end in ends.items()})
     assert kinds(actions) == expected
+
+
+def test_a_sessions_payload_is_built_once_for_all_its_learners_and_again_when_it_changes() -> None:
+    from bridge.lms.views import Event, Session
+
+    session = Session(id="s1", event_id="e1", position=0, start=NOW + timedelta(days=1),
+                      end=NOW + timedelta(days=1, hours=2))
+    event = Event(id="e1", title="Safety", timezone="Europe/Berlin", description="Bring boots.", sessions=(session,))
+    first = r.built(False, event, session, 15, None)
+    assert r.built(False, replace(event), replace(session), 15, None) is first  # equal rows read again: kept
+    renamed = r.built(False, replace(event, title="Safety II"), session, 15, None)
+    assert renamed[0]["subject"] == "Safety II" and renamed[1] != first[1] and renamed[2] == first[2]
+    assert r.built(False, event, session, 30, None)[1] != first[1]  # the reminder is part of the key
+    assert r.built(False, event, session, 15, "ru")[1] != first[1]  # and the language
+    huge = replace(event, description="x" * (r.KEPT_DESCRIPTION + 1))
+    assert r.built(False, huge, session, 15, None) is not r.built(False, huge, session, 15, None)  # never kept
