@@ -112,7 +112,7 @@ def claim(session: Session, worker: str, limit: int, now: datetime | None = None
     with ``limit``, not with the keys queued.
     """
     now = now or utcnow()
-    rows = session.execute(_claim_statement(session.get_bind().dialect.name == "postgresql"), {
+    rows = session.connection().execute(_claim_statement(session.get_bind().dialect.name == "postgresql"), {
         "now": now, "until": now + lease, "worker": worker, "cap": cap, "take": limit,
         "ranked": limit * OVERSAMPLE, "nth": limit - 1})
     return [Claim(row.account_id, row.user_id, row.generation, row.attempts,

@@ -61,13 +61,17 @@ class AccountContext:
 
 def account_context(session: Session, account_id: str) -> AccountContext | None:
     """The account's context, in one query; None when the account or its connection is not there."""
-    row = session.execute(settings.joined(
-        select(Connection.state, Connection.tenant_id, Connection.verified_domains), Connection.account_id)
-        .where(Connection.account_id == account_id)).first()
+    row = session.execute(_account_context(), {"account": account_id}).first()
     if row is None:
         return None
     domains = tuple(row.verified_domains) if row.verified_domains is not None else None
     return AccountContext(account_id, ConnectionState(row.state), row.tenant_id, domains, settings.from_row(row))
+
+
+@functools.cache
+def _account_context() -> Executable:
+    return settings.joined(select(Connection.state, Connection.tenant_id, Connection.verified_domains),
+                           Connection.account_id).where(Connection.account_id == bindparam("account"))
 
 
 def _event(row: Any, sessions: list[Any]) -> lms.Event:
@@ -107,26 +111,65 @@ def cache_mailbox(session: Session, account_id: str, tenant_id: str, address: st
                                  graph_user_id=graph_user_id, expires_at=now + ttl))
 
 
-def _rows(session: Session, table: Any, *where: Any) -> list[Any]:
+def _rows(session: Session, statement: Executable, **values: Any) -> list[Any]:
     """Plain rows (attribute access by column name) rather than ORM objects: many, read once."""
-    return list(session.execute(select(*table.__table__.c).where(*where)))
+    return list(session.execute(statement, values))
+
+
+def _columns(model: Any) -> Any:
+    return cast(Table, model.__table__).c
+
+
+def _every(model: Any, *where: Any) -> Executable:
+    """Every column of ``model``'s table where ``account_id`` is ``:account`` and ``where`` hold: a Core
+    statement, built once by its caller (:func:`_reads`) and executed with values."""
+    c = _columns(model)
+    return select(*c).where(c.account_id == bindparam("account"), *where)
+
+
+def _among(name: str) -> Any:
+    return bindparam(name, expanding=True)
+
+
+@functools.cache
+def _reads() -> dict[str, Executable]:
+    """The pass's reads, built once: building a statement costs more than running it (BENCHMARKS.md, B1)."""
+    users, enrollments, events = _columns(LmsUser), _columns(LmsEnrollment), _columns(LmsEvent)
+    sessions, learner, deadline = _columns(LmsSession), _columns(LmsLearnerDeadline), _columns(LmsDeadline)
+    entry, directory, state = _columns(Entry), _columns(DirectoryEntry), _columns(UserState)
+    return {
+        "users": _every(LmsUser, users.id.in_(_among("users"))),
+        "enrollments": _every(LmsEnrollment, enrollments.user_id.in_(_among("users")), enrollments.deleted.is_(False)),
+        "events": _every(LmsEvent, events.deleted.is_(False),
+                         events.organizer_id.in_(_among("users")) | events.id.in_(_among("events"))),
+        "sessions": _every(LmsSession, sessions.event_id.in_(_among("events"))),
+        "learner_deadlines": _every(LmsLearnerDeadline, learner.user_id.in_(_among("users")),
+                                    learner.deleted.is_(False)),
+        "deadlines": _every(LmsDeadline, deadline.id.in_(_among("deadlines")), deadline.deleted.is_(False)),
+        "entries": _every(Entry, entry.user_id.in_(_among("users"))),
+        "sharers": select(users.id, func.lower(users.email)).where(
+            users.account_id == bindparam("account"), func.lower(users.email).in_(_among("addresses")),
+            users.deleted.is_(False), users.active.is_(True)),
+        "directory": select(directory.address, directory.graph_user_id).where(
+            directory.account_id == bindparam("account"), directory.tenant_id == bindparam("tenant"),
+            directory.address.in_(_among("addresses")), directory.expires_at > bindparam("now")),
+        "states": select(state.user_id, state.state, state.reason, state.entries).where(
+            state.account_id == bindparam("account"), state.user_id.in_(_among("users"))),
+    }
 
 
 def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[str, lms.UserView]:
     """:func:`user_view` for many users with one query per table."""
-    users = {u.id: u for u in _rows(session, LmsUser, LmsUser.account_id == account_id, LmsUser.id.in_(user_ids))}
+    reads = _reads()
+    users = {u.id: u for u in _rows(session, reads["users"], account=account_id, users=user_ids)}
     enrollments: dict[str, list[Any]] = {u: [] for u in user_ids}
-    for e in _rows(session, LmsEnrollment, LmsEnrollment.account_id == account_id,
-                   LmsEnrollment.user_id.in_(user_ids), LmsEnrollment.deleted.is_(False)):
+    for e in _rows(session, reads["enrollments"], account=account_id, users=user_ids):
         enrollments[e.user_id].append(e)
-    event_ids = {e.event_id for rows in enrollments.values() for e in rows}
-    events = {e.id: e for e in _rows(session, LmsEvent, LmsEvent.account_id == account_id,
-                                     LmsEvent.deleted.is_(False),
-                                     LmsEvent.organizer_id.in_(user_ids) | LmsEvent.id.in_(event_ids))}
+    event_ids = sorted({e.event_id for rows in enrollments.values() for e in rows})
+    events = {e.id: e for e in _rows(session, reads["events"], account=account_id, users=user_ids, events=event_ids)}
     sessions: dict[str, list[Any]] = {e: [] for e in events}
     if events:
-        for s in _rows(session, LmsSession, LmsSession.account_id == account_id,
-                       LmsSession.event_id.in_(list(events))):
+        for s in _rows(session, reads["sessions"], account=account_id, events=list(events)):
             sessions[s.event_id].append(s)
     built = {e.id: _event(e, sessions[e.id]) for e in events.values()}
     organized: dict[str, set[str]] = {}
@@ -149,13 +192,11 @@ def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[s
 def deadlines_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, tuple[lms.LearnerDeadline, ...]]:
     """The live deadlines that apply to each of these users (their own due time and done), in two
     queries; a row naming a deadline not (or no longer) stored is left out until it arrives."""
-    rows = _rows(session, LmsLearnerDeadline, LmsLearnerDeadline.account_id == account_id,
-                 LmsLearnerDeadline.user_id.in_(user_ids), LmsLearnerDeadline.deleted.is_(False))
+    rows = _rows(session, _reads()["learner_deadlines"], account=account_id, users=user_ids)
     ids = sorted({r.deadline_id for r in rows})
     known = {d.id: lms.Deadline(id=d.id, title=d.title or "", timezone=d.timezone or "UTC", due=d.due,
                                 description=d.description, url=d.url)
-             for d in (_rows(session, LmsDeadline, LmsDeadline.account_id == account_id, LmsDeadline.id.in_(ids),
-                             LmsDeadline.deleted.is_(False)) if ids else [])}
+             for d in (_rows(session, _reads()["deadlines"], account=account_id, deadlines=ids) if ids else [])}
     found: dict[str, list[lms.LearnerDeadline]] = {}
     for r in sorted(rows, key=lambda r: r.deadline_id):
         if r.deadline_id in known:
@@ -169,9 +210,7 @@ def sharers(session: Session, account_id: str, addresses: list[str]) -> dict[str
     lowered = sorted({a.lower() for a in addresses})
     found: dict[str, list[str]] = {}
     if lowered:
-        for user_id, address in session.execute(select(LmsUser.id, func.lower(LmsUser.email)).where(
-                LmsUser.account_id == account_id, func.lower(LmsUser.email).in_(lowered),
-                LmsUser.deleted.is_(False), LmsUser.active.is_(True))):
+        for user_id, address in _rows(session, _reads()["sharers"], account=account_id, addresses=lowered):
             found.setdefault(address, []).append(user_id)
     return {address: sorted(ids) for address, ids in found.items() if len(ids) > 1}
 
@@ -179,7 +218,7 @@ def sharers(session: Session, account_id: str, addresses: list[str]) -> dict[str
 def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, dict[Key, Made]]:
     """The records of the entries made for these users, by user and key, in one query."""
     found: dict[str, dict[Key, Made]] = {u: {} for u in user_ids}
-    for row in _rows(session, Entry, Entry.account_id == account_id, Entry.user_id.in_(user_ids)):
+    for row in _rows(session, _reads()["entries"], account=account_id, users=user_ids):
         found[row.user_id][(row.event_id, row.session_id)] = _made(row)
     return found
 
@@ -187,9 +226,8 @@ def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> d
 def cached_mailboxes(session: Session, account_id: str, tenant_id: str, addresses: list[str],
                      now: datetime) -> dict[str, str | None]:
     """Unexpired directory look-ups for these addresses (lower-cased): Graph id, or None if not found."""
-    rows = session.scalars(select(DirectoryEntry).where(
-        DirectoryEntry.account_id == account_id, DirectoryEntry.tenant_id == tenant_id,
-        DirectoryEntry.address.in_([a.lower() for a in addresses]), DirectoryEntry.expires_at > now))
+    rows = _rows(session, _reads()["directory"], account=account_id, tenant=tenant_id,
+                 addresses=sorted({a.lower() for a in addresses}), now=now)
     return {r.address: r.graph_user_id for r in rows}
 
 
@@ -264,8 +302,7 @@ def _drop_entries() -> Executable:
 
 def user_states_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, tuple[str, str | None, int]]:
     """Recorded (state, reason, active entries) of these users."""
-    rows = session.execute(select(UserState.user_id, UserState.state, UserState.reason, UserState.entries).where(
-        UserState.account_id == account_id, UserState.user_id.in_(user_ids)))
+    rows = _rows(session, _reads()["states"], account=account_id, users=user_ids)
     return {uid: (state, reason, entries) for uid, state, reason, entries in rows}
 
 
