@@ -11,7 +11,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Executable, Table, bindparam, case, delete, exists, func, insert, select, tuple_, update
+from sqlalchemy import (
+    ARRAY,
+    Executable,
+    String,
+    Table,
+    any_,
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from bridge.codes import ConnectionState, EntryState
@@ -127,40 +142,53 @@ def _every(model: Any, *where: Any) -> Executable:
     return select(*c).where(c.account_id == bindparam("account"), *where)
 
 
-def _among(name: str) -> Any:
-    return bindparam(name, expanding=True)
+def _among(column: Any, name: str, postgresql: bool) -> Any:
+    """``column`` is one of the list ``:name``: on PostgreSQL ``= ANY(:name)`` with the list as one
+    array parameter, so the statement's text is the same whatever the list's length (psycopg parses
+    and prepares it once); elsewhere ``IN`` with the list expanded. The values are strings (ids, addresses)."""
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(String())))
+    return column.in_(bindparam(name, expanding=True))
+
+
+def _reads(session: Session) -> dict[str, Executable]:
+    """The pass's reads for the session's database, built once (:func:`_built_reads`)."""
+    return _built_reads(session.get_bind().dialect.name == "postgresql")
 
 
 @functools.cache
-def _reads() -> dict[str, Executable]:
+def _built_reads(postgresql: bool) -> dict[str, Executable]:
     """The pass's reads, built once: building a statement costs more than running it (BENCHMARKS.md, B1)."""
+    def among(column: Any, name: str) -> Any:
+        return _among(column, name, postgresql)
+
     users, enrollments, events = _columns(LmsUser), _columns(LmsEnrollment), _columns(LmsEvent)
     sessions, learner, deadline = _columns(LmsSession), _columns(LmsLearnerDeadline), _columns(LmsDeadline)
     entry, directory, state = _columns(Entry), _columns(DirectoryEntry), _columns(UserState)
     return {
-        "users": _every(LmsUser, users.id.in_(_among("users"))),
-        "enrollments": _every(LmsEnrollment, enrollments.user_id.in_(_among("users")), enrollments.deleted.is_(False)),
+        "users": _every(LmsUser, among(users.id, "users")),
+        "enrollments": _every(LmsEnrollment, among(enrollments.user_id, "users"), enrollments.deleted.is_(False)),
         "events": _every(LmsEvent, events.deleted.is_(False),
-                         events.organizer_id.in_(_among("users")) | events.id.in_(_among("events"))),
-        "sessions": _every(LmsSession, sessions.event_id.in_(_among("events"))),
-        "learner_deadlines": _every(LmsLearnerDeadline, learner.user_id.in_(_among("users")),
+                         among(events.organizer_id, "users") | among(events.id, "events")),
+        "sessions": _every(LmsSession, among(sessions.event_id, "events")),
+        "learner_deadlines": _every(LmsLearnerDeadline, among(learner.user_id, "users"),
                                     learner.deleted.is_(False)),
-        "deadlines": _every(LmsDeadline, deadline.id.in_(_among("deadlines")), deadline.deleted.is_(False)),
-        "entries": _every(Entry, entry.user_id.in_(_among("users"))),
+        "deadlines": _every(LmsDeadline, among(deadline.id, "deadlines"), deadline.deleted.is_(False)),
+        "entries": _every(Entry, among(entry.user_id, "users")),
         "sharers": select(users.id, func.lower(users.email)).where(
-            users.account_id == bindparam("account"), func.lower(users.email).in_(_among("addresses")),
+            users.account_id == bindparam("account"), among(func.lower(users.email), "addresses"),
             users.deleted.is_(False), users.active.is_(True)),
         "directory": select(directory.address, directory.graph_user_id).where(
             directory.account_id == bindparam("account"), directory.tenant_id == bindparam("tenant"),
-            directory.address.in_(_among("addresses")), directory.expires_at > bindparam("now")),
+            among(directory.address, "addresses"), directory.expires_at > bindparam("now")),
         "states": select(state.user_id, state.state, state.reason, state.entries).where(
-            state.account_id == bindparam("account"), state.user_id.in_(_among("users"))),
+            state.account_id == bindparam("account"), among(state.user_id, "users")),
     }
 
 
 def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[str, lms.UserView]:
     """:func:`user_view` for many users with one query per table."""
-    reads = _reads()
+    reads = _reads(session)
     users = {u.id: u for u in _rows(session, reads["users"], account=account_id, users=user_ids)}
     enrollments: dict[str, list[Any]] = {u: [] for u in user_ids}
     for e in _rows(session, reads["enrollments"], account=account_id, users=user_ids):
@@ -192,11 +220,11 @@ def user_views(session: Session, account_id: str, user_ids: list[str]) -> dict[s
 def deadlines_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, tuple[lms.LearnerDeadline, ...]]:
     """The live deadlines that apply to each of these users (their own due time and done), in two
     queries; a row naming a deadline not (or no longer) stored is left out until it arrives."""
-    rows = _rows(session, _reads()["learner_deadlines"], account=account_id, users=user_ids)
+    rows = _rows(session, _reads(session)["learner_deadlines"], account=account_id, users=user_ids)
     ids = sorted({r.deadline_id for r in rows})
     known = {d.id: lms.Deadline(id=d.id, title=d.title or "", timezone=d.timezone or "UTC", due=d.due,
                                 description=d.description, url=d.url)
-             for d in (_rows(session, _reads()["deadlines"], account=account_id, deadlines=ids) if ids else [])}
+             for d in (_rows(session, _reads(session)["deadlines"], account=account_id, deadlines=ids) if ids else [])}
     found: dict[str, list[lms.LearnerDeadline]] = {}
     for r in sorted(rows, key=lambda r: r.deadline_id):
         if r.deadline_id in known:
@@ -210,7 +238,7 @@ def sharers(session: Session, account_id: str, addresses: list[str]) -> dict[str
     lowered = sorted({a.lower() for a in addresses})
     found: dict[str, list[str]] = {}
     if lowered:
-        for user_id, address in _rows(session, _reads()["sharers"], account=account_id, addresses=lowered):
+        for user_id, address in _rows(session, _reads(session)["sharers"], account=account_id, addresses=lowered):
             found.setdefault(address, []).append(user_id)
     return {address: sorted(ids) for address, ids in found.items() if len(ids) > 1}
 
@@ -218,7 +246,7 @@ def sharers(session: Session, account_id: str, addresses: list[str]) -> dict[str
 def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, dict[Key, Made]]:
     """The records of the entries made for these users, by user and key, in one query."""
     found: dict[str, dict[Key, Made]] = {u: {} for u in user_ids}
-    for row in _rows(session, _reads()["entries"], account=account_id, users=user_ids):
+    for row in _rows(session, _reads(session)["entries"], account=account_id, users=user_ids):
         found[row.user_id][(row.event_id, row.session_id)] = _made(row)
     return found
 
@@ -226,7 +254,7 @@ def made_entries_of(session: Session, account_id: str, user_ids: list[str]) -> d
 def cached_mailboxes(session: Session, account_id: str, tenant_id: str, addresses: list[str],
                      now: datetime) -> dict[str, str | None]:
     """Unexpired directory look-ups for these addresses (lower-cased): Graph id, or None if not found."""
-    rows = _rows(session, _reads()["directory"], account=account_id, tenant=tenant_id,
+    rows = _rows(session, _reads(session)["directory"], account=account_id, tenant=tenant_id,
                  addresses=sorted({a.lower() for a in addresses}), now=now)
     return {r.address: r.graph_user_id for r in rows}
 
@@ -302,7 +330,7 @@ def _drop_entries() -> Executable:
 
 def user_states_of(session: Session, account_id: str, user_ids: list[str]) -> dict[str, tuple[str, str | None, int]]:
     """Recorded (state, reason, active entries) of these users."""
-    rows = _rows(session, _reads()["states"], account=account_id, users=user_ids)
+    rows = _rows(session, _reads(session)["states"], account=account_id, users=user_ids)
     return {uid: (state, reason, entries) for uid, state, reason, entries in rows}
 
 
