@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import orjson
 import requests
 from requests.adapters import HTTPAdapter
 
@@ -31,10 +32,13 @@ def pooled_session(pool_size: int, verify: str | bool) -> requests.Session:
 
 
 def _body(response: requests.Response) -> Any:
+    """The answer's JSON (orjson: a ``$batch`` answer carries twenty whole events, and decoding them
+    was the largest share of a pass's CPU left to JSON, BENCHMARKS.md B1), or a Graph-shaped error
+    holding the start of a body that is not JSON."""
     if not response.content:
         return None
     try:
-        return response.json()
+        return orjson.loads(response.content)
     except ValueError:
         return {"error": {"code": "", "message": response.text[:200]}}
 

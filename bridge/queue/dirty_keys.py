@@ -17,16 +17,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
+    ARRAY,
     Executable,
     Integer,
+    String,
     Table,
     and_,
+    any_,
     bindparam,
     case,
     delete,
+    exists,
     func,
     literal,
     or_,
@@ -41,12 +45,18 @@ from sqlalchemy.sql.selectable import ScalarSelect, Subquery
 
 from bridge.codes import WORKING_STATES
 from bridge.db import Upsert
-from bridge.models import Connection, DirtyKey, UTCDateTime, utcnow
+from bridge.models import Connection, DirtyKey, Entry, UTCDateTime, utcnow
 from bridge.queue import wakeup
 
 LEASE = timedelta(seconds=10)  # kept alive by the worker's heartbeat (every 2 s): a dead worker's keys return fast
-ACCOUNT_CAP = 160  # keys of one account in flight while others wait: half a default worker's 32 groups of 10
+ACCOUNT_CAP = 160  # keys of one account in flight while others wait (a claim's default; workers use account_cap)
 OVERSAMPLE = 4  # the claim ranks this many times its limit, so a claim racing another still finds keys
+
+
+def account_cap(threads: int, group_size: int) -> int:
+    """The keys one account may hold in flight while another's wait: half of ``threads`` passes of
+    ``group_size`` users (a worker's backfill passes), never under :data:`ACCOUNT_CAP`."""
+    return max(ACCOUNT_CAP, threads * group_size // 2)
 
 
 class Lane(IntEnum):
@@ -213,7 +223,8 @@ def _first_keys(now: ColumnElement[datetime], unclaimed: ColumnElement[bool], po
 
 
 def lock(session: Session, claims: list[Claim], tries: int = 200, pause: float = 0.01) -> None:
-    """Lock the keys of ``claims`` before settling them, without ever waiting while holding one.
+    """Lock the keys of ``claims`` (one account's) before settling them, without ever waiting while
+    holding one.
 
     Call it first in the settling transaction. On PostgreSQL the keys are taken ``FOR UPDATE SKIP
     LOCKED`` in a savepoint; while a hook holds one of them (it marks keys for milliseconds, and one
@@ -222,22 +233,50 @@ def lock(session: Session, claims: list[Claim], tries: int = 200, pause: float =
     ``tries`` it waits for them. A worker holding keys then never waits for a hook: no deadlock. SQLite
     locks the whole database for a write, so there is nothing to do.
     """
-    keys = sorted({(c.account_id, c.user_id) for c in claims})
-    if not keys or session.get_bind().dialect.name != "postgresql":
+    if not claims or session.get_bind().dialect.name != "postgresql":
         return
-    mine = tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(keys)
+    take, count, wait = _locks()
+    values = {"account": _account_of(claims), "users": sorted({c.user_id for c in claims})}
     for _ in range(tries):
         attempt = session.begin_nested()
-        taken = session.execute(select(DirtyKey.account_id, DirtyKey.user_id).where(mine)
-                                .with_for_update(skip_locked=True)).all()
-        there = session.execute(select(func.count()).select_from(DirtyKey).where(mine)).scalar_one()
-        if len(taken) == there:
+        taken = len(session.execute(take, values).all())
+        if taken == len(values["users"]) or taken == session.execute(count, values).scalar_one():
             attempt.commit()
             return
         attempt.rollback()
         time.sleep(pause)
-    session.execute(select(DirtyKey.account_id).where(mine).order_by(DirtyKey.account_id, DirtyKey.user_id)
-                    .with_for_update())
+    session.execute(wait, values)
+
+
+def _account_of(claims: list[Claim]) -> str:
+    """The one account of a group's claims (a group never mixes accounts: bridge.worker.loop)."""
+    accounts = {c.account_id for c in claims}
+    if len(accounts) != 1:
+        raise ValueError(f"a group of keys must be of one account, not {sorted(accounts)}")
+    return accounts.pop()
+
+
+def _users(postgresql: bool) -> ColumnElement[bool]:
+    """Keys of ``:account`` whose user is one of ``:users``: an array on PostgreSQL (one statement text
+    whatever the group's size), an expanded ``IN`` elsewhere."""
+    keys = _table()
+    if postgresql:
+        return and_(keys.c.account_id == bindparam("account"),
+                    keys.c.user_id == any_(bindparam("users", type_=ARRAY(String()))))
+    return and_(keys.c.account_id == bindparam("account"), keys.c.user_id.in_(bindparam("users", expanding=True)))
+
+
+@functools.cache
+def _locks() -> tuple[Executable, Executable, Executable]:
+    """:func:`lock`'s statements (PostgreSQL): take what is free, count what is there, wait for all."""
+    keys, mine = _table(), _users(True)
+    return (select(keys.c.user_id).where(mine).with_for_update(skip_locked=True),
+            select(func.count()).select_from(keys).where(mine),
+            select(keys.c.user_id).where(mine).order_by(keys.c.user_id).with_for_update())
+
+
+def _table() -> Table:
+    return cast(Table, DirtyKey.__table__)
 
 
 def extend(session: Session, worker: str, lease: timedelta = LEASE, now: datetime | None = None) -> None:
@@ -273,16 +312,64 @@ def complete(session: Session, claim_: Claim, worker: str) -> None:
 
 
 def complete_all(session: Session, claims: list[Claim], worker: str) -> None:
-    """:func:`complete` for many keys with one statement (keys marked again meanwhile are released)."""
+    """:func:`complete` for one account's keys, two statements for all: each key still of the generation
+    claimed is dropped, the others (marked again meanwhile) are released."""
     if not claims:
         return
-    finished = [(c.account_id, c.user_id, c.generation) for c in claims]
-    session.execute(delete(DirtyKey).where(
-        tuple_(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation).in_(finished),
-        DirtyKey.claimed_by == worker))
-    session.execute(update(DirtyKey).where(
-        tuple_(DirtyKey.account_id, DirtyKey.user_id).in_([(c.account_id, c.user_id) for c in claims]),
-        DirtyKey.claimed_by == worker).values(claimed_by=None, claimed_until=None))
+    drop, release_ = _completions(session.get_bind().dialect.name == "postgresql")
+    values = {**_key_values(session, claims), "worker": worker}
+    session.execute(drop, values)
+    session.execute(release_, values)
+
+
+@functools.cache
+def _completions(postgresql: bool) -> tuple[Executable, Executable]:
+    """:func:`complete_all`'s statements (:func:`_claimed`'s parameters, and ``:worker``)."""
+    keys = _table()
+    held = keys.c.claimed_by == bindparam("worker")
+    return (delete(keys).where(_claimed(postgresql), held),
+            update(keys).where(_users(postgresql), held).values(claimed_by=None, claimed_until=None))
+
+
+def due_of_written(session: Session, claims: list[Claim], since: datetime) -> list[datetime]:
+    """When the keys of ``claims`` (one account's, still of the generation claimed) fell due, for those
+    whose user had an entry written at or after ``since`` (the latency samples of the health panel)."""
+    if not claims:
+        return []
+    values = _key_values(session, claims)
+    return list(session.scalars(_due_of_written(session.get_bind().dialect.name == "postgresql"),
+                                {**values, "since": since}))
+
+
+def _key_values(session: Session, claims: list[Claim]) -> dict[str, Any]:
+    """The values of :func:`_claimed`'s parameters for ``claims``."""
+    values: dict[str, Any] = {"account": _account_of(claims), "users": [c.user_id for c in claims]}
+    if session.get_bind().dialect.name == "postgresql":
+        values["generations"] = [c.generation for c in claims]
+    else:
+        values["pairs"] = [(c.user_id, c.generation) for c in claims]
+    return values
+
+
+def _claimed(postgresql: bool) -> ColumnElement[bool]:
+    """Keys of ``:account`` still of the generation claimed: on PostgreSQL ``:users`` and
+    ``:generations``, two arrays unnested side by side; elsewhere ``:pairs``, an expanded list of
+    (user, generation)."""
+    keys = _table()
+    if postgresql:
+        pairs: Any = select(func.unnest(bindparam("users", type_=ARRAY(String()))),
+                            func.unnest(bindparam("generations", type_=ARRAY(Integer()))))
+        return and_(keys.c.account_id == bindparam("account"), tuple_(keys.c.user_id, keys.c.generation).in_(pairs))
+    return and_(keys.c.account_id == bindparam("account"),
+                tuple_(keys.c.user_id, keys.c.generation).in_(bindparam("pairs", expanding=True)))
+
+
+@functools.cache
+def _due_of_written(postgresql: bool) -> Executable:
+    keys, entries = _table(), cast(Table, Entry.__table__)
+    wrote = exists().where(entries.c.account_id == keys.c.account_id, entries.c.user_id == keys.c.user_id,
+                           entries.c.updated_at >= bindparam("since", type_=UTCDateTime))
+    return select(keys.c.due_at).where(_claimed(postgresql), wrote)
 
 
 def release(session: Session, claim_: Claim, worker: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -20,11 +19,9 @@ from sqlalchemy import (
     bindparam,
     case,
     delete,
-    exists,
     func,
     insert,
     select,
-    tuple_,
     update,
 )
 from sqlalchemy.orm import Session
@@ -37,7 +34,6 @@ from bridge.lms.settings import AccountSettings
 from bridge.models import (
     Connection,
     DirectoryEntry,
-    DirtyKey,
     Entry,
     LatencySample,
     LmsDeadline,
@@ -49,6 +45,7 @@ from bridge.models import (
     UserState,
     utcnow,
 )
+from bridge.queue import dirty_keys
 from bridge.queue.dirty_keys import Claim
 from bridge.sync.reconcile import Desired, Key, Made
 
@@ -359,22 +356,28 @@ def set_user_states(session: Session, account_id: str,
          "entries": counts.get(uid, 0), "changed_at": now} for uid, (state, reason, detail) in states.items()])
 
 
-def record_latencies(session: Session, account_id: str, done: Sequence[Claim], started: datetime,
+def record_latencies(session: Session, account_id: str, done: list[Claim], started: datetime,
                      now: datetime) -> int:
     """Store a latency sample for each settled key whose pass wrote an entry (call before the keys are
     completed); drops the account's samples older than the window. Returns the samples stored."""
     if not done:
         return 0
-    wrote = exists().where(Entry.account_id == DirtyKey.account_id, Entry.user_id == DirtyKey.user_id,
-                           Entry.updated_at >= started)
-    due = session.scalars(select(DirtyKey.due_at).where(
-        tuple_(DirtyKey.account_id, DirtyKey.user_id, DirtyKey.generation).in_(
-            [(c.account_id, c.user_id, c.generation) for c in done]),
-        wrote)).all()
-    session.execute(delete(LatencySample).where(LatencySample.account_id == account_id,
-                                                LatencySample.settled_at <= now - LATENCY_WINDOW))
+    due = dirty_keys.due_of_written(session, done, started)
+    session.execute(_forget_latencies(), {"account": account_id, "before": now - LATENCY_WINDOW})
     if due:
-        session.execute(insert(LatencySample), [
+        session.execute(_add_latency(), [
             {"account_id": account_id, "settled_at": now, "seconds": max(0.0, (now - at).total_seconds())}
             for at in due])
     return len(due)
+
+
+@functools.cache
+def _forget_latencies() -> Executable:
+    samples = cast(Table, LatencySample.__table__)
+    return delete(samples).where(samples.c.account_id == bindparam("account"),
+                                 samples.c.settled_at <= bindparam("before"))
+
+
+@functools.cache
+def _add_latency() -> Executable:
+    return insert(cast(Table, LatencySample.__table__))

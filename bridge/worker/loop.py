@@ -87,15 +87,16 @@ class Worker:
                  group_size: int = GROUP_SIZE, bulk_group_size: int = BULK_GROUP_SIZE,
                  lease: timedelta = dirty_keys.LEASE, guard: Guard | None = None,
                  outlook_every: timedelta = timedelta(minutes=1),
-                 outlook_mailboxes: int = outlook_check.MAILBOXES, account_cap: int = dirty_keys.ACCOUNT_CAP) -> None:
+                 outlook_mailboxes: int = outlook_check.MAILBOXES, account_cap: int | None = None) -> None:
         self.db, self.graph = db, graph
-        self.account_cap = account_cap  # keys of one account in flight while others wait (dirty_keys.claim)
         self.lease = lease
         self.guard = guard or Guard()
         self.concurrency = concurrency
         # users per pass by lane: a fresh change is back after one envelope; a backfill shares each
         # pass's reads and write-backs among more entries (BENCHMARKS.md, B1's CPU per entry)
         self.group_sizes = {dirty_keys.Lane.FRESH: group_size, dirty_keys.Lane.BULK: max(group_size, bulk_group_size)}
+        # keys of one account in flight while others wait (dirty_keys.claim): half the threads' passes
+        self.account_cap = account_cap or dirty_keys.account_cap(concurrency, self.group_sizes[dirty_keys.Lane.BULK])
         self.full_reconcile = full_reconcile
         self.name = name or default_name(self)
         self._stop = threading.Event()
