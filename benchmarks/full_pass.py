@@ -16,7 +16,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 
 from benchmarks.common import bench_database
 from bridge.accounts import schedule
@@ -24,7 +24,17 @@ from bridge.db import Database
 from bridge.lms import rules
 from bridge.lms.views import Enrollment, Event, Session, User, UserView
 from bridge.migrate import upgrade
-from bridge.models import Account, Connection, Entry, LmsEnrollment, LmsEvent, LmsSession, LmsUser, UserState
+from bridge.models import (
+    Account,
+    Connection,
+    DirtyKey,
+    Entry,
+    LmsEnrollment,
+    LmsEvent,
+    LmsSession,
+    LmsUser,
+    UserState,
+)
 from bridge.sync import reconcile
 from emulator.testing import running_emulator
 
@@ -66,8 +76,10 @@ def seed(database: Database, users: int, tenant_id: str) -> int:
                                 "entries": len(wanted), "changed_at": now})
     with database.session() as session:
         session.execute(insert(Account), [{"id": ACCOUNT, "reminder_minutes": 15, "created_at": now}])
+        # the domains were read at the last full pass: the worker's domain refresh is not due (it would
+        # ask Graph and, changed, queue everyone)
         session.execute(insert(Connection), [{"account_id": ACCOUNT, "state": "connected", "tenant_id": tenant_id,
-                                              "failures": 0, "full_reconcile_at": now}])
+                                              "failures": 0, "full_reconcile_at": now, "domains_checked_at": now}])
         for table, values in rows.items():
             for start in range(0, len(values), 5000):
                 session.execute(insert(table), values[start:start + 5000])
@@ -109,6 +121,11 @@ def one_pass(database: Database, settings_json: str, processes: int, everyone: b
     if any(w.returncode for w in workers):
         raise RuntimeError("a worker process failed")
     reports = [json.loads(out.strip().splitlines()[-1]) for out in outputs]
+    with database.session() as session:
+        left = session.execute(select(func.count()).select_from(DirtyKey)).scalar_one()
+        state = session.execute(select(Connection.state).where(Connection.account_id == ACCOUNT)).scalar_one()
+    if left or state != "connected":  # a drain that worked nothing would time nothing
+        raise RuntimeError(f"the workers left {left} keys queued and the account {state}")
     return selection + max(r["wall_s"] for r in reports), max(r["peak_mb"] for r in reports)
 
 
