@@ -2,6 +2,7 @@
 ``INSERT … ON CONFLICT`` both dialects share (:class:`Upsert`)."""
 from __future__ import annotations
 
+import functools
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from typing import Any
 from sqlalchemy import Executable, Select, Table, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
 from bridge.config import sqlite_folder
@@ -47,8 +48,33 @@ def make_engine(url: str, **options: Any) -> Engine:
     options.setdefault("connect_args", {"options": "-c plan_cache_mode=force_custom_plan", "connect_timeout": 10})
     options.setdefault("pool_size", 10)
     options.setdefault("max_overflow", 20)
-    options.setdefault("pool_pre_ping", True)
-    return create_engine(url, **options)
+    engine = create_engine(url, **options)
+    event.listen(engine, "connect", _checked_in)  # a new connection was just proven
+    event.listen(engine, "checkin", _checked_in)
+    event.listen(engine, "checkout", functools.partial(_ping_if_idle, engine.dialect))
+    return engine
+
+
+IDLE_PING = 5.0  # seconds: a pooled connection idle longer is pinged before it is used
+
+
+def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+    record.info["checked_in"] = time.monotonic()
+
+
+def _ping_if_idle(dialect: Any, dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+    """Ping a pooled connection that was idle over :data:`IDLE_PING` seconds before handing it out; a
+    dead one is replaced (``DisconnectionError``: the pool opens a fresh connection, SQLAlchemy's
+    "pessimistic disconnect handling" with a custom checkout event). A connection in steady use is
+    not pinged — SQLAlchemy's ``pool_pre_ping`` would cost every transaction one more round trip — and
+    if the server went away meanwhile, the statement's disconnect error invalidates the pool's older
+    connections and the caller's transaction fails as any other (hooks answer 503, passes retry)."""
+    if time.monotonic() - record.info.get("checked_in", 0.0) <= IDLE_PING:
+        return
+    try:
+        dialect.do_ping(dbapi_connection)
+    except Exception as exc:  # any failure of the ping: the connection is not to be used
+        raise DisconnectionError(f"pooled connection failed its ping: {type(exc).__name__}") from exc
 
 
 class Database:

@@ -41,6 +41,7 @@ class Read:
     cached: Found  # unexpired directory look-ups of the users' addresses and of the records' mailboxes
     recorded: dict[str, tuple[str, str | None, int]]  # each user's recorded (state, reason, active entries)
     pauses: Pauses  # Graph's throttles in force for the tenant's mailboxes, the tenant, the app
+    removals_held: bool = False  # the mass-removal guard holds the account's removals (bridge.sync.guard)
 
 
 @dataclass(frozen=True)

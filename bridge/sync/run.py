@@ -80,7 +80,7 @@ class Pass:
             return {u: whole for u in self.user_ids}
         plan = _hold_paused(self._plan(read), read.pauses)
         if not read.context.disconnecting:  # a disconnect removes everything: nothing to hold
-            plan = self._hold_mass_removals(plan)
+            plan = self._hold_mass_removals(plan, read.removals_held)
         planned = self._look_up(plan)
         self._record(planned)
         applied = self._apply(planned)
@@ -109,7 +109,8 @@ class Pass:
             cached = {a: found for a, found in cached.items() if found is not None or a not in again}
             recorded = store.user_states_of(session, self.account_id, self.user_ids)
             paused = pauses.in_force(session, context.tenant_id, self.now)
-        return Read(context, views, made, shared, cached, recorded, paused)
+            held = guard.current(session, self.account_id) is not None
+        return Read(context, views, made, shared, cached, recorded, paused, held)
 
     def _plan(self, read: Read) -> Plan:
         """Each user's plan; the directory look-ups made on the way are kept (to be cached)."""
@@ -183,13 +184,14 @@ class Pass:
         self._ask_directory(unsure, cache)
         return steps.by_id(made, cache)
 
-    def _hold_mass_removals(self, plan: Plan) -> Plan:
+    def _hold_mass_removals(self, plan: Plan, held: bool) -> Plan:
         """When the account's removals trip the guard (bridge.sync.guard), the plan without this pass's
-        deletions (the other writes go on), the users concerned marked ``held``."""
+        deletions (the other writes go on), the users concerned marked ``held``. ``held``: a hold was
+        waiting when the pass read (a pass with no deletion then looks again: it may lift it)."""
         deleting = any(isinstance(a, Delete) for user in plan.users for a in user.actions)
+        if not deleting and not held:
+            return plan
         with self.db.session() as session:
-            if not deleting and guard.current(session, self.account_id) is None:
-                return plan
             allowed = guard.removals_allowed(session, self.guard, self.account_id, self.now)  # lifts a hold, too
         if allowed or not deleting:
             return plan

@@ -363,8 +363,8 @@ def record_latencies(session: Session, account_id: str, done: list[Claim], start
     if not done:
         return 0
     due = dirty_keys.due_of_written(session, done, started)
-    session.execute(_forget_latencies(), {"account": account_id, "before": now - LATENCY_WINDOW})
-    if due:
+    if due:  # the window's older samples go as new ones come: bounded by an hour of settled writes
+        session.execute(_forget_latencies(), {"account": account_id, "before": now - LATENCY_WINDOW})
         session.execute(_add_latency(), [
             {"account_id": account_id, "settled_at": now, "seconds": max(0.0, (now - at).total_seconds())}
             for at in due])
