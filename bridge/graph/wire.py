@@ -41,6 +41,14 @@ class Request:
         """The body as sent (:func:`encoded`), encoded once however often it is measured and sent."""
         return None if self.body is None else encoded(self.body)
 
+    @functools.cached_property
+    def item_text(self) -> str:
+        """The request as an item of a ``$batch`` envelope without its id, encoded once:
+        ``"method":…,"url":…,"headers":…,"body":…`` (:func:`envelope_item` adds the braces and id)."""
+        headers = {**self.headers, **({"Content-Type": "application/json"} if self.body is not None else {})}
+        head = encoded({"method": self.method, "url": self.path, "headers": headers})[1:-1]
+        return head if self.body_text is None else f'{head},"body":{self.body_text}'
+
 
 @dataclass(frozen=True)
 class Reply:
@@ -53,10 +61,8 @@ class Reply:
 
 def envelope_item(n: int, request: Request) -> str:
     """Request ``n`` as an item of a ``$batch`` envelope (learn.microsoft.com/graph/json-batching),
-    encoded: ``{"id":…,"method":…,"url":…,"headers":…,"body":…}``, the body as :attr:`Request.body_text`."""
-    headers = {**request.headers, **({"Content-Type": "application/json"} if request.body is not None else {})}
-    head = encoded({"id": str(n), "method": request.method, "url": request.path, "headers": headers})
-    return head if request.body_text is None else f'{head[:-1]},"body":{request.body_text}}}'
+    encoded: ``{"id":…,"method":…,"url":…,"headers":…,"body":…}`` (:attr:`Request.item_text`)."""
+    return f'{{"id":"{n}",{request.item_text}}}'
 
 
 def envelope(batch: Sequence[Request]) -> str:
