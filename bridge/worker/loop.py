@@ -134,9 +134,9 @@ class Worker:
     def run(self, idle_sleep: float = IDLE_SLEEP) -> None:
         """Work until :meth:`stop` is called; a database outage pauses the loop, it does not end it.
 
-        Idle, it waits for a group to finish or, on PostgreSQL, for a notification that work was
-        queued (bridge.queue.wakeup), and else polls every ``idle_sleep`` seconds (every second when
-        notifications come: the poll then only finds retries that fell due)."""
+        Idle, it waits for a group to finish or to be told that work was queued (bridge.queue.wakeup:
+        PostgreSQL's notifications, a SQLite file's commits), and else polls every ``idle_sleep``
+        seconds (every second when told: the poll then only finds retries that fell due)."""
         with self._timetable.threads(), wakeup.listening(self.db.url, self._wake) as notified, \
                 ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
