@@ -109,8 +109,10 @@ def served(command: list[str], env: dict[str, str], port: int, log: Path,
 
 
 def serve_command(port: int, workers: int, threads: int) -> list[str]:
+    """``outlook-sync serve`` on ``port``, its operators' listener on a free port of its own (two runs
+    on one machine never meet on the default one)."""
     return [sys.executable, "-m", "plugin.cli", "serve", "--no-worker", "--host", "127.0.0.1",
-            "--port", str(port), "--workers", str(workers), "--threads", str(threads)]
+            "--port", str(port), "--ops-port", str(free_port()), "--workers", str(workers), "--threads", str(threads)]
 
 
 def bare_command(port: int, workers: int, threads: int) -> list[str]:
