@@ -71,30 +71,42 @@ class WrongAccount(Exception):
                               "the shared secret back)")
 
 
-def signer_secret(key: str | None) -> tuple[Signer, str]:
-    """The signer a request or launch names (``key``: its ``X-Hook-Key``) and the secret to check it with.
+def signer_secret(key: str | None, db: Session | None = None) -> tuple[Signer, str]:
+    """The signer a request or launch names (``key``: its ``X-Hook-Key``) and the secret to check it with,
+    read in ``db`` (the caller's transaction) or, without it, in a transaction of its own.
 
     Raises :class:`SignatureError` for a key that is unknown, revoked, past its overlap or unreadable.
     """
     if key is None:
         return Signer(None, None), services().settings.host_secret
-    with _store() as db:
-        found = host_keys.working_secret(db, services().settings.secret_key, key, utcnow())
+    with _checks(db) as session:
+        found = host_keys.working_secret(session, services().settings.secret_key, key, utcnow())
     if found is None:
         raise SignatureError(f"{KEY_HEADER} names no working key")
     return Signer(key, found[0]), found[1]
 
 
-def admit(signer: Signer, accounts: Collection[str]) -> None:
+def admit(signer: Signer, accounts: Collection[str], db: Session | None = None) -> None:
     """Raise :class:`WrongAccount` unless ``signer`` may act for every one of ``accounts``: a key for its
-    own account only, the shared secret for accounts that have no key of their own."""
+    own account only, the shared secret for accounts that have no key of their own (read in ``db``, the
+    caller's transaction, or without it in a transaction of its own)."""
     if signer.account is not None:
         others = set(accounts) - {signer.account}
     else:
-        with _store() as db:
-            others = host_keys.with_own_keys(db, accounts)
+        with _checks(db) as session:
+            others = host_keys.with_own_keys(session, accounts)
     if others:
         raise WrongAccount(signer, others)
+
+
+@contextmanager
+def _checks(db: Session | None) -> Iterator[Session]:
+    """``db`` when the caller's transaction is given (its errors are the caller's), else :func:`_store`."""
+    if db is not None:
+        yield db
+    else:
+        with _store() as session:
+            yield session
 
 
 @contextmanager
@@ -111,19 +123,24 @@ def _store() -> Iterator[Session]:
         raise
 
 
-def signed_request(load: Callable[[Any], T], accounts: Callable[[T], Collection[str]]) -> T:
+def signed_request(load: Callable[[Any], T], accounts: Callable[[T], Collection[str]],
+                   db: Session | None = None) -> T:
     """The request's body once proven and admitted: 413 past the limit, 401 unless signed (before any
     parsing), 400 unless ``load`` takes the JSON (a :class:`HookError`), 403 when the signer may not
-    act for the ``accounts`` the loaded body names."""
+    act for the ``accounts`` the loaded body names.
+
+    With ``db`` the key and account checks run in that session, the caller's one transaction (which
+    then maps its own database errors); without it, each in a transaction of its own.
+    """
     body, headers = _body(), dict(request.headers)
-    signer, secret = signer_secret(key_id(headers))
+    signer, secret = signer_secret(key_id(headers), db)
     verify(secret, headers, body, time.time())
     try:
         obj = json.loads(body, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as error:
         raise HookError({ROOT: [f"Not valid JSON: {error}"]}, "invalid JSON") from None
     loaded = load(obj)
-    admit(signer, accounts(loaded))
+    admit(signer, accounts(loaded), db)
     return loaded
 
 

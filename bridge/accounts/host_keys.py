@@ -20,17 +20,27 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import cast
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from bridge.models import HostKey
 
 KEY_ID = re.compile(r"hk_[A-Za-z0-9_-]{16}")
 _HKDF_INFO = b"outlook-sync host keys v1"
+# Opened secrets kept per process, so a signed request does not decrypt its key's secret each time.
+_OPENED_SECRETS = 256
+
+# The two reads of every signed request, as Core statements built once (no ORM objects, no identity map).
+_TABLE = cast(Table, HostKey.__table__)
+_KEY_ROW = select(_TABLE.c.account_id, _TABLE.c.sealed, _TABLE.c.expires_at, _TABLE.c.revoked_at).where(
+    _TABLE.c.id == bindparam("id"))
+_KEYED_ACCOUNT = select(_TABLE.c.account_id).where(_TABLE.c.account_id == bindparam("account")).limit(1)
+_KEYED_ACCOUNTS = select(_TABLE.c.account_id).where(_TABLE.c.account_id.in_(bindparam("accounts", expanding=True)))
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +61,7 @@ class KeyInfo:
 
     def works(self, now: datetime) -> bool:
         """Whether a request signed with this key is accepted at ``now``."""
-        return self.revoked_at is None and (self.expires_at is None or now < self.expires_at)
+        return _works(self.expires_at, self.revoked_at, now)
 
 
 def create(session: Session, sealing_key: str, account_id: str, now: datetime,
@@ -95,11 +105,11 @@ def working_secret(session: Session, sealing_key: str, key_id: str, now: datetim
     ended or unreadable key (sealed under another ``OUTLOOK_SYNC_SECRET_KEY``: logged, never the secret)."""
     if not KEY_ID.fullmatch(key_id):
         return None
-    row = session.get(HostKey, key_id)
-    if row is None or not _info(row).works(now):
+    row = session.execute(_KEY_ROW, {"id": key_id}).first()
+    if row is None or not _works(row.expires_at, row.revoked_at, now):
         return None
     try:
-        return row.account_id, _fernet(sealing_key).decrypt(row.sealed.encode("ascii")).decode("utf-8")
+        return row.account_id, _unseal(sealing_key, key_id, row.sealed)
     except InvalidToken:
         log.warning("host key %s of account %s cannot be unsealed: OUTLOOK_SYNC_SECRET_KEY changed since it "
                     "was made; make a new key (outlook-sync host-key create)", key_id, row.account_id)
@@ -121,13 +131,29 @@ def unreadable(session: Session, sealing_key: str, key_ids: Collection[str]) -> 
 
 def with_own_keys(session: Session, account_ids: Collection[str]) -> set[str]:
     """Those of ``account_ids`` that have (or had) a key of their own, so refuse the shared secret."""
-    if not account_ids:
+    wanted = set(account_ids)
+    if len(wanted) == 1:  # a hook's one account: no list to expand into the statement
+        [account] = wanted
+        return {account} if session.execute(_KEYED_ACCOUNT, {"account": account}).first() else set()
+    if not wanted:
         return set()
-    return set(session.scalars(select(HostKey.account_id).where(HostKey.account_id.in_(set(account_ids)))))
+    return {account for (account,) in session.execute(_KEYED_ACCOUNTS, {"accounts": list(wanted)})}
+
+
+def _works(expires_at: datetime | None, revoked_at: datetime | None, now: datetime) -> bool:
+    return revoked_at is None and (expires_at is None or now < expires_at)
 
 
 def _info(row: HostKey) -> KeyInfo:
     return KeyInfo(row.id, row.account_id, row.created_at, row.expires_at, row.revoked_at)
+
+
+@lru_cache(maxsize=_OPENED_SECRETS)
+def _unseal(sealing_key: str, key_id: str, sealed: str) -> str:
+    """The secret of key ``key_id`` sealed as ``sealed``, opened once per process (a new sealed value, as
+    after a change of ``OUTLOOK_SYNC_SECRET_KEY``, is opened anew). Raises :class:`InvalidToken`, never
+    kept, when ``sealing_key`` does not open it."""
+    return _fernet(sealing_key).decrypt(sealed.encode("ascii")).decode("utf-8")
 
 
 @lru_cache(maxsize=4)

@@ -1,4 +1,4 @@
-"""The hook endpoints: check the signature, validate everything, then store in one transaction.
+"""The hook endpoints: check the signature, validate everything, and store, all in one transaction.
 
 Nothing is stored unless the whole request is signed and valid, and a database failure rolls the
 whole request back and answers 503 with ``Retry-After``, so the host's retry finishes the job.
@@ -7,12 +7,14 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, g, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.wrappers import Response
 
@@ -44,19 +46,21 @@ def _timed(response: Response) -> Response:
 
 @bp.post("/hooks")
 def receive() -> ResponseReturnValue:
-    delivery = signed_request(load_delivery, lambda one: [one["account"]])
-    data = delivery["data"]
-    user = data.get("user_id") or (data.get("id") if delivery["topic"].startswith("user.") else None)
-    logs.add(account=delivery["account"], delivery=delivery["id"], user=user)
-    [outcome] = _apply([delivery])
+    with _transaction() as session:
+        delivery = signed_request(load_delivery, _account, session)
+        data = delivery["data"]
+        user = data.get("user_id") or (data.get("id") if delivery["topic"].startswith("user.") else None)
+        logs.add(account=delivery["account"], delivery=delivery["id"], user=user)
+        outcome = apply_delivery(session, delivery)
     metrics.hook(delivery["topic"], outcome.value)
     return {"id": delivery["id"], "status": outcome.value}, _status([outcome])
 
 
 @bp.post("/hooks/batch")
 def receive_batch() -> ResponseReturnValue:
-    deliveries = signed_request(load_batch, lambda many: {one["account"] for one in many})
-    outcomes = _apply(deliveries)
+    with _transaction() as session:
+        deliveries = signed_request(load_batch, _accounts, session)
+        outcomes = [apply_delivery(session, delivery) for delivery in deliveries]
     for delivery, outcome in zip(deliveries, outcomes, strict=True):
         metrics.hook(delivery["topic"], outcome.value)
     results = [{"id": d["id"], "status": o.value} for d, o in zip(deliveries, outcomes, strict=True)]
@@ -68,10 +72,24 @@ def openapi_document() -> ResponseReturnValue:
     return openapi.document(services().manifest.version)
 
 
-def _apply(deliveries: Sequence[dict[str, Any]]) -> list[HookOutcome]:
+def _account(delivery: dict[str, Any]) -> list[str]:
+    return [delivery["account"]]
+
+
+def _accounts(deliveries: Sequence[dict[str, Any]]) -> set[str]:
+    return {delivery["account"] for delivery in deliveries}
+
+
+@contextmanager
+def _transaction() -> Iterator[Session]:
+    """The request's one transaction: the signer's key and accounts checked, the delivery ids recorded,
+    the changes applied and their users marked dirty, committed once (or nothing, on any refusal).
+
+    A database failure is :class:`DatabaseUnavailable` (503, the host retries) when a retry may clear it.
+    """
     try:
         with services().database.session() as session:
-            return [apply_delivery(session, delivery) for delivery in deliveries]
+            yield session
     except DBAPIError as error:
         # Lost connections, locks and a concurrent copy of the same delivery clear on retry.
         retryable = isinstance(error, OperationalError | InterfaceError | IntegrityError)

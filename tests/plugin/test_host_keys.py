@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bridge.accounts import host_keys, request_ids
 from bridge.config import Settings
@@ -101,6 +101,33 @@ def test_the_shared_secret_is_refused_for_an_account_with_its_own_key(
     answer = post(client, host, path, requests_for(host, A)[path])
     assert answer.status_code == 403 and "has its own host key" in answer.json["error"]
     assert post(client, host, path, requests_for(host, B)[path]).status_code in (200, 202)  # B has none
+
+
+@pytest.mark.parametrize("keyed", [False, True], ids=["shared secret", "own key"])
+@pytest.mark.parametrize("path", ["/hooks", "/hooks/batch"])
+def test_a_hook_is_checked_and_stored_in_one_transaction(client: FlaskClient, database: Database,
+                                                         settings: Settings, host: HostClient, seeded: None,
+                                                         keyed: bool, path: str) -> None:
+    """The signer's key and accounts are checked in the transaction that stores the delivery: one
+    connection checkout and one transaction per request, refused or applied."""
+    signer = make_key(database, settings, A) if keyed else host
+    counts = {"checkout": 0, "begin": 0}
+
+    def counted(name: str) -> Any:
+        return lambda *_: counts.__setitem__(name, counts[name] + 1)
+
+    for name in counts:
+        event.listen(database.engine, name, counted(name))
+    wanted = {"/hooks": signer.delivery("user.upserted", A, {**USER, "version": 2}),
+              "/hooks/batch": {"deliveries": [signer.delivery("user.upserted", A, {**USER, "version": 2})]}}[path]
+    assert post(client, signer, path, wanted).status_code == 202
+    assert counts == {"checkout": 1, "begin": 1}
+    refused = requests_for(signer, B)[path]  # another account's (or, for the shared secret, a keyed one's)
+    if not keyed:
+        make_key(database, settings, B)
+    counts.update(checkout=0, begin=0)
+    assert post(client, signer, path, refused).status_code == 403
+    assert counts == {"checkout": 1, "begin": 1}
 
 
 def test_launches_follow_the_same_rule(client: FlaskClient, database: Database, settings: Settings,
