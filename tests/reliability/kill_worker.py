@@ -17,13 +17,15 @@ import sys
 from bridge.config import Settings
 from bridge.db import Database
 from bridge.graph.client import Graph
-from bridge.worker.loop import Worker
+from bridge.worker.loop import GROUP_SIZE, Worker
 
 
 def child(settings: Settings) -> None:
     signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+    # a backfill passed in groups of 10 too (not 50): each worker takes little at a time, so the one
+    # started after a kill finds keys of its own to hold when it is killed in turn (test_kill's premise)
     worker = Worker(Database(settings.database_url), Graph.from_settings(settings),
-                    concurrency=settings.worker_concurrency)
+                    concurrency=settings.worker_concurrency, bulk_group_size=GROUP_SIZE)
     print(f"ready {os.getpid()} {worker.name}", flush=True)
     worker.run()
 
