@@ -8,7 +8,7 @@ from typing import Protocol
 
 from bridge.codes import AccessGrant
 from bridge.config import Settings
-from bridge.graph._http import HttpTransport, pooled_session
+from bridge.graph._http import HttpTransport, graph_pool, pooled_session
 from bridge.graph.auth import Credentials, OutcomeHandler, TokenSource
 from bridge.graph.calendar import CalendarGateway
 from bridge.graph.directory import Directory
@@ -66,8 +66,10 @@ class Graph:
             scoped_tokens = TokenSource(Credentials(client_id=settings.scoped_client_id,
                                                     authority_url=settings.authority_url,
                                                     secret=settings.scoped_client_secret), scoped_session)
-            scoped = cls(scoped_tokens, HttpTransport(settings.graph_url, scoped_tokens, scoped_session), sleep)
-        return cls(tokens, HttpTransport(settings.graph_url, tokens, session), sleep, scoped)
+            scoped = cls(scoped_tokens, HttpTransport(settings.graph_url, scoped_tokens,
+                                                      graph_pool(settings.worker_concurrency, verify)), sleep)
+        return cls(tokens, HttpTransport(settings.graph_url, tokens, graph_pool(settings.worker_concurrency, verify)),
+                   sleep, scoped)
 
     def close(self) -> None:
         """Close the pooled connections."""

@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 import pytest
 
 from bridge.graph import errors
-from bridge.graph._http import HttpTransport, pooled_session
+from bridge.graph._http import HttpTransport, graph_pool
 from bridge.graph.calendar import Write
 from bridge.graph.exchange import Exchange
 from tests.integration.test_calendar_contract import payload
@@ -191,7 +191,7 @@ def test_a_tenant_throttle_of_a_lone_write_is_typed_as_in_an_envelope() -> None:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/v1.0"
-    exchange = Exchange(HttpTransport(url, FixedToken(), pooled_session(2, True)))  # type: ignore[arg-type]
+    exchange = Exchange(HttpTransport(url, FixedToken(), graph_pool(2, True)))  # type: ignore[arg-type]
     ThrottlingGraph.seen = []
     try:
         [lone] = exchange.run("t1", [Write.create("ann@x.example", payload("A", "t1"), fresh()).request()])

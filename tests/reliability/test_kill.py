@@ -5,7 +5,8 @@ short lease (kept alive by a heartbeat while a worker lives) runs out. The figur
 last kill until every mailbox holds exactly what the oracle says (goal: under 30 s), none missing,
 none duplicated. 152 users; each worker runs two groups of 10 users at a time (the backfill's groups
 too, not 50), so that the backfill and the changes last long enough for the kills to land mid-work
-(the test requires a quarter of the kills to hit a worker holding keys). Runs on SQLite (a file, one worker) and on PostgreSQL (two workers).
+(the test requires a quarter of the kills to hit a worker holding keys). Runs on SQLite (a file, one
+worker) and on PostgreSQL (two workers).
 
 Each worker is a separate process running a real ``bridge.worker.loop.Worker`` (production settings, lease
 included) against the same database (``kill_worker.py``); kill times come from a seeded RNG.
