@@ -6,12 +6,15 @@ each housekeeping job, named with its period in :meth:`Worker.jobs`, in :mod:`br
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -52,6 +55,19 @@ def _groups(claims: list[dirty_keys.Claim], sizes: dict[dirty_keys.Lane, int],
         per_group = max(1, min(sizes[lane], -(-len(keys) // max(count, 1))))
         groups += [keys[i:i + per_group] for i in range(0, len(keys), per_group)]
     return groups
+
+
+@contextmanager
+def _frozen_heap() -> Iterator[None]:
+    """While the loop runs, the objects made before it (modules, SQLAlchemy's tables and statements,
+    MSAL, the emulator's client in tests) are out of the cyclic collector's sight (``gc.freeze``):
+    a full collection looks only at what the loop made, where it looked at every object of the
+    process (BENCHMARKS.md, B1); they are given back when it ends."""
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 def default_name(instance: object) -> str:
@@ -137,7 +153,7 @@ class Worker:
         Idle, it waits for a group to finish or to be told that work was queued (bridge.queue.wakeup:
         PostgreSQL's notifications, a SQLite file's commits), and else polls every ``idle_sleep``
         seconds (every second when told: the poll then only finds retries that fell due)."""
-        with self._timetable.threads(), wakeup.listening(self.db.url, self._wake) as notified, \
+        with _frozen_heap(), self._timetable.threads(), wakeup.listening(self.db.url, self._wake) as notified, \
                 ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
             outages = 0
@@ -164,7 +180,8 @@ class Worker:
         returns the keys worked."""
         done = 0
         deadline = time.monotonic() + timeout
-        with self._timetable.threads(), ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
+        with _frozen_heap(), self._timetable.threads(), \
+                ThreadPoolExecutor(self.concurrency, thread_name_prefix="sync") as pool:
             running: set[Future[None]] = set()
             while time.monotonic() < deadline:
                 started = self._fill(pool, running)
