@@ -36,7 +36,7 @@ def main() -> int:
     runs = args.runs or (3 if args.size == "full" else 1)
     only = {name.strip().upper() for name in args.only.split(",")}
     print(f"benchmarks: size={args.size} runs={runs} python={platform.python_version()} "
-          f"cpus={os.cpu_count()} machine={platform.machine()}", flush=True)
+          f"cpus={os.cpu_count()} machine={platform.machine()} load average={os.getloadavg()[0]:.2f}", flush=True)
     if "B1" in only:
         _show(backfill.run(args.size, runs, None))
         if args.size == "full":
@@ -78,8 +78,12 @@ def main() -> int:
 
 
 def _show(lines: list[str]) -> None:
+    """Print a benchmark's figures, each followed by the machine's load average when it ended (what
+    else was running shows there: figures are comparable only at like loads)."""
     for line in lines:
         print(line, flush=True)
+    one, five, fifteen = os.getloadavg()
+    print(f"    (load average at the end: {one:.2f} / {five:.2f} / {fifteen:.2f} over 1 / 5 / 15 minutes)", flush=True)
 
 
 if __name__ == "__main__":
