@@ -44,15 +44,19 @@ BULK_GROUP_SIZE = 50  # users in a pass of a backfill: the pass's reads and writ
 
 
 def _groups(claims: list[dirty_keys.Claim], sizes: dict[dirty_keys.Lane, int],
-            count: int) -> list[list[dirty_keys.Claim]]:
-    """Split claims into groups of one account and one lane each: each (account, lane)'s keys evenly
-    into at most ``count`` groups, none over its lane's size in ``sizes`` (users)."""
+            threads: int) -> list[list[dirty_keys.Claim]]:
+    """Split claims into groups of one account and one lane each, spread over the ``threads`` free:
+    each (account, lane)'s keys in groups of at most its lane's size in ``sizes`` and at least
+    :data:`GROUP_SIZE` (or all of them, when fewer) — so a small backlog, or a backfill's start while
+    threads are idle, is worked by many threads in groups of 10, and a backfill keeping every thread
+    busy in groups of 50."""
     by_lane: dict[tuple[str, dirty_keys.Lane], list[dirty_keys.Claim]] = {}
     for claim in claims:
         by_lane.setdefault((claim.account_id, claim.lane), []).append(claim)
     groups: list[list[dirty_keys.Claim]] = []
     for (_, lane), keys in by_lane.items():
-        per_group = max(1, min(sizes[lane], -(-len(keys) // max(count, 1))))
+        even = -(-len(keys) // max(threads, 1))
+        per_group = max(min(GROUP_SIZE, sizes[lane], len(keys)), min(sizes[lane], even))
         groups += [keys[i:i + per_group] for i in range(0, len(keys), per_group)]
     return groups
 
@@ -185,6 +189,8 @@ class Worker:
             running: set[Future[None]] = set()
             while time.monotonic() < deadline:
                 started = self._fill(pool, running)
+                if started and len(running) < self.concurrency:
+                    continue  # threads still idle: claim again at once, as run() does
                 if not running:
                     if started == 0 and not self._due_soon(due_within):
                         break
@@ -206,13 +212,13 @@ class Worker:
         """Claim what the free threads are about to work (a few groups at a time) and start them."""
         running -= {f for f in running if f.done()}
         self._housekeeping()
-        free = min(self.concurrency - len(running), GROUPS_PER_CLAIM)
-        if free <= 0:
+        idle = self.concurrency - len(running)
+        if idle <= 0:
             return 0
         with self.db.session() as session:
-            claims = dirty_keys.claim(session, self.name, free * max(self.group_sizes.values()), lease=self.lease,
-                                      cap=self.account_cap)
-        for group in _groups(claims, self.group_sizes, free):
+            claims = dirty_keys.claim(session, self.name, min(idle, GROUPS_PER_CLAIM) * max(self.group_sizes.values()),
+                                      lease=self.lease, cap=self.account_cap)
+        for group in _groups(claims, self.group_sizes, idle):
             future = pool.submit(self._work, group)
             future.add_done_callback(lambda _: self._wake.set())
             running.add(future)

@@ -154,8 +154,9 @@ def test_settling_never_waits_for_a_hook_while_holding_keys(postgresql_url: str)
 
 def test_a_backfill_is_passed_in_larger_groups_than_fresh_changes(database: Database) -> None:
     """A worker's claim is split by account and lane: fresh changes in passes of GROUP_SIZE users (one
-    envelope, back soon), a backfill in passes of BULK_GROUP_SIZE (the pass's reads and write-backs
-    shared by more entries); fewer keys than that are spread over the free threads."""
+    envelope, back soon), a backfill in passes of up to BULK_GROUP_SIZE (the pass's reads and
+    write-backs shared by more entries) when few threads are free; with many idle threads the same
+    keys are spread over them, GROUP_SIZE at least."""
     from bridge.worker.loop import BULK_GROUP_SIZE, GROUP_SIZE, _groups
 
     for account in ("a", "b"):
@@ -170,4 +171,8 @@ def test_a_backfill_is_passed_in_larger_groups_than_fresh_changes(database: Data
     assert all(len({(c.account_id, c.lane) for c in g}) == 1 for g in groups)
     sizes = Counter((g[0].account_id, g[0].lane, len(g)) for g in groups)
     assert sizes == {("a", Lane.FRESH, GROUP_SIZE): 2, ("a", Lane.FRESH, 5): 1,
-                     ("a", Lane.BULK, BULK_GROUP_SIZE): 2, ("a", Lane.BULK, 25): 1, ("b", Lane.BULK, 3): 2}
+                     ("a", Lane.BULK, BULK_GROUP_SIZE): 2, ("a", Lane.BULK, 25): 1, ("b", Lane.BULK, 6): 1}
+    idle = Counter((g[0].account_id, g[0].lane, len(g))
+                   for g in _groups(claims, {Lane.FRESH: GROUP_SIZE, Lane.BULK: BULK_GROUP_SIZE}, 32))
+    assert idle == {("a", Lane.FRESH, GROUP_SIZE): 2, ("a", Lane.FRESH, 5): 1,
+                    ("a", Lane.BULK, GROUP_SIZE): 12, ("a", Lane.BULK, 5): 1, ("b", Lane.BULK, 6): 1}
