@@ -40,7 +40,7 @@ HOUSEKEEPING_EVERY = 15.0  # seconds: finishing disconnects, starting full passe
 IDLE_SLEEP = 0.1  # an idle look for work is one indexed claim; it bounds how long a hook waits for a worker
 GROUPS_PER_CLAIM = 2  # a worker takes a little at a time, so that several share one account's backlog
 GROUP_SIZE = 10  # users in a pass of fresh changes: one $batch envelope (20 writes), back quickly
-BULK_GROUP_SIZE = 100  # users in a pass of a backfill: the pass's reads and write-backs shared by 10 envelopes
+BULK_GROUP_SIZE = 50  # users in a pass of a backfill: the pass's reads and write-backs shared by 5 envelopes
 
 
 def _groups(claims: list[dirty_keys.Claim], sizes: dict[dirty_keys.Lane, int],
@@ -49,7 +49,7 @@ def _groups(claims: list[dirty_keys.Claim], sizes: dict[dirty_keys.Lane, int],
     each (account, lane)'s keys in groups of at most its lane's size in ``sizes`` and at least
     :data:`GROUP_SIZE` (or all of them, when fewer) — so a small backlog, or a backfill's start while
     threads are idle, is worked by many threads in groups of 10, and a backfill keeping every thread
-    busy in groups of 100."""
+    busy in groups of 50."""
     by_lane: dict[tuple[str, dirty_keys.Lane], list[dirty_keys.Claim]] = {}
     for claim in claims:
         by_lane.setdefault((claim.account_id, claim.lane), []).append(claim)
