@@ -12,7 +12,7 @@ import functools
 import logging
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psycopg
@@ -65,13 +65,8 @@ def listening(database_url: str, wake: threading.Event) -> Iterator[bool]:
                 log.warning("worker: not listening for queued work (%s); polling meanwhile", type(exc).__name__)
                 done.wait(1.0)
 
-    thread = threading.Thread(target=listen, name="queue-listener", daemon=True)
-    thread.start()
-    try:
+    with _running(listen, "queue-listener", done):
         yield True
-    finally:
-        done.set()
-        thread.join(timeout=5)
 
 
 @contextmanager
@@ -96,11 +91,20 @@ def _watching(path: str | None, wake: threading.Event) -> Iterator[bool]:
                 seen = now
                 wake.set()
 
-    thread = threading.Thread(target=watch, name="queue-watcher", daemon=True)
+    try:
+        with _running(watch, "queue-watcher", done):
+            yield True
+    finally:
+        connection.close()
+
+
+@contextmanager
+def _running(target: Callable[[], None], name: str, done: threading.Event) -> Iterator[None]:
+    """Run ``target`` on a daemon thread for the block; then set ``done`` and wait for it (5 s at most)."""
+    thread = threading.Thread(target=target, name=name, daemon=True)
     thread.start()
     try:
-        yield True
+        yield
     finally:
         done.set()
         thread.join(timeout=5)
-        connection.close()
