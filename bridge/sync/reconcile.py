@@ -66,6 +66,17 @@ class Update:
 
 
 @dataclass(frozen=True)
+class Move:
+    """The learner moved to another session of the same event: the made entry (``made``, of the old
+    session) is changed into the new one's (``desired``: its time, place and tag) by one update,
+    where a deletion and a creation would be two writes — the entry keeps its Graph id, so Outlook
+    shows a meeting that moved rather than one cancelled and another new."""
+
+    desired: Desired
+    made: Made
+
+
+@dataclass(frozen=True)
 class Delete:
     """Remove a made entry (looked up by tag when its id was never confirmed)."""
 
@@ -79,7 +90,7 @@ class Forget:
     made: Made
 
 
-Action = Create | Resume | Update | Delete | Forget
+Action = Create | Resume | Update | Move | Delete | Forget
 
 
 PAYLOADS_KEPT = 1024  # built payloads kept by the process (each session's, shared by its learners)
@@ -138,6 +149,9 @@ def plan(desired: dict[Key, Desired], made: dict[Key, Made], mailbox_id: str | N
          now: datetime, ends: Mapping[Key, datetime] | None = None) -> list[Action]:
     """Actions for one user, deletions first (a moved learner loses the old session first).
 
+    A made entry of a session no longer wanted and a new entry of another session of the same event,
+    in the same mailbox, are one :class:`Move` (:func:`_moves`).
+
     Past entries are never touched, "past" as the LMS describes the session now: ``ends`` gives the
     end of every session the LMS still has for this user (their events' sessions); a session moved
     from the past into the future is wanted again and its entry follows it, one moved into the past
@@ -163,7 +177,35 @@ def plan(desired: dict[Key, Desired], made: dict[Key, Made], mailbox_id: str | N
             writes.append(Update(wanted, entry))
     if mailbox_id is not None:
         writes.extend(Create(d) for key, d in desired.items() if key not in made)
-    return removals + writes
+    return _moves(removals + writes, mailbox_id)
+
+
+def _moves(actions: list[Action], mailbox_id: str | None) -> list[Action]:
+    """``actions`` with each deletion of a made entry (its Graph id known, in ``mailbox_id``) and a
+    creation for another session of the same event paired into one :class:`Move`, in the creation's
+    place; each deletion pairs once, in the order of the sessions' ids."""
+    if mailbox_id is None:
+        return actions
+    leaving: dict[str, list[Delete]] = {}
+    for action in actions:
+        if isinstance(action, Delete) and action.made.state == EntryState.ACTIVE and action.made.graph_event_id \
+                and same_mailbox(action.made.mailbox_id, mailbox_id):
+            leaving.setdefault(action.made.key[0], []).append(action)
+    if not leaving:
+        return actions
+    for deletions in leaving.values():
+        deletions.sort(key=lambda d: d.made.key[1])
+    moved: list[Action] = []
+    paired: set[Key] = set()
+    for action in actions:
+        deletions = leaving.get(action.desired.key[0], []) if isinstance(action, Create) else []
+        if isinstance(action, Create) and deletions:
+            old = deletions.pop(0)
+            paired.add(old.made.key)
+            moved.append(Move(action.desired, old.made))
+        else:
+            moved.append(action)
+    return [a for a in moved if not (isinstance(a, Delete) and a.made.key in paired)]
 
 
 def session_ends(events: Iterable[Event]) -> dict[Key, datetime]:

@@ -9,13 +9,14 @@ Named phases, each taking the value of the one before and returning its own (bri
                  tenant or app: the whole pass); when the account's removals trip the mass-removal
                  guard, deletions wait (bridge.sync.guard)
     look up      entries whose id is not known, by their tag, all at once (one gateway call)
-    record       one transaction: creates recorded ``creating`` with a fresh transactionId, updates
-                 and deletions marked in flight, before anything is sent
+    record       one transaction: creates (and a move's new session) recorded ``creating`` with a
+                 fresh transactionId, updates and deletions marked in flight, before anything is sent
     apply        every write through the calendar gateway at once ($batch, limits, 429s typed there)
     settle       each action's answers → the change to its record and the user's outcome
                  (bridge.sync.steps); an address Graph does not know is looked up in the directory
     write back   one transaction: records, users' states, directory cache, the pauses Graph asked for
-    keys         one transaction: each claimed key completed, retried later or given up (:func:`settle_keys`)
+    keys         one transaction: each claimed key completed, retried later or given up
+                 (:func:`bridge.sync.keys.settle_keys`)
 
 A mailbox is the Graph user, known by its id once the directory was asked: entries recorded under
 an address the directory resolved are written by the id, and a wanted entry is judged to be in
@@ -35,22 +36,20 @@ from datetime import datetime
 from itertools import islice
 from typing import Any
 
-from bridge import metrics
-from bridge.codes import AccessGrant, EntryState, PassOutcome, Reason, UserState
+from bridge.codes import AccessGrant, EntryState, Reason, UserState
 from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.lms import grant, rules
 from bridge.lms.views import UserView
-from bridge.models import utcnow
-from bridge.queue import dirty_keys, retry
+from bridge.queue import dirty_keys
 from bridge.sync import guard, pauses, reconcile, steps, store
 from bridge.sync.guard import Guard
 from bridge.sync.phases import Applied, Found, Plan, Planned, Read, Result, Settlement, UserPlan
-from bridge.sync.reconcile import Create, Delete, Update
+from bridge.sync.reconcile import Create, Delete, Move, Update
 from bridge.sync.steps import LookUpAddress, Outcome
 
-__all__ = ["Pass", "Result", "settle_keys"]
+__all__ = ["Pass", "Result"]
 
 
 class Pass:
@@ -188,7 +187,7 @@ class Pass:
         """When the account's removals trip the guard (bridge.sync.guard), the plan without this pass's
         deletions (the other writes go on), the users concerned marked ``held``. ``held``: a hold was
         waiting when the pass read (a pass with no deletion then looks again: it may lift it)."""
-        deleting = any(isinstance(a, Delete) for user in plan.users for a in user.actions)
+        deleting = any(isinstance(a, Delete | Move) for user in plan.users for a in user.actions)
         if not deleting and not held:
             return plan
         with self.db.session() as session:
@@ -216,11 +215,16 @@ class Pass:
         deletions: list[tuple[str, reconcile.Key]] = []
         for item in planned:
             user, action = item.user, item.action
-            if isinstance(action, Create):
-                assert user.mailbox is not None
-                rows.append(store.entry_row(self.account_id, user.user_id, self.tenant_id, user.mailbox,
+            if isinstance(action, Create | Move):
+                # a move: the new session's entry "creating" (found by its tag if the update went
+                # through), the old one's a deletion in flight (found by its tag if it did not)
+                mailbox = action.made.mailbox_id if isinstance(action, Move) else user.mailbox
+                assert mailbox is not None
+                rows.append(store.entry_row(self.account_id, user.user_id, self.tenant_id, mailbox,
                                             action.desired, state=EntryState.CREATING,
                                             transaction_id=item.transaction_id))
+                if isinstance(action, Move):
+                    deletions.append((user.user_id, action.made.key))
             elif isinstance(action, Update):
                 updates.append((user.user_id, action.made.key))
             elif isinstance(action, Delete):
@@ -252,6 +256,8 @@ class Pass:
                 saves.append((user.user_id, settled.change))
             elif isinstance(settled.change, steps.Drop):
                 drops.append((user.user_id, settled.change.key))
+            if settled.left is not None:
+                drops.append((user.user_id, settled.left))
         results: dict[str, Result] = {}
         found = dict(plan.found)
         for user in plan.users:
@@ -348,52 +354,16 @@ def _throttles(applied: tuple[Applied, ...], settled: Settlement) -> list[errors
 
 
 def _without_deletions(user: UserPlan) -> UserPlan:
-    """The user's plan with its deletions held back (marked ``held`` when it had any)."""
-    kept = tuple(a for a in user.actions if not isinstance(a, Delete))
-    return replace(user, actions=kept, held=True) if len(kept) < len(user.actions) else user
+    """The user's plan with its deletions held back (marked ``held`` when it had any): a move becomes
+    the creation of the new session's entry, the old one's kept."""
+    kept = tuple(Create(a.desired) if isinstance(a, Move) else a for a in user.actions if not isinstance(a, Delete))
+    held = len(kept) < len(user.actions) or any(isinstance(a, Move) for a in user.actions)
+    return replace(user, actions=kept, held=True) if held else user
 
 
 def _planned(user: UserPlan, action: reconcile.Action, hit: list[str] | errors.GraphError) -> Planned:
     """An action's writes, given what its look-up by tag found (ids, or the error: then no write)."""
-    transaction = str(uuid.uuid4()) if isinstance(action, Create) else ""
+    transaction = str(uuid.uuid4()) if isinstance(action, Create | Move) else ""
     if isinstance(hit, errors.GraphError):
         return Planned(user, action, transaction, (), hit)
     return Planned(user, action, transaction, tuple(steps.writes_for(action, user.mailbox, transaction, hit)))
-
-
-def settle_keys(db: Database, worker: str, group: list[dirty_keys.Claim], results: dict[str, Result],
-                now: datetime) -> None:
-    """Complete, retry or give up each key of a worked group, in one transaction; the keys are locked
-    first, never waiting for a hook while holding some (:func:`dirty_keys.lock`). A key to pass again
-    goes back in the lane it came from."""
-    account_id = group[0].account_id
-    outcomes: list[tuple[PassOutcome, datetime | None]] = []
-    with db.session() as session:
-        dirty_keys.lock(session, group)
-        done = [c for c in group if isinstance(results[c.user_id], Outcome)]
-        store.record_latencies(session, account_id, done, now, utcnow())
-        dirty_keys.complete_all(session, done, worker)
-        for lane in dirty_keys.Lane:
-            dirty_keys.mark_dirty(session, account_id, [c.user_id for c in done
-                                                        if c.lane == lane and _again(results[c.user_id])], lane=lane)
-        for claim in group:
-            result = results[claim.user_id]
-            if isinstance(result, Outcome):
-                outcomes.append((PassOutcome(result.state), claim.marked_at))
-                continue
-            decision = retry.after_user_failure(result, claim.attempts, now)
-            if isinstance(decision, retry.GiveUp):
-                store.set_user_state(session, claim.account_id, claim.user_id, UserState.FAILED, Reason.ERROR,
-                                     decision.reason)
-                dirty_keys.complete(session, claim, worker)
-                outcomes.append((PassOutcome.GAVE_UP, claim.marked_at))
-            else:
-                dirty_keys.retry(session, claim, worker, decision.at, decision.reason)
-                outcomes.append((PassOutcome.RETRY, None))
-    settled_at = utcnow()
-    for outcome, marked_at in outcomes:
-        metrics.settled(outcome, marked_at, settled_at)
-
-
-def _again(result: Result) -> bool:
-    return isinstance(result, Outcome) and result.again

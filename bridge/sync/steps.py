@@ -31,6 +31,7 @@ from bridge.sync.reconcile import (
     Forget,
     Key,
     Made,
+    Move,
     Resume,
     Update,
     same_mailbox,
@@ -91,6 +92,7 @@ class Settled:
     error: errors.GraphError | None = None
     again: bool = False
     find: str | None = None
+    left: Key | None = None  # a move's old session: its record goes too
 
 
 def by_address(mailbox: str) -> bool:
@@ -142,7 +144,7 @@ def writes_for(action: Action, mailbox: str | None, transaction_id: str, found: 
         if not found:  # never made: create again under the same transactionId (Graph keeps one)
             return [Write.create(box, action.desired.payload, action.made.transaction_id)]
         return [Write.update(box, found[0], action.desired.payload)] + [Write.delete(box, e) for e in found[1:]]
-    if isinstance(action, Update):
+    if isinstance(action, Update | Move):
         return [Write.update(action.made.mailbox_id, action.made.graph_event_id or "", action.desired.payload)]
     if isinstance(action, Delete):
         ids = [action.made.graph_event_id] if action.made.graph_event_id else list(found)
@@ -187,6 +189,10 @@ def settle(action: Action, answers: Sequence[Answer], mailbox: str | None, trans
     error = look_up_error or next((a for a in answers if isinstance(a, errors.GraphError)), None)
     if isinstance(action, Update) and isinstance(error, errors.NotFound):
         return _deleted_in_outlook(action)
+    if isinstance(action, Move) and isinstance(error, errors.NotFound):
+        # the user deleted the old session's entry; the new session is a material change: its record,
+        # recorded "creating" before the write, is made on the next pass (found by its tag, or created)
+        return Settled(None, again=True, left=action.made.key)
     if isinstance(error, errors.MailboxUnreachable):
         if not isinstance(action, Create):  # the entry stays recorded: a restored user gets it updated
             return Settled(None, error)
@@ -195,6 +201,10 @@ def settle(action: Action, answers: Sequence[Answer], mailbox: str | None, trans
     if error is not None:
         return Settled(None, error)
     desired = action.desired
+    if isinstance(action, Move):
+        return Settled(Save(desired, action.made.mailbox_id, EntryState.ACTIVE, transaction_id,
+                            action.made.graph_event_id, desired.payload_hash, desired.material_hash),
+                       left=action.made.key)
     if isinstance(action, Update):
         box, transaction, event_id = action.made.mailbox_id, action.made.transaction_id, action.made.graph_event_id
     elif isinstance(action, Resume):

@@ -29,6 +29,7 @@ from bridge.graph.client import Graph
 from bridge.models import utcnow
 from bridge.outlook_check import check as outlook_check
 from bridge.queue import dirty_keys, wakeup
+from bridge.sync import keys as settling
 from bridge.sync import run as sync
 from bridge.sync.guard import Guard
 from bridge.worker import jobs
@@ -268,7 +269,7 @@ class Worker:
                 pause = min(pause * 2, 30.0)
 
     def _settle(self, group: list[dirty_keys.Claim], results: dict[str, sync.Result], now: datetime) -> None:
-        sync.settle_keys(self.db, self.name, group, results, now)
+        settling.settle_keys(self.db, self.name, group, results, now)
 
     def _housekeeping(self) -> None:
         """Run the loop's housekeeping jobs that have fallen due (:meth:`jobs`)."""

@@ -16,7 +16,7 @@ from bridge.lms.ingest import ensure_account
 from bridge.models import Connection, DirtyKey, utcnow
 from bridge.queue import dirty_keys
 from bridge.queue.dirty_keys import Lane
-from bridge.sync.run import settle_keys
+from bridge.sync.keys import settle_keys
 from bridge.sync.steps import Outcome
 from tests.bridge.test_queue import connected
 from tests.conftest import empty

@@ -18,6 +18,7 @@ from tests.bridge.test_reconcile import desired, made
 NEW = desired(payload_hash="p2")
 MADE = made()
 PENDING = made(state=EntryState.CREATING, graph_id=None)
+MOVED = desired("s2")  # the old session's entry MADE, moved to s2
 LOST = errors.Transient("lost")
 THROTTLED = errors.Throttled("429", 3.0)
 NOT_FOUND = errors.NotFound("404")
@@ -34,6 +35,8 @@ WRITES: list[tuple[str, r.Action, list[str], list[Write]]] = [
     ("resume, found: adopt it (update), remove duplicates", r.Resume(NEW, PENDING), ["g7", "g8"],
      [Write.update("mbx", "g7", NEW.payload), Write.delete("mbx", "g8")]),
     ("update by id", r.Update(NEW, MADE), [], [Write.update("mbx", "g1", NEW.payload)]),
+    ("move: the made entry updated by id with the new session's payload", r.Move(MOVED, MADE), [],
+     [Write.update("mbx", "g1", MOVED.payload)]),
     ("delete by id", r.Delete(MADE), [], [Write.delete("mbx", "g1")]),
     ("delete with no id: whatever carries the tag", r.Delete(PENDING), ["g7", "g8"],
      [Write.delete("mbx", "g7"), Write.delete("mbx", "g8")]),
@@ -49,7 +52,8 @@ def test_writes_for(name: str, action: r.Action, found: list[str], expected: lis
 def test_only_unknown_ids_are_looked_up() -> None:
     assert steps.look_up_for(r.Resume(NEW, PENDING)) == ("mbx", PENDING.tag)
     assert steps.look_up_for(r.Delete(PENDING)) == ("mbx", PENDING.tag)
-    assert [steps.look_up_for(a) for a in (r.Create(NEW), r.Update(NEW, MADE), r.Delete(MADE))] == [None] * 3
+    assert [steps.look_up_for(a) for a in (r.Create(NEW), r.Update(NEW, MADE), r.Move(MOVED, MADE),
+                                           r.Delete(MADE))] == [None] * 4
 
 
 def save(event_id: str | None, *, state: str = EntryState.ACTIVE, mailbox: str = "box", transaction: str = "tx-new",
@@ -81,6 +85,17 @@ SETTLE: list[tuple[str, r.Action, list[Any], Any, steps.Settled]] = [
     ("deleted in Outlook, time changed: made again next pass", r.Update(desired(material="m2"), MADE),
      [NOT_FOUND], None, steps.Settled(steps.Save(desired(material="m2"), "mbx", EntryState.DELETED_IN_OUTLOOK, "tx",
                                                  None, None, "m1"), again=True)),
+    ("moved: the new session's record active with the old one's id, the old record goes", r.Move(MOVED, MADE),
+     ["g1"], None, steps.Settled(steps.Save(MOVED, "mbx", EntryState.ACTIVE, "tx-new", "g1", "p1", "m1"),
+                                 left=MADE.key)),
+    ("move's entry deleted in Outlook: the old record goes, the new one made next pass", r.Move(MOVED, MADE),
+     [NOT_FOUND], None, steps.Settled(None, again=True, left=MADE.key)),
+    ("move lost: both in flight (found by their tags next pass)", r.Move(MOVED, MADE), [LOST], None,
+     steps.Settled(None, LOST)),
+    ("move refused, no such user: the records kept", r.Move(MOVED, MADE), [NO_USER], None,
+     steps.Settled(None, NO_USER)),
+    ("move at an address no user has as UPN: records kept, find it", r.Move(MOVED, AT_ADDRESS), [NOT_FOUND], None,
+     steps.Settled(None, NOT_FOUND, find=OLD)),
     ("deleted", r.Delete(MADE), ["g1"], None, steps.Settled(steps.Drop(MADE.key))),
     ("deletion of an unknown mailbox: nothing to delete", r.Delete(MADE), [NO_USER], None,
      steps.Settled(steps.Drop(MADE.key))),

@@ -80,6 +80,56 @@ def test_a_lost_deletion_then_the_lms_changes_back(world: MemoryWorld) -> None:
     assert world.problems() == []
 
 
+def records(world: MemoryWorld, user: str) -> dict[tuple[str, str], tuple[str, str | None]]:
+    """The user's entry records: key → (state, Graph event id)."""
+    with world.database.session() as session:
+        return {(e.event_id, e.session_id): (e.state, e.graph_event_id)
+                for e in session.scalars(select(Entry).where(Entry.user_id == user))}
+
+
+def test_a_move_to_another_session_is_one_update_of_the_same_entry(world: MemoryWorld) -> None:
+    world.sync()
+    [before] = world.tenant.events(f"ann@{DOMAIN}")
+    world.deliver(world.lms.enroll("e1", "ann", "s2"))
+    sent = world.tenant.requests
+    run(world, "ann")
+    assert world.tenant.requests == sent + 1  # one PATCH: no deletion, no creation
+    [after] = world.tenant.events(f"ann@{DOMAIN}")
+    assert (after["id"], after["subject"]) == (before["id"], "Induction — Session 3")
+    assert records(world, "ann") == {("e1", "s2"): ("active", before["id"])}
+    assert world.problems() == []
+
+
+@pytest.mark.parametrize("fault", ["lost", "reset"])
+def test_a_move_whose_answer_is_lost_or_never_applied_ends_as_one_entry(world: MemoryWorld, fault: str) -> None:
+    """Both records stay in flight (the new session's "creating", the old one's deletion) and the next
+    pass finds each by its tag: the moved entry is adopted, or the old one deleted and the new made."""
+    world.sync()
+    world.deliver(world.lms.enroll("e1", "ann", "s2"))
+    world.tenant.faults = Faults(script=[fault])
+    [result] = run(world, "ann").values()
+    assert isinstance(result, errors.Transient)
+    world.calm()
+    world.sync()
+    assert [e["subject"] for e in world.tenant.events(f"ann@{DOMAIN}")] == ["Induction — Session 3"]
+    assert list(records(world, "ann")) == [("e1", "s2")]
+    assert world.problems() == []
+
+
+def test_a_move_of_an_entry_deleted_in_outlook_makes_the_new_session(world: MemoryWorld) -> None:
+    """A move changes the time: like an update's material change, the entry is made again."""
+    world.sync()
+    [entry] = world.tenant.events(f"ann@{DOMAIN}")
+    world.tenant.delete_event(f"ann@{DOMAIN}", entry["id"])
+    world.deliver(world.lms.enroll("e1", "ann", "s2"))
+    [result] = run(world, "ann").values()
+    assert result == Outcome("synced", again=True)
+    world.sync()
+    assert [e["subject"] for e in world.tenant.events(f"ann@{DOMAIN}")] == ["Induction — Session 3"]
+    assert list(records(world, "ann")) == [("e1", "s2")]
+    assert world.problems() == []
+
+
 def test_throttled_writes_come_back_due_at_retry_after(world: MemoryWorld) -> None:
     world.tenant.faults = Faults(throttle=0.3, retry_after=2.5, seed=3)
     results = run(world, "org", "ann", "bob")

@@ -57,7 +57,7 @@ def lms(world: World) -> None:
     assert (world.subjects(LENA), world.subjects(LUCY)) == (["Event e1 — Session 1"], [])
 
 
-def test_a_lone_write_is_one_request_and_a_users_two_writes_one_envelope(world: World) -> None:
+def test_a_lone_write_is_one_request_a_move_one_update_and_two_writes_one_envelope(world: World) -> None:
     lms(world)
     since = last_seq(world)
     world.enroll("lucy", "e1", "s2")  # one creation
@@ -65,14 +65,21 @@ def test_a_lone_write_is_one_request_and_a_users_two_writes_one_envelope(world: 
     assert wire(graph_log(world, since)) == [("POST", "/v1.0/users/<mailbox>/events", False)]
     assert world.subjects(LUCY) == ["Event e1 — Session 2"]
 
+    (before,) = world.mailbox(LENA)
     since = last_seq(world)
-    world.enroll("lena", "e1", "s2")  # a move: the old entry's deletion and the new one's creation
+    world.enroll("lena", "e1", "s2")  # a move: her entry is updated to the other session, one PATCH
     world.sync()
-    sent = sorted((method, path.rsplit("/", 1)[0] if method == "DELETE" else path, item)
+    assert wire(graph_log(world, since)) == [("PATCH", f"/v1.0/users/<mailbox>/events/{before['id']}", False)]
+    (after,) = world.mailbox(LENA)
+    assert (after["id"], world.subjects(LENA)) == (before["id"], ["Event e1 — Session 2"])
+
+    since = last_seq(world)
+    world.change_session("e1", "s2", location="Room 12")  # both learners' entries: two writes, one envelope
+    world.sync()
+    sent = sorted((method, path.rsplit("/", 1)[0] if method == "PATCH" else path, item)
                   for method, path, item in wire(graph_log(world, since)))
-    assert sent == [("DELETE", "/v1.0/users/<mailbox>/events", True), ("POST", "/v1.0/$batch", False),
-                    ("POST", "/v1.0/users/<mailbox>/events", True)]
-    assert world.subjects(LENA) == ["Event e1 — Session 2"]
+    assert sent == [("PATCH", "/v1.0/users/<mailbox>/events", True), ("PATCH", "/v1.0/users/<mailbox>/events", True),
+                    ("POST", "/v1.0/$batch", False)]
 
 
 def test_a_lone_update_of_an_entry_deleted_in_outlook_makes_it_again(world: World) -> None:
