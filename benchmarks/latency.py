@@ -5,9 +5,9 @@ The emulator (50 ms per Graph request) holds a tenant with consent; the plugin i
 both on a scratch database (PostgreSQL, where the worker is woken by ``LISTEN/NOTIFY``, or a SQLite
 file, where it polls every 0.1 s). Once the first backfill is done, each sample sends one
 ``enrollment.upserted`` and polls the user's calendar in the emulator every 10 ms until it shows the
-change. Two changes are sampled: a move to the other session of an event (two writes of one user: one
-``$batch`` envelope, answered after two emulator latencies, the envelope's and its items') and a
-session choice withdrawn or made again (one write, sent as itself: one latency). Samples are spaced
+change. Two changes are sampled: a move to the other session of an event (the made entry updated to
+the new session: one write, sent as itself) and a session choice withdrawn or made again (a deletion
+or a creation: one write). Each is one emulator latency. Samples are spaced
 by a random pause so they fall at every phase of the worker's idle poll.
 """
 from __future__ import annotations
@@ -35,8 +35,7 @@ GAP_S = (0.05, 0.6)  # random pause between samples, longer than the worker's id
 GOAL_P95_S = 2 * LATENCY_MS / 1000 + 0.030  # twice the emulator latency plus 30 ms
 SAMPLE_TIMEOUT_S = 30.0
 CHANGES = {  # what a sample changes: how its figures are named
-    "move": "enrollment moved to another session: the old entry's deletion and the new one's creation in one "
-            "$batch envelope",
+    "move": "enrollment moved to another session: its entry updated to the new session, one write",
     "lone": "a session choice withdrawn or made again: one write, sent as itself",
 }
 

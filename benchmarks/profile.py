@@ -38,7 +38,7 @@ def profiled_backfill(users: int, database_url: str | None, top: int) -> str:
                 claims = dirty_keys.claim(session, worker.name, GROUPS_PER_CLAIM * max(worker.group_sizes.values()))
             if not claims:
                 break
-            for group in _groups(claims, worker.group_sizes, GROUPS_PER_CLAIM):
+            for group in _groups(claims, worker.group_size, GROUPS_PER_CLAIM):
                 worker._work(group)
         profile.disable()
         cpu = time.process_time() - cpu

@@ -65,6 +65,7 @@ class Pass:
         self.tenant_id = ""
         self.grant = AccessGrant.ORGANISATION  # how the tenant grants access (bridge.lms.grant), read with the rest
         self.via = graph  # the registration that grant is consented to (Graph.under)
+        self.sent = 0  # writes sent to Graph (the worker sizes a backfill's passes by them)
 
     def run(self) -> dict[str, Result]:
         """Each user's outcome, or the error to retry it for; a tenant-wide refusal raises
@@ -238,6 +239,7 @@ class Pass:
         """Every write at once; each action with the answers to its own writes (the gateway answers
         each write, in order)."""
         writes = [w for item in planned for w in item.writes]
+        self.sent = len(writes)
         answers = iter(self.via.calendar.apply(self.tenant_id, writes, self.grant) if writes else [])
         return tuple(Applied(item, tuple(islice(answers, len(item.writes)))) for item in planned)
 

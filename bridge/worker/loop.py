@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from datetime import datetime, timedelta
@@ -41,23 +41,25 @@ HOUSEKEEPING_EVERY = 15.0  # seconds: finishing disconnects, starting full passe
 IDLE_SLEEP = 0.1  # an idle look for work is one indexed claim; it bounds how long a hook waits for a worker
 GROUPS_PER_CLAIM = 2  # a worker takes a little at a time, so that several share one account's backlog
 GROUP_SIZE = 10  # users in a pass of fresh changes: one $batch envelope (20 writes), back quickly
-BULK_GROUP_SIZE = 50  # users in a pass of a backfill: the pass's reads and write-backs shared by 5 envelopes
+BULK_GROUP_SIZE = 100  # at most, users in a pass of a backfill: the pass's reads and write-backs shared
+WRITES_PER_PASS = 200  # a backfill's pass is sized to send about this many writes: ten envelopes
 
 
-def _groups(claims: list[dirty_keys.Claim], sizes: dict[dirty_keys.Lane, int],
+def _groups(claims: list[dirty_keys.Claim], size_of: Callable[[str, dirty_keys.Lane], int],
             threads: int) -> list[list[dirty_keys.Claim]]:
     """Split claims into groups of one account and one lane each, spread over the ``threads`` free:
-    each (account, lane)'s keys in groups of at most its lane's size in ``sizes`` and at least
+    each (account, lane)'s keys in groups of at most ``size_of(account id, lane)`` users and at least
     :data:`GROUP_SIZE` (or all of them, when fewer) — so a small backlog, or a backfill's start while
     threads are idle, is worked by many threads in groups of 10, and a backfill keeping every thread
-    busy in groups of 50."""
+    busy in passes of the size its writes give (:meth:`Worker.group_size`)."""
     by_lane: dict[tuple[str, dirty_keys.Lane], list[dirty_keys.Claim]] = {}
     for claim in claims:
         by_lane.setdefault((claim.account_id, claim.lane), []).append(claim)
     groups: list[list[dirty_keys.Claim]] = []
-    for (_, lane), keys in by_lane.items():
+    for (account_id, lane), keys in by_lane.items():
+        size = size_of(account_id, lane)
         even = -(-len(keys) // max(threads, 1))
-        per_group = max(min(GROUP_SIZE, sizes[lane], len(keys)), min(sizes[lane], even))
+        per_group = max(min(GROUP_SIZE, size, len(keys)), min(size, even))
         groups += [keys[i:i + per_group] for i in range(0, len(keys), per_group)]
     return groups
 
@@ -113,9 +115,10 @@ class Worker:
         self.lease = lease
         self.guard = guard or Guard()
         self.concurrency = concurrency
-        # users per pass by lane: a fresh change is back after one envelope; a backfill shares each
-        # pass's reads and write-backs among more entries (BENCHMARKS.md, B1's CPU per entry)
+        # users per pass by lane, at most: a fresh change is back after one envelope; a backfill shares
+        # each pass's reads and write-backs among more entries (BENCHMARKS.md, B1's CPU per entry)
         self.group_sizes = {dirty_keys.Lane.FRESH: group_size, dirty_keys.Lane.BULK: max(group_size, bulk_group_size)}
+        self._writes_per_user: dict[str, float] = {}  # account → writes per user of its latest backfill pass
         # keys of one account in flight while others wait (dirty_keys.claim): half the threads' passes
         self.account_cap = account_cap or dirty_keys.account_cap(concurrency, self.group_sizes[dirty_keys.Lane.BULK])
         self.full_reconcile = full_reconcile
@@ -209,6 +212,19 @@ class Worker:
         if self._outlook is not None:
             self._outlook.join()
 
+    def group_size(self, account_id: str, lane: dirty_keys.Lane) -> int:
+        """Users in one pass of this account's keys in ``lane``: fresh changes ``group_size``; a backfill's
+        pass sized to send about :data:`WRITES_PER_PASS` writes, by the writes per user of the account's
+        latest backfill pass — two sessions each: 100 users; twenty deadlines each: 10, so a pass of
+        learners with many entries does not send dozens of envelopes one after another while other
+        threads are idle — between ``group_size`` and ``bulk_group_size``; ``group_size`` until a pass
+        has told."""
+        fewest, most = self.group_sizes[dirty_keys.Lane.FRESH], self.group_sizes[lane]
+        per_user = self._writes_per_user.get(account_id) if lane == dirty_keys.Lane.BULK else None
+        if per_user is None:
+            return fewest
+        return most if per_user == 0 else max(fewest, min(most, round(WRITES_PER_PASS / per_user)))
+
     def _fill(self, pool: ThreadPoolExecutor, running: set[Future[None]]) -> int:
         """Claim what the free threads are about to work (a few groups at a time) and start them."""
         running -= {f for f in running if f.done()}
@@ -219,7 +235,7 @@ class Worker:
         with self.db.session() as session:
             claims = dirty_keys.claim(session, self.name, min(idle, GROUPS_PER_CLAIM) * max(self.group_sizes.values()),
                                       lease=self.lease, cap=self.account_cap)
-        for group in _groups(claims, self.group_sizes, idle):
+        for group in _groups(claims, self.group_size, idle):
             future = pool.submit(self._work, group)
             future.add_done_callback(lambda _: self._wake.set())
             running.add(future)
@@ -239,9 +255,12 @@ class Worker:
 
     def _work_group(self, group: list[dirty_keys.Claim]) -> None:
         now = utcnow()
+        reconcile = sync.Pass(self.db, self.graph, group[0].account_id, [c.user_id for c in group], now,
+                              self.guard, changed=[c.user_id for c in group if c.marked_at is not None])
         try:
-            results = sync.Pass(self.db, self.graph, group[0].account_id, [c.user_id for c in group], now,
-                                self.guard, changed=[c.user_id for c in group if c.marked_at is not None]).run()
+            results = reconcile.run()
+            if group[0].lane == dirty_keys.Lane.BULK:
+                self._writes_per_user[group[0].account_id] = reconcile.sent / len(group)
         except errors.AuthFailed as exc:
             log.warning("account %s suspended: %s", group[0].account_id, exc.reason)
             with self.db.session() as session:

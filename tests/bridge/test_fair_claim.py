@@ -157,7 +157,9 @@ def test_a_backfill_is_passed_in_larger_groups_than_fresh_changes(database: Data
     envelope, back soon), a backfill in passes of up to BULK_GROUP_SIZE (the pass's reads and
     write-backs shared by more entries) when few threads are free; with many idle threads the same
     keys are spread over them, GROUP_SIZE at least."""
-    from bridge.worker.loop import BULK_GROUP_SIZE, GROUP_SIZE, _groups
+    from bridge.worker.loop import GROUP_SIZE, _groups
+
+    most = {Lane.FRESH: GROUP_SIZE, Lane.BULK: 50}  # the bulk lane's size as the worker gives it for the account
 
     for account in ("a", "b"):
         connected(database, account)
@@ -165,14 +167,14 @@ def test_a_backfill_is_passed_in_larger_groups_than_fresh_changes(database: Data
     mark(database, "a", [f"b{n:03}" for n in range(125)], Lane.BULK)
     mark(database, "b", [f"b{n:03}" for n in range(6)], Lane.BULK)
     claims = claim(database, 400)
-    groups = _groups(claims, {Lane.FRESH: GROUP_SIZE, Lane.BULK: BULK_GROUP_SIZE}, 2)
+    groups = _groups(claims, lambda _, lane: most[lane], 2)
     assert sorted((c.account_id, c.user_id) for g in groups for c in g) == sorted((c.account_id, c.user_id)
                                                                                   for c in claims)
     assert all(len({(c.account_id, c.lane) for c in g}) == 1 for g in groups)
     sizes = Counter((g[0].account_id, g[0].lane, len(g)) for g in groups)
     assert sizes == {("a", Lane.FRESH, GROUP_SIZE): 2, ("a", Lane.FRESH, 5): 1,
-                     ("a", Lane.BULK, BULK_GROUP_SIZE): 2, ("a", Lane.BULK, 25): 1, ("b", Lane.BULK, 6): 1}
+                     ("a", Lane.BULK, 50): 2, ("a", Lane.BULK, 25): 1, ("b", Lane.BULK, 6): 1}
     idle = Counter((g[0].account_id, g[0].lane, len(g))
-                   for g in _groups(claims, {Lane.FRESH: GROUP_SIZE, Lane.BULK: BULK_GROUP_SIZE}, 32))
+                   for g in _groups(claims, lambda _, lane: most[lane], 32))
     assert idle == {("a", Lane.FRESH, GROUP_SIZE): 2, ("a", Lane.FRESH, 5): 1,
                     ("a", Lane.BULK, GROUP_SIZE): 12, ("a", Lane.BULK, 5): 1, ("b", Lane.BULK, 6): 1}

@@ -14,6 +14,7 @@ from bridge.db import Database
 from bridge.graph import errors
 from bridge.graph.memory import Faults
 from bridge.models import DirectoryEntry, Entry
+from bridge.queue import dirty_keys
 from bridge.sync import store
 from bridge.sync.run import Pass
 from bridge.sync.steps import Outcome
@@ -127,6 +128,31 @@ def test_a_move_of_an_entry_deleted_in_outlook_makes_the_new_session(world: Memo
     world.sync()
     assert [e["subject"] for e in world.tenant.events(f"ann@{DOMAIN}")] == ["Induction — Session 3"]
     assert list(records(world, "ann")) == [("e1", "s2")]
+    assert world.problems() == []
+
+
+def test_a_backfills_passes_are_sized_by_the_writes_they_send(world: MemoryWorld) -> None:
+    """Fresh changes are passed GROUP_SIZE users at a time; a backfill's pass is sized to send about
+    WRITES_PER_PASS writes by the account's latest backfill pass (GROUP_SIZE until one has told;
+    BULK_GROUP_SIZE when it sent nothing), so learners with many entries come in smaller passes."""
+    from bridge.queue.dirty_keys import Lane
+    from bridge.worker.loop import BULK_GROUP_SIZE, GROUP_SIZE, WRITES_PER_PASS
+
+    worker = world.worker()
+    assert worker.group_size(ACCOUNT, Lane.BULK) == GROUP_SIZE  # nothing known yet
+    world.sync()  # the hooks' fresh changes: the organizer's six entries, ann's and bob's one
+    assert worker.group_size(ACCOUNT, Lane.BULK) == GROUP_SIZE  # fresh passes tell nothing
+    with world.database.session() as session:  # each entry then needs an update, without marking the users fresh
+        session.execute(update(Entry).values(payload_hash="stale"))
+        dirty_keys.mark_dirty(session, ACCOUNT, ["org", "ann", "bob"], datetime.now(UTC), lane=Lane.BULK)
+    worker.drain(timeout=10, due_within=0)
+    assert worker.group_size(ACCOUNT, Lane.BULK) == round(WRITES_PER_PASS / (8 / 3))  # 8 updates, 3 users
+    assert worker.group_size(ACCOUNT, Lane.FRESH) == GROUP_SIZE
+    assert worker.group_size("another", Lane.BULK) == GROUP_SIZE
+    with world.database.session() as session:
+        dirty_keys.mark_dirty(session, ACCOUNT, ["org", "ann", "bob"], datetime.now(UTC), lane=Lane.BULK)
+    worker.drain(timeout=10, due_within=0)  # nothing changed: nothing sent
+    assert worker.group_size(ACCOUNT, Lane.BULK) == BULK_GROUP_SIZE
     assert world.problems() == []
 
 
