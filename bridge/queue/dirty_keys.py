@@ -1,4 +1,5 @@
-"""The dirty-key work queue: every statement that touches ``dirty_keys`` lives here.
+"""The dirty-key work queue: marking users dirty and claiming ready keys (what a worker then does with
+the keys it holds — lease, lock, complete, retry — is in :mod:`bridge.queue.held_keys`).
 
 A change marks users dirty in its own transaction (the outbox); workers claim ready keys with one
 statement (``FOR UPDATE SKIP LOCKED`` on PostgreSQL) and hold them by a lease, so several worker
@@ -12,29 +13,23 @@ keys wait (docs/RELIABILITY.md, "Fair claiming").
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
-    ARRAY,
     Executable,
     Integer,
-    String,
     Table,
     and_,
-    any_,
     bindparam,
     case,
-    delete,
-    exists,
     func,
-    literal,
     or_,
     select,
+    text,
     true,
     tuple_,
     update,
@@ -45,12 +40,14 @@ from sqlalchemy.sql.selectable import ScalarSelect, Subquery
 
 from bridge.codes import WORKING_STATES
 from bridge.db import Upsert
-from bridge.models import Connection, DirtyKey, Entry, UTCDateTime, utcnow
+from bridge.models import Connection, DirtyKey, UTCDateTime, utcnow
 from bridge.queue import wakeup
 
 LEASE = timedelta(seconds=10)  # kept alive by the worker's heartbeat (every 2 s): a dead worker's keys return fast
 ACCOUNT_CAP = 160  # keys of one account in flight while others wait (a claim's default; workers use account_cap)
 OVERSAMPLE = 4  # the claim ranks this many times its limit, so a claim racing another still finds keys
+# a mark of this many keys or more refreshes the queue's statistics (PostgreSQL): see mark_dirty
+ANALYZE_AFTER = 1000
 
 
 def account_cap(threads: int, group_size: int) -> int:
@@ -84,7 +81,15 @@ def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: 
     now and moved to the fresher of its lane and ``lane``. Keys are written in user order (a worker
     settling never waits for them while holding keys: :func:`lock`). The
     n-th key is due n microseconds after ``now`` (UTC): no two keys of one mark tie, so the claim reads
-    an account's first keys by (lane, due time) alone, through its index."""
+    an account's first keys by (lane, due time) alone, through its index.
+
+    On PostgreSQL a mark of :data:`ANALYZE_AFTER` keys or more (Resynchronise all, a switch-on, a
+    course's change) refreshes the table's statistics in the same transaction (``ANALYZE``, which
+    counts this transaction's own rows; ``SKIP_LOCKED``: never waits for another one): the planner's
+    figures for the queue were taken when it held few keys, and with them every statement of a pass
+    that names its keys (:func:`lock`, :func:`complete_all`, :func:`due_of_written`) read all of the
+    account's keys instead of seeking its few, and the claim sorted them all (docs/BENCHMARKS.md, B5)
+    — until autovacuum's analyze, a minute or more later, if it is on."""
     ids = sorted({u for u in user_ids if u})
     if not ids:
         return 0
@@ -92,8 +97,13 @@ def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: 
     session.execute(_MARK.statement(session), [
         {"account_id": account_id, "user_id": u, "generation": 1, "due_at": now + timedelta(microseconds=n),
          "attempts": 0, "lane": int(lane)} for n, u in enumerate(ids)])
+    if len(ids) >= ANALYZE_AFTER and session.get_bind().dialect.name == "postgresql":
+        session.execute(_ANALYZE)
     wakeup.notify(session)
     return len(ids)
+
+
+_ANALYZE = text(f"ANALYZE (SKIP_LOCKED) {DirtyKey.__tablename__}")
 
 
 def _bumped(keys: Table, new: object) -> dict[str, object]:
@@ -201,8 +211,9 @@ def _first_keys(now: ColumnElement[datetime], unclaimed: ColumnElement[bool], po
     working = Connection.state.in_(WORKING_STATES)
     mine = (DirtyKey.account_id, DirtyKey.user_id, DirtyKey.lane, DirtyKey.due_at)
     if postgresql:
+        # materialized: each account's keys in flight are counted once, not again for each of its keys
         accounts = (select(seek.c.account_id, holding).join(Connection, Connection.account_id == seek.c.account_id)
-                    .where(working).cte("accounts"))
+                    .where(working).cte("accounts").prefix_with("MATERIALIZED"))
         first = (select(*mine).where(DirtyKey.account_id == accounts.c.account_id, ready)
                  .order_by(DirtyKey.lane, DirtyKey.due_at).limit(bindparam("take", type_=Integer)).lateral("first"))
         return select(first, accounts.c.holding).join_from(accounts, first, true()).subquery("keys")
@@ -220,176 +231,6 @@ def _first_keys(now: ColumnElement[datetime], unclaimed: ColumnElement[bool], po
     return (select(*mine, accounts.c.holding).join(accounts, accounts.c.account_id == DirtyKey.account_id)
             .where(ready, tuple_(DirtyKey.lane, DirtyKey.due_at) <= tuple_(accounts.c.lane, accounts.c.due_at))
             .subquery("keys"))
-
-
-def lock(session: Session, claims: list[Claim], tries: int = 200, pause: float = 0.01) -> None:
-    """Lock the keys of ``claims`` (one account's) before settling them, without ever waiting while
-    holding one.
-
-    Call it first in the settling transaction. On PostgreSQL the keys are taken ``FOR UPDATE SKIP
-    LOCKED`` in a savepoint; while a hook holds one of them (it marks keys for milliseconds, and one
-    hook transaction may mark several batches, so no single key order can be shared with it), the
-    savepoint is rolled back — releasing what it took — and tried again after ``pause`` seconds; after
-    ``tries`` it waits for them. A worker holding keys then never waits for a hook: no deadlock. SQLite
-    locks the whole database for a write, so there is nothing to do.
-    """
-    if not claims or session.get_bind().dialect.name != "postgresql":
-        return
-    take, count, wait = _locks()
-    values = {"account": _account_of(claims), "users": sorted({c.user_id for c in claims})}
-    for _ in range(tries):
-        attempt = session.begin_nested()
-        taken = len(session.execute(take, values).all())
-        if taken == len(values["users"]) or taken == session.execute(count, values).scalar_one():
-            attempt.commit()
-            return
-        attempt.rollback()
-        time.sleep(pause)
-    session.execute(wait, values)
-
-
-def _account_of(claims: list[Claim]) -> str:
-    """The one account of a group's claims (a group never mixes accounts: bridge.worker.loop)."""
-    accounts = {c.account_id for c in claims}
-    if len(accounts) != 1:
-        raise ValueError(f"a group of keys must be of one account, not {sorted(accounts)}")
-    return accounts.pop()
-
-
-def _users(postgresql: bool) -> ColumnElement[bool]:
-    """Keys of ``:account`` whose user is one of ``:users``: an array on PostgreSQL (one statement text
-    whatever the group's size), an expanded ``IN`` elsewhere."""
-    keys = _table()
-    if postgresql:
-        return and_(keys.c.account_id == bindparam("account"),
-                    keys.c.user_id == any_(bindparam("users", type_=ARRAY(String()))))
-    return and_(keys.c.account_id == bindparam("account"), keys.c.user_id.in_(bindparam("users", expanding=True)))
-
-
-@functools.cache
-def _locks() -> tuple[Executable, Executable, Executable]:
-    """:func:`lock`'s statements (PostgreSQL): take what is free, count what is there, wait for all."""
-    keys, mine = _table(), _users(True)
-    return (select(keys.c.user_id).where(mine).with_for_update(skip_locked=True),
-            select(func.count()).select_from(keys).where(mine),
-            select(keys.c.user_id).where(mine).order_by(keys.c.user_id).with_for_update())
-
-
-def _table() -> Table:
-    return cast(Table, DirtyKey.__table__)
-
-
-def extend(session: Session, worker: str, lease: timedelta = LEASE, now: datetime | None = None) -> None:
-    """Renew the lease on every key this worker holds (its heartbeat).
-
-    A key locked by another transaction right now (a hook marking it again) is skipped rather than
-    waited for: the next beat renews it, and waiting could deadlock with a hook marking many keys.
-    """
-    now = now or utcnow()
-    mine = select(DirtyKey.account_id, DirtyKey.user_id).where(DirtyKey.claimed_by == worker).with_for_update(
-        skip_locked=True)
-    session.execute(
-        update(DirtyKey).where(tuple_(DirtyKey.account_id, DirtyKey.user_id).in_(mine))
-        .values(claimed_until=now + lease).execution_options(synchronize_session=False)
-    )
-
-
-def _mine(claim_: Claim, worker: str) -> list[ColumnElement[bool]]:
-    return [
-        DirtyKey.account_id == claim_.account_id,
-        DirtyKey.user_id == claim_.user_id,
-        DirtyKey.claimed_by == worker,
-    ]
-
-
-def complete(session: Session, claim_: Claim, worker: str) -> None:
-    """Drop a finished key, unless it was marked again while it was worked: then release it."""
-    done = session.execute(
-        delete(DirtyKey).where(*_mine(claim_, worker), DirtyKey.generation == claim_.generation)
-    )
-    if not done.rowcount:  # type: ignore[attr-defined]
-        release(session, claim_, worker)
-
-
-def complete_all(session: Session, claims: list[Claim], worker: str) -> None:
-    """:func:`complete` for one account's keys, two statements for all: each key still of the generation
-    claimed is dropped, the others (marked again meanwhile) are released."""
-    if not claims:
-        return
-    drop, release_ = _completions(session.get_bind().dialect.name == "postgresql")
-    values = {**_key_values(session, claims), "worker": worker}
-    session.execute(drop, values)
-    session.execute(release_, values)
-
-
-@functools.cache
-def _completions(postgresql: bool) -> tuple[Executable, Executable]:
-    """:func:`complete_all`'s statements (:func:`_claimed`'s parameters, and ``:worker``)."""
-    keys = _table()
-    held = keys.c.claimed_by == bindparam("worker")
-    return (delete(keys).where(_claimed(postgresql), held),
-            update(keys).where(_users(postgresql), held).values(claimed_by=None, claimed_until=None))
-
-
-def due_of_written(session: Session, claims: list[Claim], since: datetime) -> list[datetime]:
-    """When the keys of ``claims`` (one account's, still of the generation claimed) fell due, for those
-    whose user had an entry written at or after ``since`` (the latency samples of the health panel)."""
-    if not claims:
-        return []
-    values = _key_values(session, claims)
-    return list(session.scalars(_due_of_written(session.get_bind().dialect.name == "postgresql"),
-                                {**values, "since": since}))
-
-
-def _key_values(session: Session, claims: list[Claim]) -> dict[str, Any]:
-    """The values of :func:`_claimed`'s parameters for ``claims``."""
-    values: dict[str, Any] = {"account": _account_of(claims), "users": [c.user_id for c in claims]}
-    if session.get_bind().dialect.name == "postgresql":
-        values["generations"] = [c.generation for c in claims]
-    else:
-        values["pairs"] = [(c.user_id, c.generation) for c in claims]
-    return values
-
-
-def _claimed(postgresql: bool) -> ColumnElement[bool]:
-    """Keys of ``:account`` still of the generation claimed: on PostgreSQL ``:users`` and
-    ``:generations``, two arrays unnested side by side; elsewhere ``:pairs``, an expanded list of
-    (user, generation)."""
-    keys = _table()
-    if postgresql:
-        pairs: Any = select(func.unnest(bindparam("users", type_=ARRAY(String()))),
-                            func.unnest(bindparam("generations", type_=ARRAY(Integer()))))
-        return and_(keys.c.account_id == bindparam("account"), tuple_(keys.c.user_id, keys.c.generation).in_(pairs))
-    return and_(keys.c.account_id == bindparam("account"),
-                tuple_(keys.c.user_id, keys.c.generation).in_(bindparam("pairs", expanding=True)))
-
-
-@functools.cache
-def _due_of_written(postgresql: bool) -> Executable:
-    keys, entries = _table(), cast(Table, Entry.__table__)
-    wrote = exists().where(entries.c.account_id == keys.c.account_id, entries.c.user_id == keys.c.user_id,
-                           entries.c.updated_at >= bindparam("since", type_=UTCDateTime))
-    return select(keys.c.due_at).where(_claimed(postgresql), wrote)
-
-
-def release(session: Session, claim_: Claim, worker: str) -> None:
-    """Give a key back untouched (the account stopped, or the worker is shutting down)."""
-    session.execute(update(DirtyKey).where(*_mine(claim_, worker)).values(claimed_by=None, claimed_until=None))
-
-
-def retry(session: Session, claim_: Claim, worker: str, at: datetime, error: str) -> None:
-    """Put a key back for a later attempt; if it was marked again meanwhile it stays due now."""
-    session.execute(
-        update(DirtyKey)
-        .where(*_mine(claim_, worker))
-        .values(
-            attempts=DirtyKey.attempts + 1,
-            due_at=case((DirtyKey.generation == claim_.generation, literal(at, UTCDateTime)), else_=DirtyKey.due_at),
-            last_error=error[:2000],
-            claimed_by=None,
-            claimed_until=None,
-        )
-    )
 
 
 def next_due(session: Session) -> datetime | None:

@@ -45,7 +45,7 @@ from bridge.models import (
     UserState,
     utcnow,
 )
-from bridge.queue import dirty_keys
+from bridge.queue import held_keys
 from bridge.queue.dirty_keys import Claim
 from bridge.sync.reconcile import Desired, Key, Made
 
@@ -362,7 +362,7 @@ def record_latencies(session: Session, account_id: str, done: list[Claim], start
     completed); drops the account's samples older than the window. Returns the samples stored."""
     if not done:
         return 0
-    due = dirty_keys.due_of_written(session, done, started)
+    due = held_keys.due_of_written(session, done, started)
     if due:  # the window's older samples go as new ones come: bounded by an hour of settled writes
         session.execute(_forget_latencies(), {"account": account_id, "before": now - LATENCY_WINDOW})
         session.execute(_add_latency(), [

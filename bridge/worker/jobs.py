@@ -28,7 +28,7 @@ from bridge.graph.client import Graph
 from bridge.lms import ingest
 from bridge.models import utcnow
 from bridge.outlook_check import check as outlook_check
-from bridge.queue import dirty_keys
+from bridge.queue import held_keys
 
 log = logging.getLogger("outlook_sync.worker")
 
@@ -91,7 +91,7 @@ def renew_leases(db: Database, worker: str, lease: timedelta, now: datetime) -> 
     within one lease; a database failure is logged (the loop pauses on its own; the next beat tries again)."""
     try:
         with db.session() as session:
-            dirty_keys.extend(session, worker, lease, now)
+            held_keys.extend(session, worker, lease, now)
     except DBAPIError as exc:
         log.warning("worker: lease not renewed (%s)", type(exc).__name__)
 

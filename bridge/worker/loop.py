@@ -28,7 +28,7 @@ from bridge.graph import errors
 from bridge.graph.client import Graph
 from bridge.models import utcnow
 from bridge.outlook_check import check as outlook_check
-from bridge.queue import dirty_keys, wakeup
+from bridge.queue import dirty_keys, held_keys, wakeup
 from bridge.sync import keys as settling
 from bridge.sync import run as sync
 from bridge.sync.guard import Guard
@@ -264,10 +264,10 @@ class Worker:
         except errors.AuthFailed as exc:
             log.warning("account %s suspended: %s", group[0].account_id, exc.reason)
             with self.db.session() as session:
-                dirty_keys.lock(session, group)
+                held_keys.lock(session, group)
                 connection.suspend(session, group[0].account_id, exc, now)
                 for claim in group:
-                    dirty_keys.release(session, claim, self.name)
+                    held_keys.release(session, claim, self.name)
             for _ in group:
                 metrics.settled(ConnectionState.SUSPENDED, None)
             return

@@ -14,7 +14,7 @@ from bridge.codes import UserState
 from bridge.db import Database
 from bridge.lms.ingest import ensure_account
 from bridge.models import Connection, DirtyKey, utcnow
-from bridge.queue import dirty_keys
+from bridge.queue import dirty_keys, held_keys
 from bridge.queue.dirty_keys import Lane
 from bridge.sync.keys import settle_keys
 from bridge.sync.steps import Outcome
@@ -132,7 +132,7 @@ def test_settling_never_waits_for_a_hook_while_holding_keys(postgresql_url: str)
 
         def settle() -> None:
             with database.session() as session:
-                dirty_keys.lock(session, group)
+                held_keys.lock(session, group)
                 settled.set()
 
         worker = threading.Thread(target=settle)
