@@ -96,8 +96,15 @@ class Transport(Protocol):
 
 def path(*segments: str, **query: str) -> str:
     """``/seg/seg?query`` with every segment quoted (an address keeps its ``@``)."""
-    built = "".join("/" + quote(s, safe="@") for s in segments)
+    built = "".join(map(_segment, segments))
     return f"{built}?{urlencode(query)}" if query else built
+
+
+@functools.lru_cache(maxsize=4096)
+def _segment(text: str) -> str:
+    """``/text`` quoted for a path: kept for the latest 4,096 (mailboxes, ids and the fixed words
+    recur in every pass)."""
+    return "/" + quote(text, safe="@")
 
 
 def odata_string(value: str) -> str:

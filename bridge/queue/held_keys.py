@@ -32,6 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
 from bridge.models import DirtyKey, Entry, UTCDateTime, utcnow
 from bridge.queue.dirty_keys import LEASE, Claim
@@ -146,14 +147,9 @@ def _completions(postgresql: bool) -> tuple[Executable, Executable]:
             update(keys).where(_users(postgresql), held).values(claimed_by=None, claimed_until=None))
 
 
-def due_of_written(session: Session, claims: list[Claim], since: datetime) -> list[datetime]:
-    """When the keys of ``claims`` (one account's, still of the generation claimed) fell due, for those
-    whose user had an entry written at or after ``since`` (the latency samples of the health panel)."""
-    if not claims:
-        return []
-    values = _key_values(session, claims)
-    return list(session.scalars(_due_of_written(session.get_bind().dialect.name == "postgresql"),
-                                {**values, "since": since}))
+def written_values(session: Session, claims: list[Claim], since: datetime) -> dict[str, Any]:
+    """The parameters of :func:`written_due` for ``claims`` (one account's) and ``since``."""
+    return {**_key_values(session, claims), "since": since}
 
 
 def _key_values(session: Session, claims: list[Claim]) -> dict[str, Any]:
@@ -180,11 +176,13 @@ def _claimed(postgresql: bool) -> ColumnElement[bool]:
 
 
 @functools.cache
-def _due_of_written(postgresql: bool) -> Executable:
+def written_due(postgresql: bool) -> Subquery:
+    """``due_at`` of the claimed keys (still of the generation claimed) whose user had an entry written
+    at or after ``:since`` (the latency samples of the health panel; parameters: :func:`written_values`)."""
     keys, entries = _table(), cast(Table, Entry.__table__)
     wrote = exists().where(entries.c.account_id == keys.c.account_id, entries.c.user_id == keys.c.user_id,
                            entries.c.updated_at >= bindparam("since", type_=UTCDateTime))
-    return select(keys.c.due_at).where(_claimed(postgresql), wrote)
+    return select(keys.c.due_at).where(_claimed(postgresql), wrote).subquery("written")
 
 
 def release(session: Session, claim_: Claim, worker: str) -> None:

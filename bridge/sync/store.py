@@ -12,7 +12,10 @@ from typing import Any, cast
 
 from sqlalchemy import (
     ARRAY,
+    CursorResult,
+    DateTime,
     Executable,
+    Float,
     String,
     Table,
     any_,
@@ -22,8 +25,10 @@ from sqlalchemy import (
     func,
     insert,
     select,
+    type_coerce,
     update,
 )
+from sqlalchemy import cast as cast_
 from sqlalchemy.orm import Session
 
 from bridge.codes import ConnectionState, EntryState
@@ -43,6 +48,7 @@ from bridge.models import (
     LmsSession,
     LmsUser,
     UserState,
+    UTCDateTime,
     utcnow,
 )
 from bridge.queue import held_keys
@@ -359,16 +365,16 @@ def set_user_states(session: Session, account_id: str,
 def record_latencies(session: Session, account_id: str, done: list[Claim], started: datetime,
                      now: datetime) -> int:
     """Store a latency sample for each settled key whose pass wrote an entry (call before the keys are
-    completed); drops the account's samples older than the window. Returns the samples stored."""
+    completed), in one statement that reads them from the queue (``INSERT … SELECT``); drops the
+    account's samples older than the window when some were added. Returns the samples stored."""
     if not done:
         return 0
-    due = held_keys.due_of_written(session, done, started)
-    if due:  # the window's older samples go as new ones come: bounded by an hour of settled writes
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    values = {**held_keys.written_values(session, done, started), "now": now}
+    added = cast(CursorResult[Any], session.execute(_add_latencies(postgresql), values)).rowcount
+    if added:  # the window's older samples go as new ones come: bounded by an hour of settled writes
         session.execute(_forget_latencies(), {"account": account_id, "before": now - LATENCY_WINDOW})
-        session.execute(_add_latency(), [
-            {"account_id": account_id, "settled_at": now, "seconds": max(0.0, (now - at).total_seconds())}
-            for at in due])
-    return len(due)
+    return added
 
 
 @functools.cache
@@ -379,5 +385,15 @@ def _forget_latencies() -> Executable:
 
 
 @functools.cache
-def _add_latency() -> Executable:
-    return insert(cast(Table, LatencySample.__table__))
+def _add_latencies(postgresql: bool) -> Executable:
+    """A sample per key of :func:`held_keys.written_due`: seconds from its due time to ``:now``, at
+    least 0, computed by the database (PostgreSQL's ``extract(epoch …)``, SQLite's ``julianday``)."""
+    written, now = held_keys.written_due(postgresql), bindparam("now", type_=UTCDateTime)
+    if postgresql:
+        seconds: Any = func.greatest(0.0, func.extract("epoch", cast_(now, DateTime) - written.c.due_at))
+    else:
+        seconds = func.max(0.0, (func.julianday(now) - func.julianday(written.c.due_at)) * 86400.0)
+    return insert(cast(Table, LatencySample.__table__)).from_select(
+        ["account_id", "settled_at", "seconds"],
+        select(bindparam("account", type_=String), now, type_coerce(seconds, Float)).select_from(written)
+    ).execution_options(preserve_rowcount=True)  # an INSERT's rowcount is kept only when asked (SQLAlchemy 2)
