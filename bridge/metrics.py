@@ -12,8 +12,10 @@ reasons, methods and status codes, so the values are counts and nothing else.
 """
 from __future__ import annotations
 
+import functools
 import os
 from datetime import datetime
+from typing import Any
 
 from prometheus_client import Counter, Histogram, multiprocess
 
@@ -63,7 +65,12 @@ def graph_request(method: str, status: int | str) -> None:
 def graph_write(method: str, outcome: str) -> None:
     """Count one write to a calendar by its HTTP method and outcome (``ok``, or the kind of Graph
     error: :func:`bridge.graph.errors.outcome_of`)."""
-    GRAPH_WRITES.labels(method=_WRITE_METHODS.get(method, method.lower()), outcome=outcome).inc()
+    _write_counter(method, outcome).inc()
+
+
+@functools.cache  # one child per (method, outcome): a handful; labels() looks it up under a lock each time
+def _write_counter(method: str, outcome: str) -> Any:
+    return GRAPH_WRITES.labels(method=_WRITE_METHODS.get(method, method.lower()), outcome=outcome)
 
 
 def throttled() -> None:
@@ -78,9 +85,14 @@ def waited(seconds: float) -> None:
 
 def settled(outcome: str, marked_at: datetime | None, now: datetime | None = None) -> None:
     """Count a user's pass by outcome and, when known, the time since the user was marked."""
-    PASSES.labels(outcome=outcome).inc()
+    _pass_counter(outcome).inc()
     if marked_at is not None:
         CHANGE_TO_OUTLOOK.observe(max(0.0, ((now or utcnow()) - marked_at).total_seconds()))
+
+
+@functools.cache  # one child per outcome (PassOutcome's few)
+def _pass_counter(outcome: str) -> Any:
+    return PASSES.labels(outcome=outcome)
 
 
 def process_exited(pid: int) -> None:

@@ -1,7 +1,9 @@
 """The tables' common ground: naming conventions, the UTC instant type and the declarative base."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import (
     DateTime,
@@ -34,6 +36,19 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             raise ValueError("naive datetime given where an instant is expected")
         return value.astimezone(UTC).replace(tzinfo=None)
+
+    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
+        """On SQLite the instant straight to the text SQLAlchemy's SQLite ``DATETIME`` stores
+        (``YYYY-MM-DD HH:MM:SS.ffffff``, by ``isoformat``), one step where the decorator's chain takes
+        two (an instant is bound several times per entry); elsewhere the chain."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+
+        def process(value: datetime | None) -> str | None:
+            naive = self.process_bind_param(value, dialect)
+            return None if naive is None else naive.isoformat(" ", "microseconds")
+
+        return process
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
         return None if value is None else value.replace(tzinfo=UTC)
