@@ -70,7 +70,10 @@ class Move:
     """The learner moved to another session of the same event: the made entry (``made``, of the old
     session) is changed into the new one's (``desired``: its time, place and tag) by one update,
     where a deletion and a creation would be two writes — the entry keeps its Graph id, so Outlook
-    shows a meeting that moved rather than one cancelled and another new."""
+    shows a meeting that moved rather than one cancelled and another new. Graph sets the tag (a
+    single-value extended property) on a PATCH as on a POST (learn.microsoft.com/graph/api/
+    singlevaluelegacyextendedproperty-post-singlevalueextendedproperties: "an existing resource
+    instance"), so the moved entry is found by its new session's tag from then on."""
 
     desired: Desired
     made: Made

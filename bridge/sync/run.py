@@ -65,7 +65,9 @@ class Pass:
         self.tenant_id = ""
         self.grant = AccessGrant.ORGANISATION  # how the tenant grants access (bridge.lms.grant), read with the rest
         self.via = graph  # the registration that grant is consented to (Graph.under)
-        self.sent = 0  # writes sent to Graph (the worker sizes a backfill's passes by them)
+        # writes sent to Graph (the worker sizes a backfill's passes by them); None when the pass ended
+        # before sending (no tenant, or Graph paused the tenant)
+        self.sent: int | None = None
 
     def run(self) -> dict[str, Result]:
         """Each user's outcome, or the error to retry it for; a tenant-wide refusal raises

@@ -259,7 +259,7 @@ class Worker:
                               self.guard, changed=[c.user_id for c in group if c.marked_at is not None])
         try:
             results = reconcile.run()
-            if group[0].lane == dirty_keys.Lane.BULK:
+            if group[0].lane == dirty_keys.Lane.BULK and reconcile.sent is not None:
                 self._writes_per_user[group[0].account_id] = reconcile.sent / len(group)
         except errors.AuthFailed as exc:
             log.warning("account %s suspended: %s", group[0].account_id, exc.reason)

@@ -154,6 +154,9 @@ def test_a_backfills_passes_are_sized_by_the_writes_they_send(world: MemoryWorld
     worker.drain(timeout=10, due_within=0)  # nothing changed: nothing sent
     assert worker.group_size(ACCOUNT, Lane.BULK) == BULK_GROUP_SIZE
     assert world.problems() == []
+    unknown = Pass(world.database, world.graph, "no-such-account", ["x"], datetime.now(UTC))
+    unknown.run()
+    assert unknown.sent is None  # ended before sending: tells the worker nothing about writes per user
 
 
 def test_throttled_writes_come_back_due_at_retry_after(world: MemoryWorld) -> None:
