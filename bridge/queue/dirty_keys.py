@@ -79,7 +79,7 @@ def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: 
                lane: Lane = Lane.FRESH) -> int:
     """Mark users of one account for reconcile in ``lane``; a key already queued is bumped, made due
     now and moved to the fresher of its lane and ``lane``. Keys are written in user order (a worker
-    settling never waits for them while holding keys: :func:`lock`). The
+    settling never waits for them while holding keys: :func:`bridge.queue.held_keys.lock`). The
     n-th key is due n microseconds after ``now`` (UTC): no two keys of one mark tie, so the claim reads
     an account's first keys by (lane, due time) alone, through its index.
 
@@ -87,9 +87,9 @@ def mark_dirty(session: Session, account_id: str, user_ids: Iterable[str], now: 
     course's change) refreshes the table's statistics in the same transaction (``ANALYZE``, which
     counts this transaction's own rows; ``SKIP_LOCKED``: never waits for another one): the planner's
     figures for the queue were taken when it held few keys, and with them every statement of a pass
-    that names its keys (:func:`lock`, :func:`complete_all`, :func:`due_of_written`) read all of the
-    account's keys instead of seeking its few, and the claim sorted them all (docs/BENCHMARKS.md, B5)
-    — until autovacuum's analyze, a minute or more later, if it is on."""
+    that names its keys (:mod:`bridge.queue.held_keys`: the lock, the completion, the latency marks)
+    read all of the account's keys instead of seeking its few, and the claim sorted them all
+    (docs/BENCHMARKS.md, B5) — until autovacuum's analyze, a minute or more later, if it is on."""
     ids = sorted({u for u in user_ids if u})
     if not ids:
         return 0
