@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Executable, Select, Table, create_engine, event, text
+from sqlalchemy import ARRAY, Executable, Select, String, Table, any_, bindparam, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -121,6 +121,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def among(column: Any, name: str, postgresql: bool) -> Any:
+    """``column`` is one of the list ``:name``: on PostgreSQL ``= ANY(:name)`` with the list as one
+    array parameter, so the statement's text is the same whatever the list's length (psycopg parses
+    and prepares it once); elsewhere ``IN`` with the list expanded. The values are strings (ids, addresses)."""
+    if postgresql:
+        return column == any_(bindparam(name, type_=ARRAY(String())))
+    return column.in_(bindparam(name, expanding=True))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,6 @@ from sqlalchemy import (
     String,
     Table,
     and_,
-    any_,
     bindparam,
     case,
     delete,
@@ -34,6 +33,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.selectable import Subquery
 
+from bridge.db import among
 from bridge.models import DirtyKey, Entry, UTCDateTime, utcnow
 from bridge.queue.dirty_keys import LEASE, Claim
 
@@ -73,13 +73,9 @@ def _account_of(claims: list[Claim]) -> str:
 
 
 def _users(postgresql: bool) -> ColumnElement[bool]:
-    """Keys of ``:account`` whose user is one of ``:users``: an array on PostgreSQL (one statement text
-    whatever the group's size), an expanded ``IN`` elsewhere."""
+    """Keys of ``:account`` whose user is one of ``:users`` (:func:`bridge.db.among`)."""
     keys = _table()
-    if postgresql:
-        return and_(keys.c.account_id == bindparam("account"),
-                    keys.c.user_id == any_(bindparam("users", type_=ARRAY(String()))))
-    return and_(keys.c.account_id == bindparam("account"), keys.c.user_id.in_(bindparam("users", expanding=True)))
+    return and_(keys.c.account_id == bindparam("account"), among(keys.c.user_id, "users", postgresql))
 
 
 @functools.cache

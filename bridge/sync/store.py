@@ -11,14 +11,12 @@ from datetime import datetime, timedelta
 from typing import Any, cast
 
 from sqlalchemy import (
-    ARRAY,
     CursorResult,
     DateTime,
     Executable,
     Float,
     String,
     Table,
-    any_,
     bindparam,
     case,
     delete,
@@ -33,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from bridge.codes import ConnectionState, EntryState
 from bridge.db import Upsert
+from bridge.db import among as _among
 from bridge.lms import settings
 from bridge.lms import views as lms
 from bridge.lms.settings import AccountSettings
@@ -143,15 +142,6 @@ def _every(model: Any, *where: Any) -> Executable:
     statement, built once by its caller (:func:`_reads`) and executed with values."""
     c = _columns(model)
     return select(*c).where(c.account_id == bindparam("account"), *where)
-
-
-def _among(column: Any, name: str, postgresql: bool) -> Any:
-    """``column`` is one of the list ``:name``: on PostgreSQL ``= ANY(:name)`` with the list as one
-    array parameter, so the statement's text is the same whatever the list's length (psycopg parses
-    and prepares it once); elsewhere ``IN`` with the list expanded. The values are strings (ids, addresses)."""
-    if postgresql:
-        return column == any_(bindparam(name, type_=ARRAY(String())))
-    return column.in_(bindparam(name, expanding=True))
 
 
 def _reads(session: Session) -> dict[str, Executable]:
