@@ -19,6 +19,7 @@ from benchmarks import (
     outlook_check,
     preview,
 )
+from benchmarks.common import machine_reference_ms
 
 
 def main() -> int:
@@ -37,6 +38,8 @@ def main() -> int:
     only = {name.strip().upper() for name in args.only.split(",")}
     print(f"benchmarks: size={args.size} runs={runs} python={platform.python_version()} "
           f"cpus={os.cpu_count()} machine={platform.machine()} load average={os.getloadavg()[0]:.2f}", flush=True)
+    print(f"machine reference: {machine_reference_ms():.1f} ms of CPU for a fixed JSON, instant and SQLite "
+          "workload (benchmarks.common.machine_reference_ms; lower: a faster machine)", flush=True)
     if "B1" in only:
         _show(backfill.run(args.size, runs, None))
         if args.size == "full":

@@ -2,7 +2,9 @@
 each), one emulated tenant."""
 from __future__ import annotations
 
+import json
 import secrets
+import sqlite3
 import statistics
 import tempfile
 import time
@@ -127,6 +129,35 @@ def _course(assignments: int, users: int, now: datetime) -> list[dict[str, Any]]
     return deliveries + [{"topic": "learner_deadline.upserted", "data": {
         "deadline_id": f"a{a}", "user_id": f"u{n}", "due": None, "done": False, "version": 1}}
         for n in range(users) for a in range(assignments)]
+
+
+def machine_reference_ms(runs: int = 5) -> float:
+    """Milliseconds of CPU (median of ``runs``) this machine takes for a fixed piece of work of the kind
+    a worker does — JSON bodies encoded and decoded, instants written as text, rows written to and read
+    from an in-memory SQLite database — using the standard library only, so the figure depends on the
+    machine and the Python build, never on this project's code. Printed beside every set of figures:
+    CPU per entry taken on two machines compares only after dividing by it (BENCHMARKS.md)."""
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    body: dict[str, Any] = {
+        "subject": "Session", "body": {"contentType": "html", "content": "<p>" + "x" * 200 + "</p>"},
+        "start": {"dateTime": "", "timeZone": "UTC"}, "location": {"displayName": "Room 1"},
+        "singleValueExtendedProperties": [{"id": "String {00020329-0000-0000-C000-000000000046} Name t",
+                                           "value": "tag"}]}
+
+    def once() -> float:
+        cpu = time.process_time()
+        rows = []
+        for n in range(5000):
+            body["start"]["dateTime"] = (start + timedelta(minutes=n)).isoformat()
+            rows.append((n, json.loads(json.dumps(body, separators=(",", ":")))["start"]["dateTime"]))
+        with sqlite3.connect(":memory:") as db:
+            db.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, at TEXT)")
+            db.executemany("INSERT INTO t VALUES (?, ?)", rows)
+            total = sum(n for n, _ in db.execute("SELECT n, at FROM t WHERE at >= ?", (rows[0][1],)))
+        assert total == sum(range(5000))
+        return (time.process_time() - cpu) * 1000
+
+    return statistics.median(once() for _ in range(runs))
 
 
 def median_of(runs: int, once: Callable[[], float]) -> tuple[float, list[float]]:

@@ -17,7 +17,7 @@ import pstats
 import time
 from contextlib import ExitStack
 
-from benchmarks.common import bench_database, prepare
+from benchmarks.common import bench_database, machine_reference_ms, prepare
 from bridge.queue import dirty_keys
 from bridge.worker.loop import GROUPS_PER_CLAIM, Worker, _groups
 from emulator.testing import running_emulator
@@ -49,7 +49,8 @@ def profiled_backfill(users: int, database_url: str | None, top: int) -> str:
         raise RuntimeError(f"the profiled backfill made {made} of {work.entries} entries")
     out = io.StringIO()
     out.write(f"{'PostgreSQL' if database_url else 'SQLite'}: {made} entries over {users} users, CPU "
-              f"{cpu * 1000 / made:.3f} ms per entry under cProfile (load average {os.getloadavg()[0]:.2f})\n")
+              f"{cpu * 1000 / made:.3f} ms per entry under cProfile (load average {os.getloadavg()[0]:.2f}; "
+              f"machine reference {machine_reference_ms():.1f} ms)\n")
     stats = pstats.Stats(profile, stream=out)
     stats.sort_stats("tottime").print_stats(top)
     stats.sort_stats("cumulative").print_stats(r"bridge/", top)
