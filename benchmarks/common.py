@@ -10,7 +10,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -150,7 +150,7 @@ def machine_reference_ms(runs: int = 5) -> float:
         for n in range(5000):
             body["start"]["dateTime"] = (start + timedelta(minutes=n)).isoformat()
             rows.append((n, json.loads(json.dumps(body, separators=(",", ":")))["start"]["dateTime"]))
-        with sqlite3.connect(":memory:") as db:
+        with closing(sqlite3.connect(":memory:")) as db:
             db.execute("CREATE TABLE t (n INTEGER PRIMARY KEY, at TEXT)")
             db.executemany("INSERT INTO t VALUES (?, ?)", rows)
             total = sum(n for n, _ in db.execute("SELECT n, at FROM t WHERE at >= ?", (rows[0][1],)))

@@ -13,9 +13,13 @@ from pathlib import Path
 import pytest
 
 from bridge.accounts import connection
+from bridge.worker.loop import BULK_GROUP_SIZE, GROUPS_PER_CLAIM
 from tests.integration.world import ACCOUNT, DOMAIN, World, at
 
-USERS = 60
+# twice what one worker takes in one claim (GROUPS_PER_CLAIM passes of at most BULK_GROUP_SIZE users):
+# a worker that finds the whole backlog in its first claim would leave the other nothing to share,
+# and whether it did would depend on the machine's speed
+USERS = 2 * GROUPS_PER_CLAIM * BULK_GROUP_SIZE
 
 
 @pytest.mark.parametrize("database", ["postgresql"], indirect=True)
