@@ -359,5 +359,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit(f"outlook-sync: configuration error: {exc}") from None
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl …", "Running upgrade …"
     args = parser().parse_args(argv)
-    return int(args.run(args) or 0)
+    try:
+        status = int(args.run(args) or 0)
+        sys.stdout.flush()  # the last lines now, while a closed reader can still be answered below
+    except BrokenPipeError:
+        # whoever read the output stopped (``outlook-sync status | head``): end quietly with the status a
+        # shell gives a command ended by SIGPIPE, as any Unix tool would. Python ignores SIGPIPE and
+        # raises instead; stdout goes to /dev/null so the interpreter's last flush cannot raise again
+        # (docs.python.org/3/library/signal.html, "Note on SIGPIPE"). A network peer's closed socket
+        # never reaches here as this error: urllib3 and the servers wrap or handle it themselves.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    return status
 
