@@ -9,19 +9,15 @@ import sys
 
 from bridge.config import Settings
 from bridge.db import Database
-from tests.plugin.test_host_key_command import outlook_sync
+from tests.plugin.test_host_key_command import cli_env, outlook_sync
 
 
 def test_a_closed_reader_ends_the_command_quietly(settings: Settings, database: Database) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_SYNC_")}
-    env.update(OUTLOOK_SYNC_HOST_SECRET=settings.host_secret, OUTLOOK_SYNC_SECRET_KEY=settings.secret_key,
-               OUTLOOK_SYNC_CLIENT_ID=settings.client_id, OUTLOOK_SYNC_CLIENT_SECRET=str(settings.client_secret),
-               OUTLOOK_SYNC_DATABASE_URL=settings.database_url)
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before the command writes its first line
     try:
         ended = subprocess.run([sys.executable, "-m", "plugin.cli", "status"], stdout=write_end,
-                               stderr=subprocess.PIPE, env=env, text=True, timeout=120)
+                               stderr=subprocess.PIPE, env=cli_env(settings), text=True, timeout=120)
     finally:
         os.close(write_end)
     assert ended.stderr == "", "no traceback, no 'Exception ignored' at exit"

@@ -19,13 +19,18 @@ USER = '{"topic": "user.upserted", "account": "org-a", "data": {"id": "u1", "ema
        '"name": "Ada", "active": true, "role": "learner", "version": 1}}'
 
 
-def outlook_sync(settings: Settings, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+def cli_env(settings: Settings, **env: str) -> dict[str, str]:
+    """The environment of an ``outlook-sync`` process on the test's settings (the process's own
+    ``OUTLOOK_SYNC_*`` variables left out), with ``env`` on top."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("OUTLOOK_SYNC_")}
-    env = {**clean, "OUTLOOK_SYNC_HOST_SECRET": HOST_SECRET, "OUTLOOK_SYNC_SECRET_KEY": settings.secret_key,
-           "OUTLOOK_SYNC_CLIENT_ID": "test-client-id", "OUTLOOK_SYNC_CLIENT_SECRET": "test-client-secret",
-           "OUTLOOK_SYNC_DATABASE_URL": settings.database_url, **env}
-    return subprocess.run([sys.executable, "-m", "plugin.cli", *args], env=env, input=stdin, text=True,
-                          capture_output=True, timeout=120)
+    return {**clean, "OUTLOOK_SYNC_HOST_SECRET": HOST_SECRET, "OUTLOOK_SYNC_SECRET_KEY": settings.secret_key,
+            "OUTLOOK_SYNC_CLIENT_ID": "test-client-id", "OUTLOOK_SYNC_CLIENT_SECRET": "test-client-secret",
+            "OUTLOOK_SYNC_DATABASE_URL": settings.database_url, **env}
+
+
+def outlook_sync(settings: Settings, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "plugin.cli", *args], env=cli_env(settings, **env), input=stdin,
+                          text=True, capture_output=True, timeout=120)
 
 
 def test_create_prints_the_secret_once_rotate_overlaps_list_and_revoke(
